@@ -1,0 +1,160 @@
+/**
+ * The host's configuration: every flag, its environment twin, default, unit and range, and the
+ * parser that turns `Deno.args` and the environment into one validated {@linkcode Config}.
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+/** Everything the host needs to start. Durations are in seconds, memory in MB. */
+export interface Config {
+  /** Serve one client over stdin/stdout instead of HTTP. */
+  stdio: boolean;
+  /** Folder for the registry and the kernels' scratch folders. */
+  dataDir: string;
+  /** Seconds a cell may run before its kernel is stopped and restarted. */
+  cellTimeout: number;
+  /** Memory limit per kernel in MB (V8 heap limit and resident-memory watchdog). */
+  memoryLimit: number;
+  /** File whose TypeScript runs in every new or reset kernel, or `""`. */
+  prelude: string;
+  /** Print the flags and exit. */
+  help: boolean;
+}
+
+interface FlagSpec {
+  key: keyof Config;
+  flag: string;
+  kind: "boolean" | "integer" | "string";
+  unit?: string;
+  min?: number;
+  max?: number;
+  help: string;
+  default: (env: Record<string, string>) => Config[keyof Config];
+}
+
+const FLAGS: FlagSpec[] = [
+  {
+    key: "stdio",
+    flag: "--stdio",
+    kind: "boolean",
+    help: "serve one client over stdin/stdout",
+    default: () => false,
+  },
+  {
+    key: "dataDir",
+    flag: "--data-dir",
+    kind: "string",
+    help: "registry and kernel scratch folders",
+    default: defaultDataDir,
+  },
+  {
+    key: "cellTimeout",
+    flag: "--cell-timeout",
+    kind: "integer",
+    unit: "s",
+    min: 1,
+    max: 86_400,
+    help: "time a cell may run before its kernel is restarted",
+    default: () => 60,
+  },
+  {
+    key: "memoryLimit",
+    flag: "--memory-limit",
+    kind: "integer",
+    unit: "MB",
+    min: 64,
+    max: 65_536,
+    help: "memory per kernel (V8 heap and resident memory)",
+    default: () => 512,
+  },
+  {
+    key: "prelude",
+    flag: "--prelude",
+    kind: "string",
+    help: "TypeScript file run in every new or reset kernel",
+    default: () => "",
+  },
+  {
+    key: "help",
+    flag: "--help",
+    kind: "boolean",
+    help: "show this help and exit",
+    default: () => false,
+  },
+];
+
+/** `--max-kernels` → `MCP_KERNEL_HOST_MAX_KERNELS`. */
+export function envName(flag: string): string {
+  return `MCP_KERNEL_HOST_${flag.replace(/^--/, "").replaceAll("-", "_").toUpperCase()}`;
+}
+
+/**
+ * Builds the configuration from command-line arguments and the environment; a flag beats its
+ * environment variable, which beats the default.
+ *
+ * @throws {RangeError} For an unknown flag or a value outside its range, naming flag and value.
+ */
+export function parseConfig(args: string[], env: Record<string, string>): Config {
+  const values = new Map<FlagSpec, string>();
+  for (const spec of FLAGS) {
+    const fromEnv = env[envName(spec.flag)];
+    if (fromEnv !== undefined && spec.key !== "help") values.set(spec, fromEnv);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    const spec = FLAGS.find((s) => s.flag === flag);
+    if (!spec) throw new RangeError(`Unknown flag ${flag}; --help lists the flags`);
+    if (spec.kind === "boolean") values.set(spec, inline ?? "true");
+    else if (inline !== undefined) values.set(spec, inline);
+    else if (i + 1 < args.length) values.set(spec, args[++i]);
+    else throw new RangeError(`Flag ${flag} needs a value`);
+  }
+  const config = {} as Record<keyof Config, unknown>;
+  for (const spec of FLAGS) {
+    const raw = values.get(spec);
+    config[spec.key] = raw === undefined ? spec.default(env) : parseValue(spec, raw);
+  }
+  return config as unknown as Config;
+}
+
+function parseValue(spec: FlagSpec, raw: string): Config[keyof Config] {
+  if (spec.kind === "string") return raw;
+  if (spec.kind === "boolean") {
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    if (/^(0|false|no)$/i.test(raw)) return false;
+    throw new RangeError(`Invalid value for ${spec.flag}: "${raw}" (expected true or false)`);
+  }
+  const n = Number(raw);
+  const range = `${spec.min} to ${spec.max}${spec.unit ? ` ${spec.unit}` : ""}`;
+  if (!/^\s*\d+\s*$/.test(raw) || n < spec.min! || n > spec.max!) {
+    throw new RangeError(
+      `Invalid value for ${spec.flag}: "${raw}" (expected a whole number from ${range})`,
+    );
+  }
+  return n;
+}
+
+/** The text `--help` prints: every flag with its variable, default and unit. */
+export function helpText(env: Record<string, string>): string {
+  const rows = FLAGS.map((s) => {
+    const value = s.kind === "boolean" ? "" : ` <${s.unit ?? s.kind}>`;
+    const fallback = s.default(env);
+    const shown = fallback === "" ? "none" : `${fallback}${s.unit ? ` ${s.unit}` : ""}`;
+    return `  ${`${s.flag}${value}`.padEnd(24)} ${s.help} (default ${shown})\n` +
+      `  ${"".padEnd(24)} env ${envName(s.flag)}`;
+  });
+  return [
+    "mcp-kernel-host: an MCP server with a stateful TypeScript kernel per session",
+    "",
+    "Usage: deno task serve [flags]",
+    "",
+    ...rows,
+  ].join("\n");
+}
+
+/** `$XDG_DATA_HOME/mcp-kernel-host`, else `~/.local/share/mcp-kernel-host`; never the cwd. */
+function defaultDataDir(env: Record<string, string>): string {
+  const base = env.XDG_DATA_HOME || join(env.HOME ?? env.USERPROFILE ?? "/tmp", ".local", "share");
+  return join(base, "mcp-kernel-host");
+}

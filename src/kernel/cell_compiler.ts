@@ -1,0 +1,185 @@
+/**
+ * Turns a cell's TypeScript into JavaScript the kernel's REPL can run.
+ *
+ * Types are stripped in the host, once for all kernels, so no kernel pays the 20–25 MB a type
+ * stripper costs per process (DESIGN.md section 8). Strip-only mode blanks types in place, so line
+ * and column numbers stay those of the cell; enums, namespaces and parameter properties need
+ * transform mode, which may shift lines. Then each `import` declaration becomes a `const`
+ * binding, which persists across cells as a REPL binding must, and each `import()` goes through
+ * the kernel's module loader (scratch folder only, reload on change).
+ *
+ * @module
+ */
+import { parse } from "acorn";
+import type { ImportDeclaration, Node, Program } from "acorn";
+import { transformSync } from "amaro";
+import type { ErrorInfo } from "./protocol.ts";
+
+/** The loader expression compiled cells call; `module_loader.ts` installs it in the Worker. */
+const LOADER = `globalThis[Symbol.for("mcp-kernel-host.loader")]`;
+
+/**
+ * Prefix of every compiled cell, on its first line: hands the kernel a closure whose source
+ * location names the cell's script, so stack frames can be labelled `cell-N` (the inspector
+ * ignores `//# sourceURL` in evaluated code). `repl.ts` subtracts its length from columns on line 1.
+ */
+export const CELL_MARKER = `globalThis[Symbol.for("mcp-kernel-host.cell")](()=>{});`;
+
+/** A compiled cell, or the syntax error that prevents compiling it. */
+export type CompiledCell = { ok: true; code: string } | { ok: false; error: ErrorInfo };
+
+/**
+ * Compiles one cell.
+ *
+ * @param source The cell as the user wrote it: TypeScript or JavaScript.
+ * @param name Name used in syntax error messages, e.g. `cell-3`.
+ */
+export function compileCell(source: string, name = "cell"): CompiledCell {
+  let code: string;
+  try {
+    code = stripTypes(source);
+  } catch (error) {
+    return { ok: false, error: syntaxError(error, name) };
+  }
+  let program: Program;
+  try {
+    program = parse(code, {
+      ecmaVersion: "latest",
+      sourceType: "script",
+      allowAwaitOutsideFunction: true,
+      allowImportExportEverywhere: true,
+      allowReturnOutsideFunction: false,
+      allowHashBang: true,
+    });
+  } catch {
+    // Leave the code as it is: V8 reports the syntax error in its own words.
+    return { ok: true, code: CELL_MARKER + code };
+  }
+  return { ok: true, code: CELL_MARKER + rewriteModuleSyntax(code, program) };
+}
+
+/** What amaro throws: a plain object, not an Error. */
+interface StripError {
+  code?: string;
+  message?: string;
+  snippet?: string;
+  startLine?: number;
+  startColumn?: number;
+}
+
+function stripTypes(source: string): string {
+  // A hashbang is valid only at the very start of a module, never in a REPL cell.
+  const body = source.startsWith("#!") ? source.replace(/^#![^\n]*/, "") : source;
+  try {
+    return transformSync(body, { mode: "strip-only" }).code;
+  } catch (error) {
+    if ((error as StripError)?.code !== "UnsupportedSyntax") throw error;
+    return transformSync(body, { mode: "transform" }).code;
+  }
+}
+
+function syntaxError(error: unknown, name: string): ErrorInfo {
+  const e = error as StripError;
+  const message = (error instanceof Error ? error.message : e?.message ?? String(error)).trim();
+  const where = e?.startLine ? `${name}:${e.startLine}:${(e.startColumn ?? 0) + 1}` : name;
+  const snippet = e?.snippet ? `\n${e.snippet.trimEnd()}` : "";
+  return {
+    name: "SyntaxError",
+    message,
+    stack: `SyntaxError: ${message}\n    at ${where}${snippet}`,
+  };
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Replaces import declarations, `import()` calls and `export` keywords, keeping line numbers. */
+function rewriteModuleSyntax(code: string, program: Program): string {
+  const edits: Edit[] = [];
+  for (const node of program.body) {
+    if (node.type === "ImportDeclaration") {
+      edits.push({ start: node.start, end: node.end, text: importBinding(node, code) });
+    } else if (node.type === "ExportNamedDeclaration" && node.declaration) {
+      // Pasted module code: `export const x = 1` defines `x` as a REPL binding.
+      edits.push({ start: node.start, end: node.declaration.start, text: "" });
+    }
+  }
+  walk(program, (node) => {
+    if (node.type === "ImportExpression") {
+      edits.push({
+        start: node.start,
+        end: node.start + "import".length,
+        text: `${LOADER}.import`,
+      });
+    }
+  });
+  edits.sort((a, b) => b.start - a.start);
+  let out = code;
+  for (const edit of edits) {
+    const replaced = code.slice(edit.start, edit.end);
+    const newlines = "\n".repeat(replaced.split("\n").length - 1);
+    out = out.slice(0, edit.start) + edit.text + newlines + out.slice(edit.end);
+  }
+  return out;
+}
+
+/** `import d, { a, b as c } from "m"` → `const { default: d, a, b: c } = await …("m", [...])`. */
+function importBinding(node: ImportDeclaration, code: string): string {
+  const source = JSON.stringify(node.source.value);
+  const options = node.attributes.length > 0
+    ? `, { with: { ${
+      node.attributes.map((a) => `${code.slice(a.key.start, a.key.end)}: ${a.value.raw}`).join(
+        ", ",
+      )
+    } } }`
+    : "";
+  const named: string[] = [];
+  const fields: string[] = [];
+  let namespace: string | undefined;
+  for (const s of node.specifiers) {
+    if (s.type === "ImportNamespaceSpecifier") {
+      namespace = s.local.name;
+      continue;
+    }
+    const imported = s.type === "ImportDefaultSpecifier"
+      ? "default"
+      : s.imported.type === "Identifier"
+      ? s.imported.name
+      : String(s.imported.value);
+    named.push(imported);
+    const key = /^[\p{ID_Start}$_][\p{ID_Continue}$]*$/u.test(imported)
+      ? imported
+      : JSON.stringify(imported);
+    fields.push(key === s.local.name ? key : `${key}: ${s.local.name}`);
+  }
+  const parts: string[] = [];
+  if (namespace) parts.push(`const ${namespace} = await ${LOADER}.import(${source}${options});`);
+  if (fields.length > 0) {
+    const from = namespace ??
+      `await ${LOADER}.importNamed(${source}, ${JSON.stringify(named)}${options})`;
+    parts.push(`const { ${fields.join(", ")} } = ${from};`);
+  }
+  if (parts.length === 0) parts.push(`await ${LOADER}.import(${source}${options});`);
+  return parts.join(" ");
+}
+
+/** Visits every node of an ESTree tree. */
+function walk(node: Node, visit: (node: Node) => void): void {
+  visit(node);
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) {
+      for (const item of value) if (isNode(item)) walk(item, visit);
+    } else if (isNode(value)) {
+      walk(value, visit);
+    }
+  }
+}
+
+function isNode(value: unknown): value is Node {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { type?: unknown }).type === "string" &&
+    typeof (value as { start?: unknown }).start === "number";
+}

@@ -1,0 +1,131 @@
+/**
+ * Token framing for a pipe shared with untrusted writers.
+ *
+ * A cell's code runs in the same process as the sandbox's message loop and can write to the same
+ * stdout and stderr. Every frame therefore starts with a random token the cell never sees, and
+ * is at most {@linkcode MAX_FRAME_BYTES} long so that it reaches the pipe in one atomic write
+ * (POSIX guarantees atomicity up to PIPE_BUF, 4096 bytes on Linux). Bytes outside frames are the
+ * cell's own output.
+ *
+ * @module
+ */
+
+/** Upper bound of one encoded frame, below PIPE_BUF. */
+export const MAX_FRAME_BYTES = 4096;
+
+const NEWLINE = 0x0a;
+const MORE = 0x2b; // "+": more chunks of this message follow
+const LAST = 0x2e; // ".": last chunk
+
+/**
+ * Splits one JSON message into frames: `token`, a `+`/`.` flag, a chunk of the UTF-8 JSON text
+ * (which never contains a raw newline), and `\n`.
+ *
+ * @param token Random ASCII token known only to the two ends of the pipe.
+ * @param message Any JSON-serializable value.
+ */
+export function encodeFrames(token: string, message: unknown): Uint8Array[] {
+  const head = new TextEncoder().encode(token);
+  const body = new TextEncoder().encode(JSON.stringify(message));
+  const room = MAX_FRAME_BYTES - head.length - 2;
+  const frames: Uint8Array[] = [];
+  for (let at = 0; at < body.length || frames.length === 0; at += room) {
+    const chunk = body.subarray(at, at + room);
+    const frame = new Uint8Array(head.length + chunk.length + 2);
+    frame.set(head);
+    frame[head.length] = at + room < body.length ? MORE : LAST;
+    frame.set(chunk, head.length + 1);
+    frame[frame.length - 1] = NEWLINE;
+    frames.push(frame);
+  }
+  return frames;
+}
+
+/** What a {@linkcode FrameDecoder} found in the bytes it was fed. */
+export type Decoded = { kind: "output"; bytes: Uint8Array } | { kind: "message"; message: unknown };
+
+/**
+ * Separates framed messages from free output in a byte stream, across chunk boundaries.
+ *
+ * @example
+ * ```ts
+ * const decoder = new FrameDecoder(token);
+ * for await (const chunk of stream) for (const item of decoder.push(chunk)) handle(item);
+ * ```
+ */
+export class FrameDecoder {
+  #token: Uint8Array;
+  #buffer: Uint8Array = new Uint8Array(0);
+  #parts: Uint8Array[] = [];
+
+  /** @param token The token the writer prefixes every frame with. */
+  constructor(token: string) {
+    this.#token = new TextEncoder().encode(token);
+  }
+
+  /** Feeds bytes; returns free output and complete messages in stream order. */
+  push(chunk: Uint8Array): Decoded[] {
+    const buffer = concat(this.#buffer, chunk);
+    const out: Decoded[] = [];
+    let at = 0;
+    while (at < buffer.length) {
+      const start = indexOf(buffer, this.#token, at);
+      if (start < 0) {
+        // Keep a tail that could be the start of a token split across chunks.
+        const keep = Math.max(at, buffer.length - this.#token.length + 1);
+        if (keep > at) out.push({ kind: "output", bytes: buffer.slice(at, keep) });
+        at = keep;
+        break;
+      }
+      const end = buffer.indexOf(NEWLINE, start + this.#token.length);
+      if (end < 0) {
+        if (start > at) out.push({ kind: "output", bytes: buffer.slice(at, start) });
+        at = start;
+        break;
+      }
+      if (start > at) out.push({ kind: "output", bytes: buffer.slice(at, start) });
+      const flag = buffer[start + this.#token.length];
+      this.#parts.push(buffer.slice(start + this.#token.length + 1, end));
+      if (flag === LAST) {
+        const text = new TextDecoder().decode(concat(...this.#parts));
+        this.#parts = [];
+        out.push({ kind: "message", message: JSON.parse(text) });
+      }
+      at = end + 1;
+    }
+    this.#buffer = buffer.slice(at);
+    return out;
+  }
+
+  /** Returns whatever output is still held back, at the end of the stream. */
+  flush(): Uint8Array {
+    const rest = this.#buffer;
+    this.#buffer = new Uint8Array(0);
+    return rest;
+  }
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
+  const first = needle[0];
+  for (let i = haystack.indexOf(first, from); i >= 0; i = haystack.indexOf(first, i + 1)) {
+    if (i + needle.length > haystack.length) {
+      // A partial match at the very end: report it so the caller keeps it for the next chunk.
+      return -1;
+    }
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}

@@ -1,0 +1,286 @@
+/**
+ * The parent-side handle of one kernel. It owns the kernel's sandbox process, runs requests one
+ * at a time in order, enforces the cell timeout and the memory limit, and starts a fresh sandbox
+ * when one dies. It knows nothing of eviction or persistence: the supervisor decides when a
+ * kernel stops.
+ *
+ * @module
+ */
+import { compileCell } from "./cell_compiler.ts";
+import type {
+  CellOutcome,
+  Completion,
+  ErrorInfo,
+  KernelReply,
+  KernelRequest,
+  ReplyValues,
+  VariableDetail,
+  VariableSummary,
+} from "./protocol.ts";
+import {
+  describe,
+  type DistributiveOmit,
+  type SandboxExit,
+  SandboxProcess,
+} from "./sandbox_process.ts";
+
+/** How a kernel runs. */
+export interface KernelOptions {
+  /** Absolute path of the kernel's scratch folder, its only readable and writable place. */
+  scratchDir: string;
+  /** Memory limit per kernel in MB (default 512, at least 64). */
+  memoryLimitMb?: number;
+  /** Default time a cell may run, in milliseconds (default 60,000). */
+  cellTimeoutMs?: number;
+  /** TypeScript run in every new, restarted or reset kernel before any cell (default none). */
+  prelude?: string;
+}
+
+/** The result of one `execute`, as the `execute` tool reports it. */
+export interface ExecuteResult {
+  status: "ok" | "error" | "timeout" | "killed";
+  executionCount: number;
+  result?: string;
+  stdout: string;
+  stderr: string;
+  error?: ErrorInfo;
+  durationMs: number;
+  /** Set when the kernel had to be restarted: in words, what did not survive. */
+  lost?: string;
+}
+
+/** Thrown when a request other than `execute` fails inside the kernel. */
+export class KernelRequestError extends Error {
+  /** @param info The error as the kernel reported it. */
+  constructor(info: ErrorInfo, options?: ErrorOptions) {
+    super(info.message, options);
+    this.name = info.name;
+  }
+}
+
+const LOST_ON_RESTART = "all variables: the kernel was restarted with an empty namespace";
+
+/** A live kernel. Use {@linkcode KernelHandle.start}; close it with `await using` or `close()`. */
+export class KernelHandle implements AsyncDisposable {
+  #options: Required<KernelOptions>;
+  #prelude: string;
+  #process: SandboxProcess;
+  #queue: Promise<unknown> = Promise.resolve();
+  #executionCount = 0;
+  #closed = false;
+
+  private constructor(options: Required<KernelOptions>, prelude: string, process: SandboxProcess) {
+    this.#options = options;
+    this.#prelude = prelude;
+    this.#process = process;
+  }
+
+  /**
+   * Starts a kernel in a new sandbox process.
+   *
+   * @throws {RangeError} When the memory limit is below 64 MB or the timeout is not positive.
+   * @throws {SyntaxError} When the prelude does not compile.
+   */
+  static async start(options: KernelOptions): Promise<KernelHandle> {
+    const full: Required<KernelOptions> = {
+      memoryLimitMb: 512,
+      cellTimeoutMs: 60_000,
+      prelude: "",
+      ...options,
+    };
+    if (!(full.memoryLimitMb >= 64)) {
+      throw new RangeError(
+        `Cannot start kernel: memory limit must be at least 64 MB, got ${full.memoryLimitMb}`,
+      );
+    }
+    if (!(full.cellTimeoutMs > 0)) {
+      throw new RangeError(
+        `Cannot start kernel: cell timeout must be positive, got ${full.cellTimeoutMs} ms`,
+      );
+    }
+    const compiled = compileCell(full.prelude, "prelude");
+    if (!compiled.ok) {
+      throw new SyntaxError(
+        `Cannot start kernel: the prelude does not compile: ${compiled.error.message}`,
+      );
+    }
+    const process = await SandboxProcess.spawn({
+      scratchDir: full.scratchDir,
+      memoryLimitMb: full.memoryLimitMb,
+      prelude: compiled.code,
+    });
+    return new KernelHandle(full, compiled.code, process);
+  }
+
+  /** Cells run so far, errors included, as IPython counts them. */
+  get executionCount(): number {
+    return this.#executionCount;
+  }
+
+  /** The sandbox's process id, for tests and diagnostics. */
+  get pid(): number {
+    return this.#process.pid;
+  }
+
+  /**
+   * Runs one cell. A cell that throws, times out or is killed resolves with that status; only a
+   * closed handle rejects.
+   *
+   * @param code TypeScript or JavaScript.
+   * @param options.timeoutMs Time allowed for this cell (default: the kernel's cell timeout).
+   */
+  execute(code: string, options: { timeoutMs?: number } = {}): Promise<ExecuteResult> {
+    return this.#enqueue(async () => {
+      const started = performance.now();
+      const cell = ++this.#executionCount;
+      const compiled = compileCell(code, `cell-${cell}`);
+      if (!compiled.ok) {
+        return {
+          status: "error",
+          executionCount: cell,
+          stdout: "",
+          stderr: "",
+          error: compiled.error,
+          durationMs: performance.now() - started,
+        };
+      }
+      const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
+      const run = await this.#send({ kind: "execute", code: compiled.code, cell }, timeoutMs);
+      const base = { executionCount: cell, durationMs: 0 };
+      let result: ExecuteResult;
+      if (run.kind === "reply") {
+        const outcome = unwrap(run.reply) as CellOutcome;
+        result = { ...base, ...outcome, stdout: run.stdout, stderr: run.stderr };
+      } else {
+        result = { ...base, ...run.failure, stdout: "", stderr: "", lost: LOST_ON_RESTART };
+      }
+      result.durationMs = performance.now() - started;
+      return result;
+    });
+  }
+
+  /** Completion candidates at `cursor` (a UTF-16 index, default the end of `code`). */
+  complete(code: string, cursor = code.length): Promise<Completion> {
+    return this.#ask("complete", { code, cursor });
+  }
+
+  /** The user's variables with type, preview and approximate size. */
+  variables(): Promise<VariableSummary[]> {
+    return this.#ask("variables", {});
+  }
+
+  /** Details of one variable, or of a side-effect-free path into one such as `point.x`. */
+  inspect(name: string, depth = 2): Promise<VariableDetail> {
+    return this.#ask("inspect", { name, depth });
+  }
+
+  /** Empties the namespace: a fresh sandbox, the prelude re-run, the count back to 0. */
+  reset(): Promise<void> {
+    return this.#enqueue(async () => {
+      await this.#restart();
+      this.#executionCount = 0;
+    });
+  }
+
+  /** Stops the sandbox process. Later calls reject. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue.catch(() => {});
+    await this.#process.close();
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("Cannot use a closed kernel"));
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #ask<K extends keyof ReplyValues>(
+    kind: K,
+    fields: Omit<Extract<KernelRequest, { kind: K }>, "id" | "kind">,
+  ): Promise<ReplyValues[K]> {
+    return this.#enqueue(async () => {
+      const request = { kind, ...fields } as DistributiveOmit<KernelRequest, "id">;
+      const run = await this.#send(request, this.#options.cellTimeoutMs);
+      if (run.kind === "failed") {
+        throw new KernelRequestError(run.failure.error);
+      }
+      return unwrap(run.reply) as ReplyValues[K];
+    });
+  }
+
+  /** Sends a request; on timeout or death, restarts the sandbox and says what happened. */
+  async #send(
+    request: DistributiveOmit<KernelRequest, "id">,
+    timeoutMs: number,
+  ): Promise<
+    | { kind: "reply"; reply: KernelReply; stdout: string; stderr: string }
+    | { kind: "failed"; failure: { status: "timeout" | "killed"; error: ErrorInfo } }
+  > {
+    const process = this.#process;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    try {
+      const answer = await Promise.race([process.request(request), timedOut]);
+      if (answer !== "timeout" && answer !== undefined) return { kind: "reply", ...answer };
+      process.kill();
+      const exit = await process.exited;
+      const failure = answer === "timeout"
+        ? timeoutFailure(timeoutMs)
+        : deathFailure(exit, this.#options.memoryLimitMb);
+      await this.#restart();
+      return { kind: "failed", failure };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #restart(): Promise<void> {
+    this.#process.kill();
+    await this.#process.exited;
+    this.#process = await SandboxProcess.spawn({
+      scratchDir: this.#options.scratchDir,
+      memoryLimitMb: this.#options.memoryLimitMb,
+      prelude: this.#prelude,
+    });
+  }
+}
+
+function unwrap(reply: KernelReply): ReplyValues[keyof ReplyValues] {
+  if (!reply.ok) throw new KernelRequestError(reply.error);
+  return reply.value;
+}
+
+function timeoutFailure(timeoutMs: number): { status: "timeout"; error: ErrorInfo } {
+  const message = `The cell did not finish within ${formatSeconds(timeoutMs)}; ` +
+    `the kernel was stopped and restarted`;
+  return {
+    status: "timeout",
+    error: { name: "KernelTimeoutError", message, stack: `KernelTimeoutError: ${message}` },
+  };
+}
+
+function deathFailure(exit: SandboxExit, limitMb: number): { status: "killed"; error: ErrorInfo } {
+  const outOfMemory = exit.memoryRssBytes !== undefined ||
+    /out of memory|heap limit/i.test(exit.stderrTail);
+  const message = outOfMemory
+    ? `The kernel exceeded its memory limit of ${limitMb} MB` +
+      (exit.memoryRssBytes ? ` (resident ${Math.round(exit.memoryRssBytes / 2 ** 20)} MB)` : "") +
+      `; it was stopped and restarted`
+    : `The kernel process died (${describe(exit)}); it was restarted`;
+  const name = outOfMemory ? "KernelMemoryError" : "KernelCrashError";
+  return { status: "killed", error: { name, message, stack: `${name}: ${message}` } };
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}

@@ -1,0 +1,107 @@
+/**
+ * Messages between the host, a kernel's sandbox process and the kernel's Worker.
+ *
+ * The host writes one {@linkcode SandboxStart} line and then {@linkcode KernelRequest}
+ * lines (newline-delimited JSON) to the sandbox's stdin; the sandbox forwards each request to
+ * its Worker and sends back exactly one {@linkcode KernelReply} per request, also when the
+ * request fails. Replies travel in token-framed chunks (see `frames.ts`) so that whatever a cell
+ * prints on the same pipes cannot be mistaken for, or forge, a reply.
+ *
+ * @module
+ */
+
+/** First line the host writes to a sandbox: everything the sandbox needs to start. */
+export interface SandboxStart {
+  /** Random per-process token that prefixes every frame the sandbox writes. */
+  token: string;
+  /** Absolute path of the kernel's scratch folder, the only place its code may touch. */
+  scratchDir: string;
+  /** Resident-memory limit in bytes, enforced by the sandbox's watchdog. */
+  memoryLimitBytes: number;
+  /** Compiled prelude to run before any user code, or `""`. */
+  prelude: string;
+}
+
+/** An error as it crosses the process boundary. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+/** A request from the host to a kernel. */
+export type KernelRequest =
+  | { id: number; kind: "execute"; code: string; cell: number }
+  | { id: number; kind: "complete"; code: string; cursor: number }
+  | { id: number; kind: "variables" }
+  | { id: number; kind: "inspect"; name: string; depth: number };
+
+/** The outcome of one cell inside the kernel. */
+export interface CellOutcome {
+  status: "ok" | "error";
+  /** The last expression's value rendered like `Deno.inspect`; absent when it is `undefined`. */
+  result?: string;
+  error?: ErrorInfo;
+}
+
+/** Completion candidates for the text before a cursor. */
+export interface Completion {
+  matches: string[];
+  /** UTF-16 index where the replaced text starts. */
+  cursorStart: number;
+  /** UTF-16 index where the replaced text ends. */
+  cursorEnd: number;
+}
+
+/** One user variable as `list_variables` shows it. */
+export interface VariableSummary {
+  name: string;
+  type: string;
+  preview: string;
+  /** Approximate bytes held by the value, counted by walking it within a budget. */
+  approxBytes: number;
+}
+
+/** One member of an inspected value. */
+export interface MemberSummary {
+  name: string;
+  type: string;
+  preview: string;
+}
+
+/** What `inspect_variable` shows of one variable. */
+export interface VariableDetail {
+  name: string;
+  type: string;
+  /** Full rendering, with nesting down to the requested depth. */
+  preview: string;
+  /** Own keys (up to a limit) then methods along the prototype chain. */
+  members: MemberSummary[];
+  /** Source text of a function or class. */
+  source?: string;
+}
+
+/** Maps each request kind to the value its successful reply carries. */
+export interface ReplyValues {
+  execute: CellOutcome;
+  complete: Completion;
+  variables: VariableSummary[];
+  inspect: VariableDetail;
+}
+
+/** The single reply to a request; `ok: false` means the request itself could not be served. */
+export type KernelReply =
+  | { id: number; ok: true; value: ReplyValues[keyof ReplyValues] }
+  | { id: number; ok: false; error: ErrorInfo };
+
+/** A message the sandbox sends on its own initiative. */
+export type SandboxEvent =
+  | { event: "ready" }
+  /** The Worker could not start (e.g. it failed to load); the sandbox exits after sending it. */
+  | { event: "failed"; error: ErrorInfo }
+  | { event: "fatal"; reason: "memory"; rssBytes: number }
+  /** Marks the end of a request's output on stderr, so stderr can be attributed to it. */
+  | { event: "mark"; id: number };
+
+/** Anything the sandbox sends inside a frame. */
+export type SandboxMessage = KernelReply | SandboxEvent;

@@ -1,0 +1,288 @@
+/**
+ * One life of a kernel's sandbox process, seen from the host: spawn it with its permission flags
+ * and a cleared environment, send requests, collect replies and the output around them, and
+ * learn how it ended.
+ *
+ * @module
+ */
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { FrameDecoder } from "./frames.ts";
+import { OutputBuffer } from "./output_buffer.ts";
+import type {
+  ErrorInfo,
+  KernelReply,
+  KernelRequest,
+  SandboxMessage,
+  SandboxStart,
+} from "./protocol.ts";
+
+const SANDBOX_MAIN = new URL("./sandbox.ts", import.meta.url);
+const WORKER_DIR = new URL("./worker/", import.meta.url);
+
+/**
+ * Host variables a sandbox inherits: only those Deno itself needs to fetch npm packages (cache
+ * folder, CA certificates, registry, proxy). Deno reads them when a cell first imports from npm,
+ * so they must stay set; nothing else of the host's environment reaches a kernel.
+ */
+const MODULE_LOADING_ENV = [
+  "DENO_DIR",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "NPM_CONFIG_REGISTRY",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+];
+
+/** How to start a sandbox. */
+export interface SandboxOptions {
+  /** Absolute path of the kernel's scratch folder; created if missing. */
+  scratchDir: string;
+  /** Memory limit in MB: V8's heap limit and the resident-memory watchdog's threshold. */
+  memoryLimitMb: number;
+  /** Compiled prelude, run before the process reports ready. */
+  prelude: string;
+}
+
+/** Why a sandbox process ended. */
+export interface SandboxExit {
+  code: number;
+  signal: Deno.Signal | null;
+  /** Set when the sandbox's own watchdog stopped it. */
+  memoryRssBytes?: number;
+  /** Last lines the process wrote on stderr, e.g. V8's fatal out-of-memory error. */
+  stderrTail: string;
+}
+
+/** A reply with the output the request produced. */
+export interface SandboxReply {
+  reply: KernelReply;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running sandbox process. Requests must be sent one at a time. */
+export class SandboxProcess {
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #stdout = new OutputBuffer();
+  #stderr = new OutputBuffer();
+  #tail = "";
+  #memoryRss: number | undefined;
+  #pending?: {
+    id: number;
+    reply?: KernelReply;
+    marked: boolean;
+    resolve: (r: SandboxReply) => void;
+  };
+  #ready = Promise.withResolvers<void>();
+  #nextId = 1;
+  /** Resolves once, when the process has exited and its pipes are drained. */
+  readonly exited: Promise<SandboxExit>;
+
+  private constructor(child: Deno.ChildProcess, token: string) {
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    const streams = Promise.all([
+      this.#pump(child.stdout, token, this.#stdout),
+      this.#pump(child.stderr, token, this.#stderr),
+    ]);
+    this.exited = (async () => {
+      const status = await child.status;
+      await streams.catch(() => {});
+      const exit: SandboxExit = {
+        code: status.code,
+        signal: status.signal,
+        memoryRssBytes: this.#memoryRss,
+        stderrTail: this.#tail.slice(-2000),
+      };
+      this.#ready.reject(new Error(`The kernel process exited during start: ${describe(exit)}`));
+      return exit;
+    })();
+    this.#ready.promise.catch(() => {});
+  }
+
+  /**
+   * Starts a sandbox and waits until its Worker has run the prelude.
+   *
+   * @throws {Error} When the process exits before it is ready.
+   */
+  static async spawn(options: SandboxOptions): Promise<SandboxProcess> {
+    await Deno.mkdir(options.scratchDir, { recursive: true });
+    const token = crypto.randomUUID().replaceAll("-", "");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: sandboxArgs(options),
+      cwd: options.scratchDir,
+      clearEnv: true,
+      env: sandboxEnv(),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const process = new SandboxProcess(child, token);
+    const start: SandboxStart = {
+      token,
+      scratchDir: options.scratchDir,
+      memoryLimitBytes: options.memoryLimitMb * 1024 * 1024,
+      prelude: options.prelude,
+    };
+    try {
+      await process.#write(start);
+      await process.#ready.promise;
+    } catch (error) {
+      process.kill();
+      throw error;
+    }
+    // Output of the prelude belongs to no request.
+    process.#stdout.take();
+    process.#stderr.take();
+    return process;
+  }
+
+  /** The operating system's process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /**
+   * Sends a request and resolves with its reply, or with `undefined` if the process exits first.
+   */
+  async request(request: DistributiveOmit<KernelRequest, "id">): Promise<SandboxReply | undefined> {
+    if (this.#pending) throw new Error("Cannot send a kernel request while another is running");
+    const id = this.#nextId++;
+    const done = new Promise<SandboxReply>((resolve) => {
+      this.#pending = { id, marked: false, resolve };
+    });
+    try {
+      await this.#write({ ...request, id });
+    } catch {
+      // The process is gone; `exited` tells why.
+    }
+    const result = await Promise.race([done, this.exited.then(() => undefined)]);
+    this.#pending = undefined;
+    return result;
+  }
+
+  /** Stops the process at once (SIGKILL). Safe to call more than once. */
+  kill(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }
+
+  /** Closes stdin, which makes the sandbox exit by itself, and waits for it. */
+  async close(): Promise<SandboxExit> {
+    await this.#writer.close().catch(() => {});
+    const timer = setTimeout(() => this.kill(), 2000);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #write(message: unknown): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(`${JSON.stringify(message)}\n`));
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, token: string, output: OutputBuffer) {
+    const decoder = new FrameDecoder(token);
+    const isStderr = output === this.#stderr;
+    for await (const chunk of stream) {
+      for (const item of decoder.push(chunk)) {
+        if (item.kind === "output") {
+          output.push(item.bytes);
+          if (isStderr) {
+            this.#tail = (this.#tail + new TextDecoder().decode(item.bytes)).slice(-4000);
+          }
+        } else {
+          this.#receive(item.message as SandboxMessage);
+        }
+      }
+    }
+    output.push(decoder.flush());
+  }
+
+  #receive(message: SandboxMessage): void {
+    if ("event" in message) {
+      if (message.event === "ready") this.#ready.resolve();
+      else if (message.event === "failed") this.#ready.reject(toError(message.error));
+      else if (message.event === "fatal") this.#memoryRss = message.rssBytes;
+      else if (message.event === "mark" && this.#pending?.id === message.id) {
+        this.#pending.marked = true;
+      }
+    } else if (this.#pending?.id === message.id) {
+      this.#pending.reply = message;
+    }
+    const pending = this.#pending;
+    if (pending?.reply && pending.marked) {
+      pending.resolve({
+        reply: pending.reply,
+        stdout: this.#stdout.take(),
+        stderr: this.#stderr.take(),
+      });
+    }
+  }
+}
+
+/** Omit that keeps a union a union. */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function sandboxArgs(options: SandboxOptions): string[] {
+  const workerDir = fromFileUrl(WORKER_DIR);
+  return [
+    "run",
+    "--quiet",
+    "--no-config",
+    "--no-lock",
+    "--no-prompt",
+    "--unstable-worker-options",
+    `--v8-flags=--max-old-space-size=${options.memoryLimitMb}`,
+    `--allow-read=${options.scratchDir},${workerDir}`,
+    `--allow-write=${options.scratchDir}`,
+    // The Worker needs sys to connect its inspector session and revokes it at once (kernel_worker.ts).
+    "--allow-sys",
+    // The environment is cleared (sandboxEnv), so env access reveals only module-loading settings.
+    "--allow-env",
+    fromFileUrl(SANDBOX_MAIN),
+  ];
+}
+
+function sandboxEnv(): Record<string, string> {
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_DIR: defaultDenoDir() };
+  for (const name of MODULE_LOADING_ENV) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** Deno's cache folder as Deno itself finds it, so a sandbox reuses the host's npm cache. */
+function defaultDenoDir(): string {
+  const home = Deno.env.get("HOME") ?? "";
+  if (Deno.build.os === "darwin") return `${home}/Library/Caches/deno`;
+  if (Deno.build.os === "windows") return `${Deno.env.get("LOCALAPPDATA")}\\deno`;
+  return `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/deno`;
+}
+
+function toError(info: ErrorInfo): Error {
+  const error = new Error(info.message);
+  error.name = info.name;
+  error.stack = info.stack;
+  return error;
+}
+
+/** One line about how a sandbox ended. */
+export function describe(exit: SandboxExit): string {
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+  const tail = exit.stderrTail.trim().split("\n").slice(-3).join(" | ");
+  return tail ? `${how}; last output: ${tail}` : how;
+}

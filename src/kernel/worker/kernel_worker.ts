@@ -1,0 +1,83 @@
+/**
+ * Entry point of a kernel's Worker: connects the REPL, drops `sys`, runs the prelude, then serves
+ * requests one at a time. Every request gets exactly one reply, also when it fails.
+ *
+ * @module
+ */
+import type { KernelReply, KernelRequest, ReplyValues } from "../protocol.ts";
+import { complete } from "./complete.ts";
+import { createModuleLoader, LOADER_KEY } from "./module_loader.ts";
+import { Namespace } from "./namespace.ts";
+import { describeError, Repl } from "./repl.ts";
+
+/** The first message the sandbox posts to its Worker. */
+export interface WorkerInit {
+  scratchDir: string;
+  prelude: string;
+}
+
+const scope = self as unknown as Worker & typeof globalThis;
+
+// A rejection or throw nobody handles (in a timer, say) is reported on stderr, attributed to
+// the running or the next cell, instead of terminating the Worker.
+scope.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  console.error("Uncaught (in promise)", (event as PromiseRejectionEvent).reason);
+});
+scope.addEventListener("error", (event) => {
+  event.preventDefault();
+  console.error("Uncaught", event.error ?? event.message);
+});
+
+scope.onmessage = (event: MessageEvent<WorkerInit>) => {
+  scope.onmessage = null;
+  start(event.data).catch((error) => {
+    console.error("The kernel failed to start:", error);
+    scope.postMessage({ event: "failed", error: describeError(error) });
+  });
+};
+
+async function start(init: WorkerInit): Promise<void> {
+  const repl = new Repl();
+  // The inspector session needed sys to connect; user code must not have it.
+  Deno.permissions.revokeSync({ name: "sys" });
+  Object.defineProperty(globalThis, LOADER_KEY, { value: createModuleLoader(init.scratchDir) });
+  const namespace = new Namespace(repl);
+  if (init.prelude) {
+    const outcome = await repl.run(init.prelude, "prelude");
+    if (outcome.status === "error") console.error("The prelude threw:", outcome.error?.stack);
+  }
+  await namespace.markBaseline();
+
+  let queue = Promise.resolve();
+  scope.onmessage = (event: MessageEvent<KernelRequest>) => {
+    const request = event.data;
+    queue = queue.then(async () => {
+      let reply: KernelReply;
+      try {
+        reply = { id: request.id, ok: true, value: await serve(request, repl, namespace) };
+      } catch (error) {
+        reply = { id: request.id, ok: false, error: describeError(error) };
+      }
+      scope.postMessage(reply);
+    });
+  };
+  scope.postMessage({ event: "ready" });
+}
+
+function serve(
+  request: KernelRequest,
+  repl: Repl,
+  namespace: Namespace,
+): Promise<ReplyValues[keyof ReplyValues]> {
+  switch (request.kind) {
+    case "execute":
+      return repl.run(request.code, `cell-${request.cell}`);
+    case "complete":
+      return complete(repl, request.code, request.cursor);
+    case "variables":
+      return namespace.list();
+    case "inspect":
+      return namespace.inspect(request.name, request.depth);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What a cell's `import` turns into: npm and built-in modules as usual, files only from the
+ * kernel's scratch folder and re-imported when they change (IPython's autoreload).
+ *
+ * The process's permission flags are the real boundary (Worker permissions do not govern module
+ * loading, DESIGN.md section 8); this loader adds a clear message and the reload.
+ *
+ * @module
+ */
+
+/** Global symbol under which compiled cells find the loader; see `cell_compiler.ts`. */
+export const LOADER_KEY = Symbol.for("mcp-kernel-host.loader");
+
+/** The functions compiled cells call in place of `import`. */
+export interface ModuleLoader {
+  /** Imports a module, as a dynamic `import()` would. */
+  import(specifier: unknown, options?: ImportCallOptions): Promise<Record<string, unknown>>;
+  /** Imports a module and checks that it exports each of `names`, as a static import would. */
+  importNamed(
+    specifier: string,
+    names: string[],
+    options?: ImportCallOptions,
+  ): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Builds the loader for a kernel whose files live in `scratchDir`.
+ *
+ * @param scratchDir Absolute path of the scratch folder; it is also the kernel's working folder.
+ */
+export function createModuleLoader(scratchDir: string): ModuleLoader {
+  const base = new URL(`file://${scratchDir.endsWith("/") ? scratchDir : `${scratchDir}/`}`);
+
+  function resolve(specifier: string): string {
+    const isFile = /^(\.{0,2}\/|file:)/.test(specifier);
+    if (!isFile) return specifier;
+    const url = new URL(specifier, base);
+    if (!url.pathname.startsWith(base.pathname)) {
+      throw new TypeError(
+        `Cannot import "${specifier}": a kernel may import files only from its scratch folder ` +
+          `(${scratchDir}), npm: packages and node: built-ins`,
+      );
+    }
+    // A new query string makes a new module instance, so an edited file is loaded afresh.
+    const { mtime, size } = Deno.statSync(url);
+    url.search = `?v=${mtime?.getTime() ?? 0}-${size}`;
+    return url.href;
+  }
+
+  const loader: ModuleLoader = {
+    import(specifier, options) {
+      return import(resolve(String(specifier)), options);
+    },
+    async importNamed(specifier, names, options) {
+      const module = await loader.import(specifier, options);
+      for (const name of names) {
+        if (!(name in module)) {
+          throw new SyntaxError(
+            `The module "${specifier}" does not provide an export named "${name}"`,
+          );
+        }
+      }
+      return module;
+    },
+  };
+  return loader;
+}

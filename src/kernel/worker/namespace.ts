@@ -1,0 +1,128 @@
+/**
+ * The user's variables: which names a cell defined, and what each holds.
+ *
+ * @module
+ */
+import type { MemberSummary, VariableDetail, VariableSummary } from "../protocol.ts";
+import { approximateBytes, preview, render, typeName } from "./render.ts";
+import type { Repl } from "./repl.ts";
+
+/** Own keys listed by `inspect_variable` before it stops. */
+const MAX_MEMBERS = 200;
+
+/** Names the kernel itself defines, never listed as user variables. */
+const KERNEL_NAMES = new Set(["_", "_error"]);
+
+/** Lists and inspects the variables defined since the baseline (globals and the prelude). */
+export class Namespace {
+  #repl: Repl;
+  #baseline = new Set<string>();
+
+  /** @param repl The REPL whose global scope holds the variables. */
+  constructor(repl: Repl) {
+    this.#repl = repl;
+  }
+
+  /** Records the names that exist now (built-ins, the prelude's) so they are not listed. */
+  async markBaseline(): Promise<void> {
+    this.#baseline = new Set([
+      ...Object.getOwnPropertyNames(globalThis),
+      ...await this.#repl.lexicalNames(),
+    ]);
+  }
+
+  /** Names of user variables, in definition order where the engine keeps it. */
+  async names(): Promise<string[]> {
+    const names = [
+      ...await this.#repl.lexicalNames(),
+      ...Object.keys(globalThis),
+    ];
+    return [...new Set(names)].filter((n) => !this.#baseline.has(n) && !KERNEL_NAMES.has(n));
+  }
+
+  /** One summary per user variable. */
+  async list(): Promise<VariableSummary[]> {
+    const out: VariableSummary[] = [];
+    for (const name of await this.names()) {
+      const read = await this.#read(name);
+      out.push(
+        read.ok
+          ? {
+            name,
+            type: typeName(read.value),
+            preview: preview(read.value),
+            approxBytes: approximateBytes(read.value),
+          }
+          : { name, type: "uninitialized", preview: "<uninitialized>", approxBytes: 0 },
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Everything about one variable or a side-effect-free path into it (`point.x`, `rows[0]`).
+   *
+   * @throws {ReferenceError} When nothing by that name exists or reading it would have effects.
+   */
+  async inspect(path: string, depth: number): Promise<VariableDetail> {
+    const read = await this.#repl.peek(path);
+    if (!read.ok) {
+      throw new ReferenceError(
+        `No variable "${path}" in this kernel (or reading it would run code with side effects); ` +
+          `list_variables shows what exists`,
+      );
+    }
+    const value = read.value;
+    const detail: VariableDetail = {
+      name: path,
+      type: typeName(value),
+      preview: render(value, depth),
+      members: members(value),
+    };
+    if (typeof value === "function") detail.source = Function.prototype.toString.call(value);
+    return detail;
+  }
+
+  async #read(name: string): Promise<{ ok: boolean; value?: unknown }> {
+    if (Object.hasOwn(globalThis, name)) {
+      return { ok: true, value: (globalThis as Record<string, unknown>)[name] };
+    }
+    return await this.#repl.peek(name);
+  }
+}
+
+/** Own data keys first, then methods along the prototype chain (built-in prototypes excluded). */
+function members(value: unknown): MemberSummary[] {
+  if (value === null || value === undefined) return [];
+  const out: MemberSummary[] = [];
+  const target = Object(value);
+  const skip = typeof value === "function" ? new Set(["length", "name", "prototype"]) : new Set();
+  for (const key of Object.getOwnPropertyNames(target)) {
+    if (out.length >= MAX_MEMBERS) break;
+    if (skip.has(key) || (Array.isArray(value) && key === "length")) continue;
+    out.push(member(key, Object.getOwnPropertyDescriptor(target, key)));
+  }
+  const start = typeof value === "function" ? value.prototype : Object.getPrototypeOf(target);
+  for (
+    let proto = start;
+    proto && !isBuiltinPrototype(proto);
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === "constructor" || out.some((m) => m.name === key)) continue;
+      out.push(member(key, Object.getOwnPropertyDescriptor(proto, key)));
+    }
+  }
+  return out;
+}
+
+function member(name: string, d: PropertyDescriptor | undefined): MemberSummary {
+  if (d && !("value" in d)) return { name, type: "accessor", preview: "[getter/setter]" };
+  return { name, type: typeName(d?.value), preview: preview(d?.value) };
+}
+
+function isBuiltinPrototype(proto: object): boolean {
+  const ctor = (proto as { constructor?: unknown }).constructor;
+  return typeof ctor === "function" && globalThis[ctor.name as keyof typeof globalThis] === ctor &&
+    /\[native code\]/.test(Function.prototype.toString.call(ctor));
+}

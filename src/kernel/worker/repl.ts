@@ -1,0 +1,224 @@
+/**
+ * Notebook-style evaluation inside a kernel's Worker.
+ *
+ * Cells run through the V8 inspector's `Runtime.evaluate` with `replMode`, the mechanism of
+ * Deno's and Chrome's REPLs: top-level `let`, `const` and `class` persist across cells and may be
+ * redeclared, and top-level `await` works. Indirect eval and `node:vm` lack one or the other
+ * (DESIGN.md section 8).
+ *
+ * @module
+ */
+import { Session } from "node:inspector";
+import type { CellOutcome, ErrorInfo } from "../protocol.ts";
+import { render } from "./render.ts";
+
+interface RemoteObject {
+  type: string;
+  subtype?: string;
+  value?: unknown;
+  unserializableValue?: string;
+  objectId?: string;
+}
+
+interface CallFrame {
+  functionName: string;
+  scriptId: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
+interface StackTrace {
+  callFrames: CallFrame[];
+  parent?: StackTrace;
+  description?: string;
+}
+
+interface EvaluateResult {
+  result: RemoteObject;
+  exceptionDetails?: { exception?: RemoteObject; text: string; stackTrace?: StackTrace };
+}
+
+const SINK = Symbol.for("mcp-kernel-host.sink");
+const CELL_MARK = Symbol.for("mcp-kernel-host.cell");
+const MARKER_SLOT = Symbol.for("mcp-kernel-host.marker");
+/** Length of `cell_compiler.ts`'s CELL_MARKER, which precedes line 1 of every cell. */
+const CELL_MARKER_LENGTH = `globalThis[Symbol.for("mcp-kernel-host.cell")](()=>{});`.length;
+
+/** Evaluates cells and side-effect-free expressions in the Worker's global scope. */
+export class Repl {
+  #session = new Session();
+  #received: unknown;
+  /** Marker closures of cells whose script id is not yet known, by cell name. */
+  #unresolved = new Map<string, () => void>();
+  /** Cell name by script id; V8 reuses a script when a cell's source repeats. */
+  #cellOfScript = new Map<string, string>();
+  #currentCell = "";
+
+  /** Connects the inspector session; needs `sys` until it has run. */
+  constructor() {
+    this.#session.connect();
+    Object.defineProperty(globalThis, SINK, {
+      value: (v: unknown) => this.#received = v,
+      enumerable: false,
+    });
+    Object.defineProperty(globalThis, CELL_MARK, {
+      // Returns nothing: the marker is an expression statement, so its value could become the
+      // completion value of a cell made only of declarations.
+      value: (marker: () => void) => {
+        this.#unresolved.set(this.#currentCell, marker);
+      },
+      enumerable: false,
+    });
+  }
+
+  /** Sends one inspector command. */
+  post<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    return new Promise((resolve, reject) =>
+      this.#session.post(
+        method,
+        params as never,
+        (error, result) => error ? reject(error) : resolve(result as T),
+      )
+    );
+  }
+
+  /**
+   * Runs one cell of compiled JavaScript. Sets `_` to a non-undefined result and `_error` to a
+   * thrown value, as IPython and the Deno REPL do.
+   *
+   * @param code JavaScript, types already stripped and imports already rewritten.
+   * @param name Script name that stack frames of this cell refer to, e.g. `cell-3`.
+   */
+  async run(code: string, name: string): Promise<CellOutcome> {
+    this.#currentCell = name;
+    const reply = await this.evaluate(code, { awaitPromise: true });
+    try {
+      if (reply.exceptionDetails) {
+        const thrown = await this.value(reply.exceptionDetails.exception);
+        (globalThis as Record<string, unknown>)._error = thrown;
+        const error = describeError(thrown);
+        const trace = reply.exceptionDetails.stackTrace;
+        if (trace) error.stack = `${error.stack.split("\n    at ")[0]}${await this.#frames(trace)}`;
+        return { status: "error", error };
+      }
+      const value = await this.value(reply.result);
+      if (value === undefined) return { status: "ok" };
+      (globalThis as Record<string, unknown>)._ = value;
+      return { status: "ok", result: render(value) };
+    } finally {
+      await this.post("Runtime.releaseObjectGroup", { objectGroup: "cell" });
+    }
+  }
+
+  /** Formats a stack trace's user frames, naming each cell's script `cell-N`. */
+  async #frames(trace: StackTrace): Promise<string> {
+    await this.#resolveCells();
+    let text = "";
+    for (let t: StackTrace | undefined = trace; t; t = t.parent) {
+      if (t !== trace && t.callFrames.length > 0) {
+        text += `\n    at async ${t.description ?? ""}`.trimEnd();
+      }
+      for (const f of t.callFrames) {
+        if (/^ext:|\/kernel\/worker\//.test(f.url)) return text;
+        const cell = f.url === "" ? this.#cellOfScript.get(f.scriptId) ?? "cell" : undefined;
+        const line = f.lineNumber + 1;
+        const column = f.columnNumber + 1 - (cell && f.lineNumber === 0 ? CELL_MARKER_LENGTH : 0);
+        const where = `${cell ?? f.url}:${line}:${column}`;
+        text += f.functionName ? `\n    at ${f.functionName} (${where})` : `\n    at ${where}`;
+      }
+    }
+    return text;
+  }
+
+  /** Learns the script id of each cell that ran since the last error, from its marker. */
+  async #resolveCells(): Promise<void> {
+    for (const [cell, marker] of this.#unresolved) {
+      (globalThis as Record<symbol, unknown>)[MARKER_SLOT] = marker;
+      const { result } = await this.post<EvaluateResult>("Runtime.evaluate", {
+        expression: `globalThis[Symbol.for("mcp-kernel-host.marker")]`,
+        objectGroup: "cell",
+      });
+      const { internalProperties = [] } = await this.post<{
+        internalProperties?: { name: string; value?: { value?: { scriptId?: string } } }[];
+      }>("Runtime.getProperties", { objectId: result.objectId, ownProperties: true });
+      const location = internalProperties.find((p) => p.name === "[[FunctionLocation]]");
+      const scriptId = location?.value?.value?.scriptId;
+      if (scriptId) this.#cellOfScript.set(scriptId, cell);
+    }
+    delete (globalThis as Record<symbol, unknown>)[MARKER_SLOT];
+    this.#unresolved.clear();
+  }
+
+  /** Evaluates an expression in replMode, e.g. to read a binding by name. */
+  evaluate(
+    expression: string,
+    options: { awaitPromise?: boolean; throwOnSideEffect?: boolean } = {},
+  ): Promise<EvaluateResult> {
+    return this.post<EvaluateResult>("Runtime.evaluate", {
+      expression,
+      replMode: true,
+      objectGroup: "cell",
+      ...options,
+    });
+  }
+
+  /**
+   * Evaluates `expression` without side effects (V8 aborts it if it would have any) and returns
+   * its value, or `undefined` with `ok: false` when it throws or has side effects.
+   */
+  async peek(expression: string): Promise<{ ok: boolean; value?: unknown }> {
+    const reply = await this.evaluate(expression, { throwOnSideEffect: true });
+    try {
+      if (reply.exceptionDetails) return { ok: false };
+      return { ok: true, value: await this.value(reply.result) };
+    } finally {
+      await this.post("Runtime.releaseObjectGroup", { objectGroup: "cell" });
+    }
+  }
+
+  /** Names of the global lexical scope: top-level `let`, `const` and `class` of every cell. */
+  async lexicalNames(): Promise<string[]> {
+    const { names } = await this.post<{ names: string[] }>("Runtime.globalLexicalScopeNames");
+    return [...new Set(names)];
+  }
+
+  /** Turns a remote object of this same isolate back into the JavaScript value. */
+  async value(remote: RemoteObject | undefined): Promise<unknown> {
+    if (!remote || remote.type === "undefined") return undefined;
+    if (remote.objectId) {
+      this.#received = undefined;
+      await this.post("Runtime.callFunctionOn", {
+        objectId: remote.objectId,
+        functionDeclaration:
+          `function () { globalThis[Symbol.for("mcp-kernel-host.sink")](this); }`,
+      });
+      return this.#received;
+    }
+    if (remote.unserializableValue !== undefined) {
+      const text = remote.unserializableValue;
+      return text.endsWith("n") ? BigInt(text.slice(0, -1)) : Number(text);
+    }
+    return remote.value;
+  }
+}
+
+/** Describes a thrown value: an Error's own name, message and stack; anything else rendered. */
+export function describeError(thrown: unknown): ErrorInfo {
+  if (thrown instanceof Error) {
+    return { name: thrown.name, message: thrown.message, stack: cellFrames(thrown.stack ?? "") };
+  }
+  return { name: "Uncaught", message: render(thrown), stack: "" };
+}
+
+/**
+ * Keeps a stack's message and the frames of user code, dropping the kernel's own frames below
+ * the cell (the inspector call that ran it).
+ */
+function cellFrames(stack: string): string {
+  const lines = stack.split("\n");
+  const internal = lines.findIndex((line) =>
+    /^\s+at /.test(line) && /(Session\.post|ext:deno_node\/inspector|\/kernel\/worker\/)/.test(line)
+  );
+  return (internal < 0 ? lines : lines.slice(0, internal)).join("\n");
+}

@@ -1,0 +1,29 @@
+/**
+ * Serves one MCP client over stdin/stdout. Nothing but JSON-RPC goes to stdout; the process
+ * ends when the client closes stdin.
+ *
+ * @module
+ */
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/stdio"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import process from "node:process";
+import type { Host } from "../host.ts";
+import { createMcpServer } from "./server.ts";
+
+/**
+ * Connects a new session with its own kernel to stdin/stdout and resolves when the client has
+ * gone (stdin closed) and the session's kernel is stopped.
+ */
+export async function serveStdio(host: Host): Promise<void> {
+  const kernel = await host.createKernel();
+  const server = createMcpServer(host, { kernel });
+  const transport = new StdioServerTransport();
+  const ended = Promise.withResolvers<void>();
+  transport.onclose = () => ended.resolve();
+  // The transport does not notice stdin's end while a kernel process is alive.
+  process.stdin.on("end", () => ended.resolve());
+  await server.connect(transport);
+  await ended.promise;
+  await server.close();
+  await host.closeKernel(kernel);
+}

@@ -1,0 +1,39 @@
+/** Test helper: child processes of a pid, read from /proc (Linux). */
+
+/** Pids of the live (not zombie) processes whose parent is `pid`. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const stat = statOf(Number(entry.name));
+    if (stat && stat.ppid === pid && stat.state !== "Z") out.push(Number(entry.name));
+  }
+  return out;
+}
+
+/** Whether `pid` is a running process (exited and zombie processes are not). */
+export function isRunning(pid: number): boolean {
+  const stat = statOf(pid);
+  return stat !== undefined && stat.state !== "Z";
+}
+
+function statOf(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // The command name may contain spaces; fields resume after its closing parenthesis.
+    const [state, ppid] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls `check` every 50 ms until it is true or `ms` have passed; returns its last value. */
+export async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}

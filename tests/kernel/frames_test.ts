@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import {
+  type Decoded,
+  encodeFrames,
+  FrameDecoder,
+  MAX_FRAME_BYTES,
+} from "../../src/kernel/frames.ts";
+
+const TOKEN = "0123456789abcdef0123456789abcdef";
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+function decodeAll(chunks: Uint8Array[]): { output: string; messages: unknown[] } {
+  const decoder = new FrameDecoder(TOKEN);
+  const items: Decoded[] = chunks.flatMap((c) => decoder.push(c));
+  items.push({ kind: "output", bytes: decoder.flush() });
+  return {
+    output: items.filter((i) => i.kind === "output").map((i) => new TextDecoder().decode(i.bytes))
+      .join(""),
+    messages: items.filter((i) => i.kind === "message").map((i) => i.message),
+  };
+}
+
+Deno.test("every frame fits in one atomic pipe write", () => {
+  const big = { text: "é".repeat(50_000) };
+  const frames = encodeFrames(TOKEN, big);
+  assert.ok(frames.length > 20);
+  for (const f of frames) assert.ok(f.length <= MAX_FRAME_BYTES);
+  assert.deepEqual(decodeAll(frames).messages, [big]);
+});
+
+Deno.test("output around and between frames is kept in order, split at any byte", () => {
+  const stream = new Uint8Array([
+    ...bytes("before "),
+    ...encodeFrames(TOKEN, { id: 1, text: "ü".repeat(3000) }).flatMap((f) => [...f]),
+    ...bytes("after, without newline"),
+  ]);
+  for (const size of [1, 7, 33, 4096]) {
+    const chunks = [];
+    for (let i = 0; i < stream.length; i += size) chunks.push(stream.slice(i, i + size));
+    const { output, messages } = decodeAll(chunks);
+    assert.equal(output, "before after, without newline", `chunk size ${size}`);
+    assert.deepEqual(messages, [{ id: 1, text: "ü".repeat(3000) }]);
+  }
+});
+
+Deno.test("text that merely resembles a frame without the token stays output", () => {
+  const forged = `${"f".repeat(32)}.{"id":1,"ok":true}\n`;
+  const { output, messages } = decodeAll([bytes(forged)]);
+  assert.equal(output, forged);
+  assert.deepEqual(messages, []);
+});
+
+Deno.test("a frame interleaved between the pieces of a large foreign write is still found", () => {
+  const [frame] = encodeFrames(TOKEN, { id: 7 });
+  const { output, messages } = decodeAll([bytes("x".repeat(5000)), frame, bytes("y".repeat(5000))]);
+  assert.equal(output, "x".repeat(5000) + "y".repeat(5000));
+  assert.deepEqual(messages, [{ id: 7 }]);
+});

@@ -1,0 +1,238 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startKernel } from "./_kernel.ts";
+
+Deno.test("top-level let, const, class and function persist to later cells", async () => {
+  await using t = await startKernel();
+  const k = t.kernel;
+  await k.execute("let a = 1; const b = 2; class P { constructor(x) { this.x = x } }");
+  await k.execute("function twice(n) { return 2 * n }");
+  const r = await k.execute("twice(a + b) + new P(4).x");
+  assert.equal(r.status, "ok");
+  assert.equal(r.result, "10");
+});
+
+Deno.test("a later cell may declare the same const again, replacing it", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("const x = 1");
+  const again = await t.kernel.execute("const x = 2; x");
+  assert.equal(again.status, "ok");
+  assert.equal(again.result, "2");
+  assert.equal((await t.kernel.execute("x")).result, "2");
+});
+
+Deno.test("top-level await works and its binding persists", async () => {
+  await using t = await startKernel();
+  const r = await t.kernel.execute(
+    "const v = await new Promise((r) => setTimeout(() => r(41), 5)); v + 1",
+  );
+  assert.equal(r.result, "42");
+  assert.equal((await t.kernel.execute("v")).result, "41");
+});
+
+Deno.test("console output is captured per cell, stdout and stderr apart", async () => {
+  await using t = await startKernel();
+  const first = await t.kernel.execute("console.log('one', {a: 1}); console.error('warn'); 2");
+  assert.equal(first.stdout, "one { a: 1 }\n");
+  assert.equal(first.stderr, "warn\n");
+  assert.equal(first.result, "2");
+  const second = await t.kernel.execute(
+    "console.info('two'); Deno.stdout.writeSync(new TextEncoder().encode('raw'))",
+  );
+  assert.equal(second.stdout, "two\nraw");
+  assert.equal(second.stderr, "");
+});
+
+Deno.test("a thrown error comes back with name, message and a stack in cell coordinates", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("function inner() {\n  throw new RangeError('too big');\n}");
+  const r = await t.kernel.execute("// comment\n\ninner()");
+  assert.equal(r.status, "error");
+  assert.equal(r.error?.name, "RangeError");
+  assert.equal(r.error?.message, "too big");
+  assert.match(r.error!.stack, /at inner \(cell-1:2:9\)/);
+  assert.match(r.error!.stack, /at cell-2:3:1/);
+  assert.doesNotMatch(r.error!.stack, /kernel\/worker|ext:/);
+});
+
+Deno.test("_ holds the last value and _error the last error", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("6 * 7");
+  await t.kernel.execute("const unused = 1");
+  assert.equal((await t.kernel.execute("_")).result, "42");
+  await t.kernel.execute("null.boom");
+  assert.equal((await t.kernel.execute("_error instanceof TypeError")).result, "true");
+});
+
+Deno.test("a cell past its timeout is stopped and the kernel answers again", async () => {
+  await using t = await startKernel({ cellTimeoutMs: 30_000 });
+  await t.kernel.execute("const kept = 1");
+  const r = await t.kernel.execute("while (true) {}", { timeoutMs: 300 });
+  assert.equal(r.status, "timeout");
+  assert.equal(r.error?.name, "KernelTimeoutError");
+  assert.match(r.error!.message, /did not finish within 300 ms/);
+  assert.match(r.lost ?? "", /all variables/);
+  const after = await t.kernel.execute("typeof kept");
+  assert.equal(after.status, "ok");
+  assert.equal(after.result, '"undefined"');
+});
+
+Deno.test("kernel A cannot see kernel B's variables", async () => {
+  await using a = await startKernel();
+  await using b = await startKernel();
+  await a.kernel.execute("const secret = 'only in A'; globalThis.alsoSecret = 1");
+  const r = await b.kernel.execute("typeof secret + ' ' + typeof alsoSecret");
+  assert.equal(r.result, '"undefined undefined"');
+});
+
+Deno.test("TypeScript syntax is accepted, enums and parameter properties included", async () => {
+  await using t = await startKernel();
+  const r = await t.kernel.execute(
+    "interface Shape { area(): number }\n" +
+      "enum Color { Red, Green }\n" +
+      "class Square implements Shape { constructor(private side: number) {} area(): number { return this.side ** 2 } }\n" +
+      "const s: Shape = new Square(3);\n" +
+      "`${s.area()} ${Color[Color.Green]}` as string",
+  );
+  assert.equal(r.status, "ok", JSON.stringify(r.error));
+  assert.equal(r.result, '"9 Green"');
+});
+
+Deno.test("an npm import in a cell persists to later cells", async () => {
+  await using t = await startKernel();
+  const first = await t.kernel.execute('import ms from "npm:ms@2.1.3"; ms("2h")');
+  assert.equal(first.status, "ok", JSON.stringify(first.error));
+  assert.equal(first.result, "7200000");
+  assert.equal((await t.kernel.execute('ms("1m")')).result, "60000");
+  const missing = await t.kernel.execute('import { nothing } from "npm:ms@2.1.3"');
+  assert.equal(missing.error?.name, "SyntaxError");
+  assert.match(missing.error!.message, /does not provide an export named "nothing"/);
+});
+
+Deno.test("results are rendered like Deno.inspect within depth and length limits", async () => {
+  await using t = await startKernel();
+  assert.equal((await t.kernel.execute("'text'")).result, '"text"');
+  assert.equal(
+    (await t.kernel.execute("new Map([[1, {a: [1, 2]}]])")).result,
+    "Map(1) { 1 => { a: [ 1, 2 ] } }",
+  );
+  const deep = await t.kernel.execute("({ a: { b: { c: { d: { e: { f: 1 } } } } } })");
+  assert.match(deep.result!, /\[Object\]/);
+  const long = await t.kernel.execute("Array.from({ length: 1000 }, (_, i) => i)");
+  assert.match(long.result!, /\.\.\. 900 more items/);
+  assert.equal((await t.kernel.execute("undefined")).result, undefined);
+  assert.equal((await t.kernel.execute("10n ** 20n")).result, "100000000000000000000n");
+});
+
+Deno.test("the prelude runs before the first cell and after a reset", async () => {
+  await using t = await startKernel({ prelude: "const greet = (n: string) => `hi ${n}`;" });
+  assert.equal((await t.kernel.execute("greet('a')")).result, '"hi a"');
+  await t.kernel.execute("const mine = 1");
+  await t.kernel.reset();
+  assert.equal((await t.kernel.execute("typeof mine")).result, '"undefined"');
+  assert.equal((await t.kernel.execute("greet('b')")).result, '"hi b"');
+});
+
+Deno.test("a module in the scratch folder is re-imported when its file changes", async () => {
+  await using t = await startKernel();
+  const file = join(t.scratchDir, "helper.ts");
+  await Deno.writeTextFile(file, "export const version: number = 1;\n");
+  assert.equal(
+    (await t.kernel.execute('import { version } from "./helper.ts"; version')).result,
+    "1",
+  );
+  await Deno.writeTextFile(file, "export const version: number = 2; // edited\n");
+  assert.equal(
+    (await t.kernel.execute('import { version } from "./helper.ts"; version')).result,
+    "2",
+  );
+  const dynamic = await t.kernel.execute('(await import("./helper.ts")).version');
+  assert.equal(dynamic.result, "2");
+});
+
+Deno.test('completion covers globals, prototype-chain members and keys inside obj["', async () => {
+  await using t = await startKernel();
+  await t.kernel.execute(
+    "class Base { baseMethod() {} }\nclass Child extends Base { childMethod() {} }\n" +
+      "const child = new Child();\nconst table = { 'first col': 1, second: 2 };\nlet counterValue = 0;",
+  );
+  const globals = await t.kernel.complete("counterV");
+  assert.deepEqual(globals, { matches: ["counterValue"], cursorStart: 0, cursorEnd: 8 });
+  const members = await t.kernel.complete("child.");
+  assert.ok(members.matches.includes("childMethod") && members.matches.includes("baseMethod"));
+  assert.ok(members.matches.includes("hasOwnProperty"));
+  const keys = await t.kernel.complete('x = table["fi');
+  assert.deepEqual(keys, { matches: ["first col"], cursorStart: 11, cursorEnd: 13 });
+  const middle = await t.kernel.complete("child.chi + 1", 9);
+  assert.deepEqual(middle.matches, ["childMethod"]);
+  assert.equal(middle.cursorStart, 6);
+});
+
+Deno.test("completion never runs code: no call results, no side-effecting getters", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute(
+    "let calls = 0; const o = { get tricky() { calls++; return { deep: 1 } } }; function f() { calls++; return o }",
+  );
+  assert.deepEqual((await t.kernel.complete("f().")).matches, []);
+  assert.deepEqual((await t.kernel.complete("o.tricky.")).matches, []);
+  assert.equal((await t.kernel.execute("calls")).result, "0");
+});
+
+Deno.test("variables are listed with type, preview and approximate size", async () => {
+  await using t = await startKernel({ prelude: "const fromPrelude = 1;" });
+  await t.kernel.execute(
+    "const nums = [1, 2, 3]; var title = 'x'.repeat(1000); function helper() {}; class Point {}; const p = new Point();",
+  );
+  const vars = await t.kernel.variables();
+  const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
+  assert.deepEqual(Object.keys(byName).sort(), ["helper", "nums", "p", "Point", "title"].sort());
+  assert.equal(byName.nums.type, "Array(3)");
+  assert.equal(byName.nums.preview, "[ 1, 2, 3 ]");
+  assert.equal(byName.p.type, "Point");
+  assert.equal(byName.Point.type, "class");
+  assert.equal(byName.helper.type, "function");
+  assert.ok(byName.title.approxBytes >= 2000, `title is ~2 kB, got ${byName.title.approxBytes}`);
+  assert.ok(byName.title.preview.length <= 80);
+});
+
+Deno.test("inspecting shows members along the prototype chain and source of classes", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute(
+    "class Point { constructor(public x: number, public y: number) {} norm() { return Math.hypot(this.x, this.y) } }\nconst p = new Point(3, 4);",
+  );
+  const p = await t.kernel.inspect("p");
+  assert.equal(p.type, "Point");
+  assert.deepEqual(p.members.map((m) => m.name), ["x", "y", "norm"]);
+  const cls = await t.kernel.inspect("Point");
+  assert.equal(cls.type, "class");
+  assert.match(cls.source!, /^class Point \{/);
+  assert.match(cls.source!, /norm\(\)/);
+  assert.equal((await t.kernel.inspect("p.x")).preview, "3");
+  await assert.rejects(t.kernel.inspect("nope"), {
+    name: "ReferenceError",
+    message: /No variable "nope"/,
+  });
+});
+
+Deno.test("reset empties the namespace, keeps the kernel and restarts the count", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("const gone = 1");
+  await t.kernel.reset();
+  assert.equal(t.kernel.executionCount, 0);
+  assert.deepEqual(await t.kernel.variables(), []);
+  const r = await t.kernel.execute("const gone = 2; gone");
+  assert.equal(r.executionCount, 1);
+  assert.equal(r.result, "2");
+});
+
+Deno.test("a cell with a syntax error reports where, and the kernel keeps its state", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("const kept = 5");
+  const ts = await t.kernel.execute("const broken: = 1");
+  assert.equal(ts.status, "error");
+  assert.equal(ts.error?.name, "SyntaxError");
+  assert.match(ts.error!.stack, /cell-2:1:15/);
+  const js = await t.kernel.execute("let = = 2");
+  assert.equal(js.error?.name, "SyntaxError");
+  assert.equal((await t.kernel.execute("kept")).result, "5");
+});

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { executeText, truncate } from "../../src/mcp/execute_text.ts";
+
+Deno.test("execute text shows count and status, output, value and error in that order", () => {
+  const text = executeText({
+    status: "error",
+    executionCount: 3,
+    stdout: "hello\n",
+    stderr: "careful\n",
+    error: { name: "TypeError", message: "boom", stack: "TypeError: boom\n    at cell-3:1:1" },
+    durationMs: 1.25,
+  });
+  assert.equal(
+    text,
+    "[3] error (1.3 ms)\nstdout:\nhello\nstderr:\ncareful\nTypeError: boom\n    at cell-3:1:1",
+  );
+  const ok = executeText({
+    status: "ok",
+    executionCount: 4,
+    stdout: "",
+    stderr: "",
+    result: "42",
+    durationMs: 12.4,
+  });
+  assert.equal(ok, "[4] ok (12 ms)\nOut[4]: 42");
+});
+
+Deno.test("long text is cut with a note of what was left out", () => {
+  assert.equal(truncate("abcdef", 4), "abcd\n[truncated: 2 more characters]");
+  assert.equal(truncate("abc", 4), "abc");
+});

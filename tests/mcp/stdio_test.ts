@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/index"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/stdio"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { childrenOf, isRunning, waitFor } from "../_processes.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A connected SDK client talking to `deno task serve --stdio` in a temporary data folder. */
+async function connect(): Promise<{ client: Client; errors: Error[] } & AsyncDisposable> {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-stdio-" });
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: ["task", "--quiet", "serve", "--stdio", "--data-dir", dataDir],
+    cwd: ROOT,
+    env: { ...Deno.env.toObject(), NO_COLOR: "1" },
+    stderr: "ignore",
+  });
+  const errors: Error[] = [];
+  const client = new Client({ name: "stdio-test", version: "1.0.0" });
+  client.onerror = (e) => errors.push(e);
+  await client.connect(transport);
+  return {
+    client,
+    errors,
+    async [Symbol.asyncDispose]() {
+      await client.close();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("over stdio, execute keeps state between calls and reports errors as results", async () => {
+  await using s = await connect();
+  const { tools } = await s.client.listTools();
+  assert.deepEqual(
+    tools.map((t) => t.name).sort(),
+    ["complete", "execute", "inspect_variable", "list_variables", "reset_kernel"],
+  );
+  const first = await s.client.callTool({
+    name: "execute",
+    arguments: { code: "const x: number = 41" },
+  });
+  assert.equal(first.isError, false);
+  const second = await s.client.callTool({
+    name: "execute",
+    arguments: { code: "console.log('side'); x + 1" },
+  });
+  const out = second.structuredContent as Record<string, unknown>;
+  assert.equal(out.status, "ok");
+  assert.equal(out.result, "42");
+  assert.equal(out.stdout, "side\n");
+  assert.equal(out.execution_count, 2);
+  assert.match((second.content as { text: string }[])[0].text, /Out\[2\]: 42/);
+
+  const thrown = await s.client.callTool({
+    name: "execute",
+    arguments: { code: "throw new Error('no')" },
+  });
+  assert.equal(thrown.isError, true);
+  assert.equal((thrown.structuredContent as { error: { message: string } }).error.message, "no");
+
+  const bad = await s.client.callTool({ name: "execute", arguments: { code: 1 } });
+  assert.equal(bad.isError, true);
+  assert.match((bad.content as { text: string }[])[0].text, /code/);
+
+  const timeout = await s.client.callTool({
+    name: "execute",
+    arguments: { code: "while (true) {}", timeout_ms: 200 },
+  });
+  assert.equal(timeout.isError, true);
+  assert.equal((timeout.structuredContent as { status: string }).status, "timeout");
+  const vars = await s.client.callTool({ name: "list_variables", arguments: {} });
+  assert.deepEqual((vars.structuredContent as { variables: unknown[] }).variables, []);
+  assert.deepEqual(s.errors, []);
+});
+
+Deno.test("over stdio, variables, inspection, completion and reset reach the same kernel", async () => {
+  await using s = await connect();
+  await s.client.callTool({
+    name: "execute",
+    arguments: {
+      code: "const table = { alpha: 1, beta: [1, 2] }; class Pt { norm() { return 0 } }",
+    },
+  });
+  const vars = await s.client.callTool({ name: "list_variables", arguments: {} });
+  const names = (vars.structuredContent as { variables: { name: string }[] }).variables.map((v) =>
+    v.name
+  );
+  assert.deepEqual(names.sort(), ["Pt", "table"]);
+  const inspected = await s.client.callTool({
+    name: "inspect_variable",
+    arguments: { name: "Pt" },
+  });
+  assert.match((inspected.structuredContent as { source: string }).source, /norm\(\)/);
+  const completed = await s.client.callTool({ name: "complete", arguments: { code: "table.al" } });
+  assert.deepEqual(completed.structuredContent, {
+    matches: ["alpha"],
+    cursor_start: 6,
+    cursor_end: 8,
+  });
+  const missing = await s.client.callTool({
+    name: "inspect_variable",
+    arguments: { name: "nothing" },
+  });
+  assert.equal(missing.isError, true);
+  assert.match((missing.content as { text: string }[])[0].text, /No variable "nothing"/);
+  await s.client.callTool({ name: "reset_kernel", arguments: {} });
+  const after = await s.client.callTool({ name: "list_variables", arguments: {} });
+  assert.deepEqual((after.structuredContent as { variables: unknown[] }).variables, []);
+});
+
+/** Starts the stdio host directly (no `deno task` wrapper), so its pid is the host's. */
+function spawnHost(dataDir: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "--stdio", "--data-dir", dataDir],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+}
+
+const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "raw", version: "1" },
+  },
+};
+
+Deno.test("the stdio server writes only JSON-RPC to stdout and exits when stdin closes", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-stdio-" });
+  const host = spawnHost(dataDir);
+  const writer = host.stdin.getWriter();
+  const lines = [
+    INITIALIZE,
+    { jsonrpc: "2.0", method: "notifications/initialized" },
+    {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "execute", arguments: { code: "console.log('to the cell, not stdout'); 1" } },
+    },
+  ];
+  for (const line of lines) {
+    await writer.write(new TextEncoder().encode(JSON.stringify(line) + "\n"));
+  }
+  const reader = host.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes('"id":2')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await writer.close();
+  const status = await host.status;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  const messages = text.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(messages.map((m) => m.id), [1, 2]);
+  assert.ok(messages.every((m) => m.jsonrpc === "2.0"));
+  assert.equal(status.code, 0);
+  await Deno.remove(dataDir, { recursive: true });
+});
+
+Deno.test("killing the host with SIGKILL leaves no sandbox process behind", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-stdio-" });
+  const host = spawnHost(dataDir);
+  try {
+    assert.ok(await waitFor(() => childrenOf(host.pid).length > 0, 20_000), "no sandbox started");
+    const sandboxes = childrenOf(host.pid);
+    host.kill("SIGKILL");
+    await host.status;
+    const gone = await waitFor(() => sandboxes.every((pid) => !isRunning(pid)), 10_000);
+    assert.ok(gone, `sandbox processes still running: ${sandboxes.filter(isRunning)}`);
+  } finally {
+    await host.stdin.close().catch(() => {});
+    await host.stdout.cancel().catch(() => {});
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
