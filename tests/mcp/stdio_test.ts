@@ -134,40 +134,60 @@ const INITIALIZE = {
   },
 };
 
-Deno.test("the stdio server writes only JSON-RPC to stdout and exits when stdin closes", async () => {
-  const dataDir = await Deno.makeTempDir({ prefix: "mkh-stdio-" });
-  const host = spawnHost(dataDir);
+/** Sends JSON-RPC lines to a host and reads its stdout until the reply with id `until`. */
+async function converse(
+  host: Deno.ChildProcess,
+  lines: unknown[],
+  until: number,
+): Promise<
+  {
+    writer: WritableStreamDefaultWriter<Uint8Array>;
+    reader: ReadableStreamDefaultReader<string>;
+    text: string;
+  }
+> {
   const writer = host.stdin.getWriter();
-  const lines = [
-    INITIALIZE,
-    { jsonrpc: "2.0", method: "notifications/initialized" },
-    {
-      jsonrpc: "2.0",
-      id: 2,
-      method: "tools/call",
-      params: { name: "execute", arguments: { code: "console.log('to the cell, not stdout'); 1" } },
-    },
-  ];
   for (const line of lines) {
     await writer.write(new TextEncoder().encode(JSON.stringify(line) + "\n"));
   }
   const reader = host.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  while (!text.includes('"id":2')) {
+  while (!text.includes(`"id":${until}`)) {
     const { value, done } = await reader.read();
     if (done) break;
     text += value;
   }
-  await writer.close();
+  return { writer, reader, text };
+}
+
+const EXECUTE = (id: number, code: string) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "execute", arguments: { code } },
+});
+
+Deno.test("the stdio server writes only JSON-RPC to stdout and exits when stdin closes", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-stdio-" });
+  const host = spawnHost(dataDir);
+  const initialized = { jsonrpc: "2.0", method: "notifications/initialized" };
+  const talk = await converse(host, [
+    INITIALIZE,
+    initialized,
+    EXECUTE(2, "console.log('to the cell, not stdout'); 1"),
+  ], 2);
+  let text = talk.text;
+  await talk.writer.close();
   const status = await host.status;
   for (;;) {
-    const { value, done } = await reader.read();
+    const { value, done } = await talk.reader.read();
     if (done) break;
     text += value;
   }
   const messages = text.trim().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual(messages.map((m) => m.id), [1, 2]);
   assert.ok(messages.every((m) => m.jsonrpc === "2.0"));
+  assert.match(JSON.stringify(messages[1]), /to the cell, not stdout/);
   assert.equal(status.code, 0);
   await Deno.remove(dataDir, { recursive: true });
 });
@@ -176,15 +196,23 @@ Deno.test("killing the host with SIGKILL leaves no sandbox process behind", asyn
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-stdio-" });
   const host = spawnHost(dataDir);
   try {
-    assert.ok(await waitFor(() => childrenOf(host.pid).length > 0, 20_000), "no sandbox started");
+    // Kill only once a cell has run, so the sandbox is past its start-up.
+    const talk = await converse(host, [
+      INITIALIZE,
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      EXECUTE(2, "const alive = true; setInterval(() => {}, 1000); alive"),
+    ], 2);
+    assert.match(talk.text, /"status":"ok"/);
     const sandboxes = childrenOf(host.pid);
+    assert.equal(sandboxes.length, 1, `expected one sandbox, found ${sandboxes}`);
     host.kill("SIGKILL");
     await host.status;
     const gone = await waitFor(() => sandboxes.every((pid) => !isRunning(pid)), 10_000);
-    assert.ok(gone, `sandbox processes still running: ${sandboxes.filter(isRunning)}`);
+    for (const pid of sandboxes.filter(isRunning)) Deno.kill(pid, "SIGKILL");
+    assert.ok(gone, `sandbox processes outlived the host: ${sandboxes}`);
+    await talk.reader.cancel().catch(() => {});
+    await talk.writer.close().catch(() => {});
   } finally {
-    await host.stdin.close().catch(() => {});
-    await host.stdout.cancel().catch(() => {});
     await Deno.remove(dataDir, { recursive: true });
   }
 });
