@@ -1,51 +1,56 @@
 /**
- * mcp-kernel-host: flags and environment → config → host → transport; signals → host.close().
+ * mcp-kernel-host: flags and environment → config → host → transport; signals → shutdown.
  *
  * @module
  */
-import { helpText, parseConfig } from "./src/config.ts";
+import { type Config, helpText, parseConfig } from "./src/config.ts";
 import { Host } from "./src/host.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
 
+function fail(message: string): never {
+  console.error(`mcp-kernel-host: ${message}`);
+  Deno.exit(2);
+}
+
 if (import.meta.main) {
   const env = Deno.env.toObject();
-  let config;
+  let config: Config;
   try {
     config = parseConfig(Deno.args, env);
   } catch (error) {
-    console.error(`mcp-kernel-host: ${(error as Error).message}`);
-    Deno.exit(2);
+    fail((error as Error).message);
   }
   if (config.help) {
     console.log(helpText(env));
     Deno.exit(0);
   }
-  if (!config.stdio) {
-    console.error("mcp-kernel-host: the HTTP transport is not built yet; run with --stdio");
-    Deno.exit(2);
-  }
+  if (!config.stdio) fail("the HTTP transport is not built yet; run with --stdio");
+  if (config.kernel && !config.stdio) fail("--kernel applies only with --stdio");
   let prelude = "";
   if (config.prelude) {
     try {
       prelude = await Deno.readTextFile(config.prelude);
     } catch (error) {
-      console.error(`mcp-kernel-host: cannot read --prelude ${config.prelude}: ${error}`);
-      Deno.exit(2);
+      fail(`cannot read --prelude ${config.prelude}: ${(error as Error).message}`);
     }
   }
-  const host = new Host({ ...config, prelude });
+  const host = await Host.open({ ...config, prelude });
   let stopping = false;
-  const stop = async () => {
+  const stop = async (code: number) => {
     // A second signal exits at once.
     if (stopping) Deno.exit(130);
     stopping = true;
-    await host.close();
-    Deno.exit(0);
+    await host.shutdown();
+    Deno.exit(code);
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", () => stop(130));
+  Deno.addSignalListener("SIGTERM", () => stop(143));
   console.error(`mcp-kernel-host: serving one client over stdio (data in ${config.dataDir})`);
-  await serveStdio(host);
-  await host.close();
-  Deno.exit(0);
+  try {
+    await serveStdio(host, config.kernel);
+  } catch (error) {
+    await host.shutdown();
+    fail((error as Error).message);
+  }
+  await stop(0);
 }

@@ -18,6 +18,22 @@ export interface Config {
   memoryLimit: number;
   /** File whose TypeScript runs in every new or reset kernel, or `""`. */
   prelude: string;
+  /** With `stdio`: the name of a persistent kernel to open or create, or `""` (ephemeral). */
+  kernel: string;
+  /** Live kernels at most. */
+  maxKernels: number;
+  /** Seconds after a kernel's first unsaved change before it is saved. */
+  saveInterval: number;
+  /** Requests after which a kernel is saved at once. */
+  saveEvery: number;
+  /** Seconds of inactivity after which a kernel is saved and stopped (resumable). */
+  idleTimeout: number;
+  /** Snapshot versions kept per kernel. */
+  snapshotVersions: number;
+  /** Seconds running cells get to finish at shutdown. */
+  shutdownGrace: number;
+  /** Seconds a new kernel waits for a live slot when every live kernel is busy. */
+  capacityWait: number;
   /** Print the flags and exit. */
   help: boolean;
 }
@@ -76,7 +92,83 @@ const FLAGS: FlagSpec[] = [
     default: () => "",
   },
   {
+    key: "kernel",
+    flag: "--kernel",
+    kind: "string",
+    help: "with --stdio: a persistent kernel saved under this name",
+    default: () => "",
+  },
+  {
+    key: "maxKernels",
+    flag: "--max-kernels",
+    kind: "integer",
+    min: 1,
+    max: 1000,
+    help: "live kernels at most; the least recently used idle one is saved and stopped",
+    default: () => 4,
+  },
+  {
+    key: "saveInterval",
+    flag: "--save-interval",
+    kind: "integer",
+    unit: "s",
+    min: 1,
+    max: 86_400,
+    help: "save a changed kernel this long after its first unsaved change",
+    default: () => 15,
+  },
+  {
+    key: "saveEvery",
+    flag: "--save-every",
+    kind: "integer",
+    unit: "requests",
+    min: 1,
+    max: 1_000_000,
+    help: "save a kernel at once after this many requests",
+    default: () => 10,
+  },
+  {
+    key: "idleTimeout",
+    flag: "--idle-timeout",
+    kind: "integer",
+    unit: "s",
+    min: 1,
+    max: 31_536_000,
+    help: "save and stop a kernel idle this long (it stays resumable)",
+    default: () => 1800,
+  },
+  {
+    key: "snapshotVersions",
+    flag: "--snapshot-versions",
+    kind: "integer",
+    min: 1,
+    max: 100,
+    help: "snapshot versions kept per kernel",
+    default: () => 3,
+  },
+  {
+    key: "shutdownGrace",
+    flag: "--shutdown-grace",
+    kind: "integer",
+    unit: "s",
+    min: 0,
+    max: 3600,
+    help: "time running cells get to finish on SIGINT/SIGTERM",
+    default: () => 10,
+  },
+  {
+    key: "capacityWait",
+    flag: "--capacity-wait",
+    kind: "integer",
+    unit: "s",
+    min: 0,
+    max: 3600,
+    help: "time a new kernel waits for a slot when all live kernels are busy",
+    default: () => 30,
+  },
+  {
     key: "help",
+
     flag: "--help",
     kind: "boolean",
     help: "show this help and exit",

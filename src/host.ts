@@ -1,41 +1,71 @@
 /**
- * The host: owns the kernels and is the API the MCP tools call. (The supervisor and the
- * registry join it in later steps; for now every kernel is live and ephemeral.)
+ * The host: composes the registry and the supervisor, and is the API the MCP tools call.
  *
  * @module
  */
 import { join } from "node:path";
-import { type ExecuteResult, KernelHandle } from "./kernel/kernel_handle.ts";
+import type { ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
+import { lockName } from "./name_lock.ts";
+import type { Registry } from "./registry/registry.ts";
+import { openSqliteRegistry } from "./registry/sqlite_registry.ts";
+import { Supervisor } from "./supervisor/supervisor.ts";
 
-/** What the host needs from the configuration. */
+export { CapacityError, KernelNotFoundError } from "./supervisor/supervisor.ts";
+
+/** What the host needs from the configuration. Durations in seconds, memory in MB. */
 export interface HostOptions {
   dataDir: string;
-  /** Default cell timeout in seconds. */
   cellTimeout: number;
-  /** Memory limit per kernel in MB. */
   memoryLimit: number;
   /** Prelude source (TypeScript), `""` for none. */
   prelude: string;
+  maxKernels: number;
+  saveInterval: number;
+  saveEvery: number;
+  idleTimeout: number;
+  snapshotVersions: number;
+  shutdownGrace: number;
+  capacityWait: number;
+  /** The clock, for tests (default `Date.now`). */
+  now?: () => number;
+  /** How often the supervisor applies its policy, in ms (default 1000). */
+  tickMs?: number;
 }
 
-/** Thrown for a kernel id the host does not know; the tools report it to the model. */
-export class KernelNotFoundError extends Error {
-  /** @param id The unknown kernel id. */
-  constructor(id: string) {
-    super(`No kernel with id "${id}": it was never created here, or it was closed`);
-    this.name = "KernelNotFoundError";
-  }
-}
-
-/** Owns live kernels by id. */
-export class Host implements AsyncDisposable {
+/** Owns the registry and the supervisor; every kernel operation goes through it. */
+export class Host {
   #options: HostOptions;
-  #kernels = new Map<string, Promise<KernelHandle>>();
+  #registry: Registry;
+  #supervisor: Supervisor;
+  #locks: Deno.FsFile[] = [];
 
-  /** @param options Data folder, limits and prelude. */
-  constructor(options: HostOptions) {
+  private constructor(options: HostOptions, registry: Registry) {
     this.#options = options;
+    this.#registry = registry;
+    this.#supervisor = new Supervisor({
+      registry,
+      kernelOptions: (id) => ({
+        scratchDir: this.scratchDir(id),
+        memoryLimitMb: options.memoryLimit,
+        cellTimeoutMs: options.cellTimeout * 1000,
+        prelude: options.prelude,
+      }),
+      maxKernels: options.maxKernels,
+      saveIntervalMs: options.saveInterval * 1000,
+      saveEvery: options.saveEvery,
+      idleTimeoutMs: options.idleTimeout * 1000,
+      capacityWaitMs: options.capacityWait * 1000,
+      snapshotVersions: options.snapshotVersions,
+      ...(options.now && { now: options.now }),
+      ...(options.tickMs && { tickMs: options.tickMs }),
+    });
+  }
+
+  /** Opens the registry at `<dataDir>/registry.db` (created on first use). */
+  static async open(options: HostOptions): Promise<Host> {
+    await Deno.mkdir(options.dataDir, { recursive: true });
+    return new Host(options, openSqliteRegistry(join(options.dataDir, "registry.db")));
   }
 
   /** The default cell timeout in milliseconds. */
@@ -43,77 +73,113 @@ export class Host implements AsyncDisposable {
     return this.#options.cellTimeout * 1000;
   }
 
-  /** Starts a new kernel and returns its id: 256 random bits, base64url. */
-  async createKernel(): Promise<string> {
+  /** The registry, for operators' tools and tests. */
+  get registry(): Registry {
+    return this.#registry;
+  }
+
+  /** Where a kernel's files live: its scratch folder. */
+  scratchDir(id: string): string {
+    return join(this.#options.dataDir, "kernels", id, "files");
+  }
+
+  /**
+   * Starts a new kernel and returns its id: 256 random bits, base64url.
+   *
+   * @param options.persistent Saved to the registry; else its state dies with the host.
+   */
+  async createKernel(
+    options: { persistent: boolean; ownerSession?: string } = { persistent: true },
+  ): Promise<string> {
     const id = newKernelId();
-    const handle = KernelHandle.start({
-      scratchDir: this.#scratchDir(id),
-      memoryLimitMb: this.#options.memoryLimit,
-      cellTimeoutMs: this.cellTimeoutMs,
-      prelude: this.#options.prelude,
-    });
-    this.#kernels.set(id, handle);
-    try {
-      await handle;
-    } catch (error) {
-      this.#kernels.delete(id);
-      throw error;
-    }
+    await this.#supervisor.create(id, options);
     return id;
   }
 
-  /** Runs a cell; see {@linkcode KernelHandle.execute}. */
-  async execute(id: string, code: string, timeoutMs?: number): Promise<ExecuteResult> {
-    return (await this.#kernel(id)).execute(code, { timeoutMs });
+  /**
+   * The persistent kernel saved under `name` (a `--kernel NAME`), created if new. Holds the
+   * name for this process.
+   *
+   * @throws {NameInUseError} When another live process holds the name.
+   */
+  async openNamedKernel(name: string): Promise<string> {
+    this.#locks.push(await lockName(this.#options.dataDir, name));
+    const existing = this.#registry.findKernelByName(name);
+    if (existing) {
+      await this.#supervisor.run(existing.id, () => Promise.resolve(), { mutates: false });
+      return existing.id;
+    }
+    const id = newKernelId();
+    await this.#supervisor.create(id, { persistent: true, name });
+    return id;
   }
 
-  /** Completion candidates; see {@linkcode KernelHandle.complete}. */
-  async complete(id: string, code: string, cursor?: number): Promise<Completion> {
-    return (await this.#kernel(id)).complete(code, cursor);
+  /** Whether `id` names a kernel this host can serve. */
+  hasKernel(id: string): boolean {
+    return this.#supervisor.has(id);
+  }
+
+  /** Runs a cell; see `KernelHandle.execute`. */
+  execute(id: string, code: string, timeoutMs?: number): Promise<ExecuteResult> {
+    return this.#supervisor.execute(id, code, timeoutMs);
+  }
+
+  /** Completion candidates at `cursor`. */
+  complete(id: string, code: string, cursor?: number): Promise<Completion> {
+    return this.#supervisor.run(id, (k) => k.complete(code, cursor), { mutates: false });
   }
 
   /** The kernel's user variables. */
-  async variables(id: string): Promise<VariableSummary[]> {
-    return (await this.#kernel(id)).variables();
+  variables(id: string): Promise<VariableSummary[]> {
+    return this.#supervisor.run(id, (k) => k.variables(), { mutates: false });
   }
 
   /** One variable in detail. */
-  async inspect(id: string, name: string, depth?: number): Promise<VariableDetail> {
-    return (await this.#kernel(id)).inspect(name, depth);
+  inspect(id: string, name: string, depth?: number): Promise<VariableDetail> {
+    return this.#supervisor.run(id, (k) => k.inspect(name, depth), { mutates: false });
   }
 
   /** Empties the kernel's namespace and re-runs the prelude. */
-  async reset(id: string): Promise<void> {
-    await (await this.#kernel(id)).reset();
+  reset(id: string): Promise<void> {
+    return this.#supervisor.run(id, (k) => k.reset());
   }
 
-  /** Stops a kernel and deletes its scratch folder. */
+  /** Saves a kernel now if it changed since its last save. */
+  save(id: string): Promise<boolean> {
+    return this.#supervisor.save(id);
+  }
+
+  /** Saves and stops a kernel; it comes back with its state on its next request. */
+  stopKernel(id: string): Promise<boolean> {
+    return this.#supervisor.stop(id);
+  }
+
+  /** Whether the kernel runs in a sandbox now. */
+  isLive(id: string): boolean {
+    return this.#supervisor.isLive(id);
+  }
+
+  /** Stops a kernel and deletes its state and its scratch folder. */
   async closeKernel(id: string): Promise<void> {
-    const handle = await this.#kernel(id);
-    this.#kernels.delete(id);
-    await handle.close();
+    await this.#supervisor.close(id);
     await Deno.remove(join(this.#options.dataDir, "kernels", id), { recursive: true })
       .catch(() => {});
   }
 
-  /** Stops every kernel. */
-  async close(): Promise<void> {
-    await Promise.all([...this.#kernels.keys()].map((id) => this.closeKernel(id)));
+  /** Starts the kernels that were live when the host last stopped; see `Supervisor.rehydrate`. */
+  rehydrate(): Promise<void> {
+    return this.#supervisor.rehydrate();
   }
 
-  /** Same as {@linkcode close}. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  #kernel(id: string): Promise<KernelHandle> {
-    const handle = this.#kernels.get(id);
-    if (!handle) throw new KernelNotFoundError(id);
-    return handle;
-  }
-
-  #scratchDir(id: string): string {
-    return join(this.#options.dataDir, "kernels", id, "files");
+  /**
+   * Stops accepting requests, lets running cells finish within the shutdown grace, saves every
+   * kernel, stops them and closes the registry.
+   */
+  async shutdown(): Promise<void> {
+    await this.#supervisor.shutdown(this.#options.shutdownGrace * 1000);
+    this.#registry.close();
+    for (const lock of this.#locks) lock.close();
+    this.#locks = [];
   }
 }
 

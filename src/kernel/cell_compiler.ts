@@ -18,12 +18,18 @@ import type { ErrorInfo } from "./protocol.ts";
 /** The loader expression compiled cells call; `module_loader.ts` installs it in the Worker. */
 const LOADER = `globalThis[Symbol.for("mcp-kernel-host.loader")]`;
 
+/** How a top-level binding was declared; a REPL may declare it again only the same way. */
+export type DeclarationKind = "var" | "let" | "const" | "function" | "class";
+
 /**
- * Prefix of every compiled cell, on its first line: hands the kernel a closure whose source
- * location names the cell's script, so stack frames can be labelled `cell-N` (the inspector
- * ignores `//# sourceURL` in evaluated code). `repl.ts` subtracts its length from columns on line 1.
+ * The line put before every compiled cell. It hands the kernel a closure whose source location
+ * names the cell's script, so stack frames can be labelled `cell-N` (the inspector ignores
+ * `//# sourceURL` in evaluated code), and the kind of each top-level declaration, so a restore
+ * declares each binding the way the cell did. `repl.ts` subtracts this one line from frames.
  */
-export const CELL_MARKER = `globalThis[Symbol.for("mcp-kernel-host.cell")](()=>{});`;
+export function cellPrefix(kinds: Record<string, DeclarationKind>): string {
+  return `globalThis[Symbol.for("mcp-kernel-host.cell")](()=>{},${JSON.stringify(kinds)});\n`;
+}
 
 /** A compiled cell, or the syntax error that prevents compiling it. */
 export type CompiledCell = { ok: true; code: string } | { ok: false; error: ErrorInfo };
@@ -53,9 +59,54 @@ export function compileCell(source: string, name = "cell"): CompiledCell {
     });
   } catch {
     // Leave the code as it is: V8 reports the syntax error in its own words.
-    return { ok: true, code: CELL_MARKER + code };
+    return { ok: true, code: cellPrefix({}) + code };
   }
-  return { ok: true, code: CELL_MARKER + rewriteModuleSyntax(code, program) };
+  return {
+    ok: true,
+    code: cellPrefix(declarationKinds(program)) + rewriteModuleSyntax(code, program),
+  };
+}
+
+/** The kind of each binding a cell declares at top level. */
+function declarationKinds(program: Program): Record<string, DeclarationKind> {
+  const kinds: Record<string, DeclarationKind> = {};
+  for (const statement of program.body) {
+    const node = statement.type === "ExportNamedDeclaration" && statement.declaration
+      ? statement.declaration
+      : statement;
+    if (node.type === "VariableDeclaration") {
+      for (const d of node.declarations) {
+        for (const name of patternNames(d.id)) kinds[name] = node.kind as DeclarationKind;
+      }
+    } else if (node.type === "FunctionDeclaration" && node.id) {
+      kinds[node.id.name] = "function";
+    } else if (node.type === "ClassDeclaration" && node.id) {
+      kinds[node.id.name] = "class";
+    } else if (node.type === "ImportDeclaration") {
+      for (const s of node.specifiers) kinds[s.local.name] = "const";
+    }
+  }
+  return kinds;
+}
+
+function patternNames(pattern: Node): string[] {
+  switch (pattern.type) {
+    case "Identifier":
+      return [(pattern as Node & { name: string }).name];
+    case "ObjectPattern":
+      return (pattern as Node & { properties: Node[] }).properties.flatMap((p) =>
+        patternNames(p.type === "Property" ? (p as Node & { value: Node }).value : p)
+      );
+    case "ArrayPattern":
+      return (pattern as Node & { elements: (Node | null)[] }).elements.flatMap((e) =>
+        e ? patternNames(e) : []
+      );
+    case "RestElement":
+      return patternNames((pattern as Node & { argument: Node }).argument);
+    case "AssignmentPattern":
+      return patternNames((pattern as Node & { left: Node }).left);
+  }
+  return [];
 }
 
 /** What amaro throws: a plain object, not an Error. */
@@ -126,7 +177,7 @@ function rewriteModuleSyntax(code: string, program: Program): string {
   return out;
 }
 
-/** `import d, { a, b as c } from "m"` → `const { default: d, a, b: c } = await …("m", [...])`. */
+/** `import d, { a, b as c } from "m"` → `const { default: d, a, b: c } = await …bind("m", …)`. */
 function importBinding(node: ImportDeclaration, code: string): string {
   const source = JSON.stringify(node.source.value);
   const options = node.attributes.length > 0
@@ -136,12 +187,13 @@ function importBinding(node: ImportDeclaration, code: string): string {
       )
     } } }`
     : "";
-  const named: string[] = [];
+  const bindings: [string, string][] = [];
   const fields: string[] = [];
   let namespace: string | undefined;
   for (const s of node.specifiers) {
     if (s.type === "ImportNamespaceSpecifier") {
       namespace = s.local.name;
+      bindings.unshift([namespace, "*"]);
       continue;
     }
     const imported = s.type === "ImportDefaultSpecifier"
@@ -149,21 +201,17 @@ function importBinding(node: ImportDeclaration, code: string): string {
       : s.imported.type === "Identifier"
       ? s.imported.name
       : String(s.imported.value);
-    named.push(imported);
+    bindings.push([s.local.name, imported]);
     const key = /^[\p{ID_Start}$_][\p{ID_Continue}$]*$/u.test(imported)
       ? imported
       : JSON.stringify(imported);
     fields.push(key === s.local.name ? key : `${key}: ${s.local.name}`);
   }
-  const parts: string[] = [];
-  if (namespace) parts.push(`const ${namespace} = await ${LOADER}.import(${source}${options});`);
-  if (fields.length > 0) {
-    const from = namespace ??
-      `await ${LOADER}.importNamed(${source}, ${JSON.stringify(named)}${options})`;
-    parts.push(`const { ${fields.join(", ")} } = ${from};`);
-  }
-  if (parts.length === 0) parts.push(`await ${LOADER}.import(${source}${options});`);
-  return parts.join(" ");
+  if (bindings.length === 0) return `await ${LOADER}.import(${source}${options});`;
+  const bound = `await ${LOADER}.bind(${source}, ${JSON.stringify(bindings)}${options})`;
+  if (!namespace) return `const { ${fields.join(", ")} } = ${bound};`;
+  const rest = fields.length > 0 ? ` const { ${fields.join(", ")} } = ${namespace};` : "";
+  return `const ${namespace} = ${bound};${rest}`;
 }
 
 /** Visits every node of an ESTree tree. */

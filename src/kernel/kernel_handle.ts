@@ -14,6 +14,8 @@ import type {
   KernelReply,
   KernelRequest,
   ReplyValues,
+  RestoreReport,
+  SnapshotTaken,
   VariableDetail,
   VariableSummary,
 } from "./protocol.ts";
@@ -34,6 +36,28 @@ export interface KernelOptions {
   cellTimeoutMs?: number;
   /** TypeScript run in every new, restarted or reset kernel before any cell (default none). */
   prelude?: string;
+  /**
+   * Called after the kernel died (timeout, memory, crash) and a fresh sandbox started, to put
+   * saved state back; returns what the result should tell the client. Without it, everything is
+   * reported lost.
+   */
+  onRestart?: (kernel: RestartControl) => Promise<RestartOutcome>;
+}
+
+/** What `onRestart` may do with the fresh sandbox (outside the request queue). */
+export interface RestartControl {
+  /** Rebuilds a namespace from a snapshot body. */
+  restore(body: string): Promise<RestoreReport>;
+  /** Starts yet another fresh sandbox, e.g. after a restore that failed half way. */
+  restart(): Promise<void>;
+}
+
+/** What a restart brought back. */
+export interface RestartOutcome {
+  /** In words, what did not survive. */
+  lost: string;
+  /** The snapshot the kernel came back from. */
+  restoredFrom?: { version: number; savedAt: number };
 }
 
 /** The result of one `execute`, as the `execute` tool reports it. */
@@ -47,6 +71,8 @@ export interface ExecuteResult {
   durationMs: number;
   /** Set when the kernel had to be restarted: in words, what did not survive. */
   lost?: string;
+  /** Set when the kernel came back from a snapshot after a restart. */
+  restoredFrom?: { version: number; savedAt: number };
 }
 
 /** Thrown when a request other than `execute` fails inside the kernel. */
@@ -60,16 +86,25 @@ export class KernelRequestError extends Error {
 
 const LOST_ON_RESTART = "all variables: the kernel was restarted with an empty namespace";
 
+type ResolvedOptions =
+  & Required<Omit<KernelOptions, "onRestart">>
+  & Pick<KernelOptions, "onRestart">;
+
 /** A live kernel. Use {@linkcode KernelHandle.start}; close it with `await using` or `close()`. */
 export class KernelHandle implements AsyncDisposable {
-  #options: Required<KernelOptions>;
+  #options: ResolvedOptions;
+  #recovering = false;
   #prelude: string;
   #process: SandboxProcess;
   #queue: Promise<unknown> = Promise.resolve();
   #executionCount = 0;
   #closed = false;
 
-  private constructor(options: Required<KernelOptions>, prelude: string, process: SandboxProcess) {
+  private constructor(
+    options: ResolvedOptions,
+    prelude: string,
+    process: SandboxProcess,
+  ) {
     this.#options = options;
     this.#prelude = prelude;
     this.#process = process;
@@ -82,7 +117,7 @@ export class KernelHandle implements AsyncDisposable {
    * @throws {SyntaxError} When the prelude does not compile.
    */
   static async start(options: KernelOptions): Promise<KernelHandle> {
-    const full: Required<KernelOptions> = {
+    const full: ResolvedOptions = {
       memoryLimitMb: 512,
       cellTimeoutMs: 60_000,
       prelude: "",
@@ -152,7 +187,7 @@ export class KernelHandle implements AsyncDisposable {
         const outcome = unwrap(run.reply) as CellOutcome;
         result = { ...base, ...outcome, stdout: run.stdout, stderr: run.stderr };
       } else {
-        result = { ...base, ...run.failure, stdout: "", stderr: "", lost: LOST_ON_RESTART };
+        result = { ...base, ...run.failure, stdout: "", stderr: "", ...run.outcome };
       }
       result.durationMs = performance.now() - started;
       return result;
@@ -172,6 +207,16 @@ export class KernelHandle implements AsyncDisposable {
   /** Details of one variable, or of a side-effect-free path into one such as `point.x`. */
   inspect(name: string, depth = 2): Promise<VariableDetail> {
     return this.#ask("inspect", { name, depth });
+  }
+
+  /** Serializes the namespace; what cannot be saved is listed in `skipped`. */
+  snapshot(): Promise<SnapshotTaken> {
+    return this.#ask("snapshot", {});
+  }
+
+  /** Rebuilds the namespace from a snapshot body, on top of what the kernel holds now. */
+  restore(body: string): Promise<RestoreReport> {
+    return this.#ask("restore", { body });
   }
 
   /** Empties the namespace: a fresh sandbox, the prelude re-run, the count back to 0. */
@@ -222,7 +267,11 @@ export class KernelHandle implements AsyncDisposable {
     timeoutMs: number,
   ): Promise<
     | { kind: "reply"; reply: KernelReply; stdout: string; stderr: string }
-    | { kind: "failed"; failure: { status: "timeout" | "killed"; error: ErrorInfo } }
+    | {
+      kind: "failed";
+      failure: { status: "timeout" | "killed"; error: ErrorInfo };
+      outcome: RestartOutcome;
+    }
   > {
     const process = this.#process;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -238,9 +287,28 @@ export class KernelHandle implements AsyncDisposable {
         ? timeoutFailure(timeoutMs)
         : deathFailure(exit, this.#options.memoryLimitMb);
       await this.#restart();
-      return { kind: "failed", failure };
+      return { kind: "failed", failure, outcome: await this.#recover() };
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** Lets `onRestart` put saved state back into the fresh sandbox. */
+  async #recover(): Promise<RestartOutcome> {
+    // A restore that itself kills the kernel must not start another recovery.
+    if (!this.#options.onRestart || this.#recovering) return { lost: LOST_ON_RESTART };
+    this.#recovering = true;
+    try {
+      return await this.#options.onRestart({
+        restore: async (body) => {
+          const run = await this.#send({ kind: "restore", body }, this.#options.cellTimeoutMs);
+          if (run.kind === "failed") throw new KernelRequestError(run.failure.error);
+          return unwrap(run.reply) as RestoreReport;
+        },
+        restart: () => this.#restart(),
+      });
+    } finally {
+      this.#recovering = false;
     }
   }
 

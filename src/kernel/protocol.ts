@@ -34,7 +34,9 @@ export type KernelRequest =
   | { id: number; kind: "execute"; code: string; cell: number }
   | { id: number; kind: "complete"; code: string; cursor: number }
   | { id: number; kind: "variables" }
-  | { id: number; kind: "inspect"; name: string; depth: number };
+  | { id: number; kind: "inspect"; name: string; depth: number }
+  | { id: number; kind: "snapshot" }
+  | { id: number; kind: "restore"; body: string };
 
 /** The outcome of one cell inside the kernel. */
 export interface CellOutcome {
@@ -81,12 +83,34 @@ export interface VariableDetail {
   source?: string;
 }
 
+/** Something a snapshot left out or a restore could not rebuild, and why. */
+export interface SkippedItem {
+  /** The variable, or a path into it such as `cache.pending`. */
+  path: string;
+  reason: string;
+}
+
+/** A snapshot as the kernel took it. */
+export interface SnapshotTaken {
+  /** JSON text; see `worker/snapshot.ts`. */
+  body: string;
+  skipped: SkippedItem[];
+}
+
+/** What a restore rebuilt and what it could not. */
+export interface RestoreReport {
+  restored: string[];
+  skipped: SkippedItem[];
+}
+
 /** Maps each request kind to the value its successful reply carries. */
 export interface ReplyValues {
   execute: CellOutcome;
   complete: Completion;
   variables: VariableSummary[];
   inspect: VariableDetail;
+  snapshot: SnapshotTaken;
+  restore: RestoreReport;
 }
 
 /** The single reply to a request; `ok: false` means the request itself could not be served. */

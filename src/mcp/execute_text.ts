@@ -18,7 +18,12 @@ export function executeText(r: ExecuteResult): string {
   if (r.stderr) parts.push(`stderr:\n${r.stderr.replace(/\n$/, "")}`);
   if (r.result !== undefined) parts.push(`Out[${r.executionCount}]: ${r.result}`);
   if (r.error) parts.push(r.error.stack || `${r.error.name}: ${r.error.message}`);
+  if (r.restoredFrom) {
+    const at = new Date(r.restoredFrom.savedAt).toISOString();
+    parts.push(`Restored from snapshot version ${r.restoredFrom.version} (saved ${at})`);
+  }
   if (r.lost) parts.push(`Lost: ${r.lost}`);
+
   return truncate(parts.join("\n"));
 }
 

@@ -30,6 +30,7 @@ const executeOutput = {
   error: errorShape.optional(),
   duration_ms: z.number(),
   kernel: z.string(),
+  restored_from: z.object({ version: z.number().int(), saved_at: z.string() }).optional(),
   lost: z.string().optional(),
 };
 
@@ -75,6 +76,12 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
       ...(r.error && { error: r.error }),
       duration_ms: Math.round(r.durationMs * 1000) / 1000,
       kernel: session.kernel,
+      ...(r.restoredFrom && {
+        restored_from: {
+          version: r.restoredFrom.version,
+          saved_at: new Date(r.restoredFrom.savedAt).toISOString(),
+        },
+      }),
       ...(r.lost && { lost: r.lost }),
     };
     return {

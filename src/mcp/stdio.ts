@@ -11,11 +11,14 @@ import type { Host } from "../host.ts";
 import { createMcpServer } from "./server.ts";
 
 /**
- * Connects a new session with its own kernel to stdin/stdout and resolves when the client has
- * gone (stdin closed) and the session's kernel is stopped.
+ * Connects one session to stdin/stdout and resolves when the client has gone (stdin closed).
+ * Its kernel is ephemeral (deleted at the end) unless `kernelName` names a persistent one, which
+ * the caller saves when it shuts the host down.
  */
-export async function serveStdio(host: Host): Promise<void> {
-  const kernel = await host.createKernel();
+export async function serveStdio(host: Host, kernelName = ""): Promise<void> {
+  const kernel = kernelName
+    ? await host.openNamedKernel(kernelName)
+    : await host.createKernel({ persistent: false });
   const server = createMcpServer(host, { kernel });
   const transport = new StdioServerTransport();
   const ended = Promise.withResolvers<void>();
@@ -25,5 +28,5 @@ export async function serveStdio(host: Host): Promise<void> {
   await server.connect(transport);
   await ended.promise;
   await server.close();
-  await host.closeKernel(kernel);
+  if (!kernelName) await host.closeKernel(kernel);
 }

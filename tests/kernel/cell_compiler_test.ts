@@ -1,12 +1,37 @@
 import assert from "node:assert/strict";
-import { CELL_MARKER, compileCell } from "../../src/kernel/cell_compiler.ts";
+import { compileCell } from "../../src/kernel/cell_compiler.ts";
 
+/** The compiled cell without its prefix line. */
 function compiled(source: string): string {
   const r = compileCell(source);
   assert.ok(r.ok, JSON.stringify(r));
-  assert.ok(r.code.startsWith(CELL_MARKER));
-  return r.code.slice(CELL_MARKER.length);
+  assert.match(
+    r.code,
+    /^globalThis\[Symbol\.for\("mcp-kernel-host\.cell"\)\]\(\(\)=>\{\},\{.*\}\);\n/,
+  );
+  return r.code.slice(r.code.indexOf("\n") + 1);
 }
+
+Deno.test("the prefix line records how each top-level binding is declared", () => {
+  const r = compileCell(
+    'let a = 1, { b, c: [d, ...e] } = x; const f = 2; var g; function h() {}\nclass I {}\nimport j, { k as l } from "npm:m"; export const m = 3; { let inner = 1 }',
+  );
+  assert.ok(r.ok);
+  const kinds = JSON.parse(r.code.slice(r.code.indexOf("{},") + 3, r.code.indexOf(");\n")));
+  assert.deepEqual(kinds, {
+    a: "let",
+    b: "let",
+    d: "let",
+    e: "let",
+    f: "const",
+    g: "var",
+    h: "function",
+    I: "class",
+    j: "const",
+    l: "const",
+    m: "const",
+  });
+});
 
 Deno.test("strip-only compilation keeps every line and column in place", () => {
   const source =
@@ -25,9 +50,9 @@ Deno.test("import declarations become const bindings through the kernel's loader
   assert.equal(lines.length, 4);
   assert.match(
     lines[0],
-    /^const \{ default: d, a, b: c, "x y": z \} = await .*\.importNamed\("npm:m", \["default","a","b","x y"\]\);$/,
+    /^const \{ default: d, a, b: c, "x y": z \} = await .*\.bind\("npm:m", \[\["d","default"\],\["a","a"\],\["c","b"\],\["z","x y"\]\]\);$/,
   );
-  assert.match(lines[1], /^const ns = await .*\.import\("\.\/n\.ts"\);$/);
+  assert.match(lines[1], /^const ns = await .*\.bind\("\.\/n\.ts", \[\["ns","\*"\]\]\);$/);
   assert.match(lines[2], /^await .*\.import\("\.\/side\.ts"\);$/);
   assert.equal(lines[3], "d");
 });
@@ -41,7 +66,10 @@ Deno.test("import attributes and dynamic import() go through the loader", () => 
   const code = compiled(
     'import data from "./d.json" with { type: "json" };\nconst m = await import("npm:x");',
   );
-  assert.match(code, /importNamed\("\.\/d\.json", \["default"\], \{ with: \{ type: "json" \} \}\)/);
+  assert.match(
+    code,
+    /bind\("\.\/d\.json", \[\["data","default"\]\], \{ with: \{ type: "json" \} \}\)/,
+  );
   assert.match(
     code,
     /const m = await globalThis\[Symbol\.for\("mcp-kernel-host\.loader"\)\]\.import\("npm:x"\)/,

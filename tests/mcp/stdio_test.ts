@@ -1,32 +1,15 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/index"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/stdio"
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { childrenOf, isRunning, waitFor } from "../_processes.ts";
+import { connectStdio, ROOT, type StdioSession } from "../_stdio.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** A connected SDK client talking to `deno task serve --stdio` in a temporary data folder. */
-async function connect(): Promise<{ client: Client; errors: Error[] } & AsyncDisposable> {
+/** A session on `serve --stdio` with a temporary data folder, removed when disposed. */
+async function connect(): Promise<StdioSession> {
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-stdio-" });
-  const transport = new StdioClientTransport({
-    command: Deno.execPath(),
-    args: ["task", "--quiet", "serve", "--stdio", "--data-dir", dataDir],
-    cwd: ROOT,
-    env: { ...Deno.env.toObject(), NO_COLOR: "1" },
-    stderr: "ignore",
-  });
-  const errors: Error[] = [];
-  const client = new Client({ name: "stdio-test", version: "1.0.0" });
-  client.onerror = (e) => errors.push(e);
-  await client.connect(transport);
+  const session = await connectStdio(["--data-dir", dataDir]);
   return {
-    client,
-    errors,
+    ...session,
     async [Symbol.asyncDispose]() {
-      await client.close();
+      await session[Symbol.asyncDispose]();
       await Deno.remove(dataDir, { recursive: true });
     },
   };

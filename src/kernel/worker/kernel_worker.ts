@@ -6,9 +6,11 @@
  */
 import type { KernelReply, KernelRequest, ReplyValues } from "../protocol.ts";
 import { complete } from "./complete.ts";
-import { createModuleLoader, LOADER_KEY } from "./module_loader.ts";
+import { createModuleLoader, LOADER_KEY, type ModuleLoader } from "./module_loader.ts";
+
 import { Namespace } from "./namespace.ts";
 import { describeError, Repl } from "./repl.ts";
+import { restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 
 /** The first message the sandbox posts to its Worker. */
 export interface WorkerInit {
@@ -41,7 +43,8 @@ async function start(init: WorkerInit): Promise<void> {
   const repl = new Repl();
   // The inspector session needed sys to connect; user code must not have it.
   Deno.permissions.revokeSync({ name: "sys" });
-  Object.defineProperty(globalThis, LOADER_KEY, { value: createModuleLoader(init.scratchDir) });
+  const loader = createModuleLoader(init.scratchDir);
+  Object.defineProperty(globalThis, LOADER_KEY, { value: loader });
   const namespace = new Namespace(repl);
   if (init.prelude) {
     const outcome = await repl.run(init.prelude, "prelude");
@@ -55,7 +58,7 @@ async function start(init: WorkerInit): Promise<void> {
     queue = queue.then(async () => {
       let reply: KernelReply;
       try {
-        reply = { id: request.id, ok: true, value: await serve(request, repl, namespace) };
+        reply = { id: request.id, ok: true, value: await serve(request, repl, namespace, loader) };
       } catch (error) {
         reply = { id: request.id, ok: false, error: describeError(error) };
       }
@@ -69,6 +72,7 @@ function serve(
   request: KernelRequest,
   repl: Repl,
   namespace: Namespace,
+  loader: ModuleLoader,
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
     case "execute":
@@ -79,5 +83,9 @@ function serve(
       return namespace.list();
     case "inspect":
       return namespace.inspect(request.name, request.depth);
+    case "snapshot":
+      return takeSnapshot(repl, namespace, loader);
+    case "restore":
+      return restoreSnapshot(request.body, repl, namespace, loader);
   }
 }

@@ -11,16 +11,30 @@
 /** Global symbol under which compiled cells find the loader; see `cell_compiler.ts`. */
 export const LOADER_KEY = Symbol.for("mcp-kernel-host.loader");
 
+/** Where an import binding came from: its module and export (`*` for the namespace). */
+export interface ImportRecord {
+  specifier: string;
+  export: string;
+  options?: ImportCallOptions;
+}
+
 /** The functions compiled cells call in place of `import`. */
 export interface ModuleLoader {
   /** Imports a module, as a dynamic `import()` would. */
   import(specifier: unknown, options?: ImportCallOptions): Promise<Record<string, unknown>>;
-  /** Imports a module and checks that it exports each of `names`, as a static import would. */
-  importNamed(
+  /**
+   * Imports a module for an import declaration: checks that it has each export, as a static
+   * import would, and records each binding so a snapshot can import it again.
+   *
+   * @param bindings `[local, export]` pairs; export `*` is the module namespace.
+   */
+  bind(
     specifier: string,
-    names: string[],
+    bindings: [string, string][],
     options?: ImportCallOptions,
   ): Promise<Record<string, unknown>>;
+  /** The import bindings made so far, by local name. */
+  readonly records: Map<string, ImportRecord>;
 }
 
 /**
@@ -48,17 +62,21 @@ export function createModuleLoader(scratchDir: string): ModuleLoader {
   }
 
   const loader: ModuleLoader = {
+    records: new Map(),
     import(specifier, options) {
       return import(resolve(String(specifier)), options);
     },
-    async importNamed(specifier, names, options) {
+    async bind(specifier, bindings, options) {
       const module = await loader.import(specifier, options);
-      for (const name of names) {
-        if (!(name in module)) {
+      for (const [, name] of bindings) {
+        if (name !== "*" && !(name in module)) {
           throw new SyntaxError(
             `The module "${specifier}" does not provide an export named "${name}"`,
           );
         }
+      }
+      for (const [local, name] of bindings) {
+        loader.records.set(local, { specifier, export: name, ...(options && { options }) });
       }
       return module;
     },

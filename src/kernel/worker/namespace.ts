@@ -10,8 +10,11 @@ import type { Repl } from "./repl.ts";
 /** Own keys listed by `inspect_variable` before it stops. */
 const MAX_MEMBERS = 200;
 
-/** Names the kernel itself defines, never listed as user variables. */
-const KERNEL_NAMES = new Set(["_", "_error"]);
+/**
+ * Names the kernel or the runtime defines after start, never listed as user variables: `_` and
+ * `_error`, and the global Deno's Node compatibility layer adds when a cell first loads npm code.
+ */
+const KERNEL_NAMES = new Set(["_", "_error", "nodeBootstrap"]);
 
 /** Lists and inspects the variables defined since the baseline (globals and the prelude). */
 export class Namespace {
@@ -44,7 +47,7 @@ export class Namespace {
   async list(): Promise<VariableSummary[]> {
     const out: VariableSummary[] = [];
     for (const name of await this.names()) {
-      const read = await this.#read(name);
+      const read = await this.read(name);
       out.push(
         read.ok
           ? {
@@ -83,7 +86,8 @@ export class Namespace {
     return detail;
   }
 
-  async #read(name: string): Promise<{ ok: boolean; value?: unknown }> {
+  /** Reads a variable by name: `ok: false` when it is uninitialized or does not exist. */
+  async read(name: string): Promise<{ ok: boolean; value?: unknown }> {
     if (Object.hasOwn(globalThis, name)) {
       return { ok: true, value: (globalThis as Record<string, unknown>)[name] };
     }

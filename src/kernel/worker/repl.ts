@@ -42,8 +42,6 @@ interface EvaluateResult {
 const SINK = Symbol.for("mcp-kernel-host.sink");
 const CELL_MARK = Symbol.for("mcp-kernel-host.cell");
 const MARKER_SLOT = Symbol.for("mcp-kernel-host.marker");
-/** Length of `cell_compiler.ts`'s CELL_MARKER, which precedes line 1 of every cell. */
-const CELL_MARKER_LENGTH = `globalThis[Symbol.for("mcp-kernel-host.cell")](()=>{});`.length;
 
 /** Evaluates cells and side-effect-free expressions in the Worker's global scope. */
 export class Repl {
@@ -54,6 +52,8 @@ export class Repl {
   /** Cell name by script id; V8 reuses a script when a cell's source repeats. */
   #cellOfScript = new Map<string, string>();
   #currentCell = "";
+  /** How each top-level binding was declared (`let`, `const`, `class`, …), by name. */
+  readonly kinds = new Map<string, string>();
 
   /** Connects the inspector session; needs `sys` until it has run. */
   constructor() {
@@ -65,8 +65,9 @@ export class Repl {
     Object.defineProperty(globalThis, CELL_MARK, {
       // Returns nothing: the marker is an expression statement, so its value could become the
       // completion value of a cell made only of declarations.
-      value: (marker: () => void) => {
+      value: (marker: () => void, kinds: Record<string, string>) => {
         this.#unresolved.set(this.#currentCell, marker);
+        for (const [name, kind] of Object.entries(kinds)) this.kinds.set(name, kind);
       },
       enumerable: false,
     });
@@ -92,17 +93,20 @@ export class Repl {
    */
   async run(code: string, name: string): Promise<CellOutcome> {
     this.#currentCell = name;
-    const reply = await this.evaluate(code, { awaitPromise: true });
+    // replMode waits for the cell's own top-level awaits either way; awaitPromise would also
+    // await a Promise the cell merely returns, and hang on one that never settles.
+    const reply = await this.evaluate(code);
+
     try {
       if (reply.exceptionDetails) {
-        const thrown = await this.value(reply.exceptionDetails.exception);
+        const [thrown] = await this.value(reply.exceptionDetails.exception);
         (globalThis as Record<string, unknown>)._error = thrown;
         const error = describeError(thrown);
         const trace = reply.exceptionDetails.stackTrace;
         if (trace) error.stack = `${error.stack.split("\n    at ")[0]}${await this.#frames(trace)}`;
         return { status: "error", error };
       }
-      const value = await this.value(reply.result);
+      const [value] = await this.value(reply.result);
       if (value === undefined) return { status: "ok" };
       (globalThis as Record<string, unknown>)._ = value;
       return { status: "ok", result: render(value) };
@@ -122,9 +126,10 @@ export class Repl {
       for (const f of t.callFrames) {
         if (/^ext:|\/kernel\/worker\//.test(f.url)) return text;
         const cell = f.url === "" ? this.#cellOfScript.get(f.scriptId) ?? "cell" : undefined;
-        const line = f.lineNumber + 1;
-        const column = f.columnNumber + 1 - (cell && f.lineNumber === 0 ? CELL_MARKER_LENGTH : 0);
-        const where = `${cell ?? f.url}:${line}:${column}`;
+        // A cell's first line is the compiler's prefix: its line 1 is the script's line 2.
+        const line = cell ? f.lineNumber : f.lineNumber + 1;
+        const where = `${cell ?? f.url}:${line}:${f.columnNumber + 1}`;
+
         text += f.functionName ? `\n    at ${f.functionName} (${where})` : `\n    at ${where}`;
       }
     }
@@ -171,7 +176,8 @@ export class Repl {
     const reply = await this.evaluate(expression, { throwOnSideEffect: true });
     try {
       if (reply.exceptionDetails) return { ok: false };
-      return { ok: true, value: await this.value(reply.result) };
+      const [value] = await this.value(reply.result);
+      return { ok: true, value };
     } finally {
       await this.post("Runtime.releaseObjectGroup", { objectGroup: "cell" });
     }
@@ -184,8 +190,9 @@ export class Repl {
   }
 
   /** Turns a remote object of this same isolate back into the JavaScript value. */
-  async value(remote: RemoteObject | undefined): Promise<unknown> {
-    if (!remote || remote.type === "undefined") return undefined;
+  async value(remote: RemoteObject | undefined): Promise<[unknown]> {
+    // Boxed, so that a Promise value is returned as it is rather than awaited.
+    if (!remote || remote.type === "undefined") return [undefined];
     if (remote.objectId) {
       this.#received = undefined;
       await this.post("Runtime.callFunctionOn", {
@@ -193,13 +200,13 @@ export class Repl {
         functionDeclaration:
           `function () { globalThis[Symbol.for("mcp-kernel-host.sink")](this); }`,
       });
-      return this.#received;
+      return [this.#received];
     }
     if (remote.unserializableValue !== undefined) {
       const text = remote.unserializableValue;
-      return text.endsWith("n") ? BigInt(text.slice(0, -1)) : Number(text);
+      return [text.endsWith("n") ? BigInt(text.slice(0, -1)) : Number(text)];
     }
-    return remote.value;
+    return [remote.value];
   }
 }
 

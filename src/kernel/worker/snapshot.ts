@@ -1,0 +1,231 @@
+/**
+ * Saving and restoring a kernel's namespace inside its Worker.
+ *
+ * A snapshot holds, in this order of restoring: import bindings (imported again), functions and
+ * classes (by source, evaluated again, retried until those that extend or use others succeed),
+ * then every other value in one superjson-format tree (`snapshot_codec.ts`), so references shared
+ * between variables stay shared and instances of session classes get their class back.
+ *
+ * @module
+ */
+import type { RestoreReport, SkippedItem as Skipped, SnapshotTaken } from "../protocol.ts";
+import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
+import type { Namespace } from "./namespace.ts";
+import type { Repl } from "./repl.ts";
+import { type ClassTable, decode, encode, type Encoded } from "./snapshot_codec.ts";
+
+/** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
+export const SNAPSHOT_FORMAT = 1;
+
+/** How a binding was declared; a REPL may declare a name again only the same way. */
+type Kind = "var" | "let" | "const" | "function" | "class";
+
+interface Declaration {
+  name: string;
+  kind: Kind;
+  source: string;
+}
+
+interface SnapshotBody {
+  format: typeof SNAPSHOT_FORMAT;
+  imports: (ImportRecord & { name: string; kind: Kind })[];
+  declarations: Declaration[];
+  /** Kind of each variable in `data`. */
+  kinds: Record<string, Kind>;
+  data: Encoded;
+}
+
+const SLOT = Symbol.for("mcp-kernel-host.restore");
+const SLOT_EXPR = `globalThis[Symbol.for("mcp-kernel-host.restore")]`;
+
+/** Serializes the user's namespace. Never throws for a value it cannot save: it lists it. */
+export async function takeSnapshot(
+  repl: Repl,
+  namespace: Namespace,
+  loader: ModuleLoader,
+): Promise<SnapshotTaken> {
+  const lexical = new Set(await repl.lexicalNames());
+  const body: SnapshotBody = {
+    format: SNAPSHOT_FORMAT,
+    imports: [],
+    declarations: [],
+    kinds: {},
+    data: { json: {} },
+  };
+  const skipped: Skipped[] = [];
+  const values: Record<string, unknown> = {};
+  const functions = new Map<unknown, string>();
+  for (const name of await namespace.names()) {
+    const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as Kind;
+    const read = await namespace.read(name);
+    if (!read.ok) {
+      skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });
+      continue;
+    }
+    const value = read.value;
+    const record = loader.records.get(name);
+    if (record && await isStillImported(loader, record, value)) {
+      body.imports.push({ name, kind, ...record });
+      continue;
+    }
+    if (typeof value === "function") {
+      const source = Function.prototype.toString.call(value);
+      if (/\{\s*\[native code\]\s*\}$/.test(source)) {
+        skipped.push({ path: name, reason: "a built-in or bound function cannot be saved" });
+        continue;
+      }
+      functions.set(value, name);
+      body.declarations.push({ name, kind, source });
+      continue;
+    }
+    body.kinds[name] = kind;
+    values[name] = value;
+  }
+  const classes: ClassTable = {
+    nameOf: (ctor) => functions.get(ctor),
+    byName: () => undefined,
+  };
+  const encoded = encode(values, classes);
+  body.data = encoded.encoded;
+  skipped.push(...encoded.skipped);
+  return { body: JSON.stringify(body), skipped };
+}
+
+/**
+ * Rebuilds a namespace from {@linkcode takeSnapshot}'s body in a fresh kernel (after the
+ * prelude). What cannot be rebuilt is listed, never fatal.
+ *
+ * @throws {TypeError} When the body is not a snapshot this kernel can read.
+ */
+export async function restoreSnapshot(
+  text: string,
+  repl: Repl,
+  namespace: Namespace,
+  loader: ModuleLoader,
+): Promise<RestoreReport> {
+  const body = JSON.parse(text) as SnapshotBody;
+  if (body?.format !== SNAPSHOT_FORMAT) {
+    throw new TypeError(
+      `Cannot restore snapshot format ${body?.format}; expected ${SNAPSHOT_FORMAT}`,
+    );
+  }
+  // Restored bindings were declared without the compiler's prefix: record their kinds here so
+  // the next snapshot declares them the same way again.
+  for (const item of [...body.imports, ...body.declarations]) repl.kinds.set(item.name, item.kind);
+  for (const [name, kind] of Object.entries(body.kinds)) repl.kinds.set(name, kind);
+
+  const restored: string[] = [];
+  const skipped: Skipped[] = [];
+  const slot = {} as Record<string, unknown>;
+  (globalThis as Record<symbol, unknown>)[SLOT] = slot;
+  try {
+    for (const imp of body.imports) {
+      try {
+        const module = await loader.bind(imp.specifier, [[imp.name, imp.export]], imp.options);
+        slot[imp.name] = imp.export === "*" ? module : module[imp.export];
+        await bind(repl, imp.name, imp.kind);
+        restored.push(imp.name);
+      } catch (error) {
+        skipped.push({
+          path: imp.name,
+          reason: `import of ${imp.specifier} failed: ${message(error)}`,
+        });
+      }
+    }
+    let pending = body.declarations;
+    while (pending.length > 0) {
+      const failed: [Declaration, unknown][] = [];
+      for (const d of pending) {
+        const outcome = await repl.run(declarationCode(d), "restore");
+        if (outcome.status === "ok") restored.push(d.name);
+        else failed.push([d, outcome.error?.message]);
+      }
+      if (failed.length === pending.length) {
+        for (const [d, error] of failed) {
+          skipped.push({ path: d.name, reason: `its source no longer evaluates: ${error}` });
+        }
+        break;
+      }
+      pending = failed.map(([d]) => d);
+    }
+    const defined = new Map<string, unknown>();
+    for (const d of body.declarations) {
+      const read = await namespace.read(d.name);
+      if (read.ok) defined.set(d.name, read.value);
+    }
+    const classes: ClassTable = {
+      nameOf: () => undefined,
+      byName: (name) => {
+        const value = defined.get(name);
+        return typeof value === "function" ? value as never : undefined;
+      },
+    };
+    const values = decode(body.data, classes) as Record<string, unknown>;
+    const lexical: Record<"let" | "const", string[]> = { let: [], const: [] };
+    for (const name of Object.keys(values)) {
+      slot[name] = values[name];
+      const kind = body.kinds[name];
+      if (kind === "let" || kind === "const") lexical[kind].push(name);
+      else {
+        (globalThis as Record<string, unknown>)[name] = values[name];
+        restored.push(name);
+      }
+    }
+    for (const kind of ["let", "const"] as const) {
+      const names = lexical[kind];
+      if (names.length === 0) continue;
+      const list = names.map((n) => `${n} = ${SLOT_EXPR}[${JSON.stringify(n)}]`).join(", ");
+      const outcome = await repl.run(`${kind} ${list};`, "restore");
+      if (outcome.status === "ok") restored.push(...names);
+      else {
+        for (const name of names) {
+          skipped.push({
+            path: name,
+            reason: `could not be bound again: ${outcome.error?.message}`,
+          });
+        }
+      }
+    }
+  } finally {
+    delete (globalThis as Record<symbol, unknown>)[SLOT];
+  }
+  return { restored, skipped };
+}
+
+async function isStillImported(
+  loader: ModuleLoader,
+  record: ImportRecord,
+  value: unknown,
+): Promise<boolean> {
+  try {
+    const module = await loader.import(record.specifier, record.options);
+    return record.export === "*" ? value === module : value === module[record.export];
+  } catch {
+    return false;
+  }
+}
+
+/** Re-binds `name` to `slot[name]` with the declaration kind it had. */
+async function bind(repl: Repl, name: string, kind: Kind) {
+  const value = `${SLOT_EXPR}[${JSON.stringify(name)}]`;
+  const code = kind === "let" || kind === "const"
+    ? `${kind} ${name} = ${value};`
+    : `globalThis[${JSON.stringify(name)}] = ${value};`;
+  const outcome = await repl.run(code, "restore");
+  if (outcome.status !== "ok") throw new Error(outcome.error?.message);
+}
+
+/** The code that defines a saved function or class again under its name. */
+function declarationCode(d: Declaration): string {
+  const name = d.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const isClass = new RegExp(`^class\\s+${name}(\\s|\\{)`).test(d.source);
+  const isFunction = new RegExp(`^(async\\s+)?function\\s*\\*?\\s*${name}\\s*\\(`).test(d.source);
+  if (d.kind === "class" && isClass) return d.source;
+  if (d.kind === "function" && isFunction) return d.source;
+  if (d.kind === "let" || d.kind === "const") return `${d.kind} ${d.name} = (${d.source});`;
+  return `globalThis[${JSON.stringify(d.name)}] = (${d.source});`;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,411 @@
+/**
+ * A fast encoder and decoder for superjson's format (`{json, meta: {values,
+ * referentialEqualities, v: 1}}`), so a snapshot stays readable by `superjson.deserialize`
+ * (with {@linkcode SNAPSHOT_CUSTOM_TYPES} registered) while JSON-safe data costs little more than
+ * `JSON.stringify`: the walk copies only what needs an annotation and hands the rest to
+ * `JSON.stringify` as it is.
+ *
+ * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, Error, URL,
+ * typed arrays, ArrayBuffers, shared and cyclic references, instances of classes the caller can
+ * name (prototype re-linked on decode) and nested functions (by source). Anything else is left out
+ * and reported with its path and the reason.
+ *
+ * @module
+ */
+
+/** superjson's annotation tree: `[type]` or `[type, children by relative path]`. */
+type TypeName = string | [string, string];
+type Tree = [TypeName] | [TypeName, Record<string, Tree>];
+
+/** The encoded form, superjson's own. */
+export interface Encoded {
+  json: unknown;
+  meta?: {
+    values?: Record<string, Tree> | Tree;
+    referentialEqualities?: Record<string, string[]>;
+    v: 1;
+  };
+}
+
+/** Something left out of a snapshot, and why. */
+export interface Skipped {
+  path: string;
+  reason: string;
+}
+
+/** Names of the custom types this codec adds to superjson's. */
+export const SNAPSHOT_CUSTOM_TYPES = ["ArrayBuffer", "Function"] as const;
+
+/** What the codec needs to know of the session's classes. */
+export interface ClassTable {
+  /** The session variable that holds `ctor`, if any. */
+  nameOf(ctor: unknown): string | undefined;
+  /** The class held by a session variable. */
+  byName(name: string): (new (...args: never[]) => unknown) | undefined;
+}
+
+const NO_CLASSES: ClassTable = { nameOf: () => undefined, byName: () => undefined };
+
+interface Scope {
+  prefix: string;
+  values: Record<string, Tree>;
+}
+
+/**
+ * Encodes a record of values (variable name → value).
+ *
+ * @param classes Names session classes so their instances keep their prototype.
+ */
+export function encode(
+  root: Record<string, unknown>,
+  classes: ClassTable = NO_CLASSES,
+): { encoded: Encoded; skipped: Skipped[] } {
+  const seen = new Map<object, string>();
+  const equalities: Record<string, string[]> = {};
+  const skipped: Skipped[] = [];
+  const rootScope: Scope = { prefix: "", values: {} };
+  let annotated = false;
+
+  function annotate(scope: Scope, path: string, tree: Tree): void {
+    annotated = true;
+    scope.values[relative(scope, path)] = tree;
+  }
+
+  function skip(scope: Scope, path: string, reason: string): null {
+    skipped.push({ path: displayPath(path), reason });
+    annotate(scope, path, ["undefined"]);
+    return null;
+  }
+
+  function walk(v: unknown, path: string, scope: Scope): unknown {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return v;
+      case "number":
+        if (Number.isFinite(v) && !Object.is(v, -0)) return v;
+        annotate(scope, path, ["number"]);
+        return Object.is(v, -0) ? "-0" : String(v);
+      case "undefined":
+        annotate(scope, path, ["undefined"]);
+        return null;
+      case "bigint":
+        annotate(scope, path, ["bigint"]);
+        return v.toString();
+      case "symbol":
+        return skip(scope, path, "a Symbol cannot be saved");
+      case "function": {
+        const source = functionSource(v);
+        if (!source) return skip(scope, path, "a built-in or bound function cannot be saved");
+        if (remember(v, path)) return null;
+        annotate(scope, path, [["custom", "Function"]]);
+        return source;
+      }
+    }
+    if (v === null) return null;
+    const o = v as object;
+    if (remember(o, path)) return null;
+    if (Array.isArray(o)) return walkArray(o, path, scope);
+    const proto = Object.getPrototypeOf(o);
+    if (proto === Object.prototype || proto === null) return walkObject(o, path, scope);
+    if (o instanceof Date) {
+      annotate(scope, path, ["Date"]);
+      return Number.isNaN(o.getTime()) ? "Invalid Date" : o.toISOString();
+    }
+    if (o instanceof RegExp) {
+      annotate(scope, path, ["regexp"]);
+      return String(o);
+    }
+    if (o instanceof Map) {
+      const inner: Scope = { prefix: path, values: {} };
+      let i = 0;
+      const entries: unknown[] = [];
+      for (const [k, val] of o) {
+        const at = join(path, String(i++));
+        entries.push([walk(k, join(at, "0"), inner), walk(val, join(at, "1"), inner)]);
+      }
+      annotate(scope, path, withChildren("map", inner));
+      return entries;
+    }
+    if (o instanceof Set) {
+      const inner: Scope = { prefix: path, values: {} };
+      let i = 0;
+      const items: unknown[] = [];
+      for (const item of o) items.push(walk(item, join(path, String(i++)), inner));
+      annotate(scope, path, withChildren("set", inner));
+      return items;
+    }
+    if (o instanceof Error) {
+      annotate(scope, path, ["Error"]);
+      return { name: o.name, message: o.message, ...(o.stack && { stack: o.stack }) };
+    }
+    if (o instanceof URL) {
+      annotate(scope, path, ["URL"]);
+      return o.href;
+    }
+    if (o instanceof ArrayBuffer) {
+      annotate(scope, path, [["custom", "ArrayBuffer"]]);
+      return toBase64(new Uint8Array(o));
+    }
+    if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
+      annotate(scope, path, [["typed-array", o.constructor.name]]);
+      return Array.from(
+        o as unknown as ArrayLike<number | bigint>,
+        (n) => typeof n === "bigint" ? n.toString() : n,
+      );
+    }
+    const ctor = proto?.constructor;
+    const className = classes.nameOf(ctor);
+    if (className) {
+      const inner: Scope = { prefix: path, values: {} };
+      const json = walkObject(o, path, inner, true);
+      annotate(scope, path, withChildren(["class", className], inner));
+      return json;
+    }
+    const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
+    if (isNativeClass(ctor)) return skip(scope, path, `a ${kind} cannot be saved`);
+    skipped.push({
+      path: displayPath(path),
+      reason: `saved as a plain object: its class ${kind} is not a session variable`,
+    });
+    return walkObject(o, path, scope, true);
+  }
+
+  function walkArray(a: unknown[], path: string, scope: Scope): unknown[] {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < a.length; i++) {
+      const item = a[i];
+      const w = typeof item === "number" && Number.isFinite(item) && !Object.is(item, -0)
+        ? item
+        : walk(item, join(path, String(i)), scope);
+      if (out) out[i] = w;
+      else if (w !== item) {
+        out = a.slice(0, i);
+        out[i] = w;
+      }
+    }
+    return out ?? a;
+  }
+
+  function walkObject(o: object, path: string, scope: Scope, copy = false): object {
+    const record = o as Record<string, unknown>;
+    const keys = Object.keys(record);
+    // An own toJSON would make JSON.stringify print something else than the data.
+    let out: Record<string, unknown> | undefined = copy || "toJSON" in record ? {} : undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const item = record[key];
+      const w = walk(item, join(path, escapeKey(key)), scope);
+      if (out) out[key] = w;
+      else if (w !== item) {
+        out = {};
+        for (let j = 0; j < i; j++) out[keys[j]] = record[keys[j]];
+        out[key] = w;
+      }
+    }
+    return out ?? o;
+  }
+
+  /** Records an object's first path; for a later sighting, notes the equality. */
+  function remember(o: object, path: string): boolean {
+    const first = seen.get(o);
+    if (first === undefined) {
+      seen.set(o, path);
+      return false;
+    }
+    (equalities[first] ??= []).push(path);
+    return true;
+  }
+
+  const json = walkObject(root, "", rootScope, true);
+  const encoded: Encoded = { json };
+  const hasEqualities = Object.keys(equalities).length > 0;
+  if (annotated || hasEqualities) {
+    encoded.meta = { v: 1 };
+    if (annotated) encoded.meta.values = rootScope.values;
+    if (hasEqualities) encoded.meta.referentialEqualities = equalities;
+  }
+  return { encoded, skipped };
+}
+
+/**
+ * Decodes {@linkcode encode}'s output (or superjson's, for the types listed in the module doc).
+ *
+ * @throws {TypeError} On an annotation it does not know, so a damaged snapshot is noticed.
+ */
+export function decode(encoded: Encoded, classes: ClassTable = NO_CLASSES): unknown {
+  let json = encoded.json;
+  const values = encoded.meta?.values;
+  if (Array.isArray(values)) json = untransform(json, values, classes);
+  else if (values) json = applyAll(json, values, classes);
+  for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
+    const target = getDeep(json, parsePath(first));
+    for (const other of others) json = setDeep(json, parsePath(other), target);
+  }
+  return json;
+}
+
+function applyAll(json: unknown, values: Record<string, Tree>, classes: ClassTable): unknown {
+  for (const [path, tree] of Object.entries(values)) {
+    const segments = parsePath(path);
+    json = setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
+  }
+  return json;
+}
+
+function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
+  const [type, children] = tree;
+  const inner = children ? applyAll(json, children, classes) : json;
+  if (Array.isArray(type)) {
+    const [kind, name] = type;
+    if (kind === "typed-array") {
+      const Ctor = (globalThis as Record<string, unknown>)[name] as
+        | (new (items: unknown[]) => unknown)
+        | undefined;
+      if (typeof Ctor !== "function" || !/Array$/.test(name)) {
+        throw new TypeError(`Unknown typed array "${name}" in snapshot`);
+      }
+      const items = inner as unknown[];
+      return new Ctor(/Big/.test(name) ? items.map((n) => BigInt(n as string)) : items);
+    }
+    if (kind === "class") {
+      const Ctor = classes.byName(name);
+      return Ctor ? Object.assign(Object.create(Ctor.prototype), inner) : inner;
+    }
+    if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
+    if (kind === "custom" && name === "Function") return (0, eval)(`(${inner})`);
+    throw new TypeError(`Unknown annotation ${JSON.stringify(type)} in snapshot`);
+  }
+  switch (type) {
+    case "undefined":
+      return undefined;
+    case "bigint":
+      return BigInt(inner as string);
+    case "number":
+      return Number(inner);
+    case "Date":
+      return new Date(inner as string);
+    case "regexp": {
+      const text = inner as string;
+      const slash = text.lastIndexOf("/");
+      return new RegExp(text.slice(1, slash), text.slice(slash + 1));
+    }
+    case "map":
+      return new Map(inner as [unknown, unknown][]);
+    case "set":
+      return new Set(inner as unknown[]);
+    case "Error": {
+      const e = inner as { name: string; message: string; stack?: string };
+      const error = new Error(e.message);
+      error.name = e.name;
+      if (e.stack) error.stack = e.stack;
+      return error;
+    }
+    case "URL":
+      return new URL(inner as string);
+  }
+  throw new TypeError(`Unknown annotation "${type}" in snapshot`);
+}
+
+function getDeep(json: unknown, path: string[]): unknown {
+  let at = json;
+  for (let i = 0; i < path.length; i++) {
+    if (at instanceof Map) {
+      const entry = [...at.entries()][Number(path[i])];
+      at = entry[Number(path[++i])];
+    } else if (at instanceof Set) {
+      at = [...at][Number(path[i])];
+    } else {
+      at = (at as Record<string, unknown>)[path[i]];
+    }
+  }
+  return at;
+}
+
+function setDeep(json: unknown, path: string[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path;
+  if (json instanceof Map) {
+    const entries = [...json.entries()];
+    const entry = entries[Number(head)];
+    const [which, ...deeper] = rest;
+    entry[Number(which)] = setDeep(entry[Number(which)], deeper, value);
+    json.clear();
+    for (const [k, v] of entries) json.set(k, v);
+    return json;
+  }
+  if (json instanceof Set) {
+    const items = [...json];
+    items[Number(head)] = setDeep(items[Number(head)], rest, value);
+    json.clear();
+    for (const item of items) json.add(item);
+    return json;
+  }
+  const record = json as Record<string, unknown>;
+  record[head] = setDeep(record[head], rest, value);
+  return json;
+}
+
+function withChildren(type: TypeName, inner: Scope): Tree {
+  return Object.keys(inner.values).length > 0 ? [type, inner.values] : [type];
+}
+
+function relative(scope: Scope, path: string): string {
+  return scope.prefix === "" ? path : path.slice(scope.prefix.length + 1);
+}
+
+function join(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+function escapeKey(key: string): string {
+  return key.includes(".") || key.includes("\\")
+    ? key.replaceAll("\\", "\\\\").replaceAll(".", "\\.")
+    : key;
+}
+
+/** Splits a superjson path, honouring `\.` and `\\`. */
+export function parsePath(path: string): string[] {
+  const out: string[] = [];
+  let segment = "";
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i];
+    if (c === "\\" && (path[i + 1] === "." || path[i + 1] === "\\")) segment += path[++i];
+    else if (c === ".") {
+      out.push(segment);
+      segment = "";
+    } else segment += c;
+  }
+  out.push(segment);
+  return out;
+}
+
+function displayPath(path: string): string {
+  return parsePath(path).map((s, i) => i === 0 ? s : /^\d+$/.test(s) ? `[${s}]` : `.${s}`)
+    .join("");
+}
+
+function functionSource(fn: unknown): string | undefined {
+  const source = Function.prototype.toString.call(fn);
+  return /\{\s*\[native code\]\s*\}$/.test(source) ? undefined : source;
+}
+
+function isNativeClass(ctor: unknown): boolean {
+  return typeof ctor === "function" &&
+    /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor));
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

@@ -1,0 +1,44 @@
+/**
+ * The registry's schema, as an ordered list of migrations. The database's `user_version` is the
+ * number of migrations applied; never edit a shipped migration, append a new one.
+ *
+ * @module
+ */
+
+/** SQL run in order; index + 1 is the schema version it produces. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    last_initialized_at INTEGER NOT NULL,
+    last_active_at INTEGER NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    ended_at INTEGER
+  );
+  CREATE TABLE kernels (
+    id TEXT PRIMARY KEY,
+    owner_session TEXT REFERENCES sessions(id),
+    name TEXT UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('live', 'stored', 'closed')),
+    created_at INTEGER NOT NULL,
+    last_active_at INTEGER NOT NULL,
+    execution_count INTEGER NOT NULL DEFAULT 0,
+    last_saved_at INTEGER
+  );
+  CREATE INDEX kernels_by_state ON kernels(state, last_active_at);
+  CREATE TABLE snapshots (
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    version INTEGER NOT NULL,
+    saved_at INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    format INTEGER NOT NULL,
+    execution_count INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    skipped TEXT NOT NULL DEFAULT '[]',
+    quarantined_at INTEGER,
+    quarantine_reason TEXT,
+    PRIMARY KEY (kernel_id, version)
+  );
+  `,
+];

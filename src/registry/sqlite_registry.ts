@@ -1,0 +1,258 @@
+/**
+ * The registry in SQLite (`node:sqlite`), in WAL mode so a reader never blocks the writer and a
+ * process killed mid-write leaves the last committed state.
+ *
+ * @module
+ */
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { MIGRATIONS } from "./migrations.ts";
+import type {
+  KernelRecord,
+  KernelState,
+  NewSnapshot,
+  Registry,
+  SessionRecord,
+  SnapshotMeta,
+  SnapshotRecord,
+} from "./registry.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+/**
+ * Opens (creating if needed) the registry at `path` and brings its schema up to date.
+ *
+ * @throws {Error} When the file is not a database this version can use (e.g. a newer schema).
+ */
+export function openSqliteRegistry(path: string): Registry {
+  return new SqliteRegistry(path);
+}
+
+class SqliteRegistry implements Registry {
+  #db: DatabaseSync;
+
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec("PRAGMA journal_mode = WAL");
+    // With WAL, NORMAL keeps every committed transaction across a process crash.
+    this.#db.exec("PRAGMA synchronous = NORMAL");
+    this.#db.exec("PRAGMA busy_timeout = 5000");
+    this.#db.exec("PRAGMA foreign_keys = ON");
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    const { user_version: version } = this.#db.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
+    if (version > MIGRATIONS.length) {
+      throw new Error(
+        `Cannot open registry: its schema version ${version} is newer than this program's ` +
+          `(${MIGRATIONS.length})`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.#transaction(() => {
+        this.#db.exec(MIGRATIONS[v]);
+        this.#db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  #transaction<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  createKernel(k: { id: string; ownerSession?: string; name?: string; now: number }): KernelRecord {
+    this.#db.prepare(
+      `INSERT INTO kernels (id, owner_session, name, state, created_at, last_active_at)
+       VALUES (?, ?, ?, 'live', ?, ?)`,
+    ).run(k.id, k.ownerSession ?? null, k.name ?? null, k.now, k.now);
+    return this.getKernel(k.id)!;
+  }
+
+  getKernel(id: string): KernelRecord | undefined {
+    const row = this.#db.prepare("SELECT * FROM kernels WHERE id = ?").get(id) as Row | undefined;
+    return row && toKernel(row);
+  }
+
+  findKernelByName(name: string): KernelRecord | undefined {
+    const row = this.#db.prepare("SELECT * FROM kernels WHERE name = ? AND state != 'closed'")
+      .get(name) as Row | undefined;
+    return row && toKernel(row);
+  }
+
+  listKernels(
+    options: { state?: KernelState; named?: boolean; limit?: number } = {},
+  ): KernelRecord[] {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (options.state) {
+      where.push("state = ?");
+      params.push(options.state);
+    }
+    if (options.named !== undefined) {
+      where.push(options.named ? "name IS NOT NULL" : "name IS NULL");
+    }
+    const sql = `SELECT * FROM kernels ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY last_active_at DESC ${options.limit !== undefined ? "LIMIT ?" : ""}`;
+    if (options.limit !== undefined) params.push(options.limit);
+    return (this.#db.prepare(sql).all(...params) as Row[]).map(toKernel);
+  }
+
+  updateKernel(
+    id: string,
+    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount">>,
+  ): void {
+    const columns: Record<string, SQLInputValue | undefined> = {
+      state: fields.state,
+      last_active_at: fields.lastActiveAt,
+      execution_count: fields.executionCount,
+    };
+    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    if (set.length === 0) return;
+    this.#db.prepare(`UPDATE kernels SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?`)
+      .run(...set.map(([, v]) => v!), id);
+  }
+
+  closeKernel(id: string): void {
+    this.#transaction(() => {
+      this.#db.prepare("DELETE FROM snapshots WHERE kernel_id = ?").run(id);
+      this.#db.prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
+    });
+  }
+
+  saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): SnapshotMeta {
+    return this.#transaction(() => {
+      const { next } = this.#db.prepare(
+        "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM snapshots WHERE kernel_id = ?",
+      ).get(kernelId) as { next: number };
+      const size = new TextEncoder().encode(s.body).length;
+      this.#db.prepare(
+        `INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body, skipped)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        kernelId,
+        next,
+        s.savedAt,
+        size,
+        s.format,
+        s.executionCount,
+        s.body,
+        JSON.stringify(s.skipped),
+      );
+      this.#db.prepare(
+        `DELETE FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL AND version NOT IN (
+           SELECT version FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL
+           ORDER BY version DESC LIMIT ?)`,
+      ).run(kernelId, kernelId, keep);
+      this.#db.prepare(
+        `UPDATE kernels SET last_saved_at = ?, execution_count = MAX(execution_count, ?) WHERE id = ?`,
+      ).run(s.savedAt, s.executionCount, kernelId);
+      return {
+        kernelId,
+        version: next,
+        savedAt: s.savedAt,
+        size,
+        format: s.format,
+        executionCount: s.executionCount,
+        skipped: s.skipped,
+        quarantined: null,
+      };
+    });
+  }
+
+  listSnapshots(kernelId: string): SnapshotMeta[] {
+    const rows = this.#db.prepare(
+      `SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, quarantined_at,
+              quarantine_reason FROM snapshots WHERE kernel_id = ? ORDER BY version DESC`,
+    ).all(kernelId) as Row[];
+    return rows.map(toSnapshotMeta);
+  }
+
+  loadSnapshot(kernelId: string, version: number): SnapshotRecord | undefined {
+    const row = this.#db.prepare("SELECT * FROM snapshots WHERE kernel_id = ? AND version = ?")
+      .get(kernelId, version) as Row | undefined;
+    return row && { ...toSnapshotMeta(row), body: String(row.body) };
+  }
+
+  quarantineSnapshot(kernelId: string, version: number, reason: string, now: number): void {
+    this.#db.prepare(
+      `UPDATE snapshots SET quarantined_at = ?, quarantine_reason = ?
+       WHERE kernel_id = ? AND version = ?`,
+    ).run(now, reason, kernelId, version);
+  }
+
+  createSession(
+    s: { id: string; now: number; metadata?: Record<string, unknown> },
+  ): SessionRecord {
+    this.#db.prepare(
+      `INSERT INTO sessions (id, created_at, last_initialized_at, last_active_at, metadata)
+       VALUES (?, ?, ?, ?, ?)`,
+    ).run(s.id, s.now, s.now, s.now, JSON.stringify(s.metadata ?? {}));
+    return this.getSession(s.id)!;
+  }
+
+  getSession(id: string): SessionRecord | undefined {
+    const row = this.#db.prepare("SELECT * FROM sessions WHERE id = ?").get(id) as Row | undefined;
+    return row && {
+      id: String(row.id),
+      createdAt: Number(row.created_at),
+      lastInitializedAt: Number(row.last_initialized_at),
+      lastActiveAt: Number(row.last_active_at),
+      metadata: JSON.parse(String(row.metadata)),
+      endedAt: row.ended_at === null ? null : Number(row.ended_at),
+    };
+  }
+
+  touchSession(id: string, now: number): void {
+    this.#db.prepare("UPDATE sessions SET last_active_at = ? WHERE id = ?").run(now, id);
+  }
+
+  endSession(id: string, now: number): void {
+    this.#db.prepare("UPDATE sessions SET ended_at = ? WHERE id = ?").run(now, id);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function toKernel(row: Row): KernelRecord {
+  return {
+    id: String(row.id),
+    ownerSession: row.owner_session === null ? null : String(row.owner_session),
+    name: row.name === null ? null : String(row.name),
+    state: String(row.state) as KernelState,
+    createdAt: Number(row.created_at),
+    lastActiveAt: Number(row.last_active_at),
+    executionCount: Number(row.execution_count),
+    lastSavedAt: row.last_saved_at === null ? null : Number(row.last_saved_at),
+  };
+}
+
+function toSnapshotMeta(row: Row): SnapshotMeta {
+  return {
+    kernelId: String(row.kernel_id),
+    version: Number(row.version),
+    savedAt: Number(row.saved_at),
+    size: Number(row.size),
+    format: Number(row.format),
+    executionCount: Number(row.execution_count),
+    skipped: JSON.parse(String(row.skipped)),
+    quarantined: row.quarantined_at === null || row.quarantined_at === undefined
+      ? null
+      : { at: Number(row.quarantined_at), reason: String(row.quarantine_reason) },
+  };
+}

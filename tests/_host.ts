@@ -1,0 +1,37 @@
+/** Test helper: a Host on a temporary data folder with small, fast policy settings. */
+import { Host, type HostOptions } from "../src/host.ts";
+
+/** A host plus its data folder, removed when disposed. */
+export interface TestHost extends AsyncDisposable {
+  host: Host;
+  dataDir: string;
+}
+
+/** Default options for tests: nothing is saved or culled unless a test asks for it. */
+export const TEST_OPTIONS: Omit<HostOptions, "dataDir"> = {
+  cellTimeout: 30,
+  memoryLimit: 256,
+  prelude: "",
+  maxKernels: 4,
+  saveInterval: 3600,
+  saveEvery: 1000,
+  idleTimeout: 3600,
+  snapshotVersions: 3,
+  shutdownGrace: 5,
+  capacityWait: 5,
+  tickMs: 100,
+};
+
+/** Opens a host; pass `dataDir` to reopen one (a host restart). */
+export async function openHost(options: Partial<HostOptions> = {}): Promise<TestHost> {
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "mkh-host-" });
+  const host = await Host.open({ ...TEST_OPTIONS, ...options, dataDir });
+  return {
+    host,
+    dataDir,
+    async [Symbol.asyncDispose]() {
+      await host.shutdown();
+      if (!options.dataDir) await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}

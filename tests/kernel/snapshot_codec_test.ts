@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import superjson from "superjson";
+import { type ClassTable, decode, encode } from "../../src/kernel/worker/snapshot_codec.ts";
+
+class Point {
+  constructor(public x: number, public y: number) {}
+  norm(): number {
+    return Math.hypot(this.x, this.y);
+  }
+}
+const CLASSES: ClassTable = {
+  nameOf: (c) => c === Point ? "Point" : undefined,
+  byName: (n) => n === "Point" ? Point as never : undefined,
+};
+
+function roundTrip(root: Record<string, unknown>): Record<string, unknown> {
+  const { encoded } = encode(root, CLASSES);
+  return decode(JSON.parse(JSON.stringify(encoded)), CLASSES) as Record<string, unknown>;
+}
+
+Deno.test("every supported type survives a round trip through JSON text", () => {
+  const cyclic: Record<string, unknown> = { name: "c" };
+  cyclic.self = cyclic;
+  const shared = { s: 1 };
+  const value = {
+    n: 1.5,
+    s: "text",
+    b: true,
+    nil: null,
+    u: undefined,
+    big: 2n ** 70n,
+    special: [NaN, Infinity, -Infinity, -0],
+    date: new Date(1234),
+    re: /a.b/gi,
+    map: new Map<unknown, unknown>([["k", new Date(5)], [{ key: 1 }, new Set([1n])]]),
+    err: new RangeError("bad"),
+    url: new URL("https://example.com/x?y=1"),
+    f64: new Float64Array([1.5, -2]),
+    i64: new BigInt64Array([3n]),
+    buf: new Uint8Array([0, 255, 7]).buffer,
+    shared1: shared,
+    shared2: [shared],
+    cyclic,
+    point: new Point(3, 4),
+    "dotted.key": { "a\\b": 1 },
+  };
+  const back = roundTrip({ value }).value as typeof value;
+  assert.deepEqual(back.special, [NaN, Infinity, -Infinity, -0]);
+  assert.ok(Object.is(back.special[3], -0));
+  assert.equal(back.big, 2n ** 70n);
+  assert.ok("u" in back && back.u === undefined);
+  assert.deepEqual(back.date, new Date(1234));
+  assert.deepEqual(back.re, /a.b/gi);
+  assert.deepEqual([...back.map.keys()][1], { key: 1 });
+  assert.deepEqual(back.map.get("k"), new Date(5));
+  assert.ok(back.err instanceof Error);
+  assert.equal(back.err.name, "RangeError");
+  assert.equal(back.err.message, "bad");
+  assert.equal(back.url.href, "https://example.com/x?y=1");
+  assert.deepEqual(back.f64, new Float64Array([1.5, -2]));
+  assert.deepEqual(back.i64, new BigInt64Array([3n]));
+  assert.deepEqual(new Uint8Array(back.buf), new Uint8Array([0, 255, 7]));
+  assert.equal(back.shared1, back.shared2[0]);
+  assert.equal(back.cyclic.self, back.cyclic);
+  assert.ok(back.point instanceof Point);
+  assert.equal(back.point.norm(), 5);
+  assert.deepEqual(back["dotted.key"], { "a\\b": 1 });
+});
+
+Deno.test("JSON-safe data is passed to JSON.stringify as it is, without a copy", () => {
+  const rows = Array.from({ length: 100 }, (_, i) => ({ a: i, b: `r${i}`, c: [1, 2, 3] }));
+  const { encoded } = encode({ rows });
+  assert.equal((encoded.json as { rows: unknown }).rows, rows);
+  assert.equal(encoded.meta, undefined);
+});
+
+Deno.test("what cannot be saved is listed by path and reason, and the rest is kept", () => {
+  const { encoded, skipped } = encode({
+    ok: 1,
+    obj: { pending: Promise.resolve(1), weak: new WeakMap(), fine: "yes" },
+    sym: Symbol("s"),
+  });
+  assert.deepEqual(skipped.map((s) => s.path).sort(), ["obj.pending", "obj.weak", "sym"]);
+  assert.match(skipped.find((s) => s.path === "obj.pending")!.reason, /Promise cannot be saved/);
+  const back = decode(JSON.parse(JSON.stringify(encoded))) as Record<string, { fine?: string }>;
+  assert.equal(back.ok, 1);
+  assert.equal(back.obj.fine, "yes");
+});
+
+Deno.test("superjson reads what the codec writes, and the codec reads what superjson writes", () => {
+  superjson.registerClass(Point, { identifier: "Point" });
+  const shared = [1];
+  const value = {
+    d: new Date(0),
+    m: new Map([["k", { d: new Date(1) }]]),
+    s: new Set([1n]),
+    u: undefined,
+    f: new Float64Array([2.5]),
+    p: new Point(1, 2),
+    a: shared,
+    b: { c: shared },
+    nan: NaN,
+  };
+  const ours = JSON.parse(JSON.stringify(encode({ value }, CLASSES).encoded));
+  const theirs = superjson.deserialize<{ value: typeof value }>(ours).value;
+  assert.deepEqual(theirs.m.get("k"), { d: new Date(1) });
+  assert.ok(theirs.p instanceof Point);
+  assert.equal(theirs.a, theirs.b.c);
+  assert.deepEqual(theirs.f, new Float64Array([2.5]));
+  assert.ok(Number.isNaN(theirs.nan));
+
+  const fromSuperjson = decode(superjson.serialize({ value }) as never, CLASSES) as {
+    value: typeof value;
+  };
+  assert.deepEqual(fromSuperjson.value.s, new Set([1n]));
+  assert.ok(fromSuperjson.value.p instanceof Point);
+  assert.equal(fromSuperjson.value.a, fromSuperjson.value.b.c);
+});
+
+Deno.test("a damaged annotation is an error, not a silent wrong value", () => {
+  assert.throws(
+    () => decode({ json: { x: 1 }, meta: { values: { x: ["no-such-type"] }, v: 1 } } as never),
+    { name: "TypeError", message: /Unknown annotation "no-such-type"/ },
+  );
+});

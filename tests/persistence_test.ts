@@ -1,0 +1,239 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { connectStdio, ROOT } from "./_stdio.ts";
+
+const DEFINE_EVERYTHING = `
+import ms from "npm:ms@2.1.3";
+const plain = { a: 1, b: "two", c: [true, null, 3.5] };
+const nothing = undefined;
+const big = 2n ** 64n;
+const when = new Date("2020-01-02T03:04:05.678Z");
+const pattern = /ab+c/gi;
+const datesByName = new Map([["start", new Date(0)], ["end", new Date(86_400_000)]]);
+const tags = new Set(["x", "y"]);
+const failure = new TypeError("bad thing");
+const link = new URL("https://example.com/p?q=1");
+const floats = new Float64Array([1.5, -2.25, Math.PI]);
+const bytes = new Uint8Array([1, 2, 255]).buffer;
+const shared = { s: 1 };
+const pair = [shared, shared];
+const cyclic: { name: string; self?: unknown } = { name: "loop" };
+cyclic.self = cyclic;
+function area(r: number): number { return Math.PI * r * r; }
+const double = (n: number) => n * 2;
+class Point {
+  constructor(public x: number, public y: number) {}
+  norm(): number { return Math.hypot(this.x, this.y); }
+}
+class Point3 extends Point { z = 12; }
+const p = new Point(3, 4);
+const q = new Point3(5, 12);
+var counter = 41;
+`;
+
+const CHECK_EVERYTHING = `const checks = ({
+  plain: JSON.stringify(plain) === '{"a":1,"b":"two","c":[true,null,3.5]}',
+  nothing: nothing === undefined && Object.keys(globalThis).includes("counter"),
+  big: big === 18446744073709551616n,
+  when: when instanceof Date && when.toISOString() === "2020-01-02T03:04:05.678Z",
+  pattern: pattern instanceof RegExp && pattern.source === "ab+c" && pattern.flags === "gi",
+  datesByName: datesByName instanceof Map && datesByName.get("end").getTime() === 86_400_000,
+  tags: tags instanceof Set && tags.has("y") && tags.size === 2,
+  failure: failure instanceof Error && failure.name === "TypeError" && failure.message === "bad thing",
+  link: link instanceof URL && link.searchParams.get("q") === "1",
+  floats: floats instanceof Float64Array && floats[2] === Math.PI && floats.length === 3,
+  bytes: bytes instanceof ArrayBuffer && new Uint8Array(bytes)[2] === 255,
+  shared: pair[0] === pair[1] && pair[0] === shared,
+  cyclic: cyclic.self === cyclic,
+  area: area(1) === Math.PI,
+  double: double(21) === 42,
+  point: p instanceof Point && p.norm() === 5,
+  subclass: q instanceof Point3 && q instanceof Point && q.norm() === 13 && q.z === 12,
+  npm: ms("1h") === 3_600_000,
+  counter: counter === 41,
+});
+const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+failed.length === 0 ? \`all \${Object.keys(checks).length} restored\` : \`not restored: \${failed}\``;
+
+function allTrue(result: Record<string, unknown>): void {
+  assert.equal(result.status, "ok", JSON.stringify(result.error));
+  assert.equal(result.result, '"all 19 restored"');
+}
+
+Deno.test("every kind of value survives a restart of the stdio host with --kernel NAME", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
+  try {
+    {
+      await using s = await connectStdio(["--data-dir", dataDir, "--kernel", "analysis"]);
+      const defined = await s.execute(DEFINE_EVERYTHING);
+      assert.equal(defined.status, "ok", JSON.stringify(defined.error));
+      allTrue(await s.execute(CHECK_EVERYTHING));
+    }
+    // The first process saved on stdin's end; a new process opens the same name.
+    await using s = await connectStdio(["--data-dir", dataDir, "--kernel", "analysis"]);
+    const back = await s.execute(CHECK_EVERYTHING);
+    allTrue(back);
+    assert.equal((back.restored_from as { version: number }).version, 1);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a second live process asking for the same kernel name is refused clearly", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
+  try {
+    await using first = await connectStdio(["--data-dir", dataDir, "--kernel", "shared-name"]);
+    await first.execute("1");
+    const second = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "main.ts", "--stdio", "--data-dir", dataDir, "--kernel", "shared-name"],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(second.code, 2);
+    assert.equal(new TextDecoder().decode(second.stdout), "", "nothing but JSON-RPC on stdout");
+    assert.match(
+      new TextDecoder().decode(second.stderr),
+      /Cannot open kernel "shared-name": another running mcp-kernel-host process is using it/,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+/** Starts a stdio host process directly, to signal or kill it. */
+function spawnHost(dataDir: string, extra: string[] = []): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "--stdio", "--data-dir", dataDir, "--kernel", "k", ...extra],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+}
+
+/** A minimal JSON-RPC conversation over a host's pipes. */
+function rpc(host: Deno.ChildProcess) {
+  const writer = host.stdin.getWriter();
+  const reader = host.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  let nextId = 1;
+  const send = (message: unknown) =>
+    writer.write(new TextEncoder().encode(JSON.stringify(message) + "\n"));
+  async function reply(id: number): Promise<Record<string, unknown>> {
+    for (;;) {
+      for (const line of buffered.split("\n")) {
+        if (line.trim() && JSON.parse(line).id === id) return JSON.parse(line);
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the host exited before replying to ${id}`);
+      buffered += value;
+    }
+  }
+  return {
+    async start() {
+      const id = nextId++;
+      await send({
+        jsonrpc: "2.0",
+        id,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "t", version: "1" },
+        },
+      });
+      await reply(id);
+      await send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    },
+    /** Sends an execute call; `await` the returned function for its structured result. */
+    async call(code: string): Promise<() => Promise<Record<string, unknown>>> {
+      const id = nextId++;
+      await send({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "execute", arguments: { code } },
+      });
+      return async () =>
+        ((await reply(id)).result as { structuredContent: Record<string, unknown> })
+          .structuredContent;
+    },
+    async close() {
+      await writer.close().catch(() => {});
+      await reader.cancel().catch(() => {});
+    },
+  };
+}
+
+Deno.test("SIGTERM during a running cell lets it finish, saves everything, and exits", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
+  try {
+    const host = spawnHost(dataDir);
+    const talk = rpc(host);
+    await talk.start();
+    await (await talk.call("let n = 1; const log = []"))();
+    const running = await talk.call(
+      "await new Promise((r) => setTimeout(r, 800)); n = 2; log.push('finished'); n",
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    host.kill("SIGTERM");
+    const finished = await running();
+    assert.equal(finished.result, "2", "the running cell was allowed to finish");
+    const status = await host.status;
+    assert.equal(status.success || status.code === 143, true, `exit ${status.code}`);
+    await talk.close();
+
+    const again = spawnHost(dataDir);
+    const talk2 = rpc(again);
+    await talk2.start();
+    const back = await (await talk2.call("[n, log.join()]"))();
+    assert.equal(back.result, '[ 2, "finished" ]');
+    await talk2.close();
+    await again.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("after kill -9 the registry opens and the kernel resumes from its last completed save", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
+  try {
+    const host = spawnHost(dataDir, ["--save-every", "1"]);
+    const talk = rpc(host);
+    await talk.start();
+    await (await talk.call("let counter = 0"))();
+    for (let i = 0; i < 10; i++) await (await talk.call("++counter"))();
+    await new Promise((r) => setTimeout(r, 300));
+    // Kill in the middle of more work.
+    void talk.call("for (let i = 0; i < 1e7; i++) {} ++counter");
+    host.kill("SIGKILL");
+    await host.status;
+    await talk.close();
+
+    const db = new DatabaseSync(join(dataDir, "registry.db"));
+    assert.equal(
+      (db.prepare("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check,
+      "ok",
+    );
+    const saved = db.prepare(
+      "SELECT MAX(execution_count) AS cells FROM snapshots WHERE quarantined_at IS NULL",
+    ).get() as { cells: number };
+    db.close();
+    assert.ok(saved.cells >= 2, `expected completed saves, found one after ${saved.cells} cells`);
+
+    const again = spawnHost(dataDir);
+    const talk2 = rpc(again);
+    await talk2.start();
+    const back = await (await talk2.call("counter"))();
+    // Cell 1 set 0 and each later cell added 1: the last completed save holds cells - 1.
+    assert.equal(back.result, String(saved.cells - 1));
+    assert.ok(saved.cells - 1 >= 1, "at least one increment survived");
+    await talk2.close();
+    await again.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

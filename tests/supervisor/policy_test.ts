@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import {
+  type KernelView,
+  needsSave,
+  pickCulls,
+  pickEvictions,
+} from "../../src/supervisor/policy.ts";
+
+function kernel(id: string, fields: Partial<KernelView> = {}): KernelView {
+  return {
+    id,
+    live: true,
+    busy: false,
+    persistent: true,
+    lastActive: 0,
+    dirty: false,
+    dirtySince: null,
+    requestsSinceSave: 0,
+    ...fields,
+  };
+}
+
+Deno.test("eviction picks the least recently used idle kernels, as many as needed", () => {
+  const kernels = [
+    kernel("recent", { lastActive: 300 }),
+    kernel("oldest", { lastActive: 100 }),
+    kernel("middle", { lastActive: 200 }),
+    kernel("stored", { live: false, lastActive: 1 }),
+  ];
+  assert.deepEqual(pickEvictions(kernels, 4), []);
+  assert.deepEqual(pickEvictions(kernels, 3), ["oldest"]);
+  assert.deepEqual(pickEvictions(kernels, 2), ["oldest", "middle"]);
+  assert.deepEqual(pickEvictions(kernels, 3, 2), ["oldest", "middle"]);
+});
+
+Deno.test("eviction never picks a busy or an ephemeral kernel", () => {
+  const kernels = [
+    kernel("busy-old", { lastActive: 1, busy: true }),
+    kernel("ephemeral", { lastActive: 2, persistent: false }),
+    kernel("idle", { lastActive: 3 }),
+  ];
+  assert.deepEqual(pickEvictions(kernels, 3), ["idle"]);
+  assert.deepEqual(pickEvictions(kernels, 1), ["idle"], "only one can go; the caller waits");
+  assert.deepEqual(pickEvictions([kernels[0]], 1), []);
+});
+
+Deno.test("culling stops idle kernels once their idle time reaches the timeout", () => {
+  const kernels = [
+    kernel("idle-long", { lastActive: 0 }),
+    kernel("idle-short", { lastActive: 900 }),
+    kernel("busy", { lastActive: 0, busy: true }),
+    kernel("stored", { lastActive: 0, live: false }),
+  ];
+  assert.deepEqual(pickCulls(kernels, 999, 1000), []);
+  assert.deepEqual(pickCulls(kernels, 1000, 1000), ["idle-long"]);
+  assert.deepEqual(pickCulls(kernels, 1900, 1000), ["idle-long", "idle-short"]);
+});
+
+Deno.test("a dirty kernel is saved after the interval or after N requests, not before", () => {
+  const policy = { saveIntervalMs: 15_000, saveEvery: 10 };
+  const dirty = kernel("k", { dirty: true, dirtySince: 1000, requestsSinceSave: 3 });
+  assert.equal(needsSave(dirty, 15_999, policy), false);
+  assert.equal(needsSave(dirty, 16_000, policy), true);
+  assert.equal(needsSave({ ...dirty, requestsSinceSave: 10 }, 1001, policy), true);
+  assert.equal(needsSave({ ...dirty, dirty: false }, 99_999, policy), false);
+  assert.equal(needsSave({ ...dirty, persistent: false }, 99_999, policy), false);
+});
