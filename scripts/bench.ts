@@ -135,9 +135,86 @@ async function kernel(): Promise<{ start: number[]; cell: number[] }> {
   return { start, cell };
 }
 
+interface SnapshotFigure {
+  workload: string;
+  saveMs: number;
+  restoreMs: number;
+  stringifyMs: number;
+  parseMs: number;
+  bytes: number;
+  jsonBytes: number;
+}
+
+/**
+ * Snapshot save (in-kernel walk + JSON + pipe to the host) and restore (pipe + parse + rebuild)
+ * beside JSON.stringify / JSON.parse of the same data, timed inside the same kernel.
+ */
+async function snapshots(): Promise<SnapshotFigure[]> {
+  const workloads: [string, string][] = [
+    [
+      "100,000 records {a, b, c: [1, 2, 3]}",
+      "const data = Array.from({ length: 100_000 }, (_, i) => ({ a: i, b: `row ${i}`, c: [1, 2, 3] }))",
+    ],
+    [
+      "1,000,000 floats in an Array",
+      "const data = Array.from({ length: 1_000_000 }, () => Math.random())",
+    ],
+    [
+      "1,000,000 floats in a Float64Array",
+      "const data = Float64Array.from({ length: 1_000_000 }, () => Math.random())",
+    ],
+  ];
+  const reps = quick ? 1 : 5;
+  const root = await Deno.makeTempDir({ prefix: "mkh-bench-" });
+  const out: SnapshotFigure[] = [];
+  for (const [workload, define] of workloads) {
+    await using source = await KernelHandle.start({ scratchDir: `${root}/a`, memoryLimitMb: 2048 });
+    await source.execute(define);
+    const floor = await source.execute(
+      // Inside a function, so the measurement leaves nothing in the namespace to snapshot.
+      `(() => {
+         const plain = ArrayBuffer.isView(data) ? Array.from(data) : data;
+         const times = { s: [], p: [] }; let text;
+         for (let i = 0; i < ${reps}; i++) {
+           let t = performance.now(); text = JSON.stringify({ data: plain }); times.s.push(performance.now() - t);
+           t = performance.now(); JSON.parse(text); times.p.push(performance.now() - t);
+         }
+         const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+         return JSON.stringify([med(times.s), med(times.p), text.length]);
+       })()`,
+    );
+    const [stringifyMs, parseMs, jsonBytes] = JSON.parse(JSON.parse(floor.result!));
+    const save: number[] = [];
+    let body = "";
+    for (let i = 0; i < reps; i++) {
+      save.push(await time(async () => body = (await source.snapshot()).body));
+    }
+    const restore: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      await using target = await KernelHandle.start({
+        scratchDir: `${root}/b`,
+        memoryLimitMb: 2048,
+      });
+      restore.push(await time(() => target.restore(body)));
+    }
+    out.push({
+      workload,
+      saveMs: stats(save).medianMs,
+      restoreMs: stats(restore).medianMs,
+      stringifyMs,
+      parseMs,
+      bytes: body.length,
+      jsonBytes,
+    });
+  }
+  await Deno.remove(root, { recursive: true });
+  return out;
+}
+
 const worker = await bareWorker();
 const sandbox = await bareSandbox();
 const k = await kernel();
+const snaps = await snapshots();
 
 const figures: Figure[] = [
   {
@@ -192,11 +269,25 @@ for (const f of figures) {
     `${f.name.padEnd(32)} ${fmt(f.medianMs).padStart(10)} ${fmt(f.minMs).padStart(10)}  ${ratio}`,
   );
 }
+console.log(
+  `\n${"snapshot workload".padEnd(36)} ${"save".padStart(9)} ${"stringify".padStart(10)} ${
+    "ratio".padStart(6)
+  } ${"restore".padStart(9)} ${"parse".padStart(9)} ${"ratio".padStart(6)} ${"bytes".padStart(11)}`,
+);
+for (const s of snaps) {
+  console.log(
+    `${s.workload.padEnd(36)} ${fmt(s.saveMs).padStart(9)} ${fmt(s.stringifyMs).padStart(10)} ${
+      (s.saveMs / s.stringifyMs).toFixed(1).padStart(5)
+    }× ${fmt(s.restoreMs).padStart(9)} ${fmt(s.parseMs).padStart(9)} ${
+      (s.restoreMs / s.parseMs).toFixed(1).padStart(5)
+    }× ${s.bytes.toLocaleString("en-US").padStart(11)}`,
+  );
+}
 const out = new URL("../bench/results/", import.meta.url);
 await Deno.mkdir(out, { recursive: true });
 const file = new URL(`bench-${new Date().toISOString().replaceAll(":", "-")}.json`, out);
 await Deno.writeTextFile(
   file,
-  JSON.stringify({ quick, deno: Deno.version.deno, figures }, null, 2),
+  JSON.stringify({ quick, deno: Deno.version.deno, figures, snapshots: snaps }, null, 2),
 );
 console.log(`written ${fileURLToPath(file)}`);

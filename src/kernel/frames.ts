@@ -21,12 +21,29 @@ const LAST = 0x2e; // ".": last chunk
  * Splits one JSON message into frames: `token`, a `+`/`.` flag, a chunk of the UTF-8 JSON text
  * (which never contains a raw newline), and `\n`.
  *
+ * A large text that is itself JSON (a snapshot) can travel as an `attachment`: it is framed as
+ * it is, after the message, instead of being escaped into it a second time. The decoder puts it
+ * back under the message's `attachment` key.
+ *
  * @param token Random ASCII token known only to the two ends of the pipe.
- * @param message Any JSON-serializable value.
+ * @param message Any JSON-serializable object.
+ * @param attachment JSON text (so it has no raw newline) sent unescaped after the message.
  */
-export function encodeFrames(token: string, message: unknown): Uint8Array[] {
+export function encodeFrames(
+  token: string,
+  message: Record<string, unknown>,
+  attachment?: string,
+): Uint8Array[] {
+  if (attachment === undefined) return frame(token, JSON.stringify(message));
+  return [
+    ...frame(token, JSON.stringify({ ...message, attachment: true })),
+    ...frame(token, attachment),
+  ];
+}
+
+function frame(token: string, text: string): Uint8Array[] {
   const head = new TextEncoder().encode(token);
-  const body = new TextEncoder().encode(JSON.stringify(message));
+  const body = new TextEncoder().encode(text);
   const room = MAX_FRAME_BYTES - head.length - 2;
   const frames: Uint8Array[] = [];
   for (let at = 0; at < body.length || frames.length === 0; at += room) {
@@ -57,6 +74,8 @@ export class FrameDecoder {
   #token: Uint8Array;
   #buffer: Uint8Array = new Uint8Array(0);
   #parts: Uint8Array[] = [];
+  /** A message whose attachment frames come next. */
+  #awaiting?: Record<string, unknown>;
 
   /** @param token The token the writer prefixes every frame with. */
   constructor(token: string) {
@@ -89,8 +108,16 @@ export class FrameDecoder {
       if (flag === LAST) {
         const text = new TextDecoder().decode(concat(...this.#parts));
         this.#parts = [];
-        out.push({ kind: "message", message: JSON.parse(text) });
+        if (this.#awaiting) {
+          out.push({ kind: "message", message: { ...this.#awaiting, attachment: text } });
+          this.#awaiting = undefined;
+        } else {
+          const message = JSON.parse(text);
+          if (message?.attachment === true) this.#awaiting = message;
+          else out.push({ kind: "message", message });
+        }
       }
+
       at = end + 1;
     }
     this.#buffer = buffer.slice(at);

@@ -11,17 +11,28 @@
  */
 import { encodeFrames } from "./frames.ts";
 import type { KernelRequest, SandboxMessage, SandboxStart } from "./protocol.ts";
+import { readRequests } from "./request_stream.ts";
 import type { WorkerInit } from "./worker/kernel_worker.ts";
 
 const WATCHDOG_INTERVAL_MS = 20;
 
-const lines = readLines(Deno.stdin.readable);
-const first = await lines.next();
+const requests = readRequests(Deno.stdin.readable);
+const first = await requests.next();
 if (first.done) Deno.exit(0);
-const start: SandboxStart = JSON.parse(first.value);
+const start = first.value as unknown as SandboxStart;
 
 function send(stream: typeof Deno.stdout, message: SandboxMessage): void {
-  for (const frame of encodeFrames(start.token, message)) {
+  // A snapshot body is JSON already: it travels as a raw attachment, not escaped again.
+  let attachment: string | undefined;
+  let framed: Record<string, unknown> = message as unknown as Record<string, unknown>;
+  if (
+    "ok" in message && message.ok && typeof (message.value as { body?: unknown }).body === "string"
+  ) {
+    const { body, ...rest } = message.value as { body: string };
+    attachment = body;
+    framed = { ...message, value: rest };
+  }
+  for (const frame of encodeFrames(start.token, framed, attachment)) {
     for (let at = 0; at < frame.length;) at += stream.writeSync(frame.subarray(at));
   }
 }
@@ -69,24 +80,7 @@ worker.onerror = (event) => {
 };
 worker.postMessage({ scratchDir: start.scratchDir, prelude: start.prelude } satisfies WorkerInit);
 
-for await (const line of lines) {
-  if (line) worker.postMessage(JSON.parse(line) as KernelRequest);
-}
+for await (const request of requests) worker.postMessage(request as unknown as KernelRequest);
+
 // The host closed our stdin (it exited, even by kill -9): leave no orphan behind.
 Deno.exit(0);
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    // Search only the new text, so a multi-megabyte line is not rescanned per chunk.
-    let from = pending.length;
-    pending += text;
-    let newline;
-    while ((newline = pending.indexOf("\n", from)) >= 0) {
-      yield pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      from = 0;
-    }
-  }
-  if (pending) yield pending;
-}

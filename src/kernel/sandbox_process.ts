@@ -8,6 +8,7 @@
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { FrameDecoder } from "./frames.ts";
 import { OutputBuffer } from "./output_buffer.ts";
+import { encodeRequest } from "./request_stream.ts";
 import type {
   ErrorInfo,
   KernelReply,
@@ -189,8 +190,8 @@ export class SandboxProcess {
     }
   }
 
-  async #write(message: unknown): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode(`${JSON.stringify(message)}\n`));
+  async #write(message: object): Promise<void> {
+    await this.#writer.write(encodeRequest(message as Record<string, unknown>));
   }
 
   async #pump(stream: ReadableStream<Uint8Array>, token: string, output: OutputBuffer) {
@@ -220,8 +221,14 @@ export class SandboxProcess {
         this.#pending.marked = true;
       }
     } else if (this.#pending?.id === message.id) {
-      this.#pending.reply = message;
+      const { attachment, ...reply } = message as KernelReply & { attachment?: string };
+      // A snapshot body arrives as a raw attachment (see frames.ts).
+      if (attachment !== undefined && reply.ok) {
+        (reply.value as { body?: string }).body = attachment;
+      }
+      this.#pending.reply = reply;
     }
+
     const pending = this.#pending;
     if (pending?.reply && pending.marked) {
       pending.resolve({

@@ -56,3 +56,11 @@ Deno.test("a frame interleaved between the pieces of a large foreign write is st
   assert.equal(output, "x".repeat(5000) + "y".repeat(5000));
   assert.deepEqual(messages, [{ id: 7 }]);
 });
+
+Deno.test("an attachment travels unescaped after its message and comes back under its key", () => {
+  const body = JSON.stringify({ rows: Array.from({ length: 2000 }, (_, i) => `"quoted" ${i}`) });
+  const frames = encodeFrames(TOKEN, { id: 3, ok: true }, body);
+  const bytes = frames.reduce((n, f) => n + f.length, 0);
+  assert.ok(bytes < body.length * 1.05, "the attachment was not escaped again");
+  assert.deepEqual(decodeAll(frames).messages, [{ id: 3, ok: true, attachment: body }]);
+});

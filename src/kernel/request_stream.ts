@@ -1,0 +1,90 @@
+/**
+ * The host → sandbox wire format on the sandbox's stdin: one JSON header line per message,
+ * followed, when the header says `attachment: N`, by N raw bytes of UTF-8 text (a snapshot body,
+ * so it is not escaped into the header a second time).
+ *
+ * @module
+ */
+
+/**
+ * Encodes a message; a string under `key` travels as the attachment.
+ *
+ * @param key The field sent raw, e.g. `body`.
+ */
+export function encodeRequest(message: Record<string, unknown>, key = "body"): Uint8Array {
+  const encoder = new TextEncoder();
+  const text = message[key];
+  if (typeof text !== "string") return encoder.encode(`${JSON.stringify(message)}\n`);
+  const attachment = encoder.encode(text);
+  const header = encoder.encode(
+    `${JSON.stringify({ ...message, [key]: undefined, attachment: attachment.length })}\n`,
+  );
+  const out = new Uint8Array(header.length + attachment.length);
+  out.set(header);
+  out.set(attachment, header.length);
+  return out;
+}
+
+/**
+ * Decodes {@linkcode encodeRequest}'s messages from a byte stream, putting each attachment back
+ * under `key`. Bytes are kept as a list of chunks, so a large attachment is copied once.
+ */
+export async function* readRequests(
+  stream: ReadableStream<Uint8Array>,
+  key = "body",
+): AsyncGenerator<Record<string, unknown>> {
+  const reader = stream.getReader();
+  let chunks: Uint8Array[] = [];
+  let size = 0;
+  let scanned = 0;
+
+  const take = (n: number): Uint8Array => {
+    const out = new Uint8Array(n);
+    let at = 0;
+    let used = 0;
+    while (at < n) {
+      const chunk = chunks[used];
+      const k = Math.min(chunk.length, n - at);
+      out.set(chunk.subarray(0, k), at);
+      at += k;
+      if (k === chunk.length) used++;
+      else chunks[used] = chunk.subarray(k);
+    }
+    chunks = chunks.slice(used);
+    size -= n;
+    return out;
+  };
+  const newline = (): number => {
+    let offset = 0;
+    for (const chunk of chunks) {
+      if (offset + chunk.length > scanned) {
+        const i = chunk.indexOf(0x0a, Math.max(0, scanned - offset));
+        if (i >= 0) return offset + i;
+      }
+      offset += chunk.length;
+    }
+    scanned = size;
+    return -1;
+  };
+  const fill = async (): Promise<boolean> => {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    chunks.push(value);
+    size += value.length;
+    return true;
+  };
+
+  for (;;) {
+    let end: number;
+    while ((end = newline()) < 0) if (!await fill()) return;
+    const header = JSON.parse(new TextDecoder().decode(take(end + 1)));
+    scanned = 0;
+    const length = header.attachment;
+    if (typeof length === "number") {
+      while (size < length) if (!await fill()) return;
+      delete header.attachment;
+      header[key] = new TextDecoder().decode(take(length));
+    }
+    yield header;
+  }
+}
