@@ -5,7 +5,10 @@
  */
 import { type Config, helpText, parseConfig } from "./src/config.ts";
 import { Host } from "./src/host.ts";
+import { createHttpHandler } from "./src/mcp/http.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 function fail(message: string): never {
   console.error(`mcp-kernel-host: ${message}`);
@@ -24,8 +27,10 @@ if (import.meta.main) {
     console.log(helpText(env));
     Deno.exit(0);
   }
-  if (!config.stdio) fail("the HTTP transport is not built yet; run with --stdio");
   if (config.kernel && !config.stdio) fail("--kernel applies only with --stdio");
+  if (!config.stdio && !LOOPBACK.has(config.host) && !config.authToken) {
+    fail(`binding ${config.host} beyond loopback requires --auth-token`);
+  }
   let prelude = "";
   if (config.prelude) {
     try {
@@ -35,22 +40,49 @@ if (import.meta.main) {
     }
   }
   const host = await Host.open({ ...config, prelude });
+  const closers: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async (code: number) => {
     // A second signal exits at once.
     if (stopping) Deno.exit(130);
     stopping = true;
+    // Stop accepting connections now; the host's grace period bounds the wait for running cells.
+    const closing = Promise.allSettled(closers.map((close) => close()));
     await host.shutdown();
+    await Promise.race([closing, new Promise((r) => setTimeout(r, 2000))]);
     Deno.exit(code);
   };
   Deno.addSignalListener("SIGINT", () => stop(130));
   Deno.addSignalListener("SIGTERM", () => stop(143));
-  console.error(`mcp-kernel-host: serving one client over stdio (data in ${config.dataDir})`);
-  try {
-    await serveStdio(host, config.kernel);
-  } catch (error) {
-    await host.shutdown();
-    fail((error as Error).message);
+
+  if (config.stdio) {
+    console.error(`mcp-kernel-host: serving one client over stdio (data in ${config.dataDir})`);
+    try {
+      await serveStdio(host, config.kernel);
+    } catch (error) {
+      await host.shutdown();
+      fail((error as Error).message);
+    }
+    await stop(0);
+  } else {
+    const handler = createHttpHandler({
+      host,
+      allowedOrigins: config.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
+      allowedHosts: LOOPBACK.has(config.host) ? [] : [config.host],
+      authToken: config.authToken || undefined,
+    });
+    const server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: ({ hostname, port }) => {
+        const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+        console.error(
+          `mcp-kernel-host: listening on http://${shown}:${port}/mcp (data in ${config.dataDir})`,
+        );
+      },
+    }, handler.fetch);
+    closers.push(() => server.shutdown(), () => handler.close());
+    // Kernels that were live before a restart start in the background; serving starts now.
+    void host.rehydrate();
   }
-  await stop(0);
 }

@@ -12,6 +12,14 @@ export interface Config {
   stdio: boolean;
   /** Folder for the registry and the kernels' scratch folders. */
   dataDir: string;
+  /** Address the HTTP server binds. */
+  host: string;
+  /** Port the HTTP server listens on (0: any free port). */
+  port: number;
+  /** Origins allowed besides local ones, comma-separated. */
+  allowedOrigins: string;
+  /** Bearer token every HTTP request must carry, or `""` for none. */
+  authToken: string;
   /** Seconds a cell may run before its kernel is stopped and restarted. */
   cellTimeout: number;
   /** Memory limit per kernel in MB (V8 heap limit and resident-memory watchdog). */
@@ -65,7 +73,38 @@ const FLAGS: FlagSpec[] = [
     default: defaultDataDir,
   },
   {
+    key: "host",
+    flag: "--host",
+    kind: "string",
+    help: "address the HTTP server binds (beyond loopback needs --auth-token)",
+    default: () => "127.0.0.1",
+  },
+  {
+    key: "port",
+    flag: "--port",
+    kind: "integer",
+    min: 0,
+    max: 65_535,
+    help: "HTTP port (0: any free port)",
+    default: () => 8000,
+  },
+  {
+    key: "allowedOrigins",
+    flag: "--allowed-origins",
+    kind: "string",
+    help: "comma-separated browser origins allowed besides localhost",
+    default: () => "",
+  },
+  {
+    key: "authToken",
+    flag: "--auth-token",
+    kind: "string",
+    help: "bearer token required on every HTTP request",
+    default: () => "",
+  },
+  {
     key: "cellTimeout",
+
     flag: "--cell-timeout",
     kind: "integer",
     unit: "s",

@@ -7,11 +7,23 @@ import { join } from "node:path";
 import type { ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { lockName } from "./name_lock.ts";
-import type { Registry } from "./registry/registry.ts";
+import type { KernelRecord, Registry, SessionRecord } from "./registry/registry.ts";
 import { openSqliteRegistry } from "./registry/sqlite_registry.ts";
-import { Supervisor } from "./supervisor/supervisor.ts";
+import { KernelNotFoundError, Supervisor } from "./supervisor/supervisor.ts";
 
 export { CapacityError, KernelNotFoundError } from "./supervisor/supervisor.ts";
+
+/** What `kernel_info` reports. Times are milliseconds since the epoch. */
+export interface KernelInfo {
+  kernel: string;
+  createdAt: number;
+  lastActive: number;
+  executionCount: number;
+  lastSavedAt: number | null;
+  live: boolean;
+  /** Resident memory of the kernel's sandbox process, when live and measurable. */
+  memoryBytes: number | null;
+}
 
 /** What the host needs from the configuration. Durations in seconds, memory in MB. */
 export interface HostOptions {
@@ -39,6 +51,8 @@ export class Host {
   #registry: Registry;
   #supervisor: Supervisor;
   #locks: Deno.FsFile[] = [];
+  /** Ids of the named kernels this process holds; other named kernels are not addressable. */
+  #held = new Set<string>();
 
   private constructor(options: HostOptions, registry: Registry) {
     this.#options = options;
@@ -106,42 +120,123 @@ export class Host {
     this.#locks.push(await lockName(this.#options.dataDir, name));
     const existing = this.#registry.findKernelByName(name);
     if (existing) {
+      this.#held.add(existing.id);
       await this.#supervisor.run(existing.id, () => Promise.resolve(), { mutates: false });
       return existing.id;
     }
     const id = newKernelId();
+    this.#held.add(id);
     await this.#supervisor.create(id, { persistent: true, name });
     return id;
   }
 
-  /** Whether `id` names a kernel this host can serve. */
+  /**
+   * Records a persistent kernel for a session without starting it; it starts on first use.
+   *
+   * @param id The kernel id; a session's default kernel has the session's id.
+   */
+  registerKernel(id: string, ownerSession: string): void {
+    this.#supervisor.register(id, { ownerSession });
+  }
+
+  /**
+   * Whether `id` names a kernel this host can serve. A named kernel held by another process is
+   * not addressable: names live in their own namespace.
+   */
   hasKernel(id: string): boolean {
-    return this.#supervisor.has(id);
+    if (!this.#supervisor.has(id)) return false;
+    const record = this.#registry.getKernel(id);
+    return !record?.name || this.#held.has(id);
   }
 
   /** Runs a cell; see `KernelHandle.execute`. */
   execute(id: string, code: string, timeoutMs?: number): Promise<ExecuteResult> {
+    this.#check(id);
     return this.#supervisor.execute(id, code, timeoutMs);
   }
 
   /** Completion candidates at `cursor`. */
   complete(id: string, code: string, cursor?: number): Promise<Completion> {
+    this.#check(id);
     return this.#supervisor.run(id, (k) => k.complete(code, cursor), { mutates: false });
   }
 
   /** The kernel's user variables. */
   variables(id: string): Promise<VariableSummary[]> {
+    this.#check(id);
     return this.#supervisor.run(id, (k) => k.variables(), { mutates: false });
   }
 
   /** One variable in detail. */
   inspect(id: string, name: string, depth?: number): Promise<VariableDetail> {
+    this.#check(id);
     return this.#supervisor.run(id, (k) => k.inspect(name, depth), { mutates: false });
   }
 
   /** Empties the kernel's namespace and re-runs the prelude. */
   reset(id: string): Promise<void> {
+    this.#check(id);
     return this.#supervisor.run(id, (k) => k.reset());
+  }
+
+  /** Facts about a kernel, without starting it. */
+  async kernelInfo(id: string): Promise<KernelInfo> {
+    this.#check(id);
+    const record = this.#registry.getKernel(id);
+    const live = this.#supervisor.isLive(id);
+    const now = this.#options.now?.() ?? Date.now();
+    return {
+      kernel: id,
+      createdAt: record?.createdAt ?? now,
+      lastActive: record?.lastActiveAt ?? now,
+      executionCount: this.#supervisor.executionCountOf(id) ?? record?.executionCount ?? 0,
+      lastSavedAt: record?.lastSavedAt ?? null,
+      live,
+      memoryBytes: await residentBytes(this.#supervisor.pidOf(id)),
+    };
+  }
+
+  /** Kernels a session owns or has used. */
+  sessionKernels(sessionId: string): KernelRecord[] {
+    return this.#registry.kernelsOfSession(sessionId);
+  }
+
+  /** Notes that a session used a kernel it may not own (a shared kernel id). */
+  recordKernelUse(sessionId: string, kernelId: string): void {
+    this.#registry.recordKernelUse(sessionId, kernelId, this.#options.now?.() ?? Date.now());
+  }
+
+  /**
+   * Records a new session with its default kernel (same id, started on first use).
+   *
+   * @param metadata Kept with the session, e.g. its `initialize` parameters for a resume.
+   */
+  openSession(id: string, metadata: Record<string, unknown>): void {
+    this.#registry.createSession({ id, now: this.#options.now?.() ?? Date.now(), metadata });
+    this.registerKernel(id, id);
+  }
+
+  /** A session that exists and has not ended. */
+  session(id: string): SessionRecord | undefined {
+    const session = this.#registry.getSession(id);
+    return session && session.endedAt === null ? session : undefined;
+  }
+
+  /** Marks a session active now. */
+  touchSession(id: string): void {
+    this.#registry.touchSession(id, this.#options.now?.() ?? Date.now());
+  }
+
+  /** Ends a session: its default kernel and the kernels it created are closed and deleted. */
+  async endSession(id: string): Promise<void> {
+    for (const kernel of this.#registry.kernelsOfSession(id)) {
+      if (kernel.ownerSession === id) await this.closeKernel(kernel.id);
+    }
+    this.#registry.endSession(id, this.#options.now?.() ?? Date.now());
+  }
+
+  #check(id: string): void {
+    if (!this.hasKernel(id)) throw new KernelNotFoundError(id);
   }
 
   /** Saves a kernel now if it changed since its last save. */
@@ -176,10 +271,27 @@ export class Host {
    * kernel, stops them and closes the registry.
    */
   async shutdown(): Promise<void> {
+    const ephemeral = this.#supervisor.ephemeralIds();
     await this.#supervisor.shutdown(this.#options.shutdownGrace * 1000);
+    for (const id of ephemeral) {
+      await Deno.remove(join(this.#options.dataDir, "kernels", id), { recursive: true })
+        .catch(() => {});
+    }
+
     this.#registry.close();
     for (const lock of this.#locks) lock.close();
     this.#locks = [];
+  }
+}
+
+/** Resident memory of a process from /proc (Linux), or `null` where it cannot be read. */
+async function residentBytes(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  try {
+    const [, resident] = (await Deno.readTextFile(`/proc/${pid}/statm`)).split(" ");
+    return Number(resident) * 4096;
+  } catch {
+    return null;
   }
 }
 

@@ -8,13 +8,15 @@
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/mcp"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import type { Host } from "../host.ts";
+import { type Host, KernelNotFoundError, newKernelId } from "../host.ts";
 import { executeText, truncate } from "./execute_text.ts";
 
 /** What a server knows of its session. */
 export interface SessionContext {
   /** Id of the session's default kernel. */
   kernel: string;
+  /** The HTTP session id; absent for stdio, whose created kernels are ephemeral. */
+  sessionId?: string;
 }
 
 const VERSION = "0.1.0";
@@ -51,6 +53,21 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
     },
   );
   const maxTimeoutMs = host.cellTimeoutMs * 10;
+  /** Kernels created by a stdio session (an HTTP session's are in the registry). */
+  const created = new Set<string>();
+  const kernelArg = z.string().min(1).optional().describe(
+    "Kernel id (default: this session's kernel). Any session holding an id may use that kernel.",
+  );
+
+  /** The kernel a call addresses; records a shared kernel's use by this session. */
+  function target(kernel: string | undefined): string {
+    const id = kernel ?? session.kernel;
+    if (!host.hasKernel(id) || (!session.sessionId && id !== session.kernel && !created.has(id))) {
+      throw new KernelNotFoundError(id);
+    }
+    if (session.sessionId && id !== session.kernel) host.recordKernelUse(session.sessionId, id);
+    return id;
+  }
 
   server.registerTool("execute", {
     title: "Run code",
@@ -60,13 +77,15 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
       "(kept in `_error`).",
     inputSchema: {
       code: z.string().describe("The cell to run"),
+      kernel: kernelArg,
       timeout_ms: z.number().int().min(1).max(maxTimeoutMs).optional().describe(
         `Time allowed for this cell in ms (default ${host.cellTimeoutMs}, at most ${maxTimeoutMs})`,
       ),
     },
     outputSchema: executeOutput,
-  }, async ({ code, timeout_ms }) => {
-    const r = await host.execute(session.kernel, code, timeout_ms);
+  }, async ({ code, timeout_ms, kernel }) => {
+    const id = target(kernel);
+    const r = await host.execute(id, code, timeout_ms);
     const structured = {
       status: r.status,
       execution_count: r.executionCount,
@@ -75,7 +94,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
       stderr: r.stderr,
       ...(r.error && { error: r.error }),
       duration_ms: Math.round(r.durationMs * 1000) / 1000,
-      kernel: session.kernel,
+      kernel: id,
       ...(r.restoredFrom && {
         restored_from: {
           version: r.restoredFrom.version,
@@ -98,17 +117,18 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
     inputSchema: {
       code: z.string(),
       cursor: z.number().int().min(0).optional().describe("Index in code (default: the end)"),
+      kernel: kernelArg,
     },
     outputSchema: {
       matches: z.array(z.string()),
       cursor_start: z.number().int(),
       cursor_end: z.number().int(),
     },
-  }, async ({ code, cursor }) => {
+  }, async ({ code, cursor, kernel }) => {
     if (cursor !== undefined && cursor > code.length) {
       return toolError(`cursor ${cursor} is past the end of the code (length ${code.length})`);
     }
-    const c = await host.complete(session.kernel, code, cursor);
+    const c = await host.complete(target(kernel), code, cursor);
     const structured = { matches: c.matches, cursor_start: c.cursorStart, cursor_end: c.cursorEnd };
     return {
       content: [{ type: "text", text: c.matches.join("\n") || "(no matches)" }],
@@ -120,7 +140,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
     title: "List variables",
     description: "The variables defined in the kernel: name, type, short preview and " +
       "approximate size in bytes.",
-    inputSchema: {},
+    inputSchema: { kernel: kernelArg },
     outputSchema: {
       variables: z.array(z.object({
         name: z.string(),
@@ -129,8 +149,8 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
         approx_bytes: z.number(),
       })),
     },
-  }, async () => {
-    const list = await host.variables(session.kernel);
+  }, async ({ kernel }) => {
+    const list = await host.variables(target(kernel));
     const variables = list.map((v) => ({
       name: v.name,
       type: v.type,
@@ -150,6 +170,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
     inputSchema: {
       name: z.string().min(1),
       depth: z.number().int().min(0).max(20).optional().describe("Nesting shown (default 2)"),
+      kernel: kernelArg,
     },
     outputSchema: {
       name: z.string(),
@@ -158,8 +179,8 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
       members: z.array(z.object({ name: z.string(), type: z.string(), preview: z.string() })),
       source: z.string().optional(),
     },
-  }, async ({ name, depth }) => {
-    const d = await host.inspect(session.kernel, name, depth);
+  }, async ({ name, depth, kernel }) => {
+    const d = await host.inspect(target(kernel), name, depth);
     const structured = { ...d, preview: truncate(d.preview) };
     const text = [
       `${d.name}: ${d.type}`,
@@ -172,13 +193,125 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
   server.registerTool("reset_kernel", {
     title: "Reset the kernel",
     description: "Empties the kernel's namespace and re-runs the prelude; same kernel id.",
-    inputSchema: {},
-  }, async () => {
-    await host.reset(session.kernel);
+    inputSchema: { kernel: kernelArg },
+  }, async ({ kernel }) => {
+    await host.reset(target(kernel));
     return { content: [{ type: "text", text: "The kernel was reset: its namespace is empty." }] };
   });
 
+  const kernelSummary = {
+    kernel: z.string(),
+    created_at: z.string(),
+    last_active: z.string(),
+    execution_count: z.number().int(),
+    last_saved_at: z.string().nullable(),
+    live: z.boolean(),
+  };
+
+  server.registerTool("kernel_info", {
+    title: "Kernel facts",
+    description: "Id, creation and last activity, execution count, last save, whether it runs " +
+      "now and its resident memory. The id reaches this kernel from any session.",
+    inputSchema: { kernel: kernelArg },
+    outputSchema: { ...kernelSummary, memory_bytes: z.number().nullable() },
+  }, async ({ kernel }) => {
+    const info = await host.kernelInfo(target(kernel));
+    const structured = {
+      kernel: info.kernel,
+      created_at: iso(info.createdAt),
+      last_active: iso(info.lastActive),
+      execution_count: info.executionCount,
+      last_saved_at: info.lastSavedAt === null ? null : iso(info.lastSavedAt),
+      live: info.live,
+      memory_bytes: info.memoryBytes,
+    };
+    const text = Object.entries(structured).map(([k, v]) => `${k}: ${v}`).join("\n");
+    return { content: [{ type: "text", text }], structuredContent: structured };
+  });
+
+  server.registerTool("create_kernel", {
+    title: "Create a kernel",
+    description: "Creates another kernel owned by this session and returns its id; pass it as " +
+      "`kernel` to the other tools. It is saved like the default kernel and deleted with the " +
+      "session.",
+    inputSchema: {},
+    outputSchema: { kernel: z.string() },
+  }, async () => {
+    let id: string;
+    if (session.sessionId) {
+      id = newKernelId();
+      host.registerKernel(id, session.sessionId);
+    } else {
+      id = await host.createKernel({ persistent: false });
+      created.add(id);
+    }
+    return {
+      content: [{ type: "text", text: `Created kernel ${id}` }],
+      structuredContent: { kernel: id },
+    };
+  });
+
+  server.registerTool("list_kernels", {
+    title: "List kernels",
+    description: "The kernels this session owns or has used.",
+    inputSchema: {},
+    outputSchema: {
+      kernels: z.array(z.object({ ...kernelSummary, default: z.boolean(), owned: z.boolean() })),
+    },
+  }, async () => {
+    const ids = session.sessionId
+      ? host.sessionKernels(session.sessionId).map((k) => k.id)
+      : [session.kernel, ...created];
+    const kernels = [];
+    for (const id of ids) {
+      if (!host.hasKernel(id)) continue;
+      const info = await host.kernelInfo(id);
+      const owner = host.registry.getKernel(id)?.ownerSession;
+      kernels.push({
+        kernel: id,
+        default: id === session.kernel,
+        owned: session.sessionId ? owner === session.sessionId : true,
+        created_at: iso(info.createdAt),
+        last_active: iso(info.lastActive),
+        execution_count: info.executionCount,
+        last_saved_at: info.lastSavedAt === null ? null : iso(info.lastSavedAt),
+        live: info.live,
+      });
+    }
+    const text = kernels.map((k) =>
+      `${k.kernel}${k.default ? " (default)" : ""}${k.owned ? "" : " (shared)"}: ` +
+      `${k.execution_count} cells, ${k.live ? "live" : "stored"}`
+    ).join("\n");
+    return { content: [{ type: "text", text }], structuredContent: { kernels } };
+  });
+
+  server.registerTool("close_kernel", {
+    title: "Close a kernel",
+    description: "Stops a kernel this session created and deletes its state and files. The " +
+      "session's default kernel ends with the session; use reset_kernel to empty it.",
+    inputSchema: { kernel: z.string().min(1) },
+  }, async ({ kernel }) => {
+    if (kernel === session.kernel) {
+      return toolError(
+        "Cannot close this session's default kernel: it ends with the session; " +
+          "reset_kernel empties it",
+      );
+    }
+    const id = target(kernel);
+    const owner = host.registry.getKernel(id)?.ownerSession;
+    if (session.sessionId && owner !== session.sessionId) {
+      return toolError(`Cannot close kernel ${id}: only the session that created it can close it`);
+    }
+    await host.closeKernel(id);
+    created.delete(id);
+    return { content: [{ type: "text", text: `Closed kernel ${id}; its state is deleted.` }] };
+  });
+
   return server;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function toolError(message: string) {

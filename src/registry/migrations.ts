@@ -41,4 +41,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kernel_id, version)
   );
   `,
+  `
+  CREATE TABLE session_kernels (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    first_used_at INTEGER NOT NULL,
+    PRIMARY KEY (session_id, kernel_id)
+  );
+  CREATE INDEX kernels_by_owner ON kernels(owner_session);
+  `,
 ];

@@ -98,6 +98,12 @@ export interface Registry extends Disposable {
   getSession(id: string): SessionRecord | undefined;
   touchSession(id: string, now: number): void;
   endSession(id: string, now: number): void;
+  /** Sessions, most recently active first. */
+  listSessions(options?: { limit?: number }): SessionRecord[];
+  /** Notes that a session used a kernel (kept once). */
+  recordKernelUse(sessionId: string, kernelId: string, now: number): void;
+  /** Kernels a session owns or has used, not closed, most recently active first. */
+  kernelsOfSession(sessionId: string): KernelRecord[];
 
   /** Closes the database. */
   close(): void;

@@ -220,6 +220,28 @@ class SqliteRegistry implements Registry {
     this.#db.prepare("UPDATE sessions SET ended_at = ? WHERE id = ?").run(now, id);
   }
 
+  listSessions(options: { limit?: number } = {}): SessionRecord[] {
+    const rows = this.#db.prepare(
+      `SELECT id FROM sessions ORDER BY last_active_at DESC ${options.limit ? "LIMIT ?" : ""}`,
+    ).all(...(options.limit ? [options.limit] : [])) as Row[];
+    return rows.map((r) => this.getSession(String(r.id))!);
+  }
+
+  recordKernelUse(sessionId: string, kernelId: string, now: number): void {
+    this.#db.prepare(
+      `INSERT OR IGNORE INTO session_kernels (session_id, kernel_id, first_used_at) VALUES (?, ?, ?)`,
+    ).run(sessionId, kernelId, now);
+  }
+
+  kernelsOfSession(sessionId: string): KernelRecord[] {
+    const rows = this.#db.prepare(
+      `SELECT * FROM kernels WHERE state != 'closed' AND (owner_session = ? OR id IN (
+         SELECT kernel_id FROM session_kernels WHERE session_id = ?))
+       ORDER BY last_active_at DESC`,
+    ).all(sessionId, sessionId) as Row[];
+    return rows.map(toKernel);
+  }
+
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }

@@ -131,7 +131,34 @@ export class Supervisor {
     await this.#ensureLive(entry);
   }
 
+  /**
+   * Records a persistent kernel without starting it (state `stored`, no snapshot): it starts,
+   * empty, on its first request. A new session's default kernel costs nothing until used.
+   */
+  register(id: string, options: { ownerSession?: string }): void {
+    const now = this.#o.now();
+    this.#o.registry.createKernel({ id, ownerSession: options.ownerSession, now });
+    this.#o.registry.updateKernel(id, { state: "stored" });
+  }
+
+  /** Ids of the kernels whose state is not persisted. */
+  ephemeralIds(): string[] {
+    return [...this.#entries.values()].filter((e) => !e.persistent).map((e) => e.id);
+  }
+
+  /** The sandbox process id of a live kernel. */
+
+  pidOf(id: string): number | undefined {
+    return this.#entries.get(id)?.handle?.pid;
+  }
+
+  /** The execution count of a live kernel. */
+  executionCountOf(id: string): number | undefined {
+    return this.#entries.get(id)?.handle?.executionCount;
+  }
+
   /** Whether the id names a kernel this host can serve (live, or stored in the registry). */
+
   has(id: string): boolean {
     if (this.#entries.has(id)) return true;
     const record = this.#o.registry.getKernel(id);

@@ -20,7 +20,17 @@ Deno.test("over stdio, execute keeps state between calls and reports errors as r
   const { tools } = await s.client.listTools();
   assert.deepEqual(
     tools.map((t) => t.name).sort(),
-    ["complete", "execute", "inspect_variable", "list_variables", "reset_kernel"],
+    [
+      "close_kernel",
+      "complete",
+      "create_kernel",
+      "execute",
+      "inspect_variable",
+      "kernel_info",
+      "list_kernels",
+      "list_variables",
+      "reset_kernel",
+    ],
   );
   const first = await s.client.callTool({
     name: "execute",
@@ -95,7 +105,30 @@ Deno.test("over stdio, variables, inspection, completion and reset reach the sam
   assert.deepEqual((after.structuredContent as { variables: unknown[] }).variables, []);
 });
 
+Deno.test("over stdio, create_kernel gives a second kernel addressed by id, and close_kernel ends it", async () => {
+  await using s = await connect();
+  const created = await s.client.callTool({ name: "create_kernel", arguments: {} });
+  const kernel = (created.structuredContent as { kernel: string }).kernel;
+  await s.client.callTool({
+    name: "execute",
+    arguments: { code: "const only = 'second'", kernel },
+  });
+  const here = await s.client.callTool({ name: "execute", arguments: { code: "only", kernel } });
+  assert.equal((here.structuredContent as { result: string }).result, '"second"');
+  const there = await s.client.callTool({ name: "execute", arguments: { code: "typeof only" } });
+  assert.equal((there.structuredContent as { result: string }).result, '"undefined"');
+  const list = await s.client.callTool({ name: "list_kernels", arguments: {} });
+  assert.equal((list.structuredContent as { kernels: unknown[] }).kernels.length, 2);
+  const refused = await s.client.callTool({ name: "close_kernel", arguments: { kernel: "nope" } });
+  assert.equal(refused.isError, true);
+  const closed = await s.client.callTool({ name: "close_kernel", arguments: { kernel } });
+  assert.equal(closed.isError, undefined);
+  const gone = await s.client.callTool({ name: "execute", arguments: { code: "1", kernel } });
+  assert.equal(gone.isError, true);
+});
+
 /** Starts the stdio host directly (no `deno task` wrapper), so its pid is the host's. */
+
 function spawnHost(dataDir: string): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "main.ts", "--stdio", "--data-dir", dataDir],

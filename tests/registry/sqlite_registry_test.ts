@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { MIGRATIONS } from "../../src/registry/migrations.ts";
 import { openSqliteRegistry } from "../../src/registry/sqlite_registry.ts";
 import type { Registry } from "../../src/registry/registry.ts";
 
@@ -35,7 +36,7 @@ Deno.test("the registry is created in WAL mode with the current schema version",
   );
   assert.equal(
     (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
-    1,
+    MIGRATIONS.length,
   );
   db.close();
   // Opening it again applies nothing twice.
@@ -121,4 +122,18 @@ Deno.test("sessions record creation, activity and end", async () => {
     metadata: { client: "x" },
     endedAt: 12,
   });
+});
+
+Deno.test("a session's kernels are those it owns and those it has used, not closed ones", async () => {
+  await using t = await tempRegistry();
+  t.registry.createSession({ id: "s", now: 1 });
+  t.registry.createSession({ id: "other", now: 1 });
+  t.registry.createKernel({ id: "own", ownerSession: "s", now: 1 });
+  t.registry.createKernel({ id: "shared", ownerSession: "other", now: 2 });
+  t.registry.createKernel({ id: "foreign", ownerSession: "other", now: 3 });
+  t.registry.recordKernelUse("s", "shared", 4);
+  t.registry.recordKernelUse("s", "shared", 5);
+  assert.deepEqual(t.registry.kernelsOfSession("s").map((k) => k.id).sort(), ["own", "shared"]);
+  t.registry.closeKernel("shared");
+  assert.deepEqual(t.registry.kernelsOfSession("s").map((k) => k.id), ["own"]);
 });

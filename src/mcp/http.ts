@@ -1,0 +1,280 @@
+/**
+ * Streamable HTTP as a plain `(Request) => Promise<Response>` handler (tests call it without a
+ * port; `Deno.serve` runs it). One `McpServer` and transport per session: a shared server would
+ * leak between clients.
+ *
+ * Before any session logic: the path must be `/mcp`, `Host` must name this machine (against DNS
+ * rebinding), `Origin`, when sent, must be local or allowed by flag, the bearer token must match
+ * when one is set, and a body must be JSON of at most the size limit.
+ *
+ * Sessions: `initialize` creates one with a 256-bit base64url id, which also names its default
+ * kernel. A request carrying an id the registry knows but this process does not (after a
+ * restart) resumes it: a fresh transport is brought to the initialized state by replaying the
+ * session's stored `initialize` parameters. An unknown or ended id gets 404; a request without an
+ * id that is not `initialize`, 400; `DELETE` ends the session and deletes its kernels.
+ *
+ * @module
+ */
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/webStandardStreamableHttp"
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { type Host, newKernelId } from "../host.ts";
+import { createMcpServer } from "./server.ts";
+
+/** Request bodies above this many bytes are refused with 413 (DESIGN.md section 2). */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** How the handler checks requests. */
+export interface HttpOptions {
+  host: Host;
+  /** Origins allowed besides local ones, exactly as browsers send them (`https://app.example`). */
+  allowedOrigins?: string[];
+  /** Host names answered besides loopback ones, e.g. the address the server is bound to. */
+  allowedHosts?: string[];
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  authToken?: string;
+  /** Body limit in bytes (default 4 MiB). */
+  maxBodyBytes?: number;
+  /** Where problems are reported (default: stderr). Never given cell code or session ids. */
+  log?: (message: string) => void;
+}
+
+/** The handler and the sessions it holds. */
+export interface HttpHandler {
+  fetch(request: Request): Promise<Response>;
+  /** Closes every live session's transport (their kernels stay; the host saves them). */
+  close(): Promise<void>;
+}
+
+interface LiveSession {
+  transport: WebStandardStreamableHTTPServerTransport;
+  close(): Promise<void>;
+}
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+/** Builds the MCP endpoint's request handler. */
+export function createHttpHandler(options: HttpOptions): HttpHandler {
+  const host = options.host;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const allowedHosts = new Set([...LOCAL_HOSTS, ...(options.allowedHosts ?? [])]);
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const log = options.log ?? ((m: string) => console.error(`mcp-kernel-host: ${m}`));
+  const sessions = new Map<string, Promise<LiveSession>>();
+
+  /**
+   * A transport and server for session `id`: a new session (recorded with its `initialize`
+   * parameters once initialized) or, with `replay`, one resumed after a restart.
+   */
+  async function open(
+    id: string,
+    url: string,
+    start: { initialize: unknown } | { replay: unknown },
+  ): Promise<LiveSession> {
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      enableJsonResponse: true,
+      onsessioninitialized: (sid) => {
+        if ("initialize" in start) host.openSession(sid, { initialize: start.initialize });
+      },
+      onsessionclosed: async (sid) => {
+        sessions.delete(sid);
+        await host.endSession(sid);
+      },
+    });
+    const server = createMcpServer(host, { kernel: id, sessionId: id });
+    await server.connect(transport);
+    const live: LiveSession = {
+      transport,
+      async close() {
+        await server.close();
+      },
+    };
+    if ("replay" in start) {
+      await transport.handleRequest(
+        post(url, { jsonrpc: "2.0", id: "resume", method: "initialize", params: start.replay }),
+      );
+      await transport.handleRequest(
+        post(url, { jsonrpc: "2.0", method: "notifications/initialized" }, id),
+      );
+    }
+    return live;
+  }
+
+  async function fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname !== "/mcp") return error(404, -32601, "Not found: the MCP endpoint is /mcp");
+    const hostHeader = request.headers.get("host") ?? url.host;
+    if (!allowedHosts.has(hostName(hostHeader))) {
+      return error(403, -32000, `Forbidden: Host "${hostHeader}" is not allowed`);
+    }
+    const origin = request.headers.get("origin");
+    if (origin !== null && !originAllowed(origin, allowedOrigins)) {
+      return error(403, -32000, `Forbidden: Origin "${origin}" is not allowed`);
+    }
+    if (options.authToken !== undefined && !(await tokenMatches(request, options.authToken))) {
+      return error(401, -32000, "Unauthorized: a valid bearer token is required", {
+        "WWW-Authenticate": 'Bearer realm="mcp-kernel-host"',
+      });
+    }
+    if (!["POST", "GET", "DELETE"].includes(request.method)) {
+      return error(405, -32000, `Method ${request.method} is not allowed`, {
+        Allow: "GET, POST, DELETE",
+      });
+    }
+    let body: unknown;
+    let bytes: Uint8Array<ArrayBuffer> | undefined;
+    if (request.method === "POST") {
+      const type = request.headers.get("content-type") ?? "";
+      if (!type.toLowerCase().includes("application/json")) {
+        return error(
+          415,
+          -32000,
+          `Unsupported Media Type: expected application/json, got "${type}"`,
+        );
+      }
+      bytes = await readLimited(request, maxBody);
+      if (!bytes) {
+        return error(413, -32000, `Payload Too Large: the body exceeds ${maxBody} bytes`);
+      }
+      try {
+        body = JSON.parse(new TextDecoder().decode(bytes));
+      } catch (e) {
+        return error(400, -32700, `Parse error: ${(e as Error).message}`);
+      }
+    }
+    const rebuilt = bytes
+      ? new Request(request.url, { method: "POST", headers: request.headers, body: bytes })
+      : request;
+    const sessionId = request.headers.get("mcp-session-id");
+    if (!sessionId) {
+      if (request.method === "POST" && isInitialize(body)) {
+        const id = newKernelId();
+        const live = await open(id, request.url, {
+          initialize: (body as { params?: unknown }).params,
+        });
+        const response = await live.transport.handleRequest(rebuilt, { parsedBody: body });
+        if (response.ok) sessions.set(id, Promise.resolve(live));
+        else await live.close();
+        return response;
+      }
+      return error(
+        400,
+        -32000,
+        "Bad Request: Mcp-Session-Id header is required; send initialize first",
+      );
+    }
+    let live = sessions.get(sessionId);
+    if (!live) {
+      const record = host.session(sessionId);
+      if (!record) {
+        return error(404, -32001, "Session not found: it was never created here, or it ended");
+      }
+      live = open(sessionId, request.url, {
+        replay: (record.metadata as { initialize?: unknown }).initialize,
+      });
+      sessions.set(sessionId, live);
+      live.catch((e) => {
+        sessions.delete(sessionId);
+        log(`resuming a session failed: ${e}`);
+      });
+    }
+    try {
+      host.touchSession(sessionId);
+    } catch (e) {
+      log(`recording session activity failed: ${(e as Error).message}`);
+    }
+    return (await live).transport.handleRequest(rebuilt, { parsedBody: body });
+  }
+
+  return {
+    fetch,
+    async close() {
+      const all = await Promise.allSettled([...sessions.values()]);
+      sessions.clear();
+      for (const s of all) if (s.status === "fulfilled") await s.value.close();
+    },
+  };
+}
+
+function post(url: string, message: unknown, sessionId?: string): Request {
+  return new Request(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...(sessionId && { "mcp-session-id": sessionId }),
+    },
+    body: JSON.stringify(message),
+  });
+}
+
+function isInitialize(body: unknown): boolean {
+  return typeof body === "object" && body !== null && !Array.isArray(body) &&
+    (body as { method?: unknown }).method === "initialize";
+}
+
+/** `example.com:8000` → `example.com`; `[::1]:8000` → `[::1]`. */
+function hostName(host: string): string {
+  const bracket = host.match(/^\[[^\]]+\]/);
+  return (bracket ? bracket[0] : host.split(":")[0]).toLowerCase();
+}
+
+function originAllowed(origin: string, allowed: Set<string>): boolean {
+  if (allowed.has(origin)) return true;
+  try {
+    const url = new URL(origin);
+    return LOCAL_HOSTS.has(url.hostname) && /^https?:$/.test(url.protocol);
+  } catch {
+    return false;
+  }
+}
+
+async function tokenMatches(request: Request, token: string): Promise<boolean> {
+  const header = request.headers.get("authorization") ?? "";
+  const given = header.match(/^Bearer\s+(.+)$/i)?.[1] ?? "";
+  // Compare digests, so the time taken says nothing about how much of the token matched.
+  const [a, b] = await Promise.all(
+    [given, token].map((t) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(t))),
+  );
+  const x = new Uint8Array(a);
+  const y = new Uint8Array(b);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
+/** Reads a body up to `limit` bytes; `undefined` when it is larger. */
+async function readLimited(
+  request: Request,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) return undefined;
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function error(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, {
+    status,
+    headers,
+  });
+}
