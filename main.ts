@@ -6,12 +6,13 @@
 import { type Config, helpText, parseConfig } from "./src/config.ts";
 import { Host } from "./src/host.ts";
 import { createHttpHandler } from "./src/mcp/http.ts";
+import { log, setLogLevel } from "./src/log.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 function fail(message: string): never {
-  console.error(`mcp-kernel-host: ${message}`);
+  log("error", message);
   Deno.exit(2);
 }
 
@@ -27,6 +28,7 @@ if (import.meta.main) {
     console.log(helpText(env));
     Deno.exit(0);
   }
+  setLogLevel(config.logLevel);
   if (config.kernel && !config.stdio) fail("--kernel applies only with --stdio");
   if (!config.stdio && !LOOPBACK.has(config.host) && !config.authToken) {
     fail(`binding ${config.host} beyond loopback requires --auth-token`);
@@ -56,7 +58,7 @@ if (import.meta.main) {
   Deno.addSignalListener("SIGTERM", () => stop(143));
 
   if (config.stdio) {
-    console.error(`mcp-kernel-host: serving one client over stdio (data in ${config.dataDir})`);
+    log("info", "serving one client over stdio", { dataDir: config.dataDir });
     try {
       await serveStdio(host, config.kernel);
     } catch (error) {
@@ -76,9 +78,7 @@ if (import.meta.main) {
       port: config.port,
       onListen: ({ hostname, port }) => {
         const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-        console.error(
-          `mcp-kernel-host: listening on http://${shown}:${port}/mcp (data in ${config.dataDir})`,
-        );
+        log("info", "listening", { url: `http://${shown}:${port}/mcp`, dataDir: config.dataDir });
       },
     }, handler.fetch);
     closers.push(() => server.shutdown(), () => handler.close());

@@ -42,6 +42,8 @@ export interface Config {
   shutdownGrace: number;
   /** Seconds a new kernel waits for a live slot when every live kernel is busy. */
   capacityWait: number;
+  /** Least severe log level written to stderr. */
+  logLevel: "debug" | "info" | "warn" | "error";
   /** Print the flags and exit. */
   help: boolean;
 }
@@ -53,6 +55,8 @@ interface FlagSpec {
   unit?: string;
   min?: number;
   max?: number;
+  /** Allowed values of a string flag. */
+  choices?: string[];
   help: string;
   default: (env: Record<string, string>) => Config[keyof Config];
 }
@@ -206,6 +210,14 @@ const FLAGS: FlagSpec[] = [
     default: () => 30,
   },
   {
+    key: "logLevel",
+    flag: "--log-level",
+    kind: "string",
+    choices: ["debug", "info", "warn", "error"],
+    help: "least severe log level written to stderr (JSON lines)",
+    default: () => "info",
+  },
+  {
     key: "help",
 
     flag: "--help",
@@ -250,7 +262,14 @@ export function parseConfig(args: string[], env: Record<string, string>): Config
 }
 
 function parseValue(spec: FlagSpec, raw: string): Config[keyof Config] {
-  if (spec.kind === "string") return raw;
+  if (spec.kind === "string") {
+    if (spec.choices && !spec.choices.includes(raw)) {
+      throw new RangeError(
+        `Invalid value for ${spec.flag}: "${raw}" (expected one of ${spec.choices.join(", ")})`,
+      );
+    }
+    return raw;
+  }
   if (spec.kind === "boolean") {
     if (/^(1|true|yes)$/i.test(raw)) return true;
     if (/^(0|false|no)$/i.test(raw)) return false;

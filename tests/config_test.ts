@@ -30,6 +30,10 @@ Deno.test("invalid values are refused naming the flag, the value and the range",
     message: /--cell-timeout: "soon"/,
   });
   assert.throws(() => parseConfig(["--nope"], ENV), { message: /Unknown flag --nope/ });
+  assert.throws(() => parseConfig(["--log-level", "loud"], ENV), {
+    message: 'Invalid value for --log-level: "loud" (expected one of debug, info, warn, error)',
+  });
+
   assert.throws(() => parseConfig(["--prelude"], ENV), { message: /--prelude needs a value/ });
 });
 

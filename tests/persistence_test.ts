@@ -94,8 +94,12 @@ Deno.test("a second live process asking for the same kernel name is refused clea
     }).output();
     assert.equal(second.code, 2);
     assert.equal(new TextDecoder().decode(second.stdout), "", "nothing but JSON-RPC on stdout");
+    const logged = new TextDecoder().decode(second.stderr).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    const refusal = logged.find((entry) => entry.level === "error");
     assert.match(
-      new TextDecoder().decode(second.stderr),
+      refusal?.message ?? "",
       /Cannot open kernel "shared-name": another running mcp-kernel-host process is using it/,
     );
   } finally {

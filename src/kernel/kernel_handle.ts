@@ -25,6 +25,7 @@ import {
   type SandboxExit,
   SandboxProcess,
 } from "./sandbox_process.ts";
+import type { SandboxRuntime } from "./sandbox_runtime.ts";
 
 /** How a kernel runs. */
 export interface KernelOptions {
@@ -42,6 +43,8 @@ export interface KernelOptions {
    * reported lost.
    */
   onRestart?: (kernel: RestartControl) => Promise<RestartOutcome>;
+  /** Which `deno` and sandbox files to use (default: the running ones, see sandbox_runtime.ts). */
+  runtime?: SandboxRuntime;
 }
 
 /** What `onRestart` may do with the fresh sandbox (outside the request queue). */
@@ -87,8 +90,8 @@ export class KernelRequestError extends Error {
 const LOST_ON_RESTART = "all variables: the kernel was restarted with an empty namespace";
 
 type ResolvedOptions =
-  & Required<Omit<KernelOptions, "onRestart">>
-  & Pick<KernelOptions, "onRestart">;
+  & Required<Omit<KernelOptions, "onRestart" | "runtime">>
+  & Pick<KernelOptions, "onRestart" | "runtime">;
 
 /** A live kernel. Use {@linkcode KernelHandle.start}; close it with `await using` or `close()`. */
 export class KernelHandle implements AsyncDisposable {
@@ -143,6 +146,7 @@ export class KernelHandle implements AsyncDisposable {
       scratchDir: full.scratchDir,
       memoryLimitMb: full.memoryLimitMb,
       prelude: compiled.code,
+      runtime: full.runtime,
     });
     return new KernelHandle(full, compiled.code, process);
   }
@@ -319,6 +323,7 @@ export class KernelHandle implements AsyncDisposable {
       scratchDir: this.#options.scratchDir,
       memoryLimitMb: this.#options.memoryLimitMb,
       prelude: this.#prelude,
+      runtime: this.#options.runtime,
     });
   }
 }

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { fileURLToPath as fromFileUrl } from "node:url";
 import { FrameDecoder } from "./frames.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import { encodeRequest } from "./request_stream.ts";
+import { type SandboxRuntime, sandboxRuntime } from "./sandbox_runtime.ts";
 import type {
   ErrorInfo,
   KernelReply,
@@ -16,9 +16,6 @@ import type {
   SandboxMessage,
   SandboxStart,
 } from "./protocol.ts";
-
-const SANDBOX_MAIN = new URL("./sandbox.ts", import.meta.url);
-const WORKER_DIR = new URL("./worker/", import.meta.url);
 
 /**
  * Host variables a sandbox inherits: only those Deno itself needs to fetch npm packages (cache
@@ -49,6 +46,8 @@ export interface SandboxOptions {
   memoryLimitMb: number;
   /** Compiled prelude, run before the process reports ready. */
   prelude: string;
+  /** Which `deno` and sandbox files to use (default: `sandboxRuntime()`). */
+  runtime?: SandboxRuntime;
 }
 
 /** Why a sandbox process ended. */
@@ -117,8 +116,9 @@ export class SandboxProcess {
   static async spawn(options: SandboxOptions): Promise<SandboxProcess> {
     await Deno.mkdir(options.scratchDir, { recursive: true });
     const token = crypto.randomUUID().replaceAll("-", "");
-    const child = new Deno.Command(Deno.execPath(), {
-      args: sandboxArgs(options),
+    const runtime = options.runtime ?? await sandboxRuntime();
+    const child = new Deno.Command(runtime.deno, {
+      args: sandboxArgs(options, runtime),
       cwd: options.scratchDir,
       clearEnv: true,
       env: sandboxEnv(),
@@ -243,8 +243,7 @@ export class SandboxProcess {
 /** Omit that keeps a union a union. */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-function sandboxArgs(options: SandboxOptions): string[] {
-  const workerDir = fromFileUrl(WORKER_DIR);
+function sandboxArgs(options: SandboxOptions, runtime: SandboxRuntime): string[] {
   return [
     "run",
     "--quiet",
@@ -253,13 +252,13 @@ function sandboxArgs(options: SandboxOptions): string[] {
     "--no-prompt",
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${options.memoryLimitMb}`,
-    `--allow-read=${options.scratchDir},${workerDir}`,
+    `--allow-read=${options.scratchDir},${runtime.workerDir}`,
     `--allow-write=${options.scratchDir}`,
     // The Worker needs sys to connect its inspector session and revokes it at once (kernel_worker.ts).
     "--allow-sys",
     // The environment is cleared (sandboxEnv), so env access reveals only module-loading settings.
     "--allow-env",
-    fromFileUrl(SANDBOX_MAIN),
+    runtime.main,
   ];
 }
 

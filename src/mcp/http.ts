@@ -18,6 +18,7 @@
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/webStandardStreamableHttp"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { type Host, newKernelId } from "../host.ts";
+import { log } from "../log.ts";
 import { createMcpServer } from "./server.ts";
 
 /** Request bodies above this many bytes are refused with 413 (DESIGN.md section 2). */
@@ -58,7 +59,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const allowedHosts = new Set([...LOCAL_HOSTS, ...(options.allowedHosts ?? [])]);
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
-  const log = options.log ?? ((m: string) => console.error(`mcp-kernel-host: ${m}`));
+  const report = options.log ?? ((m: string) => log("warn", m));
   const sessions = new Map<string, Promise<LiveSession>>();
 
   /**
@@ -75,10 +76,14 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       enableJsonResponse: true,
       onsessioninitialized: (sid) => {
         if ("initialize" in start) host.openSession(sid, { initialize: start.initialize });
+        log("info", "a session started");
+        log("debug", "session started", { session: sid });
       },
       onsessionclosed: async (sid) => {
         sessions.delete(sid);
         await host.endSession(sid);
+        log("info", "a session ended");
+        log("debug", "session ended", { session: sid });
       },
     });
     const server = createMcpServer(host, { kernel: id, sessionId: id });
@@ -90,6 +95,8 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       },
     };
     if ("replay" in start) {
+      log("info", "a session resumed after a restart");
+      log("debug", "session resumed", { session: id });
       await transport.handleRequest(
         post(url, { jsonrpc: "2.0", id: "resume", method: "initialize", params: start.replay }),
       );
@@ -175,13 +182,13 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       sessions.set(sessionId, live);
       live.catch((e) => {
         sessions.delete(sessionId);
-        log(`resuming a session failed: ${e}`);
+        report(`resuming a session failed: ${e}`);
       });
     }
     try {
       host.touchSession(sessionId);
     } catch (e) {
-      log(`recording session activity failed: ${(e as Error).message}`);
+      report(`recording session activity failed: ${(e as Error).message}`);
     }
     return (await live).transport.handleRequest(rebuilt, { parsedBody: body });
   }

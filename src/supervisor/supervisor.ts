@@ -16,6 +16,7 @@ import {
 } from "../kernel/kernel_handle.ts";
 import type { SkippedItem } from "../kernel/protocol.ts";
 import type { Registry, SnapshotRecord } from "../registry/registry.ts";
+import { log } from "../log.ts";
 import { type KernelView, needsSave, pickCulls, pickEvictions, type SavePolicy } from "./policy.ts";
 
 /** Snapshot layout version written to the registry (see `worker/snapshot.ts`). */
@@ -99,7 +100,7 @@ export class Supervisor {
     this.#o = {
       now: Date.now,
       tickMs: 1000,
-      log: (message) => console.error(`mcp-kernel-host: ${message}`),
+      log: (message) => log("warn", message),
       ...options,
     };
     // The SDK's Node typings retype setInterval; Deno returns a number.

@@ -1,0 +1,180 @@
+/**
+ * `deno task sessions`: the operator's view of the registry.
+ *
+ *   deno task sessions [--data-dir DIR] [--json]            list sessions and their kernels
+ *   deno task sessions show ID [--data-dir DIR] [--json]    one session (or kernel) in full
+ *   deno task sessions delete ID [--data-dir DIR]           end a session, delete its kernels
+ *
+ * Reads the same registry a running host uses (SQLite in WAL mode allows it). Deleting a
+ * session whose host is running leaves that host's live copy until it restarts; stop the host
+ * first for a clean delete.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseConfig } from "../src/config.ts";
+import type { KernelRecord, Registry, SessionRecord } from "../src/registry/registry.ts";
+import { openSqliteRegistry } from "../src/registry/sqlite_registry.ts";
+
+const { json, positional, flags } = splitArgs(Deno.args);
+const [command = "list", id] = positional;
+const config = parseConfig(flags, Deno.env.toObject());
+const path = join(config.dataDir, "registry.db");
+try {
+  await Deno.stat(path);
+} catch {
+  console.error(`No registry at ${path}: no host has run with this data folder yet`);
+  Deno.exit(1);
+}
+using registry = openSqliteRegistry(path);
+
+switch (command) {
+  case "list":
+    list(registry);
+    break;
+  case "show":
+    show(registry, required(id));
+    break;
+  case "delete":
+    await remove(registry, required(id));
+    break;
+  default:
+    console.error(`Unknown command "${command}": use list, show ID or delete ID`);
+    Deno.exit(2);
+}
+
+/** Separates `--json`, the host's flags (with their values) and the command words. */
+function splitArgs(args: string[]): { json: boolean; positional: string[]; flags: string[] } {
+  const out = { json: false, positional: [] as string[], flags: [] as string[] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--json") out.json = true;
+    else if (!arg.startsWith("--")) out.positional.push(arg);
+    else if (arg.includes("=") || i + 1 >= args.length || args[i + 1].startsWith("--")) {
+      out.flags.push(arg);
+    } else out.flags.push(arg, args[++i]);
+  }
+  return out;
+}
+
+function required(value: string | undefined): string {
+  if (!value) {
+    console.error("This command needs a session or kernel id");
+    Deno.exit(2);
+  }
+  return value;
+}
+
+function list(registry: Registry): void {
+  const sessions = registry.listSessions();
+  const named = registry.listKernels({ named: true }).filter((k) => k.state !== "closed");
+  if (json) {
+    console.log(JSON.stringify(
+      {
+        sessions: sessions.map((s) => ({ ...s, kernels: registry.kernelsOfSession(s.id) })),
+        namedKernels: named,
+      },
+      null,
+      2,
+    ));
+    return;
+  }
+  const rows = sessions.map((s) => {
+    const kernels = registry.kernelsOfSession(s.id);
+    return [
+      s.id,
+      s.endedAt ? "ended" : "open",
+      iso(s.createdAt),
+      iso(s.lastActiveAt),
+      String(kernels.length),
+      String(kernels.reduce((n, k) => n + k.executionCount, 0)),
+    ];
+  });
+  for (const k of named) {
+    rows.push([
+      `kernel "${k.name}"`,
+      k.state,
+      iso(k.createdAt),
+      iso(k.lastActiveAt),
+      "1",
+      String(k.executionCount),
+    ]);
+  }
+  table(["session", "state", "created", "last active", "kernels", "cells"], rows);
+}
+
+function show(registry: Registry, id: string): void {
+  const session = registry.getSession(id);
+  const kernels = session
+    ? registry.kernelsOfSession(id)
+    : [registry.getKernel(id)].filter(Boolean) as KernelRecord[];
+  if (!session && kernels.length === 0) {
+    console.error(`No session or kernel with id "${id}"`);
+    Deno.exit(1);
+  }
+  const detail = {
+    session: session && { ...session, metadata: summary(session) },
+    kernels: kernels.map((k) => ({ ...k, snapshots: registry.listSnapshots(k.id) })),
+  };
+  if (json) {
+    console.log(JSON.stringify(detail, null, 2));
+    return;
+  }
+  if (session) {
+    console.log(
+      `session ${session.id}: ${session.endedAt ? `ended ${iso(session.endedAt)}` : "open"}`,
+    );
+    console.log(`  created ${iso(session.createdAt)}, last active ${iso(session.lastActiveAt)}`);
+    console.log(`  client ${summary(session).client}`);
+  }
+  for (const k of detail.kernels) {
+    console.log(
+      `kernel ${k.id}${k.name ? ` "${k.name}"` : ""}: ${k.state}, ${k.executionCount} cells`,
+    );
+    for (const s of k.snapshots) {
+      const flag = s.quarantined ? ` QUARANTINED (${s.quarantined.reason})` : "";
+      console.log(`  snapshot v${s.version} ${iso(s.savedAt)} ${s.size} bytes${flag}`);
+      for (const item of s.skipped) console.log(`    not saved: ${item.path} (${item.reason})`);
+    }
+  }
+}
+
+async function remove(registry: Registry, id: string): Promise<void> {
+  const session = registry.getSession(id);
+  if (!session) {
+    console.error(`No session with id "${id}"`);
+    Deno.exit(1);
+  }
+  for (const kernel of registry.kernelsOfSession(id)) {
+    if (kernel.ownerSession !== id) continue;
+    registry.closeKernel(kernel.id);
+    await Deno.remove(join(config.dataDir, "kernels", kernel.id), { recursive: true }).catch(
+      () => {},
+    );
+  }
+  registry.endSession(id, Date.now());
+  console.log(`Ended session ${id} and deleted its kernels`);
+}
+
+function summary(session: SessionRecord): { client: string } {
+  const init = session.metadata.initialize as
+    | { clientInfo?: { name?: string; version?: string } }
+    | undefined;
+  const info = init?.clientInfo;
+  return { client: info ? `${info.name ?? "?"} ${info.version ?? ""}`.trim() : "unknown" };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+function table(header: string[], rows: string[][]): void {
+  if (rows.length === 0) {
+    console.log("(no sessions)");
+    return;
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+}

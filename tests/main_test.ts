@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/index"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ROOT } from "./_stdio.ts";
+
+/** Starts `main.ts` over HTTP on a free port; resolves once it logs where it listens. */
+async function startServer(dataDir: string): Promise<{ process: Deno.ChildProcess; url: URL }> {
+  const process = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "--port", "0", "--data-dir", dataDir],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = process.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the server exited: ${text}`);
+    text += value;
+    const line = text.split("\n").find((l) => l.includes('"listening"'));
+    if (line) {
+      reader.releaseLock();
+      void process.stderr.cancel().catch(() => {});
+      return { process, url: new URL(JSON.parse(line).url) };
+    }
+  }
+}
+
+Deno.test("deno task serve's entry point serves HTTP, logs JSON to stderr and saves on SIGTERM", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-main-" });
+  try {
+    const first = await startServer(dataDir);
+    assert.equal(first.url.hostname, "127.0.0.1");
+    assert.equal(first.url.pathname, "/mcp");
+    const transport = new StreamableHTTPClientTransport(first.url);
+    const client = new Client({ name: "main-test", version: "1" });
+    await client.connect(transport);
+    await client.callTool({
+      name: "execute",
+      arguments: { code: "const kept = 'across restarts'" },
+    });
+    first.process.kill("SIGTERM");
+    assert.equal((await first.process.status).code, 143);
+
+    // The same session id, sent to the restarted server without a new initialize.
+    const second = await startServer(dataDir);
+    const reply = await fetch(second.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-session-id": transport.sessionId!,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 5,
+        method: "tools/call",
+        params: { name: "execute", arguments: { code: "kept" } },
+      }),
+    });
+    assert.equal(reply.status, 200);
+    assert.equal((await reply.json()).result.structuredContent.result, '"across restarts"');
+
+    second.process.kill("SIGTERM");
+    await second.process.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("binding beyond loopback without a bearer token is refused at start", async () => {
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "--host", "0.0.0.0", "--port", "0"],
+    cwd: ROOT,
+  }).output();
+  assert.equal(o.code, 2);
+  assert.match(
+    new TextDecoder().decode(o.stderr),
+    /binding 0\.0\.0\.0 beyond loopback requires --auth-token/,
+  );
+});
