@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { CapacityError } from "../../src/host.ts";
+import { allRestored, CHECK_EVERYTHING, DEFINE_EVERYTHING } from "../_everything.ts";
 import { openHost } from "../_host.ts";
 import { waitFor } from "../_processes.ts";
 
@@ -18,6 +19,26 @@ Deno.test("a kernel evicted by the cap is saved first and comes back with its st
   assert.equal(back.restoredFrom?.version, 1);
   assert.equal(back.lost, undefined);
   assert.equal(t.host.isLive(b), false, "B made room for A in turn");
+});
+
+Deno.test("every kind of value survives eviction by the cap and idle culling", async () => {
+  await using t = await openHost({ maxKernels: 1, idleTimeout: 1 });
+  const a = await t.host.createKernel();
+  const defined = await t.host.execute(a, DEFINE_EVERYTHING);
+  assert.equal(defined.status, "ok", JSON.stringify(defined.error));
+  await t.host.createKernel();
+  assert.equal(t.host.isLive(a), false, "evicted");
+  const afterEviction = await t.host.execute(a, CHECK_EVERYTHING);
+  allRestored({
+    status: afterEviction.status,
+    result: afterEviction.result,
+    error: afterEviction.error,
+  });
+  assert.ok(afterEviction.restoredFrom);
+  assert.ok(await waitFor(() => !t.host.isLive(a), 5000), "culled");
+  const afterCull = await t.host.execute(a, CHECK_EVERYTHING);
+  allRestored({ status: afterCull.status, result: afterCull.result, error: afterCull.error });
+  assert.equal(afterCull.restoredFrom?.version, 2);
 });
 
 Deno.test("a busy kernel is never evicted; a new one waits, then gets an at-capacity error", async () => {
