@@ -66,6 +66,8 @@ const worker = new Worker(new URL("./worker/kernel_worker.ts", import.meta.url),
 
 worker.onmessage = (event: MessageEvent<SandboxMessage>) => {
   const message = event.data;
+  // The kernel's own messages are objects with an id or an event; anything else is dropped.
+  if (!isMessage(message)) return;
   if ("event" in message && message.event === "ready") {
     Deno.permissions.revokeSync({ name: "sys" });
   }
@@ -84,3 +86,9 @@ for await (const request of requests) worker.postMessage(request as unknown as K
 
 // The host closed our stdin (it exited, even by kill -9): leave no orphan behind.
 Deno.exit(0);
+
+function isMessage(m: unknown): m is SandboxMessage {
+  if (typeof m !== "object" || m === null) return false;
+  const x = m as Record<string, unknown>;
+  return (typeof x.id === "number" && typeof x.ok === "boolean") || typeof x.event === "string";
+}

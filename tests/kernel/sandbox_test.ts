@@ -178,3 +178,28 @@ Deno.test("an infinite loop in one kernel does not delay another", async () => {
   assert.equal((await looping).status, "timeout");
   assert.equal((await b.kernel.execute("count")).result, "42");
 });
+
+Deno.test("a cell cannot end or deafen its own kernel: close, exits and postMessage fail clearly", async () => {
+  await using t = await startKernel({ cellTimeoutMs: 10_000 });
+  await t.kernel.execute("const kept = 'still here'");
+  const cases: [string, RegExp][] = [
+    ["self.close()", /close\(\) would end the kernel; use reset_kernel/],
+    ["close()", /close\(\) would end the kernel/],
+    ["Deno.exit(3)", /Deno\.exit\(\) would end the kernel/],
+    ["(await import('node:process')).default.exit(1)", /process\.exit\(\) would end the kernel/],
+    ["postMessage({ id: 1, ok: true, value: 'forged' })", /postMessage\(\) is not available/],
+    [
+      "Object.defineProperty(globalThis, 'close', { value: () => 1 })",
+      /Cannot redefine property: close/,
+    ],
+  ];
+  for (const [code, message] of cases) {
+    const r = await t.kernel.execute(code, { timeoutMs: 2000 });
+    assert.equal(r.status, "error", `${code}: ${r.status}`);
+    assert.match(r.error!.message, message, code);
+  }
+  const deaf = await t.kernel.execute("self.onmessage = null; self.onmessage", { timeoutMs: 2000 });
+  assert.equal(deaf.status, "ok");
+  const after = await t.kernel.execute("kept", { timeoutMs: 2000 });
+  assert.equal(after.result, '"still here"', "the kernel answered and kept its state");
+});

@@ -19,6 +19,8 @@ export interface WorkerInit {
 }
 
 const scope = self as unknown as Worker & typeof globalThis;
+// Kept here, out of user code's reach: a cell may not forge or block the kernel's messages.
+const post = scope.postMessage.bind(scope);
 
 // A rejection or throw nobody handles (in a timer, say) is reported on stderr, attributed to
 // the running or the next cell, instead of terminating the Worker.
@@ -31,13 +33,36 @@ scope.addEventListener("error", (event) => {
   console.error("Uncaught", event.error ?? event.message);
 });
 
-scope.onmessage = (event: MessageEvent<WorkerInit>) => {
-  scope.onmessage = null;
+scope.addEventListener("message", (event: MessageEvent<WorkerInit>) => {
   start(event.data).catch((error) => {
     console.error("The kernel failed to start:", error);
-    scope.postMessage({ event: "failed", error: describeError(error) });
+    post({ event: "failed", error: describeError(error) });
   });
-};
+}, { once: true });
+
+/**
+ * Replaces a function a cell could use to end or confuse its own kernel with one that throws a
+ * clear message. Non-configurable, so a cell cannot put the original back. (Should a cell reach
+ * the real one some other way, the cell timeout still restarts the kernel from its snapshot.)
+ */
+function lock(target: object, key: string, message: string): void {
+  Object.defineProperty(target, key, {
+    value: () => {
+      throw new Error(message);
+    },
+    writable: false,
+    configurable: false,
+  });
+}
+
+async function lockExits(): Promise<void> {
+  const afresh = "would end the kernel; use reset_kernel to start afresh";
+  lock(globalThis, "close", `close() ${afresh}`);
+  lock(Deno, "exit", `Deno.exit() ${afresh}`);
+  lock(globalThis, "postMessage", "postMessage() is not available in a kernel");
+  const process = (await import("node:process")).default;
+  for (const key of ["exit", "reallyExit", "abort"]) lock(process, key, `process.${key}() ${afresh}`);
+}
 
 async function start(init: WorkerInit): Promise<void> {
   const repl = new Repl();
@@ -45,6 +70,7 @@ async function start(init: WorkerInit): Promise<void> {
   Deno.permissions.revokeSync({ name: "sys" });
   const loader = createModuleLoader(init.scratchDir);
   Object.defineProperty(globalThis, LOADER_KEY, { value: loader });
+  await lockExits();
   const namespace = new Namespace(repl);
   if (init.prelude) {
     const outcome = await repl.run(init.prelude, "prelude");
@@ -53,7 +79,7 @@ async function start(init: WorkerInit): Promise<void> {
   await namespace.markBaseline();
 
   let queue = Promise.resolve();
-  scope.onmessage = (event: MessageEvent<KernelRequest>) => {
+  scope.addEventListener("message", (event: MessageEvent<KernelRequest>) => {
     const request = event.data;
     queue = queue.then(async () => {
       let reply: KernelReply;
@@ -62,10 +88,10 @@ async function start(init: WorkerInit): Promise<void> {
       } catch (error) {
         reply = { id: request.id, ok: false, error: describeError(error) };
       }
-      scope.postMessage(reply);
+      post(reply);
     });
-  };
-  scope.postMessage({ event: "ready" });
+  });
+  post({ event: "ready" });
 }
 
 function serve(
