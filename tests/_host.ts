@@ -1,5 +1,8 @@
 /** Test helper: a Host on a temporary data folder with small, fast policy settings. */
 import { Host, type HostOptions } from "../src/host.ts";
+import { setLogLevel } from "../src/log.ts";
+
+setLogLevel("warn");
 
 /** A host plus its data folder, removed when disposed. */
 export interface TestHost extends AsyncDisposable {

@@ -61,7 +61,9 @@ async function lockExits(): Promise<void> {
   lock(Deno, "exit", `Deno.exit() ${afresh}`);
   lock(globalThis, "postMessage", "postMessage() is not available in a kernel");
   const process = (await import("node:process")).default;
-  for (const key of ["exit", "reallyExit", "abort"]) lock(process, key, `process.${key}() ${afresh}`);
+  for (const key of ["exit", "reallyExit", "abort"]) {
+    lock(process, key, `process.${key}() ${afresh}`);
+  }
 }
 
 async function start(init: WorkerInit): Promise<void> {
