@@ -72,6 +72,8 @@ interface Entry {
   persistent: boolean;
   handle?: KernelHandle;
   starting?: Promise<KernelHandle>;
+  /** Admitted to a live slot and starting: counts against the cap before it has a handle. */
+  reserved: boolean;
   busy: number;
   lastActive: number;
   dirty: boolean;
@@ -322,14 +324,15 @@ export class Supervisor {
       saving: Promise.resolve(true),
       memory: [],
       touched: false,
+      reserved: false,
     };
   }
 
   #view(e: Entry): KernelView {
     return {
       id: e.id,
-      live: e.handle !== undefined || e.starting !== undefined,
-      busy: e.busy > 0 || e.starting !== undefined,
+      live: e.handle !== undefined || e.reserved,
+      busy: e.busy > 0 || e.reserved,
       persistent: e.persistent,
       lastActive: e.lastActive,
       dirty: e.dirty,
@@ -346,10 +349,17 @@ export class Supervisor {
 
   async #start(entry: Entry): Promise<KernelHandle> {
     await this.#admit(entry);
-    const handle = await KernelHandle.start({
-      ...this.#o.kernelOptions(entry.id),
-      onRestart: (control) => this.#recover(entry, control),
-    });
+    let handle: KernelHandle;
+    try {
+      handle = await KernelHandle.start({
+        ...this.#o.kernelOptions(entry.id),
+        onRestart: (control) => this.#recover(entry, control),
+      });
+    } catch (error) {
+      entry.reserved = false;
+      this.#signal();
+      throw error;
+    }
     try {
       const outcome = await this.#restoreLatest(entry, {
         restore: (body) => handle.restore(body),
@@ -358,9 +368,12 @@ export class Supervisor {
       if (outcome.restoredFrom || outcome.lost) entry.notice = outcome;
     } catch (error) {
       await handle.close();
+      entry.reserved = false;
+      this.#signal();
       throw error;
     }
     entry.handle = handle;
+    entry.reserved = false;
     if (entry.persistent) this.#o.registry.updateKernel(entry.id, { state: "live" });
     return handle;
   }
@@ -371,8 +384,12 @@ export class Supervisor {
       const deadline = this.#o.now() + this.#o.capacityWaitMs;
       for (;;) {
         const others = [...this.#entries.values()].filter((e) => e !== entry);
-        const live = others.filter((e) => e.handle || e.starting);
-        if (live.length < this.#o.maxKernels) return;
+        // Only admitted kernels hold a slot: those still waiting for one must not count.
+        const live = others.filter((e) => e.handle || e.reserved);
+        if (live.length < this.#o.maxKernels) {
+          entry.reserved = true;
+          return;
+        }
         const victims = pickEvictions(others.map((e) => this.#view(e)), this.#o.maxKernels);
         let freed = false;
         for (const id of victims) freed = await this.stop(id) || freed;

@@ -111,6 +111,13 @@ export class Repl {
       (globalThis as Record<string, unknown>)._ = value;
       return { status: "ok", result: render(value) };
     } finally {
+      await this.#release(reply);
+    }
+  }
+
+  /** Frees the inspector's handles of an evaluation; most trivial cells created none. */
+  async #release(reply: EvaluateResult): Promise<void> {
+    if (reply.result?.objectId || reply.exceptionDetails) {
       await this.post("Runtime.releaseObjectGroup", { objectGroup: "cell" });
     }
   }
@@ -179,7 +186,7 @@ export class Repl {
       const [value] = await this.value(reply.result);
       return { ok: true, value };
     } finally {
-      await this.post("Runtime.releaseObjectGroup", { objectGroup: "cell" });
+      await this.#release(reply);
     }
   }
 
