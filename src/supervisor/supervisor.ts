@@ -230,8 +230,12 @@ export class Supervisor {
     const entry = this.#entries.get(id);
     if (!entry?.handle) return true;
     if (!await this.save(id)) return false;
+    // A request may have reached the kernel while it was being saved: stopping it now would
+    // drop that request's effect, so the kernel stays (found by the load test).
+    if (entry.busy > 0 || entry.dirty) return false;
     await this.#halt(entry, "stored");
     return true;
+
   }
 
   /** Stops a kernel without saving and deletes its state. */

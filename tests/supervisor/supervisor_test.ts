@@ -156,3 +156,20 @@ Deno.test("a host restarted on the same data folder rehydrates the kernels that 
   }
   await Deno.remove(dataDir, { recursive: true });
 });
+
+Deno.test("a request that reaches a kernel while it is saved for eviction is not lost", async () => {
+  await using t = await openHost({ maxKernels: 1 });
+  const a = await t.host.createKernel();
+  // A large value makes the eviction's save take long enough for a request to arrive during it.
+  await t.host.execute(
+    a,
+    "const ballast = Array.from({ length: 3_000_000 }, (_, i) => i); let c = 0",
+  );
+  const b = t.host.createKernel();
+  await new Promise((r) => setTimeout(r, 30));
+  const during = await t.host.execute(a, "++c");
+  assert.equal(during.result, "1");
+  await b;
+  const after = await t.host.execute(a, "c");
+  assert.equal(after.result, "1", "the increment answered during the eviction survived it");
+});
