@@ -20,11 +20,11 @@ import { KernelHandle } from "../src/kernel/kernel_handle.ts";
 import { setLogLevel } from "../src/log.ts";
 import { createHttpHandler } from "../src/mcp/http.ts";
 import { openSqliteRegistry } from "../src/registry/sqlite_registry.ts";
+import { initializeRequest, ROOT, startHostProcess } from "./host_process.ts";
 
 const quick = Deno.args.includes("--quick");
 setLogLevel("warn");
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const STARTS = quick ? 2 : 15;
 const CELLS = quick ? 30 : 2000;
 
@@ -433,45 +433,19 @@ async function startupFigures() {
   const sessions = quick ? 100 : 10_000;
   const measure = async (dataDir: string) => {
     const t = performance.now();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", "--port", "0", "--data-dir", dataDir, "--log-level", "info"],
-      cwd: ROOT,
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    let url = "";
-    while (!url) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`server exited: ${text}`);
-      text += value;
-      const line = text.split("\n").find((l) => l.includes('"listening"'));
-      if (line) url = JSON.parse(line).url;
-    }
-    const response = await fetch(url, {
+    const host = await startHostProcess(["--data-dir", dataDir]);
+    const response = await fetch(host.url, {
       method: "POST",
       headers: {
         "content-type": "application/json",
         accept: "application/json, text/event-stream",
       },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "b", version: "1" },
-        },
-      }),
+      body: JSON.stringify(initializeRequest(1, "bench")),
     });
     await response.body?.cancel();
     const elapsed = performance.now() - t;
-    reader.releaseLock();
-    void child.stderr.cancel().catch(() => {});
-    child.kill("SIGKILL");
-    await child.status;
+    host.process.kill("SIGKILL");
+    await host.process.status;
     return elapsed;
   };
   await using empty = await temp("mkh-bench-");

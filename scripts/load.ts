@@ -10,16 +10,17 @@
  *    on the same data folder. Every session must resume (no 404) and its counter must be at most
  *    what it was last told and at least that minus the unsaved work; reports the worst loss.
  *
+ * 0. Hostile cells and requests, and the sandbox boundary: the tests that prove them
+ *    (`tests/hostile_*_test.ts`, `tests/kernel/sandbox_test.ts`), one line per guarantee.
+ *
  * Prints one line per guarantee and exits non-zero if one fails. Sizes:
  *   deno task load                      100 sessions x 200 cells, 20 kill rounds (long)
  *   deno task load --sessions 100 --cells 10 --rounds 5      (what CI runs)
  *
  * @module
  */
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { type HostProcess, initializeRequest, ROOT, startHostProcess } from "./host_process.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const arg = (name: string, fallback: number) => {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
@@ -34,49 +35,19 @@ const HEADERS = {
   accept: "application/json, text/event-stream",
 };
 
-interface Server {
-  process: Deno.ChildProcess;
-  url: string;
-}
+type Server = HostProcess;
 
-async function startServer(dataDir: string): Promise<Server> {
-  const process = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "--port",
-      "0",
-      "--data-dir",
-      dataDir,
-      "--max-kernels",
-      String(CAP),
-      "--save-every",
-      String(SAVE_EVERY),
-      "--capacity-wait",
-      "20",
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = process.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the host exited: ${text}`);
-    text += value;
-    const line = text.split("\n").find((l) => l.includes('"listening"'));
-    if (line) {
-      // Keep draining stderr so the host never blocks on a full pipe.
-      (async () => {
-        try {
-          while (!(await reader.read()).done) { /* drain */ }
-        } catch { /* the host died */ }
-      })();
-      return { process, url: JSON.parse(line).url };
-    }
-  }
+function startServer(dataDir: string): Promise<Server> {
+  return startHostProcess([
+    "--data-dir",
+    dataDir,
+    "--max-kernels",
+    String(CAP),
+    "--save-every",
+    String(SAVE_EVERY),
+    "--capacity-wait",
+    "20",
+  ]);
 }
 
 class Session {
@@ -110,16 +81,7 @@ async function rpc(server: Server, session: string | undefined, body: unknown): 
 }
 
 async function open(server: Server, s: Session): Promise<void> {
-  const r = await rpc(server, undefined, {
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: {
-      protocolVersion: "2025-06-18",
-      capabilities: {},
-      clientInfo: { name: "load", version: "1" },
-    },
-  });
+  const r = await rpc(server, undefined, initializeRequest(0, "load"));
   await r.body?.cancel();
   s.id = r.headers.get("mcp-session-id")!;
   await (await rpc(server, s.id, { jsonrpc: "2.0", method: "notifications/initialized" })).body
@@ -182,6 +144,25 @@ function report(name: string, ok: boolean, figure: string): void {
   console.log(`${ok ? "PASS" : "FAIL"}  ${name}: ${figure}`);
   if (!ok) failures.push(name);
 }
+
+// ---- 0. hostile cells, hostile requests, the sandbox: the tests that prove them ----
+const suite = await new Deno.Command(Deno.execPath(), {
+  args: [
+    "test",
+    "-A",
+    "--reporter=tap",
+    "tests/hostile_cells_test.ts",
+    "tests/hostile_requests_test.ts",
+    "tests/kernel/sandbox_test.ts",
+  ],
+  cwd: ROOT,
+  env: { NO_COLOR: "1" },
+}).output();
+for (const line of new TextDecoder().decode(suite.stdout).split("\n")) {
+  const m = line.match(/^(ok|not ok) \d+ - (.*)$/);
+  if (m) report(`hostile: ${m[2]}`, m[1] === "ok", m[1] === "ok" ? "held" : "FAILED");
+}
+if (!suite.success) report("hostile: the test run", false, `exit code ${suite.code}`);
 
 const dataDir = await Deno.makeTempDir({ prefix: "mkh-load-" });
 let server = await startServer(dataDir);

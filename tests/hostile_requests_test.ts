@@ -3,6 +3,7 @@
  * new sessions beyond the live-kernel cap. Precise errors or bounded waits; nothing else changes.
  */
 import assert from "node:assert/strict";
+import { initializeRequest } from "../scripts/host_process.ts";
 import { createHttpHandler } from "../src/mcp/http.ts";
 import { openHost } from "./_host.ts";
 
@@ -17,16 +18,7 @@ async function initialize(fetch: (r: Request) => Promise<Response>): Promise<str
     new Request(URL_, {
       method: "POST",
       headers: HEADERS,
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "storm", version: "1" },
-        },
-      }),
+      body: JSON.stringify(initializeRequest(0, "storm")),
     }),
   );
   assert.equal(response.status, 200);

@@ -3,30 +3,10 @@ import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ROOT } from "./_stdio.ts";
+import { ROOT, startHostProcess } from "../scripts/host_process.ts";
 
-/** Starts `main.ts` over HTTP on a free port; resolves once it logs where it listens. */
-async function startServer(dataDir: string): Promise<{ process: Deno.ChildProcess; url: URL }> {
-  const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "--port", "0", "--data-dir", dataDir],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = process.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the server exited: ${text}`);
-    text += value;
-    const line = text.split("\n").find((l) => l.includes('"listening"'));
-    if (line) {
-      reader.releaseLock();
-      void process.stderr.cancel().catch(() => {});
-      return { process, url: new URL(JSON.parse(line).url) };
-    }
-  }
+function startServer(dataDir: string) {
+  return startHostProcess(["--data-dir", dataDir]).then((h) => ({ ...h, url: new URL(h.url) }));
 }
 
 Deno.test("deno task serve's entry point serves HTTP, logs JSON to stderr and saves on SIGTERM", async () => {

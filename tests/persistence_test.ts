@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { allRestored, CHECK_EVERYTHING, DEFINE_EVERYTHING } from "./_everything.ts";
+import { initializeRequest } from "../scripts/host_process.ts";
 import { connectStdio, ROOT } from "./_stdio.ts";
 
 Deno.test("every kind of value survives a restart of the stdio host with --kernel NAME", async () => {
@@ -82,16 +83,7 @@ function rpc(host: Deno.ChildProcess) {
   return {
     async start() {
       const id = nextId++;
-      await send({
-        jsonrpc: "2.0",
-        id,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "t", version: "1" },
-        },
-      });
+      await send(initializeRequest(id, "t"));
       await reply(id);
       await send({ jsonrpc: "2.0", method: "notifications/initialized" });
     },

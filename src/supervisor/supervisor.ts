@@ -235,7 +235,6 @@ export class Supervisor {
     if (entry.busy > 0 || entry.dirty) return false;
     await this.#halt(entry, "stored");
     return true;
-
   }
 
   /** Stops a kernel without saving and deletes its state. */

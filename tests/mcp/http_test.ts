@@ -3,20 +3,12 @@ import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { initializeRequest } from "../../scripts/host_process.ts";
 import { createHttpHandler, type HttpOptions } from "../../src/mcp/http.ts";
 import { openHost } from "../_host.ts";
 
 const URL_ = "http://127.0.0.1:8000/mcp";
-const INIT = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "1" },
-  },
-};
+const INIT = initializeRequest();
 const HEADERS = {
   "content-type": "application/json",
   accept: "application/json, text/event-stream",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { initializeRequest } from "../../scripts/host_process.ts";
 import { childrenOf, isRunning, waitFor } from "../_processes.ts";
 import { connectStdio, ROOT, type StdioSession } from "../_stdio.ts";
 
@@ -139,16 +140,7 @@ function spawnHost(dataDir: string): Deno.ChildProcess {
   }).spawn();
 }
 
-const INITIALIZE = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "1" },
-  },
-};
+const INITIALIZE = initializeRequest();
 
 /** Sends JSON-RPC lines to a host and reads its stdout until the reply with id `until`. */
 async function converse(
