@@ -53,6 +53,8 @@ export class Host {
   #locks: Deno.FsFile[] = [];
   /** Ids of the named kernels this process holds; other named kernels are not addressable. */
   #held = new Set<string>();
+  /** Ids already found addressable; see `hasKernel`. */
+  #addressable = new Set<string>();
 
   private constructor(options: HostOptions, registry: Registry) {
     this.#options = options;
@@ -145,8 +147,12 @@ export class Host {
    */
   hasKernel(id: string): boolean {
     if (!this.#supervisor.has(id)) return false;
+    if (this.#addressable.has(id)) return true;
     const record = this.#registry.getKernel(id);
-    return !record?.name || this.#held.has(id);
+    const addressable = !record?.name || this.#held.has(id);
+    // A kernel never gains or loses a name, so the answer can be kept while the kernel exists.
+    if (addressable) this.#addressable.add(id);
+    return addressable;
   }
 
   /** Runs a cell; see `KernelHandle.execute`. */
@@ -256,6 +262,7 @@ export class Host {
 
   /** Stops a kernel and deletes its state and its scratch folder. */
   async closeKernel(id: string): Promise<void> {
+    this.#addressable.delete(id);
     await this.#supervisor.close(id);
     await Deno.remove(join(this.#options.dataDir, "kernels", id), { recursive: true })
       .catch(() => {});

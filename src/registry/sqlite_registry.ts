@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { MIGRATIONS } from "./migrations.ts";
 import type {
   KernelRecord,
@@ -29,6 +29,7 @@ export function openSqliteRegistry(path: string): Registry {
 
 class SqliteRegistry implements Registry {
   #db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -40,8 +41,18 @@ class SqliteRegistry implements Registry {
     this.#migrate();
   }
 
+  /** A prepared statement, compiled once per SQL text (most calls are on a request's path). */
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #migrate(): void {
-    const { user_version: version } = this.#db.prepare("PRAGMA user_version").get() as {
+    const { user_version: version } = this.#prepare("PRAGMA user_version").get() as {
       user_version: number;
     };
     if (version > MIGRATIONS.length) {
@@ -71,7 +82,7 @@ class SqliteRegistry implements Registry {
   }
 
   createKernel(k: { id: string; ownerSession?: string; name?: string; now: number }): KernelRecord {
-    this.#db.prepare(
+    this.#prepare(
       `INSERT INTO kernels (id, owner_session, name, state, created_at, last_active_at)
        VALUES (?, ?, ?, 'live', ?, ?)`,
     ).run(k.id, k.ownerSession ?? null, k.name ?? null, k.now, k.now);
@@ -79,12 +90,12 @@ class SqliteRegistry implements Registry {
   }
 
   getKernel(id: string): KernelRecord | undefined {
-    const row = this.#db.prepare("SELECT * FROM kernels WHERE id = ?").get(id) as Row | undefined;
+    const row = this.#prepare("SELECT * FROM kernels WHERE id = ?").get(id) as Row | undefined;
     return row && toKernel(row);
   }
 
   findKernelByName(name: string): KernelRecord | undefined {
-    const row = this.#db.prepare("SELECT * FROM kernels WHERE name = ? AND state != 'closed'")
+    const row = this.#prepare("SELECT * FROM kernels WHERE name = ? AND state != 'closed'")
       .get(name) as Row | undefined;
     return row && toKernel(row);
   }
@@ -104,7 +115,7 @@ class SqliteRegistry implements Registry {
     const sql = `SELECT * FROM kernels ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY last_active_at DESC ${options.limit !== undefined ? "LIMIT ?" : ""}`;
     if (options.limit !== undefined) params.push(options.limit);
-    return (this.#db.prepare(sql).all(...params) as Row[]).map(toKernel);
+    return (this.#prepare(sql).all(...params) as Row[]).map(toKernel);
   }
 
   updateKernel(
@@ -118,24 +129,24 @@ class SqliteRegistry implements Registry {
     };
     const set = Object.entries(columns).filter(([, v]) => v !== undefined);
     if (set.length === 0) return;
-    this.#db.prepare(`UPDATE kernels SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?`)
+    this.#prepare(`UPDATE kernels SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?`)
       .run(...set.map(([, v]) => v!), id);
   }
 
   closeKernel(id: string): void {
     this.#transaction(() => {
-      this.#db.prepare("DELETE FROM snapshots WHERE kernel_id = ?").run(id);
-      this.#db.prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
+      this.#prepare("DELETE FROM snapshots WHERE kernel_id = ?").run(id);
+      this.#prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
     });
   }
 
   saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): SnapshotMeta {
     return this.#transaction(() => {
-      const { next } = this.#db.prepare(
+      const { next } = this.#prepare(
         "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM snapshots WHERE kernel_id = ?",
       ).get(kernelId) as { next: number };
       const size = new TextEncoder().encode(s.body).length;
-      this.#db.prepare(
+      this.#prepare(
         `INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body, skipped)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
@@ -148,12 +159,12 @@ class SqliteRegistry implements Registry {
         s.body,
         JSON.stringify(s.skipped),
       );
-      this.#db.prepare(
+      this.#prepare(
         `DELETE FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL AND version NOT IN (
            SELECT version FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL
            ORDER BY version DESC LIMIT ?)`,
       ).run(kernelId, kernelId, keep);
-      this.#db.prepare(
+      this.#prepare(
         `UPDATE kernels SET last_saved_at = ?, execution_count = MAX(execution_count, ?) WHERE id = ?`,
       ).run(s.savedAt, s.executionCount, kernelId);
       return {
@@ -170,7 +181,7 @@ class SqliteRegistry implements Registry {
   }
 
   listSnapshots(kernelId: string): SnapshotMeta[] {
-    const rows = this.#db.prepare(
+    const rows = this.#prepare(
       `SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, quarantined_at,
               quarantine_reason FROM snapshots WHERE kernel_id = ? ORDER BY version DESC`,
     ).all(kernelId) as Row[];
@@ -178,13 +189,13 @@ class SqliteRegistry implements Registry {
   }
 
   loadSnapshot(kernelId: string, version: number): SnapshotRecord | undefined {
-    const row = this.#db.prepare("SELECT * FROM snapshots WHERE kernel_id = ? AND version = ?")
+    const row = this.#prepare("SELECT * FROM snapshots WHERE kernel_id = ? AND version = ?")
       .get(kernelId, version) as Row | undefined;
     return row && { ...toSnapshotMeta(row), body: String(row.body) };
   }
 
   quarantineSnapshot(kernelId: string, version: number, reason: string, now: number): void {
-    this.#db.prepare(
+    this.#prepare(
       `UPDATE snapshots SET quarantined_at = ?, quarantine_reason = ?
        WHERE kernel_id = ? AND version = ?`,
     ).run(now, reason, kernelId, version);
@@ -193,7 +204,7 @@ class SqliteRegistry implements Registry {
   createSession(
     s: { id: string; now: number; metadata?: Record<string, unknown> },
   ): SessionRecord {
-    this.#db.prepare(
+    this.#prepare(
       `INSERT INTO sessions (id, created_at, last_initialized_at, last_active_at, metadata)
        VALUES (?, ?, ?, ?, ?)`,
     ).run(s.id, s.now, s.now, s.now, JSON.stringify(s.metadata ?? {}));
@@ -201,7 +212,7 @@ class SqliteRegistry implements Registry {
   }
 
   getSession(id: string): SessionRecord | undefined {
-    const row = this.#db.prepare("SELECT * FROM sessions WHERE id = ?").get(id) as Row | undefined;
+    const row = this.#prepare("SELECT * FROM sessions WHERE id = ?").get(id) as Row | undefined;
     return row && {
       id: String(row.id),
       createdAt: Number(row.created_at),
@@ -213,28 +224,28 @@ class SqliteRegistry implements Registry {
   }
 
   touchSession(id: string, now: number): void {
-    this.#db.prepare("UPDATE sessions SET last_active_at = ? WHERE id = ?").run(now, id);
+    this.#prepare("UPDATE sessions SET last_active_at = ? WHERE id = ?").run(now, id);
   }
 
   endSession(id: string, now: number): void {
-    this.#db.prepare("UPDATE sessions SET ended_at = ? WHERE id = ?").run(now, id);
+    this.#prepare("UPDATE sessions SET ended_at = ? WHERE id = ?").run(now, id);
   }
 
   listSessions(options: { limit?: number } = {}): SessionRecord[] {
-    const rows = this.#db.prepare(
+    const rows = this.#prepare(
       `SELECT id FROM sessions ORDER BY last_active_at DESC ${options.limit ? "LIMIT ?" : ""}`,
     ).all(...(options.limit ? [options.limit] : [])) as Row[];
     return rows.map((r) => this.getSession(String(r.id))!);
   }
 
   recordKernelUse(sessionId: string, kernelId: string, now: number): void {
-    this.#db.prepare(
+    this.#prepare(
       `INSERT OR IGNORE INTO session_kernels (session_id, kernel_id, first_used_at) VALUES (?, ?, ?)`,
     ).run(sessionId, kernelId, now);
   }
 
   kernelsOfSession(sessionId: string): KernelRecord[] {
-    const rows = this.#db.prepare(
+    const rows = this.#prepare(
       `SELECT * FROM kernels WHERE state != 'closed' AND (owner_session = ? OR id IN (
          SELECT kernel_id FROM session_kernels WHERE session_id = ?))
        ORDER BY last_active_at DESC`,

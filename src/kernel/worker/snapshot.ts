@@ -133,7 +133,18 @@ export async function restoreSnapshot(
       }
     }
     let pending = body.declarations;
+    // Usually all declarations evaluate as one script. If one fails (a class extending one
+    // declared later, say), they are evaluated one by one, retried until no more succeed;
+    // redeclaring those the batch already ran is allowed, each with its own keyword.
+    if (pending.length > 1) {
+      const all = await repl.run(pending.map(declarationCode).join("\n"), "restore");
+      if (all.status === "ok") {
+        restored.push(...pending.map((d) => d.name));
+        pending = [];
+      }
+    }
     while (pending.length > 0) {
+
       const failed: [Declaration, unknown][] = [];
       for (const d of pending) {
         const outcome = await repl.run(declarationCode(d), "restore");

@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { startKernel } from "./_kernel.ts";
+
+Deno.test("a snapshot lists what it cannot save by name and reason, and keeps the rest", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute(
+    "const pending = Promise.resolve(1); const weak = new WeakMap(); const sym = Symbol('s');\n" +
+      "const mixed = { fine: 1, later: Promise.resolve(2) }; let n = 7",
+  );
+  const taken = await t.kernel.snapshot();
+  const reasons = Object.fromEntries(taken.skipped.map((s) => [s.path, s.reason]));
+  assert.match(reasons.pending, /a Promise cannot be saved/);
+  assert.match(reasons.weak, /a WeakMap cannot be saved/);
+  assert.match(reasons.sym, /a Symbol cannot be saved/);
+  assert.match(reasons["mixed.later"], /a Promise cannot be saved/);
+  await using fresh = await startKernel();
+  await fresh.kernel.restore(taken.body);
+  assert.equal(
+    (await fresh.kernel.execute("[n, mixed.fine, mixed.later]")).result,
+    "[ 7, 1, undefined ]",
+  );
+});
+
+Deno.test("declarations that fail together are restored one by one, and the failures reported", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute(
+    "function kept() { return 'kept' }\nvar method = ({ method() { return 1 } }).method\n" +
+      "class Base { hi() { return 'hi' } }\nclass Derived extends Base {}",
+  );
+  const taken = await t.kernel.snapshot();
+  await using fresh = await startKernel();
+  const report = await fresh.kernel.restore(taken.body);
+  assert.deepEqual(report.skipped.map((s) => s.path), ["method"]);
+  assert.match(report.skipped[0].reason, /its source no longer evaluates/);
+  assert.ok(["kept", "Base", "Derived"].every((n) => report.restored.includes(n)));
+  assert.equal(
+    (await fresh.kernel.execute("kept() + ' ' + new Derived().hi()")).result,
+    '"kept hi"',
+  );
+});
