@@ -144,7 +144,6 @@ export async function restoreSnapshot(
       }
     }
     while (pending.length > 0) {
-
       const failed: [Declaration, unknown][] = [];
       for (const d of pending) {
         const outcome = await repl.run(declarationCode(d), "restore");
