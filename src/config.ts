@@ -57,6 +57,8 @@ interface FlagSpec {
   max?: number;
   /** Allowed values of a string flag. */
   choices?: string[];
+  /** How the value is shown in `--help`, e.g. `file` (default: the unit or the kind). */
+  value?: string;
   help: string;
   default: (env: Record<string, string>) => Config[keyof Config];
 }
@@ -73,6 +75,7 @@ const FLAGS: FlagSpec[] = [
     key: "dataDir",
     flag: "--data-dir",
     kind: "string",
+    value: "dir",
     help: "registry and kernel scratch folders",
     default: defaultDataDir,
   },
@@ -80,6 +83,7 @@ const FLAGS: FlagSpec[] = [
     key: "host",
     flag: "--host",
     kind: "string",
+    value: "address",
     help: "address the HTTP server binds (beyond loopback needs --auth-token)",
     default: () => "127.0.0.1",
   },
@@ -87,6 +91,7 @@ const FLAGS: FlagSpec[] = [
     key: "port",
     flag: "--port",
     kind: "integer",
+    value: "port",
     min: 0,
     max: 65_535,
     help: "HTTP port (0: any free port)",
@@ -96,6 +101,7 @@ const FLAGS: FlagSpec[] = [
     key: "allowedOrigins",
     flag: "--allowed-origins",
     kind: "string",
+    value: "origins",
     help: "comma-separated browser origins allowed besides localhost",
     default: () => "",
   },
@@ -103,6 +109,7 @@ const FLAGS: FlagSpec[] = [
     key: "authToken",
     flag: "--auth-token",
     kind: "string",
+    value: "token",
     help: "bearer token required on every HTTP request",
     default: () => "",
   },
@@ -131,6 +138,7 @@ const FLAGS: FlagSpec[] = [
     key: "prelude",
     flag: "--prelude",
     kind: "string",
+    value: "file",
     help: "TypeScript file run in every new or reset kernel",
     default: () => "",
   },
@@ -138,6 +146,7 @@ const FLAGS: FlagSpec[] = [
     key: "kernel",
     flag: "--kernel",
     kind: "string",
+    value: "name",
     help: "with --stdio: a persistent kernel saved under this name",
     default: () => "",
   },
@@ -145,6 +154,7 @@ const FLAGS: FlagSpec[] = [
     key: "maxKernels",
     flag: "--max-kernels",
     kind: "integer",
+    value: "count",
     min: 1,
     max: 1000,
     help: "live kernels at most; the least recently used idle one is saved and stopped",
@@ -184,6 +194,7 @@ const FLAGS: FlagSpec[] = [
     key: "snapshotVersions",
     flag: "--snapshot-versions",
     kind: "integer",
+    value: "count",
     min: 1,
     max: 100,
     help: "snapshot versions kept per kernel",
@@ -213,6 +224,7 @@ const FLAGS: FlagSpec[] = [
     key: "logLevel",
     flag: "--log-level",
     kind: "string",
+    value: "level",
     choices: ["debug", "info", "warn", "error"],
     help: "least severe log level written to stderr (JSON lines)",
     default: () => "info",
@@ -288,11 +300,13 @@ function parseValue(spec: FlagSpec, raw: string): Config[keyof Config] {
 /** The text `--help` prints: every flag with its variable, default and unit. */
 export function helpText(env: Record<string, string>): string {
   const rows = FLAGS.map((s) => {
-    const value = s.kind === "boolean" ? "" : ` <${s.unit ?? s.kind}>`;
+    const value = s.kind === "boolean" ? "" : ` <${s.value ?? s.unit ?? s.kind}>`;
     const fallback = s.default(env);
     const shown = fallback === "" ? "none" : `${fallback}${s.unit ? ` ${s.unit}` : ""}`;
-    return `  ${`${s.flag}${value}`.padEnd(24)} ${s.help} (default ${shown})\n` +
-      `  ${"".padEnd(24)} env ${envName(s.flag)}`;
+    const range = s.min !== undefined ? `, ${s.min}–${s.max}` : "";
+    const twin = s.key === "help" ? "" : `\n      env ${envName(s.flag)}`;
+    const about = s.kind === "boolean" ? s.help : `${s.help} (default ${shown}${range})`;
+    return `  ${s.flag}${value}\n      ${about}${twin}`;
   });
   return [
     "mcp-kernel-host: an MCP server with a stateful TypeScript kernel per session",

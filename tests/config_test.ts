@@ -43,6 +43,9 @@ Deno.test("--help lists every flag with its variable, default and unit", () => {
     assert.match(text, new RegExp(flag));
     assert.match(text, new RegExp(envName(flag)));
   }
-  assert.match(text, /default 512 MB/);
-  assert.match(text, /default 60 s/);
+  assert.match(text, /default 512 MB, 64–65536/);
+  assert.match(text, /default 60 s, 1–86400/);
+  assert.match(text, /--prelude <file>/);
+  assert.doesNotMatch(text, /MCP_KERNEL_HOST_HELP/, "--help has no environment twin");
+
 });
