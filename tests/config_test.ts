@@ -47,5 +47,4 @@ Deno.test("--help lists every flag with its variable, default and unit", () => {
   assert.match(text, /default 60 s, 1–86400/);
   assert.match(text, /--prelude <file>/);
   assert.doesNotMatch(text, /MCP_KERNEL_HOST_HELP/, "--help has no environment twin");
-
 });
