@@ -4,6 +4,7 @@
  * @module
  */
 import { join } from "node:path";
+import type { Config } from "./config.ts";
 import type { ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { lockName } from "./name_lock.ts";
@@ -25,25 +26,29 @@ export interface KernelInfo {
   memoryBytes: number | null;
 }
 
-/** What the host needs from the configuration. Durations in seconds, memory in MB. */
-export interface HostOptions {
-  dataDir: string;
-  cellTimeout: number;
-  memoryLimit: number;
-  /** Prelude source (TypeScript), `""` for none. */
-  prelude: string;
-  maxKernels: number;
-  saveInterval: number;
-  saveEvery: number;
-  idleTimeout: number;
-  snapshotVersions: number;
-  shutdownGrace: number;
-  capacityWait: number;
-  /** The clock, for tests (default `Date.now`). */
-  now?: () => number;
-  /** How often the supervisor applies its policy, in ms (default 1000). */
-  tickMs?: number;
-}
+/** What the host needs: the configuration's policy fields, the prelude's source and test hooks. */
+export type HostOptions =
+  & Pick<
+    Config,
+    | "dataDir"
+    | "cellTimeout"
+    | "memoryLimit"
+    | "maxKernels"
+    | "saveInterval"
+    | "saveEvery"
+    | "idleTimeout"
+    | "snapshotVersions"
+    | "shutdownGrace"
+    | "capacityWait"
+  >
+  & {
+    /** Prelude source (TypeScript), `""` for none (the config holds its file name). */
+    prelude: string;
+    /** The clock, for tests (default `Date.now`). */
+    now?: () => number;
+    /** How often the supervisor applies its policy, in ms (default 1000). */
+    tickMs?: number;
+  };
 
 /** Owns the registry and the supervisor; every kernel operation goes through it. */
 export class Host {
