@@ -17,6 +17,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Host, type HostOptions } from "../src/host.ts";
 import { KernelHandle } from "../src/kernel/kernel_handle.ts";
+import { sandboxFlags } from "../src/kernel/sandbox_process.ts";
 import { setLogLevel } from "../src/log.ts";
 import { createHttpHandler } from "../src/mcp/http.ts";
 import { openSqliteRegistry } from "../src/registry/sqlite_registry.ts";
@@ -107,19 +108,15 @@ async function bareWorker() {
   return { start, trip };
 }
 
+/** A scratch folder for the floor's sandboxes, which write nothing but get the same flags. */
+const floorScratch = await Deno.makeTempDir({ prefix: "mkh-bench-floor-" });
+
 function spawnBareSandbox(): Deno.ChildProcess {
   const dir = fileURLToPath(new URL("./bench/", import.meta.url));
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--quiet",
-      "--no-config",
-      "--no-lock",
-      "--no-prompt",
-      "--unstable-worker-options",
-      `--allow-read=${dir}`,
-      "--allow-sys",
-      "--allow-env",
+      ...sandboxFlags({ read: [floorScratch, dir], write: [floorScratch], memoryLimitMb: 512 }),
       join(dir, "bare_sandbox.ts"),
     ],
     clearEnv: true,
@@ -595,4 +592,5 @@ await Deno.writeTextFile(
     2,
   ),
 );
+await Deno.remove(floorScratch, { recursive: true });
 console.log(`\nwritten ${fileURLToPath(file)}`);

@@ -58,6 +58,8 @@ export class Host {
   #locks: Deno.FsFile[] = [];
   /** Ids of the named kernels this process holds; other named kernels are not addressable. */
   #held = new Set<string>();
+  /** When each open session's activity was last written; see `touchSession`. */
+  #sessionTouched = new Map<string, number>();
   /** Ids already found addressable; see `hasKernel`. */
   #addressable = new Set<string>();
 
@@ -233,13 +235,20 @@ export class Host {
     return session && session.endedAt === null ? session : undefined;
   }
 
-  /** Marks a session active now. */
+  /**
+   * Marks a session active now. Called on every request, so the registry is written at most once
+   * a second per session: the time only orders sessions for the operator.
+   */
   touchSession(id: string): void {
-    this.#registry.touchSession(id, this.#options.now?.() ?? Date.now());
+    const now = this.#options.now?.() ?? Date.now();
+    if (now - (this.#sessionTouched.get(id) ?? -Infinity) < 1000) return;
+    this.#sessionTouched.set(id, now);
+    this.#registry.touchSession(id, now);
   }
 
   /** Ends a session: its default kernel and the kernels it created are closed and deleted. */
   async endSession(id: string): Promise<void> {
+    this.#sessionTouched.delete(id);
     for (const kernel of this.#registry.kernelsOfSession(id)) {
       if (kernel.ownerSession === id) await this.closeKernel(kernel.id);
     }

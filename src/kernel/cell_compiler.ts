@@ -27,7 +27,7 @@ export type DeclarationKind = "var" | "let" | "const" | "function" | "class";
  * `//# sourceURL` in evaluated code), and the kind of each top-level declaration, so a restore
  * declares each binding the way the cell did. `repl.ts` subtracts this one line from frames.
  */
-export function cellPrefix(kinds: Record<string, DeclarationKind>): string {
+function cellPrefix(kinds: Record<string, DeclarationKind>): string {
   return `globalThis[Symbol.for("mcp-kernel-host.cell")](()=>{},${JSON.stringify(kinds)});\n`;
 }
 

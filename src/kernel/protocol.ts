@@ -94,6 +94,8 @@ export interface SkippedItem {
 export interface SnapshotTaken {
   /** JSON text; see `worker/snapshot.ts`. */
   body: string;
+  /** Version of the body's layout; a kernel refuses to restore one it does not know. */
+  format: number;
   skipped: SkippedItem[];
 }
 

@@ -246,19 +246,41 @@ export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omi
 function sandboxArgs(options: SandboxOptions, runtime: SandboxRuntime): string[] {
   return [
     "run",
+    ...sandboxFlags({
+      read: [options.scratchDir, runtime.workerDir],
+      write: [options.scratchDir],
+      memoryLimitMb: options.memoryLimitMb,
+    }),
+    runtime.main,
+  ];
+}
+
+/**
+ * The `deno run` flags of a sandbox process: only the given folders readable and writable, no
+ * net, run, ffi or remote imports. Exported so the benchmarks' floor starts with the same flags.
+ *
+ * @param options.read Folders the process may read (its scratch folder and its Worker's code).
+ * @param options.write Folders it may write (at least one: an empty list would mean all).
+ */
+export function sandboxFlags(
+  options: { read: string[]; write: string[]; memoryLimitMb: number },
+): string[] {
+  if (options.read.length === 0 || options.write.length === 0) {
+    throw new RangeError("Cannot start a sandbox without a folder to read and write");
+  }
+  return [
     "--quiet",
     "--no-config",
     "--no-lock",
     "--no-prompt",
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${options.memoryLimitMb}`,
-    `--allow-read=${options.scratchDir},${runtime.workerDir}`,
-    `--allow-write=${options.scratchDir}`,
+    `--allow-read=${options.read.join(",")}`,
+    `--allow-write=${options.write.join(",")}`,
     // The Worker needs sys to connect its inspector session and revokes it at once (kernel_worker.ts).
     "--allow-sys",
     // The environment is cleared (sandboxEnv), so env access reveals only module-loading settings.
     "--allow-env",
-    runtime.main,
   ];
 }
 

@@ -19,9 +19,6 @@ import type { Registry, SnapshotRecord } from "../registry/registry.ts";
 import { log } from "../log.ts";
 import { type KernelView, needsSave, pickCulls, pickEvictions, type SavePolicy } from "./policy.ts";
 
-/** Snapshot layout version written to the registry (see `worker/snapshot.ts`). */
-const SNAPSHOT_FORMAT = 1;
-
 /** How the supervisor runs. Durations in milliseconds. */
 export interface SupervisorOptions extends SavePolicy {
   registry: Registry;
@@ -150,7 +147,6 @@ export class Supervisor {
   }
 
   /** The sandbox process id of a live kernel. */
-
   pidOf(id: string): number | undefined {
     return this.#entries.get(id)?.handle?.pid;
   }
@@ -161,7 +157,6 @@ export class Supervisor {
   }
 
   /** Whether the id names a kernel this host can serve (live, or stored in the registry). */
-
   has(id: string): boolean {
     if (this.#entries.has(id)) return true;
     const record = this.#o.registry.getKernel(id);
@@ -420,7 +415,7 @@ export class Supervisor {
       const taken = await handle.snapshot();
       const snapshot = {
         body: taken.body,
-        format: SNAPSHOT_FORMAT,
+        format: taken.format,
         savedAt: this.#o.now(),
         executionCount: handle.executionCount,
         skipped: taken.skipped,

@@ -248,3 +248,16 @@ Deno.test("over HTTP, a created kernel id works from another session; an invente
   await a.client.close();
   await b.client.close();
 });
+
+Deno.test("a session's activity is written to the registry at most once a second", async () => {
+  let now = 10_000;
+  await using t = await openHost({ now: () => now });
+  t.host.openSession("s", {});
+  t.host.touchSession("s");
+  now += 500;
+  t.host.touchSession("s");
+  assert.equal(t.host.registry.getSession("s")?.lastActiveAt, 10_000);
+  now += 600;
+  t.host.touchSession("s");
+  assert.equal(t.host.registry.getSession("s")?.lastActiveAt, 11_100);
+});

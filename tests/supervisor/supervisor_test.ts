@@ -14,6 +14,8 @@ Deno.test("a kernel evicted by the cap is saved first and comes back with its st
   assert.equal(t.host.isLive(a), false, "A should have been evicted for B");
   assert.equal(t.host.isLive(b), true);
   assert.equal(t.host.registry.getKernel(a)?.state, "stored");
+  assert.equal(t.host.registry.listSnapshots(a)[0].format, 1, "the kernel reports its format");
+
   const back = await t.host.execute(a, "k.m() + n");
   assert.equal(back.result, "42");
   assert.equal(back.restoredFrom?.version, 1);

@@ -88,7 +88,7 @@ export async function takeSnapshot(
   const encoded = encode(values, classes);
   body.data = encoded.encoded;
   skipped.push(...encoded.skipped);
-  return { body: JSON.stringify(body), skipped };
+  return { body: JSON.stringify(body), format: SNAPSHOT_FORMAT, skipped };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * A fast encoder and decoder for superjson's format (`{json, meta: {values,
  * referentialEqualities, v: 1}}`), so a snapshot stays readable by `superjson.deserialize`
- * (with {@linkcode SNAPSHOT_CUSTOM_TYPES} registered) while JSON-safe data costs little more than
+ * (with the custom types `ArrayBuffer` and `Function` registered) while JSON-safe data costs little more than
  * `JSON.stringify`: the walk copies only what needs an annotation and hands the rest to
  * `JSON.stringify` as it is.
  *
@@ -32,9 +32,6 @@ export interface Skipped {
   path: string;
   reason: string;
 }
-
-/** Names of the custom types this codec adds to superjson's. */
-export const SNAPSHOT_CUSTOM_TYPES = ["ArrayBuffer", "Function"] as const;
 
 /** What the codec needs to know of the session's classes. */
 export interface ClassTable {
@@ -365,7 +362,7 @@ function escapeKey(key: string): string {
 }
 
 /** Splits a superjson path, honouring `\.` and `\\`. */
-export function parsePath(path: string): string[] {
+function parsePath(path: string): string[] {
   const out: string[] = [];
   let segment = "";
   for (let i = 0; i < path.length; i++) {
