@@ -75,7 +75,9 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       sessionIdGenerator: () => id,
       enableJsonResponse: true,
       onsessioninitialized: (sid) => {
-        if ("initialize" in start) host.openSession(sid, { initialize: start.initialize });
+        // A resumed session replays its initialize, which must not record or log it again.
+        if (!("initialize" in start)) return;
+        host.openSession(sid, { initialize: start.initialize });
         log("info", "a session started");
         log("debug", "session started", { session: sid });
       },

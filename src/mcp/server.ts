@@ -259,18 +259,21 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
       kernels: z.array(z.object({ ...kernelSummary, default: z.boolean(), owned: z.boolean() })),
     },
   }, async () => {
-    const ids = session.sessionId
-      ? host.sessionKernels(session.sessionId).map((k) => k.id)
-      : [session.kernel, ...created];
+    // Over stdio every kernel listed is this session's own.
+    const listed = session.sessionId
+      ? host.sessionKernels(session.sessionId).map((k) => ({
+        id: k.id,
+        owned: k.ownerSession === session.sessionId,
+      }))
+      : [session.kernel, ...created].map((id) => ({ id, owned: true }));
     const kernels = [];
-    for (const id of ids) {
+    for (const { id, owned } of listed) {
       if (!host.hasKernel(id)) continue;
       const info = await host.kernelInfo(id);
-      const owner = host.registry.getKernel(id)?.ownerSession;
       kernels.push({
         kernel: id,
         default: id === session.kernel,
-        owned: session.sessionId ? owner === session.sessionId : true,
+        owned,
         created_at: iso(info.createdAt),
         last_active: iso(info.lastActive),
         execution_count: info.executionCount,
