@@ -5,6 +5,7 @@
  */
 import { type Config, helpText, parseConfig } from "./src/config.ts";
 import { Host } from "./src/host.ts";
+import { openRegistry } from "./src/registry/open_registry.ts";
 import { createHttpHandler } from "./src/mcp/http.ts";
 import { log, setLogLevel } from "./src/log.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
@@ -41,7 +42,7 @@ if (import.meta.main) {
       fail(`cannot read --prelude ${config.prelude}: ${(error as Error).message}`);
     }
   }
-  const host = await Host.open({ ...config, prelude });
+  const host = new Host({ ...config, prelude, registry: await openRegistry(config) });
   const closers: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async (code: number) => {

@@ -13,8 +13,9 @@
  */
 import { join } from "node:path";
 import { parseConfig } from "../src/config.ts";
+import { removeKernelFolder } from "../src/kernel_folder.ts";
 import type { KernelRecord, Registry, SessionRecord } from "../src/registry/registry.ts";
-import { openSqliteRegistry } from "../src/registry/sqlite_registry.ts";
+import { openSqliteRegistry } from "../src/registry/sqlite/sqlite_registry.ts";
 
 const { json, positional, flags } = splitArgs(Deno.args);
 const [command = "list", id] = positional;
@@ -26,14 +27,14 @@ try {
   console.error(`No registry at ${path}: no host has run with this data folder yet`);
   Deno.exit(1);
 }
-using registry = openSqliteRegistry(path);
+await using registry = await openSqliteRegistry(path);
 
 switch (command) {
   case "list":
-    list(registry);
+    await list(registry);
     break;
   case "show":
-    show(registry, required(id));
+    await show(registry, required(id));
     break;
   case "delete":
     await remove(registry, required(id));
@@ -65,13 +66,15 @@ function required(value: string | undefined): string {
   return value;
 }
 
-function list(registry: Registry): void {
-  const sessions = registry.listSessions();
-  const named = registry.listKernels({ named: true }).filter((k) => k.state !== "closed");
+async function list(registry: Registry): Promise<void> {
+  const sessions = await registry.listSessions();
+  const named = (await registry.listKernels({ named: true })).filter((k) => k.state !== "closed");
+  const kernelsOf = new Map<string, KernelRecord[]>();
+  for (const s of sessions) kernelsOf.set(s.id, await registry.kernelsOfSession(s.id));
   if (json) {
     console.log(JSON.stringify(
       {
-        sessions: sessions.map((s) => ({ ...s, kernels: registry.kernelsOfSession(s.id) })),
+        sessions: sessions.map((s) => ({ ...s, kernels: kernelsOf.get(s.id) })),
         namedKernels: named,
       },
       null,
@@ -80,7 +83,7 @@ function list(registry: Registry): void {
     return;
   }
   const rows = sessions.map((s) => {
-    const kernels = registry.kernelsOfSession(s.id);
+    const kernels = kernelsOf.get(s.id) ?? [];
     return [
       s.id,
       s.endedAt ? "ended" : "open",
@@ -103,18 +106,19 @@ function list(registry: Registry): void {
   table(["session", "state", "created", "last active", "kernels", "cells"], rows);
 }
 
-function show(registry: Registry, id: string): void {
-  const session = registry.getSession(id);
-  const kernels = session
-    ? registry.kernelsOfSession(id)
-    : [registry.getKernel(id)].filter(Boolean) as KernelRecord[];
+async function show(registry: Registry, id: string): Promise<void> {
+  const session = await registry.getSession(id);
+  const kernel = session ? undefined : await registry.getKernel(id);
+  const kernels = session ? await registry.kernelsOfSession(id) : kernel ? [kernel] : [];
   if (!session && kernels.length === 0) {
     console.error(`No session or kernel with id "${id}"`);
     Deno.exit(1);
   }
   const detail = {
     session: session && { ...session, metadata: summary(session) },
-    kernels: kernels.map((k) => ({ ...k, snapshots: registry.listSnapshots(k.id) })),
+    kernels: await Promise.all(
+      kernels.map(async (k) => ({ ...k, snapshots: await registry.listSnapshots(k.id) })),
+    ),
   };
   if (json) {
     console.log(JSON.stringify(detail, null, 2));
@@ -140,19 +144,17 @@ function show(registry: Registry, id: string): void {
 }
 
 async function remove(registry: Registry, id: string): Promise<void> {
-  const session = registry.getSession(id);
+  const session = await registry.getSession(id);
   if (!session) {
     console.error(`No session with id "${id}"`);
     Deno.exit(1);
   }
-  for (const kernel of registry.kernelsOfSession(id)) {
+  for (const kernel of await registry.kernelsOfSession(id)) {
     if (kernel.ownerSession !== id) continue;
-    registry.closeKernel(kernel.id);
-    await Deno.remove(join(config.dataDir, "kernels", kernel.id), { recursive: true }).catch(
-      () => {},
-    );
+    await registry.closeKernel(kernel.id);
+    await removeKernelFolder(config.dataDir, kernel.id);
   }
-  registry.endSession(id, Date.now());
+  await registry.updateSession(id, { endedAt: Date.now() });
   console.log(`Ended session ${id} and deleted its kernels`);
 }
 

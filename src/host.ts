@@ -1,18 +1,24 @@
 /**
- * The host: composes the registry and the supervisor, and is the API the MCP tools call.
+ * The host: composes the registry it is given, the supervisor and real kernels, and is the API
+ * the MCP tools call, access rules included. Policy lives in the supervisor; what runs in a
+ * kernel, in `kernel/`.
  *
  * @module
  */
-import { join } from "node:path";
 import type { Config } from "./config.ts";
+import { newId } from "./ids.ts";
+import { KernelHandle } from "./kernel/kernel_handle.ts";
 import type { ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
+import { residentBytes } from "./kernel/resident_memory.ts";
+import { removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { lockName } from "./name_lock.ts";
 import type { KernelRecord, Registry, SessionRecord } from "./registry/registry.ts";
-import { openSqliteRegistry } from "./registry/sqlite_registry.ts";
-import { KernelNotFoundError, Supervisor } from "./supervisor/supervisor.ts";
+import { KernelNotFoundError } from "./supervisor/errors.ts";
+import type { KernelFactory } from "./supervisor/kernel_factory.ts";
+import { Supervisor } from "./supervisor/supervisor.ts";
 
-export { CapacityError, KernelNotFoundError } from "./supervisor/supervisor.ts";
+export { CapacityError, KernelNotFoundError } from "./supervisor/errors.ts";
 
 /** What `kernel_info` reports. Times are milliseconds since the epoch. */
 export interface KernelInfo {
@@ -26,7 +32,7 @@ export interface KernelInfo {
   memoryBytes: number | null;
 }
 
-/** What the host needs: the configuration's policy fields, the prelude's source and test hooks. */
+/** What the host needs: the registry, the configuration's policy fields and test hooks. */
 export type HostOptions =
   & Pick<
     Config,
@@ -42,12 +48,16 @@ export type HostOptions =
     | "capacityWait"
   >
   & {
+    /** Where sessions, kernels and snapshots live; the host closes it at shutdown. */
+    registry: Registry;
     /** Prelude source (TypeScript), `""` for none (the config holds its file name). */
     prelude: string;
     /** The clock, for tests (default `Date.now`). */
     now?: () => number;
     /** How often the supervisor applies its policy, in ms (default 1000). */
     tickMs?: number;
+    /** Starts kernels (default: a sandboxed `KernelHandle`); tests pass fakes. */
+    startKernel?: KernelFactory;
   };
 
 /** Owns the registry and the supervisor; every kernel operation goes through it. */
@@ -55,6 +65,7 @@ export class Host {
   #options: HostOptions;
   #registry: Registry;
   #supervisor: Supervisor;
+  #now: () => number;
   #locks: Deno.FsFile[] = [];
   /** Ids of the named kernels this process holds; other named kernels are not addressable. */
   #held = new Set<string>();
@@ -63,32 +74,30 @@ export class Host {
   /** Ids already found addressable; see `hasKernel`. */
   #addressable = new Set<string>();
 
-  private constructor(options: HostOptions, registry: Registry) {
+  /** @param options The registry (owned from now on), limits and policy. */
+  constructor(options: HostOptions) {
     this.#options = options;
-    this.#registry = registry;
+    this.#registry = options.registry;
+    this.#now = options.now ?? Date.now;
     this.#supervisor = new Supervisor({
-      registry,
-      kernelOptions: (id) => ({
-        scratchDir: this.scratchDir(id),
-        memoryLimitMb: options.memoryLimit,
-        cellTimeoutMs: options.cellTimeout * 1000,
-        prelude: options.prelude,
-      }),
+      registry: options.registry,
+      startKernel: options.startKernel ?? ((id, hooks) =>
+        KernelHandle.start({
+          scratchDir: this.scratchDir(id),
+          memoryLimitMb: options.memoryLimit,
+          cellTimeoutMs: options.cellTimeout * 1000,
+          prelude: options.prelude,
+          onRestart: hooks.onRestart,
+        })),
       maxKernels: options.maxKernels,
       saveIntervalMs: options.saveInterval * 1000,
       saveEvery: options.saveEvery,
       idleTimeoutMs: options.idleTimeout * 1000,
       capacityWaitMs: options.capacityWait * 1000,
       snapshotVersions: options.snapshotVersions,
-      ...(options.now && { now: options.now }),
-      ...(options.tickMs && { tickMs: options.tickMs }),
+      now: this.#now,
+      ...(options.tickMs !== undefined && { tickMs: options.tickMs }),
     });
-  }
-
-  /** Opens the registry at `<dataDir>/registry.db` (created on first use). */
-  static async open(options: HostOptions): Promise<Host> {
-    await Deno.mkdir(options.dataDir, { recursive: true });
-    return new Host(options, openSqliteRegistry(join(options.dataDir, "registry.db")));
   }
 
   /** The default cell timeout in milliseconds. */
@@ -103,37 +112,37 @@ export class Host {
 
   /** Where a kernel's files live: its scratch folder. */
   scratchDir(id: string): string {
-    return join(this.#options.dataDir, "kernels", id, "files");
+    return scratchFolder(this.#options.dataDir, id);
   }
 
   /**
-   * Starts a new kernel and returns its id: 256 random bits, base64url.
+   * Starts a new kernel and returns its id.
    *
    * @param options.persistent Saved to the registry; else its state dies with the host.
    */
   async createKernel(
     options: { persistent: boolean; ownerSession?: string } = { persistent: true },
   ): Promise<string> {
-    const id = newKernelId();
+    const id = newId();
     await this.#supervisor.create(id, options);
     return id;
   }
 
   /**
-   * The persistent kernel saved under `name` (a `--kernel NAME`), created if new. Holds the
-   * name for this process.
+   * The persistent kernel saved under `name` (a `--kernel NAME`), created if new, and started.
+   * Holds the name for this process.
    *
    * @throws {NameInUseError} When another live process holds the name.
    */
   async openNamedKernel(name: string): Promise<string> {
     this.#locks.push(await lockName(this.#options.dataDir, name));
-    const existing = this.#registry.findKernelByName(name);
+    const existing = await this.#registry.findKernelByName(name);
     if (existing) {
       this.#held.add(existing.id);
-      await this.#supervisor.run(existing.id, () => Promise.resolve(), { mutates: false });
+      await this.#supervisor.ensureLive(existing.id);
       return existing.id;
     }
-    const id = newKernelId();
+    const id = newId();
     this.#held.add(id);
     await this.#supervisor.create(id, { persistent: true, name });
     return id;
@@ -144,18 +153,18 @@ export class Host {
    *
    * @param id The kernel id; a session's default kernel has the session's id.
    */
-  registerKernel(id: string, ownerSession: string): void {
-    this.#supervisor.register(id, { ownerSession });
+  registerKernel(id: string, ownerSession: string): Promise<void> {
+    return this.#supervisor.register(id, { ownerSession });
   }
 
   /**
    * Whether `id` names a kernel this host can serve. A named kernel held by another process is
    * not addressable: names live in their own namespace.
    */
-  hasKernel(id: string): boolean {
-    if (!this.#supervisor.has(id)) return false;
+  async hasKernel(id: string): Promise<boolean> {
+    if (!await this.#supervisor.has(id)) return false;
     if (this.#addressable.has(id)) return true;
-    const record = this.#registry.getKernel(id);
+    const record = await this.#supervisor.record(id);
     const addressable = !record?.name || this.#held.has(id);
     // A kernel never gains or loses a name, so the answer can be kept while the kernel exists.
     if (addressable) this.#addressable.add(id);
@@ -163,60 +172,59 @@ export class Host {
   }
 
   /** Runs a cell; see `KernelHandle.execute`. */
-  execute(id: string, code: string, timeoutMs?: number): Promise<ExecuteResult> {
-    this.#check(id);
-    return this.#supervisor.execute(id, code, timeoutMs);
+  async execute(id: string, code: string, timeoutMs?: number): Promise<ExecuteResult> {
+    await this.#check(id);
+    return await this.#supervisor.execute(id, code, timeoutMs);
   }
 
   /** Completion candidates at `cursor`. */
-  complete(id: string, code: string, cursor?: number): Promise<Completion> {
-    this.#check(id);
-    return this.#supervisor.run(id, (k) => k.complete(code, cursor), { mutates: false });
+  async complete(id: string, code: string, cursor?: number): Promise<Completion> {
+    await this.#check(id);
+    return await this.#supervisor.run(id, (k) => k.complete(code, cursor), { mutates: false });
   }
 
   /** The kernel's user variables. */
-  variables(id: string): Promise<VariableSummary[]> {
-    this.#check(id);
-    return this.#supervisor.run(id, (k) => k.variables(), { mutates: false });
+  async variables(id: string): Promise<VariableSummary[]> {
+    await this.#check(id);
+    return await this.#supervisor.run(id, (k) => k.variables(), { mutates: false });
   }
 
   /** One variable in detail. */
-  inspect(id: string, name: string, depth?: number): Promise<VariableDetail> {
-    this.#check(id);
-    return this.#supervisor.run(id, (k) => k.inspect(name, depth), { mutates: false });
+  async inspect(id: string, name: string, depth?: number): Promise<VariableDetail> {
+    await this.#check(id);
+    return await this.#supervisor.run(id, (k) => k.inspect(name, depth), { mutates: false });
   }
 
   /** Empties the kernel's namespace and re-runs the prelude. */
-  reset(id: string): Promise<void> {
-    this.#check(id);
-    return this.#supervisor.run(id, (k) => k.reset());
+  async reset(id: string): Promise<void> {
+    await this.#check(id);
+    await this.#supervisor.run(id, (k) => k.reset());
   }
 
   /** Facts about a kernel, without starting it. */
   async kernelInfo(id: string): Promise<KernelInfo> {
-    this.#check(id);
-    const record = this.#registry.getKernel(id);
-    const live = this.#supervisor.isLive(id);
-    const now = this.#options.now?.() ?? Date.now();
+    await this.#check(id);
+    const record = await this.#supervisor.record(id);
+    const now = this.#now();
     return {
       kernel: id,
       createdAt: record?.createdAt ?? now,
       lastActive: record?.lastActiveAt ?? now,
       executionCount: this.#supervisor.executionCountOf(id) ?? record?.executionCount ?? 0,
       lastSavedAt: record?.lastSavedAt ?? null,
-      live,
+      live: this.#supervisor.isLive(id),
       memoryBytes: await residentBytes(this.#supervisor.pidOf(id)),
     };
   }
 
   /** Kernels a session owns or has used. */
-  sessionKernels(sessionId: string): KernelRecord[] {
+  sessionKernels(sessionId: string): Promise<KernelRecord[]> {
     return this.#registry.kernelsOfSession(sessionId);
   }
 
   /** Notes that a session used a kernel it may not own (a shared kernel id). */
-  recordKernelUse(sessionId: string, kernelId: string): void {
-    this.#registry.recordKernelUse(sessionId, kernelId, this.#options.now?.() ?? Date.now());
+  recordKernelUse(sessionId: string, kernelId: string): Promise<void> {
+    return this.#registry.recordKernelUse(sessionId, kernelId, this.#now());
   }
 
   /**
@@ -224,14 +232,20 @@ export class Host {
    *
    * @param metadata Kept with the session, e.g. its `initialize` parameters for a resume.
    */
-  openSession(id: string, metadata: Record<string, unknown>): void {
-    this.#registry.createSession({ id, now: this.#options.now?.() ?? Date.now(), metadata });
-    this.registerKernel(id, id);
+  async openSession(id: string, metadata: Record<string, unknown>): Promise<void> {
+    await this.#registry.createSession({ id, now: this.#now(), metadata });
+    await this.registerKernel(id, id);
+  }
+
+  /** Notes that a stored session was brought back to the initialized state (a resume). */
+  resumeSession(id: string): Promise<void> {
+    const now = this.#now();
+    return this.#registry.updateSession(id, { lastInitializedAt: now, lastActiveAt: now });
   }
 
   /** A session that exists and has not ended. */
-  session(id: string): SessionRecord | undefined {
-    const session = this.#registry.getSession(id);
+  async session(id: string): Promise<SessionRecord | undefined> {
+    const session = await this.#registry.getSession(id);
     return session && session.endedAt === null ? session : undefined;
   }
 
@@ -239,24 +253,24 @@ export class Host {
    * Marks a session active now. Called on every request, so the registry is written at most once
    * a second per session: the time only orders sessions for the operator.
    */
-  touchSession(id: string): void {
-    const now = this.#options.now?.() ?? Date.now();
+  async touchSession(id: string): Promise<void> {
+    const now = this.#now();
     if (now - (this.#sessionTouched.get(id) ?? -Infinity) < 1000) return;
     this.#sessionTouched.set(id, now);
-    this.#registry.touchSession(id, now);
+    await this.#registry.updateSession(id, { lastActiveAt: now });
   }
 
   /** Ends a session: its default kernel and the kernels it created are closed and deleted. */
   async endSession(id: string): Promise<void> {
     this.#sessionTouched.delete(id);
-    for (const kernel of this.#registry.kernelsOfSession(id)) {
+    for (const kernel of await this.#registry.kernelsOfSession(id)) {
       if (kernel.ownerSession === id) await this.closeKernel(kernel.id);
     }
-    this.#registry.endSession(id, this.#options.now?.() ?? Date.now());
+    await this.#registry.updateSession(id, { endedAt: this.#now() });
   }
 
-  #check(id: string): void {
-    if (!this.hasKernel(id)) throw new KernelNotFoundError(id);
+  async #check(id: string): Promise<void> {
+    if (!await this.hasKernel(id)) throw new KernelNotFoundError(id);
   }
 
   /** Saves a kernel now if it changed since its last save. */
@@ -278,8 +292,7 @@ export class Host {
   async closeKernel(id: string): Promise<void> {
     this.#addressable.delete(id);
     await this.#supervisor.close(id);
-    await Deno.remove(join(this.#options.dataDir, "kernels", id), { recursive: true })
-      .catch(() => {});
+    await removeKernelFolder(this.#options.dataDir, id).catch(() => {});
   }
 
   /** Starts the kernels that were live when the host last stopped; see `Supervisor.rehydrate`. */
@@ -295,30 +308,10 @@ export class Host {
     const ephemeral = this.#supervisor.ephemeralIds();
     await this.#supervisor.shutdown(this.#options.shutdownGrace * 1000);
     for (const id of ephemeral) {
-      await Deno.remove(join(this.#options.dataDir, "kernels", id), { recursive: true })
-        .catch(() => {});
+      await removeKernelFolder(this.#options.dataDir, id).catch(() => {});
     }
-
-    this.#registry.close();
+    await this.#registry.close();
     for (const lock of this.#locks) lock.close();
     this.#locks = [];
   }
-}
-
-/** Resident memory of a process from /proc (Linux), or `null` where it cannot be read. */
-async function residentBytes(pid: number | undefined): Promise<number | null> {
-  if (pid === undefined) return null;
-  try {
-    const [, resident] = (await Deno.readTextFile(`/proc/${pid}/statm`)).split(" ");
-    return Number(resident) * 4096;
-  } catch {
-    return null;
-  }
-}
-
-/** 256 random bits in base64url: unguessable, and safe as a path segment. */
-export function newKernelId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
 }

@@ -1,6 +1,7 @@
 /** Test helper: a Host on a temporary data folder with small, fast policy settings. */
 import { Host, type HostOptions } from "../src/host.ts";
 import { setLogLevel } from "../src/log.ts";
+import { openRegistry } from "../src/registry/open_registry.ts";
 
 setLogLevel("warn");
 
@@ -11,7 +12,7 @@ export interface TestHost extends AsyncDisposable {
 }
 
 /** Default options for tests: nothing is saved or culled unless a test asks for it. */
-export const TEST_OPTIONS: Omit<HostOptions, "dataDir"> = {
+export const TEST_OPTIONS: Omit<HostOptions, "dataDir" | "registry"> = {
   cellTimeout: 30,
   memoryLimit: 256,
   prelude: "",
@@ -28,7 +29,8 @@ export const TEST_OPTIONS: Omit<HostOptions, "dataDir"> = {
 /** Opens a host; pass `dataDir` to reopen one (a host restart). */
 export async function openHost(options: Partial<HostOptions> = {}): Promise<TestHost> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "mkh-host-" });
-  const host = await Host.open({ ...TEST_OPTIONS, ...options, dataDir });
+  const registry = options.registry ?? await openRegistry({ dataDir });
+  const host = new Host({ ...TEST_OPTIONS, ...options, dataDir, registry });
   return {
     host,
     dataDir,

@@ -29,11 +29,14 @@ function statOf(pid: number): { state: string; ppid: number } | undefined {
 }
 
 /** Polls `check` every 50 ms until it is true or `ms` have passed; returns its last value. */
-export async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (check()) return true;
+    if (await check()) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return check();
+  return await check();
 }

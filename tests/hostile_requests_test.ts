@@ -98,8 +98,8 @@ Deno.test("a storm of sessions beyond the cap gets bounded waits and exact answe
       assert.equal(r.error, false, `session ${i} got an error`);
       assert.equal(r.result, String(i * 2), `session ${i} got someone else's answer`);
     }
-    assert.equal(t.host.registry.listSessions().length, storm + 1);
-    const live = t.host.registry.listKernels({ state: "live" }).length;
+    assert.equal((await t.host.registry.listSessions()).length, storm + 1);
+    const live = (await t.host.registry.listKernels({ state: "live" })).length;
     assert.ok(live <= 4, `${live} kernels live, cap 4`);
     const back = await call(handler.fetch, earlier, execute(2, "mine"));
     const body = await back.json();

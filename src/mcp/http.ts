@@ -17,7 +17,8 @@
  */
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/webStandardStreamableHttp"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { type Host, newKernelId } from "../host.ts";
+import type { Host } from "../host.ts";
+import { newId } from "../ids.ts";
 import { log } from "../log.ts";
 import { createMcpServer } from "./server.ts";
 
@@ -60,7 +61,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   const allowedHosts = new Set([...LOCAL_HOSTS, ...(options.allowedHosts ?? [])]);
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const report = options.log ?? ((m: string) => log("warn", m));
-  const sessions = new Map<string, Promise<LiveSession>>();
+  const sessions = new Map<string, Promise<LiveSession | undefined>>();
 
   /**
    * A transport and server for session `id`: a new session (recorded with its `initialize`
@@ -74,10 +75,10 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       enableJsonResponse: true,
-      onsessioninitialized: (sid) => {
+      onsessioninitialized: async (sid) => {
         // A resumed session replays its initialize, which must not record or log it again.
         if (!("initialize" in start)) return;
-        host.openSession(sid, { initialize: start.initialize });
+        await host.openSession(sid, { initialize: start.initialize });
         log("info", "a session started");
         log("debug", "session started", { session: sid });
       },
@@ -97,6 +98,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       },
     };
     if ("replay" in start) {
+      await host.resumeSession(id);
       log("info", "a session resumed after a restart");
       log("debug", "session resumed", { session: id });
       await transport.handleRequest(
@@ -107,6 +109,15 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       );
     }
     return live;
+  }
+
+  /** A stored session brought back after a restart, or `undefined` if none is open by `id`. */
+  async function resume(id: string, url: string): Promise<LiveSession | undefined> {
+    const record = await host.session(id);
+    if (!record) return undefined;
+    return await open(id, url, {
+      replay: (record.metadata as { initialize?: unknown }).initialize,
+    });
   }
 
   async function fetch(request: Request): Promise<Response> {
@@ -157,7 +168,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     const sessionId = request.headers.get("mcp-session-id");
     if (!sessionId) {
       if (request.method === "POST" && isInitialize(body)) {
-        const id = newKernelId();
+        const id = newId();
         const live = await open(id, request.url, {
           initialize: (body as { params?: unknown }).params,
         });
@@ -174,25 +185,22 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     }
     let live = sessions.get(sessionId);
     if (!live) {
-      const record = host.session(sessionId);
-      if (!record) {
-        return error(404, -32001, "Session not found: it was never created here, or it ended");
-      }
-      live = open(sessionId, request.url, {
-        replay: (record.metadata as { initialize?: unknown }).initialize,
-      });
+      // Set at once, so that concurrent requests of one resumed session share one transport.
+      live = resume(sessionId, request.url);
       sessions.set(sessionId, live);
-      live.catch((e) => {
+      live.then((found) => found ?? sessions.delete(sessionId), (e) => {
         sessions.delete(sessionId);
         report(`resuming a session failed: ${e}`);
       });
     }
-    try {
-      host.touchSession(sessionId);
-    } catch (e) {
-      report(`recording session activity failed: ${(e as Error).message}`);
+    const session = await live;
+    if (!session) {
+      return error(404, -32001, "Session not found: it was never created here, or it ended");
     }
-    return (await live).transport.handleRequest(rebuilt, { parsedBody: body });
+    host.touchSession(sessionId).catch((e) => {
+      report(`recording session activity failed: ${(e as Error).message}`);
+    });
+    return session.transport.handleRequest(rebuilt, { parsedBody: body });
   }
 
   return {
@@ -200,7 +208,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     async close() {
       const all = await Promise.allSettled([...sessions.values()]);
       sessions.clear();
-      for (const s of all) if (s.status === "fulfilled") await s.value.close();
+      for (const s of all) if (s.status === "fulfilled") await s.value?.close();
     },
   };
 }

@@ -8,7 +8,8 @@
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/mcp"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { type Host, KernelNotFoundError, newKernelId } from "../host.ts";
+import { type Host, KernelNotFoundError } from "../host.ts";
+import { newId } from "../ids.ts";
 import { executeText, truncate } from "./execute_text.ts";
 
 /** What a server knows of its session. */
@@ -60,12 +61,17 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
   );
 
   /** The kernel a call addresses; records a shared kernel's use by this session. */
-  function target(kernel: string | undefined): string {
+  async function target(kernel: string | undefined): Promise<string> {
     const id = kernel ?? session.kernel;
-    if (!host.hasKernel(id) || (!session.sessionId && id !== session.kernel && !created.has(id))) {
+    if (
+      !await host.hasKernel(id) ||
+      (!session.sessionId && id !== session.kernel && !created.has(id))
+    ) {
       throw new KernelNotFoundError(id);
     }
-    if (session.sessionId && id !== session.kernel) host.recordKernelUse(session.sessionId, id);
+    if (session.sessionId && id !== session.kernel) {
+      await host.recordKernelUse(session.sessionId, id);
+    }
     return id;
   }
 
@@ -84,7 +90,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
     },
     outputSchema: executeOutput,
   }, async ({ code, timeout_ms, kernel }) => {
-    const id = target(kernel);
+    const id = await target(kernel);
     const r = await host.execute(id, code, timeout_ms);
     const structured = {
       status: r.status,
@@ -128,7 +134,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
     if (cursor !== undefined && cursor > code.length) {
       return toolError(`cursor ${cursor} is past the end of the code (length ${code.length})`);
     }
-    const c = await host.complete(target(kernel), code, cursor);
+    const c = await host.complete(await target(kernel), code, cursor);
     const structured = { matches: c.matches, cursor_start: c.cursorStart, cursor_end: c.cursorEnd };
     return {
       content: [{ type: "text", text: c.matches.join("\n") || "(no matches)" }],
@@ -150,7 +156,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
       })),
     },
   }, async ({ kernel }) => {
-    const list = await host.variables(target(kernel));
+    const list = await host.variables(await target(kernel));
     const variables = list.map((v) => ({
       name: v.name,
       type: v.type,
@@ -180,7 +186,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
       source: z.string().optional(),
     },
   }, async ({ name, depth, kernel }) => {
-    const d = await host.inspect(target(kernel), name, depth);
+    const d = await host.inspect(await target(kernel), name, depth);
     const structured = { ...d, preview: truncate(d.preview) };
     const text = [
       `${d.name}: ${d.type}`,
@@ -195,7 +201,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
     description: "Empties the kernel's namespace and re-runs the prelude; same kernel id.",
     inputSchema: { kernel: kernelArg },
   }, async ({ kernel }) => {
-    await host.reset(target(kernel));
+    await host.reset(await target(kernel));
     return { content: [{ type: "text", text: "The kernel was reset: its namespace is empty." }] };
   });
 
@@ -215,7 +221,7 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
     inputSchema: { kernel: kernelArg },
     outputSchema: { ...kernelSummary, memory_bytes: z.number().nullable() },
   }, async ({ kernel }) => {
-    const info = await host.kernelInfo(target(kernel));
+    const info = await host.kernelInfo(await target(kernel));
     const structured = {
       kernel: info.kernel,
       created_at: iso(info.createdAt),
@@ -239,8 +245,8 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
   }, async () => {
     let id: string;
     if (session.sessionId) {
-      id = newKernelId();
-      host.registerKernel(id, session.sessionId);
+      id = newId();
+      await host.registerKernel(id, session.sessionId);
     } else {
       id = await host.createKernel({ persistent: false });
       created.add(id);
@@ -261,14 +267,14 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
   }, async () => {
     // Over stdio every kernel listed is this session's own.
     const listed = session.sessionId
-      ? host.sessionKernels(session.sessionId).map((k) => ({
+      ? (await host.sessionKernels(session.sessionId)).map((k) => ({
         id: k.id,
         owned: k.ownerSession === session.sessionId,
       }))
       : [session.kernel, ...created].map((id) => ({ id, owned: true }));
     const kernels = [];
     for (const { id, owned } of listed) {
-      if (!host.hasKernel(id)) continue;
+      if (!await host.hasKernel(id)) continue;
       const info = await host.kernelInfo(id);
       kernels.push({
         kernel: id,
@@ -300,8 +306,8 @@ export function createMcpServer(host: Host, session: SessionContext): McpServer 
           "reset_kernel empties it",
       );
     }
-    const id = target(kernel);
-    const owner = host.registry.getKernel(id)?.ownerSession;
+    const id = await target(kernel);
+    const owner = (await host.registry.getKernel(id))?.ownerSession;
     if (session.sessionId && owner !== session.sessionId) {
       return toolError(`Cannot close kernel ${id}: only the session that created it can close it`);
     }

@@ -1,10 +1,17 @@
 /**
- * The registry's records and the interface the host and supervisor use. The SQLite
- * implementation is `sqlite_registry.ts`.
+ * The registry's records and the interface the host and supervisor use. Every implementation
+ * (`memory/`, `sqlite/`) passes one contract suite (`tests/registry/registry_contract.ts`). The
+ * interface is asynchronous so that a networked database fits behind it.
  *
  * @module
  */
-import type { SkippedItem } from "../kernel/protocol.ts";
+
+/** Something a snapshot left out or a restore could not rebuild, and why. */
+export interface SkippedItem {
+  /** The variable, or a path into it such as `cache.pending`. */
+  path: string;
+  reason: string;
+}
 
 /** Where a kernel is: running, saved and stopped (resumable), or closed for good. */
 export type KernelState = "live" | "stored" | "closed";
@@ -63,48 +70,59 @@ export interface SessionRecord {
   endedAt: number | null;
 }
 
-/** Sessions, kernels and snapshots, written atomically. */
-export interface Registry extends Disposable {
-  /** Records a new kernel, state `live`. */
-  createKernel(
-    kernel: { id: string; ownerSession?: string; name?: string; now: number },
-  ): KernelRecord;
-  getKernel(id: string): KernelRecord | undefined;
+/** Fields of a session that change after it is created. */
+export type SessionUpdate = Partial<
+  Pick<SessionRecord, "lastActiveAt" | "lastInitializedAt" | "endedAt">
+>;
+
+/** Sessions, kernels and snapshots, written atomically. Close it with `close()`. */
+export interface Registry extends AsyncDisposable {
+  /** Records a new kernel, state `live` unless given. */
+  createKernel(kernel: {
+    id: string;
+    ownerSession?: string;
+    name?: string;
+    state?: KernelState;
+    now: number;
+  }): Promise<KernelRecord>;
+  getKernel(id: string): Promise<KernelRecord | undefined>;
   /** The kernel saved under a `--kernel NAME`, unless closed. */
-  findKernelByName(name: string): KernelRecord | undefined;
+  findKernelByName(name: string): Promise<KernelRecord | undefined>;
   /** Kernels in a state, most recently active first. */
-  listKernels(options?: { state?: KernelState; named?: boolean; limit?: number }): KernelRecord[];
+  listKernels(
+    options?: { state?: KernelState; named?: boolean; limit?: number },
+  ): Promise<KernelRecord[]>;
   updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount">>,
-  ): void;
+  ): Promise<void>;
   /** Marks a kernel closed and deletes its snapshots, quarantined ones included. */
-  closeKernel(id: string): void;
+  closeKernel(id: string): Promise<void>;
 
   /**
    * Writes a new snapshot version in one transaction, then keeps only the newest `keep`
    * versions that are not quarantined. A failure leaves the previous versions as they were.
    */
-  saveSnapshot(kernelId: string, snapshot: NewSnapshot, keep: number): SnapshotMeta;
+  saveSnapshot(kernelId: string, snapshot: NewSnapshot, keep: number): Promise<SnapshotMeta>;
   /** A kernel's snapshots, newest first, quarantined ones included. */
-  listSnapshots(kernelId: string): SnapshotMeta[];
-  loadSnapshot(kernelId: string, version: number): SnapshotRecord | undefined;
+  listSnapshots(kernelId: string): Promise<SnapshotMeta[]>;
+  loadSnapshot(kernelId: string, version: number): Promise<SnapshotRecord | undefined>;
   /** Flags a snapshot that failed to load; its body is kept. */
-  quarantineSnapshot(kernelId: string, version: number, reason: string, now: number): void;
+  quarantineSnapshot(kernelId: string, version: number, reason: string, now: number): Promise<void>;
 
   createSession(
     session: { id: string; now: number; metadata?: Record<string, unknown> },
-  ): SessionRecord;
-  getSession(id: string): SessionRecord | undefined;
-  touchSession(id: string, now: number): void;
-  endSession(id: string, now: number): void;
+  ): Promise<SessionRecord>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** Sets a session's activity, initialization or end time. */
+  updateSession(id: string, fields: SessionUpdate): Promise<void>;
   /** Sessions, most recently active first. */
-  listSessions(options?: { limit?: number }): SessionRecord[];
+  listSessions(options?: { limit?: number }): Promise<SessionRecord[]>;
   /** Notes that a session used a kernel (kept once). */
-  recordKernelUse(sessionId: string, kernelId: string, now: number): void;
+  recordKernelUse(sessionId: string, kernelId: string, now: number): Promise<void>;
   /** Kernels a session owns or has used, not closed, most recently active first. */
-  kernelsOfSession(sessionId: string): KernelRecord[];
+  kernelsOfSession(sessionId: string): Promise<KernelRecord[]>;
 
-  /** Closes the database. */
-  close(): void;
+  /** Releases the store; later calls reject. Closing twice is harmless. */
+  close(): Promise<void>;
 }

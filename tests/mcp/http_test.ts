@@ -42,8 +42,8 @@ Deno.test("initialize gets a 256-bit base64url session id; the handler needs no 
   const id = response.headers.get("mcp-session-id")!;
   assert.match(id, /^[A-Za-z0-9_-]{43}$/);
   assert.equal((await response.json()).result.serverInfo.name, "mcp-kernel-host");
-  assert.ok(h.host.session(id), "the session is recorded");
-  assert.ok(h.host.hasKernel(id), "and names its default kernel");
+  assert.ok(await h.host.session(id), "the session is recorded");
+  assert.ok(await h.host.hasKernel(id), "and names its default kernel");
 });
 
 Deno.test("requests that break the rules get precise 4xx answers and change nothing", async () => {
@@ -85,7 +85,7 @@ Deno.test("requests that break the rules get precise 4xx answers and change noth
     assert.equal(response.status, status, `${req.method} ${JSON.stringify([...req.headers])}`);
     assert.match((await response.json()).error.message, message);
   }
-  assert.deepEqual(h.host.registry.listSessions(), [], "no session was created");
+  assert.deepEqual(await h.host.registry.listSessions(), [], "no session was created");
   const allowed = await h.handler.fetch(request(INIT, { ...auth, origin: "https://app.example" }));
   assert.equal(allowed.status, 200);
   const local = await h.handler.fetch(request(INIT, { ...auth, origin: "http://localhost:3000" }));
@@ -179,7 +179,7 @@ Deno.test("over HTTP, DELETE ends the session and deletes its kernel; the id the
   await run(c, "const x = 1");
   const id = transport.sessionId!;
   await transport.terminateSession();
-  assert.equal(s.host.hasKernel(id), false);
+  assert.equal(await s.host.hasKernel(id), false);
   const after = await fetch(s.url, {
     method: "POST",
     headers: { ...HEADERS, "mcp-session-id": id },
@@ -252,12 +252,12 @@ Deno.test("over HTTP, a created kernel id works from another session; an invente
 Deno.test("a session's activity is written to the registry at most once a second", async () => {
   let now = 10_000;
   await using t = await openHost({ now: () => now });
-  t.host.openSession("s", {});
-  t.host.touchSession("s");
+  await t.host.openSession("s", {});
+  await t.host.touchSession("s");
   now += 500;
-  t.host.touchSession("s");
-  assert.equal(t.host.registry.getSession("s")?.lastActiveAt, 10_000);
+  await t.host.touchSession("s");
+  assert.equal((await t.host.registry.getSession("s"))?.lastActiveAt, 10_000);
   now += 600;
-  t.host.touchSession("s");
-  assert.equal(t.host.registry.getSession("s")?.lastActiveAt, 11_100);
+  await t.host.touchSession("s");
+  assert.equal((await t.host.registry.getSession("s"))?.lastActiveAt, 11_100);
 });

@@ -4,6 +4,8 @@
  *
  * @module
  */
+// node:sqlite is synchronous: the methods are `async` only so that its throws become rejections.
+// deno-lint-ignore-file require-await
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { MIGRATIONS } from "./migrations.ts";
 import type {
@@ -12,18 +14,20 @@ import type {
   NewSnapshot,
   Registry,
   SessionRecord,
+  SessionUpdate,
   SnapshotMeta,
   SnapshotRecord,
-} from "./registry.ts";
+} from "../registry.ts";
 
 type Row = Record<string, SQLInputValue>;
 
 /**
  * Opens (creating if needed) the registry at `path` and brings its schema up to date.
+ * `node:sqlite` is synchronous: each call completes before its promise resolves.
  *
  * @throws {Error} When the file is not a database this version can use (e.g. a newer schema).
  */
-export function openSqliteRegistry(path: string): Registry {
+export async function openSqliteRegistry(path: string): Promise<Registry> {
   return new SqliteRegistry(path);
 }
 
@@ -81,28 +85,30 @@ class SqliteRegistry implements Registry {
     }
   }
 
-  createKernel(k: { id: string; ownerSession?: string; name?: string; now: number }): KernelRecord {
+  async createKernel(
+    k: { id: string; ownerSession?: string; name?: string; state?: KernelState; now: number },
+  ): Promise<KernelRecord> {
     this.#prepare(
       `INSERT INTO kernels (id, owner_session, name, state, created_at, last_active_at)
-       VALUES (?, ?, ?, 'live', ?, ?)`,
-    ).run(k.id, k.ownerSession ?? null, k.name ?? null, k.now, k.now);
-    return this.getKernel(k.id)!;
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(k.id, k.ownerSession ?? null, k.name ?? null, k.state ?? "live", k.now, k.now);
+    return (await this.getKernel(k.id))!;
   }
 
-  getKernel(id: string): KernelRecord | undefined {
+  async getKernel(id: string): Promise<KernelRecord | undefined> {
     const row = this.#prepare("SELECT * FROM kernels WHERE id = ?").get(id) as Row | undefined;
     return row && toKernel(row);
   }
 
-  findKernelByName(name: string): KernelRecord | undefined {
+  async findKernelByName(name: string): Promise<KernelRecord | undefined> {
     const row = this.#prepare("SELECT * FROM kernels WHERE name = ? AND state != 'closed'")
       .get(name) as Row | undefined;
     return row && toKernel(row);
   }
 
-  listKernels(
+  async listKernels(
     options: { state?: KernelState; named?: boolean; limit?: number } = {},
-  ): KernelRecord[] {
+  ): Promise<KernelRecord[]> {
     const where: string[] = [];
     const params: SQLInputValue[] = [];
     if (options.state) {
@@ -118,29 +124,34 @@ class SqliteRegistry implements Registry {
     return (this.#prepare(sql).all(...params) as Row[]).map(toKernel);
   }
 
-  updateKernel(
+  async updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount">>,
-  ): void {
+  ): Promise<void> {
     const columns: Record<string, SQLInputValue | undefined> = {
       state: fields.state,
       last_active_at: fields.lastActiveAt,
       execution_count: fields.executionCount,
     };
+    this.#update("kernels", id, columns);
+  }
+
+  /** Sets the given columns of one row; `undefined` leaves a column as it is. */
+  #update(table: string, id: string, columns: Record<string, SQLInputValue | undefined>): void {
     const set = Object.entries(columns).filter(([, v]) => v !== undefined);
     if (set.length === 0) return;
-    this.#prepare(`UPDATE kernels SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?`)
+    this.#prepare(`UPDATE ${table} SET ${set.map(([c]) => `${c} = ?`).join(", ")} WHERE id = ?`)
       .run(...set.map(([, v]) => v!), id);
   }
 
-  closeKernel(id: string): void {
+  async closeKernel(id: string): Promise<void> {
     this.#transaction(() => {
       this.#prepare("DELETE FROM snapshots WHERE kernel_id = ?").run(id);
       this.#prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
     });
   }
 
-  saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): SnapshotMeta {
+  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
     return this.#transaction(() => {
       const { next } = this.#prepare(
         "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM snapshots WHERE kernel_id = ?",
@@ -180,7 +191,7 @@ class SqliteRegistry implements Registry {
     });
   }
 
-  listSnapshots(kernelId: string): SnapshotMeta[] {
+  async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
     const rows = this.#prepare(
       `SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, quarantined_at,
               quarantine_reason FROM snapshots WHERE kernel_id = ? ORDER BY version DESC`,
@@ -188,63 +199,62 @@ class SqliteRegistry implements Registry {
     return rows.map(toSnapshotMeta);
   }
 
-  loadSnapshot(kernelId: string, version: number): SnapshotRecord | undefined {
+  async loadSnapshot(kernelId: string, version: number): Promise<SnapshotRecord | undefined> {
     const row = this.#prepare("SELECT * FROM snapshots WHERE kernel_id = ? AND version = ?")
       .get(kernelId, version) as Row | undefined;
     return row && { ...toSnapshotMeta(row), body: String(row.body) };
   }
 
-  quarantineSnapshot(kernelId: string, version: number, reason: string, now: number): void {
+  async quarantineSnapshot(
+    kernelId: string,
+    version: number,
+    reason: string,
+    now: number,
+  ): Promise<void> {
     this.#prepare(
       `UPDATE snapshots SET quarantined_at = ?, quarantine_reason = ?
        WHERE kernel_id = ? AND version = ?`,
     ).run(now, reason, kernelId, version);
   }
 
-  createSession(
+  async createSession(
     s: { id: string; now: number; metadata?: Record<string, unknown> },
-  ): SessionRecord {
+  ): Promise<SessionRecord> {
     this.#prepare(
       `INSERT INTO sessions (id, created_at, last_initialized_at, last_active_at, metadata)
        VALUES (?, ?, ?, ?, ?)`,
     ).run(s.id, s.now, s.now, s.now, JSON.stringify(s.metadata ?? {}));
-    return this.getSession(s.id)!;
+    return (await this.getSession(s.id))!;
   }
 
-  getSession(id: string): SessionRecord | undefined {
+  async getSession(id: string): Promise<SessionRecord | undefined> {
     const row = this.#prepare("SELECT * FROM sessions WHERE id = ?").get(id) as Row | undefined;
-    return row && {
-      id: String(row.id),
-      createdAt: Number(row.created_at),
-      lastInitializedAt: Number(row.last_initialized_at),
-      lastActiveAt: Number(row.last_active_at),
-      metadata: JSON.parse(String(row.metadata)),
-      endedAt: row.ended_at === null ? null : Number(row.ended_at),
+    return row && toSession(row);
+  }
+
+  async updateSession(id: string, fields: SessionUpdate): Promise<void> {
+    const columns: Record<string, SQLInputValue | undefined> = {
+      last_active_at: fields.lastActiveAt,
+      last_initialized_at: fields.lastInitializedAt,
+      ended_at: fields.endedAt,
     };
+    this.#update("sessions", id, columns);
   }
 
-  touchSession(id: string, now: number): void {
-    this.#prepare("UPDATE sessions SET last_active_at = ? WHERE id = ?").run(now, id);
-  }
-
-  endSession(id: string, now: number): void {
-    this.#prepare("UPDATE sessions SET ended_at = ? WHERE id = ?").run(now, id);
-  }
-
-  listSessions(options: { limit?: number } = {}): SessionRecord[] {
+  async listSessions(options: { limit?: number } = {}): Promise<SessionRecord[]> {
     const rows = this.#prepare(
-      `SELECT id FROM sessions ORDER BY last_active_at DESC ${options.limit ? "LIMIT ?" : ""}`,
+      `SELECT * FROM sessions ORDER BY last_active_at DESC ${options.limit ? "LIMIT ?" : ""}`,
     ).all(...(options.limit ? [options.limit] : [])) as Row[];
-    return rows.map((r) => this.getSession(String(r.id))!);
+    return rows.map(toSession);
   }
 
-  recordKernelUse(sessionId: string, kernelId: string, now: number): void {
+  async recordKernelUse(sessionId: string, kernelId: string, now: number): Promise<void> {
     this.#prepare(
       `INSERT OR IGNORE INTO session_kernels (session_id, kernel_id, first_used_at) VALUES (?, ?, ?)`,
     ).run(sessionId, kernelId, now);
   }
 
-  kernelsOfSession(sessionId: string): KernelRecord[] {
+  async kernelsOfSession(sessionId: string): Promise<KernelRecord[]> {
     const rows = this.#prepare(
       `SELECT * FROM kernels WHERE state != 'closed' AND (owner_session = ? OR id IN (
          SELECT kernel_id FROM session_kernels WHERE session_id = ?))
@@ -253,12 +263,12 @@ class SqliteRegistry implements Registry {
     return rows.map(toKernel);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }
 
-  [Symbol.dispose](): void {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
@@ -272,6 +282,17 @@ function toKernel(row: Row): KernelRecord {
     lastActiveAt: Number(row.last_active_at),
     executionCount: Number(row.execution_count),
     lastSavedAt: row.last_saved_at === null ? null : Number(row.last_saved_at),
+  };
+}
+
+function toSession(row: Row): SessionRecord {
+  return {
+    id: String(row.id),
+    createdAt: Number(row.created_at),
+    lastInitializedAt: Number(row.last_initialized_at),
+    lastActiveAt: Number(row.last_active_at),
+    metadata: JSON.parse(String(row.metadata)),
+    endedAt: row.ended_at === null ? null : Number(row.ended_at),
   };
 }
 

@@ -1,0 +1,223 @@
+/**
+ * The registry in memory: for ephemeral kernels (stdio without `--kernel`), whose state dies with
+ * the host, and as the fake behind supervisor tests. Same contract as the SQLite registry.
+ *
+ * @module
+ */
+// Nothing here waits: the methods are `async` so that a throw becomes a rejection, as elsewhere.
+// deno-lint-ignore-file require-await
+import type {
+  KernelRecord,
+  KernelState,
+  NewSnapshot,
+  Registry,
+  SessionRecord,
+  SessionUpdate,
+  SnapshotMeta,
+  SnapshotRecord,
+} from "../registry.ts";
+
+/** A registry that keeps everything in this process. */
+export function openMemoryRegistry(): Registry {
+  return new MemoryRegistry();
+}
+
+class MemoryRegistry implements Registry {
+  #kernels = new Map<string, KernelRecord>();
+  /** Newest first, per kernel. */
+  #snapshots = new Map<string, SnapshotRecord[]>();
+  #sessions = new Map<string, SessionRecord>();
+  /** Kernel ids each session has used. */
+  #uses = new Map<string, Set<string>>();
+  #closed = false;
+
+  async createKernel(
+    k: { id: string; ownerSession?: string; name?: string; state?: KernelState; now: number },
+  ): Promise<KernelRecord> {
+    this.#open();
+    if (this.#kernels.has(k.id)) throw new Error(`Cannot create kernel: id "${k.id}" exists`);
+    if (k.name !== undefined && this.#byName(k.name)) {
+      throw new Error(`Cannot create kernel: the name "${k.name}" is already taken`);
+    }
+    const record: KernelRecord = {
+      id: k.id,
+      ownerSession: k.ownerSession ?? null,
+      name: k.name ?? null,
+      state: k.state ?? "live",
+      createdAt: k.now,
+      lastActiveAt: k.now,
+      executionCount: 0,
+      lastSavedAt: null,
+    };
+    this.#kernels.set(k.id, record);
+    return { ...record };
+  }
+
+  async getKernel(id: string): Promise<KernelRecord | undefined> {
+    this.#open();
+    const record = this.#kernels.get(id);
+    return record && { ...record };
+  }
+
+  async findKernelByName(name: string): Promise<KernelRecord | undefined> {
+    this.#open();
+    const record = this.#byName(name);
+    return record && { ...record };
+  }
+
+  async listKernels(
+    options: { state?: KernelState; named?: boolean; limit?: number } = {},
+  ): Promise<KernelRecord[]> {
+    this.#open();
+    return [...this.#kernels.values()]
+      .filter((k) => options.state === undefined || k.state === options.state)
+      .filter((k) => options.named === undefined || (k.name !== null) === options.named)
+      .sort(byActivity)
+      .slice(0, options.limit)
+      .map((k) => ({ ...k }));
+  }
+
+  async updateKernel(
+    id: string,
+    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount">>,
+  ): Promise<void> {
+    this.#open();
+    const record = this.#kernels.get(id);
+    if (record) Object.assign(record, defined(fields));
+  }
+
+  async closeKernel(id: string): Promise<void> {
+    this.#open();
+    this.#snapshots.delete(id);
+    const record = this.#kernels.get(id);
+    if (record) Object.assign(record, { state: "closed", name: null });
+  }
+
+  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
+    this.#open();
+    const kept = this.#snapshots.get(kernelId) ?? [];
+    const version = Math.max(0, ...kept.map((v) => v.version)) + 1;
+    const size = new TextEncoder().encode(s.body).length;
+    const record: SnapshotRecord = { ...s, kernelId, version, size, quarantined: null };
+    let good = 0;
+    // Newest first; quarantined versions are never pruned.
+    this.#snapshots.set(
+      kernelId,
+      [record, ...kept].filter((v) => v.quarantined !== null || ++good <= keep),
+    );
+    const kernel = this.#kernels.get(kernelId);
+    if (kernel) {
+      kernel.lastSavedAt = s.savedAt;
+      kernel.executionCount = Math.max(kernel.executionCount, s.executionCount);
+    }
+    return meta(record);
+  }
+
+  async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
+    this.#open();
+    return (this.#snapshots.get(kernelId) ?? []).map(meta);
+  }
+
+  async loadSnapshot(kernelId: string, version: number): Promise<SnapshotRecord | undefined> {
+    this.#open();
+    const record = this.#snapshots.get(kernelId)?.find((v) => v.version === version);
+    return record && { ...record };
+  }
+
+  async quarantineSnapshot(
+    kernelId: string,
+    version: number,
+    reason: string,
+    now: number,
+  ): Promise<void> {
+    this.#open();
+    const record = this.#snapshots.get(kernelId)?.find((v) => v.version === version);
+    if (record) record.quarantined = { at: now, reason };
+  }
+
+  async createSession(
+    s: { id: string; now: number; metadata?: Record<string, unknown> },
+  ): Promise<SessionRecord> {
+    this.#open();
+    if (this.#sessions.has(s.id)) throw new Error(`Cannot create session: id "${s.id}" exists`);
+    const record: SessionRecord = {
+      id: s.id,
+      createdAt: s.now,
+      lastInitializedAt: s.now,
+      lastActiveAt: s.now,
+      // A copy, as a database would keep: the caller's object may change later.
+      metadata: structuredClone(s.metadata ?? {}),
+      endedAt: null,
+    };
+    this.#sessions.set(s.id, record);
+    return { ...record };
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    this.#open();
+    const record = this.#sessions.get(id);
+    return record && { ...record };
+  }
+
+  async updateSession(id: string, fields: SessionUpdate): Promise<void> {
+    this.#open();
+    const record = this.#sessions.get(id);
+    if (record) Object.assign(record, defined(fields));
+  }
+
+  async listSessions(options: { limit?: number } = {}): Promise<SessionRecord[]> {
+    this.#open();
+    return [...this.#sessions.values()]
+      .sort(byActivity)
+      .slice(0, options.limit || undefined)
+      .map((s) => ({ ...s }));
+  }
+
+  async recordKernelUse(sessionId: string, kernelId: string): Promise<void> {
+    this.#open();
+    const used = this.#uses.get(sessionId) ?? new Set();
+    used.add(kernelId);
+    this.#uses.set(sessionId, used);
+  }
+
+  async kernelsOfSession(sessionId: string): Promise<KernelRecord[]> {
+    this.#open();
+    const used = this.#uses.get(sessionId);
+    return [...this.#kernels.values()]
+      .filter((k) => k.state !== "closed" && (k.ownerSession === sessionId || used?.has(k.id)))
+      .sort(byActivity)
+      .map((k) => ({ ...k }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error("Cannot use the registry: it is closed");
+  }
+
+  #byName(name: string): KernelRecord | undefined {
+    return [...this.#kernels.values()].find((k) => k.name === name && k.state !== "closed");
+  }
+}
+
+function byActivity(a: { lastActiveAt: number }, b: { lastActiveAt: number }): number {
+  return b.lastActiveAt - a.lastActiveAt;
+}
+
+/** The fields that are set, so that `undefined` leaves a value as it is (as the SQL does). */
+function defined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<
+    T
+  >;
+}
+
+function meta(record: SnapshotRecord): SnapshotMeta {
+  const { body: _body, ...rest } = record;
+  return { ...rest, skipped: [...rest.skipped] };
+}

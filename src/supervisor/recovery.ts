@@ -1,0 +1,82 @@
+/**
+ * Bringing a kernel back from its freshest good snapshot, and the words for what did not come
+ * back. A snapshot that fails to load is quarantined (kept, flagged, never used again) and the
+ * next older one is tried in a fresh sandbox.
+ *
+ * @module
+ */
+import type { RestartControl, RestartOutcome } from "../kernel/kernel_handle.ts";
+import type { Registry, SkippedItem } from "../registry/registry.ts";
+
+/** What a result should say about how its kernel came back. */
+export interface Notice {
+  restoredFrom?: { version: number; savedAt: number };
+  lost?: string;
+}
+
+/** Where recovery reads snapshots and reports problems. */
+export interface RecoveryOptions {
+  now: () => number;
+  log: (message: string) => void;
+}
+
+/**
+ * Restores the newest snapshot of `kernelId` in `store` that loads into the kernel `control`
+ * drives. Returns what was restored and, in words, what was not.
+ */
+export async function restoreLatest(
+  store: Registry,
+  kernelId: string,
+  control: RestartControl,
+  options: RecoveryOptions,
+): Promise<Notice> {
+  const notes: string[] = [];
+  const candidates = (await store.listSnapshots(kernelId)).filter((s) => !s.quarantined);
+  const recorded = await store.getKernel(kernelId);
+  for (const meta of candidates) {
+    const snapshot = await store.loadSnapshot(kernelId, meta.version);
+    try {
+      if (!snapshot) throw new Error("its body is missing");
+      const report = await control.restore(snapshot.body);
+      if (report.skipped.length > 0) notes.push(`not restored: ${describeSkipped(report.skipped)}`);
+      if (recorded && recorded.executionCount > meta.executionCount) {
+        notes.push(
+          `cells ${
+            meta.executionCount + 1
+          }–${recorded.executionCount} ran after the last save and were lost`,
+        );
+      }
+      return {
+        restoredFrom: { version: meta.version, savedAt: meta.savedAt },
+        lost: notes.length > 0 ? notes.join("; ") : undefined,
+      };
+    } catch (error) {
+      const reason = (error as Error).message;
+      await store.quarantineSnapshot(kernelId, meta.version, reason, options.now());
+      options.log(`snapshot version ${meta.version} of a kernel failed to load: ${reason}`);
+      notes.push(
+        `snapshot version ${meta.version} (saved ${new Date(meta.savedAt).toISOString()}) ` +
+          `failed to load and was quarantined: ${reason}`,
+      );
+      await control.restart();
+    }
+  }
+  return { lost: notes.length > 0 ? notes.join("; ") : undefined };
+}
+
+/** The words for a kernel that died and came back as `notice` says. */
+export function describeRestart(notice: Notice): RestartOutcome {
+  const lost = notice.restoredFrom
+    ? `changes made after the last save (${new Date(notice.restoredFrom.savedAt).toISOString()})`
+    : "all variables: there was no saved state to restore";
+  return {
+    restoredFrom: notice.restoredFrom,
+    lost: notice.lost ? `${lost}; ${notice.lost}` : lost,
+  };
+}
+
+/** Up to ten skipped items by path and reason, then how many more. */
+export function describeSkipped(items: SkippedItem[]): string {
+  const shown = items.slice(0, 10).map((s) => `${s.path} (${s.reason})`).join(", ");
+  return items.length > 10 ? `${shown} and ${items.length - 10} more` : shown;
+}

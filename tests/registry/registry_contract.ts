@@ -1,0 +1,148 @@
+/**
+ * The contract every `Registry` implementation passes, run once per implementation (as Hono runs
+ * one router test suite against each router). Each `*_registry_test.ts` calls it.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Registry } from "../../src/registry/registry.ts";
+
+/** Opens an empty registry of one implementation; disposing it removes what it wrote. */
+export type OpenRegistry = () => Promise<{ registry: Registry } & AsyncDisposable>;
+
+const snap = (body: string, executionCount = 1, savedAt = 1000) => ({
+  body,
+  format: 1,
+  savedAt,
+  executionCount,
+  skipped: [{ path: "p", reason: "a Promise cannot be saved" }],
+});
+
+/** Registers the contract's tests for the implementation `name`. */
+export function registryContract(name: string, open: OpenRegistry): void {
+  const test = (what: string, fn: (registry: Registry) => Promise<void>) =>
+    Deno.test(`${name} registry: ${what}`, async () => {
+      await using t = await open();
+      await fn(t.registry);
+    });
+
+  test("snapshots get increasing versions and only the newest few are kept", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    for (let i = 1; i <= 5; i++) await r.saveSnapshot("k", snap(`body ${i}`, i, 1000 + i), 3);
+    assert.deepEqual((await r.listSnapshots("k")).map((s) => s.version), [5, 4, 3]);
+    const latest = (await r.loadSnapshot("k", 5))!;
+    assert.equal(latest.body, "body 5");
+    assert.equal(latest.size, 6);
+    assert.deepEqual(latest.skipped, [{ path: "p", reason: "a Promise cannot be saved" }]);
+    assert.equal(await r.loadSnapshot("k", 1), undefined, "pruned");
+    const kernel = (await r.getKernel("k"))!;
+    assert.equal(kernel.lastSavedAt, 1005);
+    assert.equal(kernel.executionCount, 5);
+  });
+
+  test("a snapshot's size counts UTF-8 bytes", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    const saved = await r.saveSnapshot("k", snap("é€"), 3);
+    assert.equal(saved.size, 5);
+  });
+
+  test("a quarantined snapshot is flagged, kept with its body and never pruned", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    await r.saveSnapshot("k", snap("v1"), 2);
+    await r.quarantineSnapshot("k", 1, "JSON parse error", 2000);
+    for (let i = 0; i < 4; i++) await r.saveSnapshot("k", snap(`later ${i}`), 2);
+    const all = await r.listSnapshots("k");
+    assert.deepEqual(all.map((s) => s.version), [5, 4, 1]);
+    assert.deepEqual(all[2]?.quarantined, { at: 2000, reason: "JSON parse error" });
+    assert.equal((await r.loadSnapshot("k", 1))!.body, "v1");
+  });
+
+  test("kernels are listed by state, most recently active first; names are unique", async (r) => {
+    await r.createKernel({ id: "a", now: 1 });
+    await r.createKernel({ id: "b", now: 2 });
+    await r.createKernel({ id: "c", name: "work", now: 3 });
+    await r.createKernel({ id: "s", state: "stored", now: 0 });
+    await r.updateKernel("a", { lastActiveAt: 10 });
+    await r.updateKernel("b", { state: "stored" });
+    assert.deepEqual(
+      (await r.listKernels({ state: "live", named: false })).map((k) => k.id),
+      ["a"],
+    );
+    assert.deepEqual((await r.listKernels()).map((k) => k.id), ["a", "c", "b", "s"]);
+    assert.deepEqual((await r.listKernels({ limit: 2 })).map((k) => k.id), ["a", "c"]);
+    assert.deepEqual((await r.listKernels({ state: "stored" })).map((k) => k.id), ["b", "s"]);
+    assert.equal((await r.findKernelByName("work"))?.id, "c");
+    await assert.rejects(r.createKernel({ id: "d", name: "work", now: 4 }));
+    await r.closeKernel("c");
+    assert.equal(await r.findKernelByName("work"), undefined);
+    assert.equal((await r.getKernel("c"))?.state, "closed");
+    // A closed kernel's name can be taken again.
+    await r.createKernel({ id: "d", name: "work", now: 4 });
+  });
+
+  test("closing a kernel deletes its snapshots, quarantined ones included", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    await r.saveSnapshot("k", snap("v1"), 3);
+    await r.quarantineSnapshot("k", 1, "bad", 2);
+    await r.saveSnapshot("k", snap("v2"), 3);
+    await r.closeKernel("k");
+    assert.deepEqual(await r.listSnapshots("k"), []);
+  });
+
+  test("an update leaves the fields it does not name as they were", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    await r.updateKernel("k", { executionCount: 7 });
+    await r.updateKernel("k", { state: "stored" });
+    await r.updateKernel("k", { lastActiveAt: undefined });
+    const k = (await r.getKernel("k"))!;
+    assert.deepEqual([k.state, k.executionCount, k.lastActiveAt, k.createdAt], ["stored", 7, 1, 1]);
+    assert.equal(await r.getKernel("missing"), undefined);
+  });
+
+  test("sessions record creation, activity, initialization and end", async (r) => {
+    await r.createSession({ id: "s", now: 5, metadata: { client: "x" } });
+    await r.updateSession("s", { lastActiveAt: 9 });
+    await r.updateSession("s", { lastInitializedAt: 10 });
+    await r.updateSession("s", { endedAt: 12 });
+    assert.deepEqual(await r.getSession("s"), {
+      id: "s",
+      createdAt: 5,
+      lastInitializedAt: 10,
+      lastActiveAt: 9,
+      metadata: { client: "x" },
+      endedAt: 12,
+    });
+    await r.createSession({ id: "t", now: 20 });
+    assert.deepEqual((await r.listSessions()).map((s) => s.id), ["t", "s"]);
+    assert.deepEqual((await r.listSessions({ limit: 1 })).map((s) => s.id), ["t"]);
+    assert.equal(await r.getSession("missing"), undefined);
+  });
+
+  test("a session's metadata is kept as it was when written", async (r) => {
+    const metadata = { initialize: { clientInfo: { name: "c" } } };
+    await r.createSession({ id: "s", now: 1, metadata });
+    metadata.initialize.clientInfo.name = "changed";
+    assert.deepEqual((await r.getSession("s"))?.metadata, {
+      initialize: { clientInfo: { name: "c" } },
+    });
+  });
+
+  test("a session's kernels are those it owns and has used, not closed ones", async (r) => {
+    await r.createSession({ id: "s", now: 1 });
+    await r.createSession({ id: "other", now: 1 });
+    await r.createKernel({ id: "own", ownerSession: "s", now: 1 });
+    await r.createKernel({ id: "shared", ownerSession: "other", now: 2 });
+    await r.createKernel({ id: "foreign", ownerSession: "other", now: 3 });
+    await r.recordKernelUse("s", "shared", 4);
+    await r.recordKernelUse("s", "shared", 5);
+    assert.deepEqual((await r.kernelsOfSession("s")).map((k) => k.id).sort(), ["own", "shared"]);
+    await r.closeKernel("shared");
+    assert.deepEqual((await r.kernelsOfSession("s")).map((k) => k.id), ["own"]);
+  });
+
+  test("a closed registry rejects calls; closing twice is harmless", async (r) => {
+    await r.close();
+    await r.close();
+    await assert.rejects(r.getKernel("k"));
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * Test helper: fake kernels for the supervisor's unit tests. A fake's namespace is a map of
+ * numbers, a cell is `name = value` or `name += value`, and each snapshot can be held open by a
+ * gate so that races are played out step by step.
+ *
+ * @module
+ */
+import type { ExecuteResult } from "../../src/kernel/kernel_handle.ts";
+import type { KernelFactory, KernelHooks } from "../../src/supervisor/kernel_factory.ts";
+
+/** A kernel with a namespace of numbers; see the module doc. */
+export class FakeKernel {
+  readonly id: string;
+  readonly hooks: KernelHooks;
+  vars = new Map<string, number>();
+  executionCount = 0;
+  readonly pid = 0;
+  closed = false;
+  /** When set, `snapshot()` waits for it: resolve it to let the save finish. */
+  snapshotGate?: Promise<void>;
+  /** Called when a snapshot starts, before it waits for the gate. */
+  onSnapshot?: () => void;
+
+  constructor(id: string, hooks: KernelHooks) {
+    this.id = id;
+    this.hooks = hooks;
+  }
+
+  execute(code: string): Promise<ExecuteResult> {
+    this.#live();
+    const cell = ++this.executionCount;
+    const m = /^(\w+)\s*(\+?=)\s*(-?\d+)$/.exec(code.trim());
+    if (m) {
+      const [, name, op, value] = m as unknown as [string, string, string, string];
+      this.vars.set(name, (op === "+=" ? this.vars.get(name) ?? 0 : 0) + Number(value));
+    }
+    const value = m ? this.vars.get(m[1]!) : this.vars.get(code.trim());
+    return Promise.resolve({
+      status: "ok",
+      executionCount: cell,
+      stdout: "",
+      stderr: "",
+      durationMs: 0,
+      ...(value !== undefined && { result: String(value) }),
+    });
+  }
+
+  complete(): Promise<{ matches: string[]; cursorStart: number; cursorEnd: number }> {
+    return Promise.resolve({ matches: [...this.vars.keys()], cursorStart: 0, cursorEnd: 0 });
+  }
+
+  variables(): Promise<{ name: string; type: string; preview: string; approxBytes: number }[]> {
+    return Promise.resolve(
+      [...this.vars].map(([name, v]) => ({
+        name,
+        type: "number",
+        preview: `${v}`,
+        approxBytes: 8,
+      })),
+    );
+  }
+
+  inspect(name: string): Promise<{ name: string; type: string; preview: string; members: [] }> {
+    return Promise.resolve({
+      name,
+      type: "number",
+      preview: `${this.vars.get(name)}`,
+      members: [],
+    });
+  }
+
+  async snapshot(): Promise<{ body: string; format: number; skipped: [] }> {
+    this.#live();
+    const body = JSON.stringify(Object.fromEntries(this.vars));
+    this.onSnapshot?.();
+    await this.snapshotGate;
+    return { body, format: 1, skipped: [] };
+  }
+
+  restore(body: string): Promise<{ restored: string[]; skipped: [] }> {
+    const parsed = JSON.parse(body) as Record<string, number>;
+    for (const [k, v] of Object.entries(parsed)) this.vars.set(k, v);
+    return Promise.resolve({ restored: Object.keys(parsed), skipped: [] });
+  }
+
+  reset(): Promise<void> {
+    this.vars.clear();
+    this.executionCount = 0;
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+
+  /** Plays the kernel's death: a fresh, empty namespace, then the supervisor's recovery. */
+  async die(): Promise<{ lost: string; restoredFrom?: { version: number; savedAt: number } }> {
+    this.vars.clear();
+    return await this.hooks.onRestart({
+      restore: (body) => this.restore(body),
+      restart: () => this.reset(),
+    });
+  }
+
+  #live(): void {
+    if (this.closed) throw new Error("Cannot use a closed kernel");
+  }
+}
+
+/** A factory of fake kernels that remembers every kernel it started, in order. */
+export function fakeFactory(): { start: KernelFactory; started: FakeKernel[] } {
+  const started: FakeKernel[] = [];
+  return {
+    started,
+    start: (id, hooks) => {
+      const kernel = new FakeKernel(id, hooks);
+      started.push(kernel);
+      return Promise.resolve(kernel);
+    },
+  };
+}
