@@ -7,9 +7,8 @@ import { type Config, helpText, parseConfig } from "./src/config.ts";
 import { Host } from "./src/host.ts";
 import { createHttpHandler } from "./src/mcp/http.ts";
 import { log, setLogLevel } from "./src/log.ts";
+import { isLoopback } from "./src/loopback.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 function fail(message: string): never {
   log("error", message);
@@ -30,7 +29,7 @@ if (import.meta.main) {
   }
   setLogLevel(config.logLevel);
   if (config.kernel && !config.stdio) fail("--kernel applies only with --stdio");
-  if (!config.stdio && !LOOPBACK.has(config.host) && !config.authToken) {
+  if (!config.stdio && !isLoopback(config.host) && !config.authToken) {
     fail(`binding ${config.host} beyond loopback requires --auth-token`);
   }
   let prelude = "";
@@ -70,7 +69,7 @@ if (import.meta.main) {
     const handler = createHttpHandler({
       host,
       allowedOrigins: config.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
-      allowedHosts: LOOPBACK.has(config.host) ? [] : [config.host],
+      allowedHosts: isLoopback(config.host) ? [] : [config.host],
       authToken: config.authToken || undefined,
     });
     const server = Deno.serve({

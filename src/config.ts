@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 /** Everything the host needs to start. Durations are in seconds, memory in MB. */
 export interface Config {
@@ -43,7 +44,7 @@ export interface Config {
   /** Seconds a new kernel waits for a live slot when every live kernel is busy. */
   capacityWait: number;
   /** Least severe log level written to stderr. */
-  logLevel: "debug" | "info" | "warn" | "error";
+  logLevel: LogLevel;
   /** Print the flags and exit. */
   help: boolean;
 }
@@ -56,7 +57,7 @@ interface FlagSpec {
   min?: number;
   max?: number;
   /** Allowed values of a string flag. */
-  choices?: string[];
+  choices?: readonly string[];
   /** How the value is shown in `--help`, e.g. `file` (default: the unit or the kind). */
   value?: string;
   help: string;
@@ -225,7 +226,7 @@ const FLAGS: FlagSpec[] = [
     flag: "--log-level",
     kind: "string",
     value: "level",
-    choices: ["debug", "info", "warn", "error"],
+    choices: LOG_LEVELS,
     help: "least severe log level written to stderr (JSON lines)",
     default: () => "info",
   },
