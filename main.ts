@@ -9,6 +9,7 @@ import { createHttpHandler } from "./src/mcp/http.ts";
 import { log, setLogLevel } from "./src/log.ts";
 import { isLoopback } from "./src/loopback.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
+import { VERSION } from "./src/version.ts";
 
 function fail(message: string): never {
   log("error", message);
@@ -25,6 +26,10 @@ if (import.meta.main) {
   }
   if (config.help) {
     console.log(helpText(env));
+    Deno.exit(0);
+  }
+  if (config.version) {
+    console.log(VERSION);
     Deno.exit(0);
   }
   setLogLevel(config.logLevel);

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { VERSION } from "./version.ts";
 
 /** Everything the host needs to start. Durations are in seconds, memory in MB. */
 export interface Config {
@@ -47,6 +48,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Print the flags and exit. */
   help: boolean;
+  /** Print the version and exit. */
+  version: boolean;
 }
 
 interface FlagSpec {
@@ -58,6 +61,8 @@ interface FlagSpec {
   max?: number;
   /** Allowed values of a string flag. */
   choices?: readonly string[];
+  /** False for flags that only make sense on the command line (`--help`, `--version`). */
+  env?: false;
   /** How the value is shown in `--help`, e.g. `file` (default: the unit or the kind). */
   value?: string;
   help: string;
@@ -232,10 +237,18 @@ const FLAGS: FlagSpec[] = [
   },
   {
     key: "help",
-
     flag: "--help",
     kind: "boolean",
+    env: false,
     help: "show this help and exit",
+    default: () => false,
+  },
+  {
+    key: "version",
+    flag: "--version",
+    kind: "boolean",
+    env: false,
+    help: "show the version and exit",
     default: () => false,
   },
 ];
@@ -255,7 +268,7 @@ export function parseConfig(args: string[], env: Record<string, string>): Config
   const values = new Map<FlagSpec, string>();
   for (const spec of FLAGS) {
     const fromEnv = env[envName(spec.flag)];
-    if (fromEnv !== undefined && spec.key !== "help") values.set(spec, fromEnv);
+    if (fromEnv !== undefined && spec.env !== false) values.set(spec, fromEnv);
   }
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split(/=(.*)/s, 2);
@@ -305,12 +318,12 @@ export function helpText(env: Record<string, string>): string {
     const fallback = s.default(env);
     const shown = fallback === "" ? "none" : `${fallback}${s.unit ? ` ${s.unit}` : ""}`;
     const range = s.min !== undefined ? `, ${s.min}–${s.max}` : "";
-    const twin = s.key === "help" ? "" : `\n      env ${envName(s.flag)}`;
+    const twin = s.env === false ? "" : `\n      env ${envName(s.flag)}`;
     const about = s.kind === "boolean" ? s.help : `${s.help} (default ${shown}${range})`;
     return `  ${s.flag}${value}\n      ${about}${twin}`;
   });
   return [
-    "mcp-kernel-host: an MCP server with a stateful TypeScript kernel per session",
+    `mcp-kernel-host ${VERSION}: an MCP server with a stateful TypeScript kernel per session`,
     "",
     "Usage: deno task serve [flags]",
     "",
