@@ -33,12 +33,8 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   setLogLevel(config.logLevel);
-  if (config.kernel && !config.stdio) fail("--kernel applies only with --stdio");
-  if (!config.stdio && !isLoopback(config.host) && !config.authToken) {
-    fail(`binding ${config.host} beyond loopback requires --auth-token`);
-  }
   let prelude = "";
-  if (config.prelude) {
+  if (config.prelude !== undefined) {
     try {
       prelude = await Deno.readTextFile(config.prelude);
     } catch (error) {
@@ -73,9 +69,9 @@ if (import.meta.main) {
   } else {
     const handler = createHttpHandler({
       host,
-      allowedOrigins: config.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
+      allowedOrigins: config.allowedOrigins,
       allowedHosts: isLoopback(config.host) ? [] : [config.host],
-      authToken: config.authToken || undefined,
+      authToken: config.authToken,
     });
     const server = Deno.serve({
       hostname: config.host,
