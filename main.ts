@@ -8,9 +8,9 @@ import { Host } from "./src/host.ts";
 import { openRegistry } from "./src/registry/open_registry.ts";
 import { createHttpHandler } from "./src/mcp/http.ts";
 import { log, setLogLevel } from "./src/log.ts";
+import { isLoopback } from "./src/loopback.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+import { VERSION } from "./src/version.ts";
 
 function fail(message: string): never {
   log("error", message);
@@ -29,20 +29,24 @@ if (import.meta.main) {
     console.log(helpText(env));
     Deno.exit(0);
   }
-  setLogLevel(config.logLevel);
-  if (config.kernel && !config.stdio) fail("--kernel applies only with --stdio");
-  if (!config.stdio && !LOOPBACK.has(config.host) && !config.authToken) {
-    fail(`binding ${config.host} beyond loopback requires --auth-token`);
+  if (config.version) {
+    console.log(VERSION);
+    Deno.exit(0);
   }
+  setLogLevel(config.logLevel);
   let prelude = "";
-  if (config.prelude) {
+  if (config.prelude !== undefined) {
     try {
       prelude = await Deno.readTextFile(config.prelude);
     } catch (error) {
       fail(`cannot read --prelude ${config.prelude}: ${(error as Error).message}`);
     }
   }
-  const host = new Host({ ...config, prelude, registry: await openRegistry(config) });
+  const host = new Host({
+    ...config,
+    preludeSource: prelude,
+    registry: await openRegistry(config),
+  });
   const closers: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async (code: number) => {
@@ -70,9 +74,9 @@ if (import.meta.main) {
   } else {
     const handler = createHttpHandler({
       host,
-      allowedOrigins: config.allowedOrigins.split(",").map((o) => o.trim()).filter(Boolean),
-      allowedHosts: LOOPBACK.has(config.host) ? [] : [config.host],
-      authToken: config.authToken || undefined,
+      allowedOrigins: config.allowedOrigins,
+      allowedHosts: isLoopback(config.host) ? [] : [config.host],
+      authToken: config.authToken,
     });
     const server = Deno.serve({
       hostname: config.host,

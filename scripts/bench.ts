@@ -15,6 +15,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { parseConfig } from "../src/config.ts";
 import { Host, type HostOptions } from "../src/host.ts";
 import { KernelHandle } from "../src/kernel/kernel_handle.ts";
 import { sandboxFlags } from "../src/kernel/sandbox_process.ts";
@@ -61,17 +62,15 @@ async function temp(prefix: string) {
   return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
 }
 
+const { dataDir: _dataDir, ...configDefaults } = parseConfig([], {});
+/** The host's defaults, except that nothing is saved or culled while a figure is measured. */
 const HOST_DEFAULTS: Omit<HostOptions, "dataDir"> = {
-  cellTimeout: 60,
-  memoryLimit: 512,
+  ...configDefaults,
   prelude: "",
-  maxKernels: 4,
   saveInterval: 3600,
   saveEvery: 1_000_000,
   idleTimeout: 3600,
-  snapshotVersions: 3,
   shutdownGrace: 5,
-  capacityWait: 30,
 };
 
 // ---- floors: a bare Worker, and a bare sandbox (same flags, bare Worker, same pipes) ----

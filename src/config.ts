@@ -5,8 +5,14 @@
  * @module
  */
 import { join } from "node:path";
+import { isLoopback } from "./loopback.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { VERSION } from "./version.ts";
 
-/** Everything the host needs to start. Durations are in seconds, memory in MB. */
+/**
+ * Everything the host needs to start, parsed once: callers never re-parse a field. Durations are
+ * in seconds, memory in MB; an optional field is absent when not set.
+ */
 export interface Config {
   /** Serve one client over stdin/stdout instead of HTTP. */
   stdio: boolean;
@@ -16,18 +22,18 @@ export interface Config {
   host: string;
   /** Port the HTTP server listens on (0: any free port). */
   port: number;
-  /** Origins allowed besides local ones, comma-separated. */
-  allowedOrigins: string;
-  /** Bearer token every HTTP request must carry, or `""` for none. */
-  authToken: string;
+  /** Origins allowed besides local ones, as browsers send them (`https://app.example`). */
+  allowedOrigins: string[];
+  /** Bearer token every HTTP request must carry; absent: none. */
+  authToken?: string;
   /** Seconds a cell may run before its kernel is stopped and restarted. */
   cellTimeout: number;
   /** Memory limit per kernel in MB (V8 heap limit and resident-memory watchdog). */
   memoryLimit: number;
-  /** File whose TypeScript runs in every new or reset kernel, or `""`. */
-  prelude: string;
-  /** With `stdio`: the name of a persistent kernel to open or create, or `""` (ephemeral). */
-  kernel: string;
+  /** Path of the file whose TypeScript runs in every new or reset kernel; absent: none. */
+  prelude?: string;
+  /** With `stdio`: the name of a persistent kernel to open or create; absent: ephemeral. */
+  kernel?: string;
   /** Live kernels at most. */
   maxKernels: number;
   /** Seconds after a kernel's first unsaved change before it is saved. */
@@ -43,20 +49,25 @@ export interface Config {
   /** Seconds a new kernel waits for a live slot when every live kernel is busy. */
   capacityWait: number;
   /** Least severe log level written to stderr. */
-  logLevel: "debug" | "info" | "warn" | "error";
+  logLevel: LogLevel;
   /** Print the flags and exit. */
   help: boolean;
+  /** Print the version and exit. */
+  version: boolean;
 }
 
 interface FlagSpec {
   key: keyof Config;
   flag: string;
-  kind: "boolean" | "integer" | "string";
+  /** `optional`: a string whose empty value means unset; `origins`: a comma-separated list. */
+  kind: "boolean" | "integer" | "string" | "optional" | "origins";
   unit?: string;
   min?: number;
   max?: number;
   /** Allowed values of a string flag. */
-  choices?: string[];
+  choices?: readonly string[];
+  /** False for flags that only make sense on the command line (`--help`, `--version`). */
+  env?: false;
   /** How the value is shown in `--help`, e.g. `file` (default: the unit or the kind). */
   value?: string;
   help: string;
@@ -100,22 +111,21 @@ const FLAGS: FlagSpec[] = [
   {
     key: "allowedOrigins",
     flag: "--allowed-origins",
-    kind: "string",
+    kind: "origins",
     value: "origins",
     help: "comma-separated browser origins allowed besides localhost",
-    default: () => "",
+    default: () => [],
   },
   {
     key: "authToken",
     flag: "--auth-token",
-    kind: "string",
+    kind: "optional",
     value: "token",
     help: "bearer token required on every HTTP request",
-    default: () => "",
+    default: () => undefined,
   },
   {
     key: "cellTimeout",
-
     flag: "--cell-timeout",
     kind: "integer",
     unit: "s",
@@ -137,18 +147,18 @@ const FLAGS: FlagSpec[] = [
   {
     key: "prelude",
     flag: "--prelude",
-    kind: "string",
+    kind: "optional",
     value: "file",
     help: "TypeScript file run in every new or reset kernel",
-    default: () => "",
+    default: () => undefined,
   },
   {
     key: "kernel",
     flag: "--kernel",
-    kind: "string",
+    kind: "optional",
     value: "name",
     help: "with --stdio: a persistent kernel saved under this name",
-    default: () => "",
+    default: () => undefined,
   },
   {
     key: "maxKernels",
@@ -225,16 +235,24 @@ const FLAGS: FlagSpec[] = [
     flag: "--log-level",
     kind: "string",
     value: "level",
-    choices: ["debug", "info", "warn", "error"],
+    choices: LOG_LEVELS,
     help: "least severe log level written to stderr (JSON lines)",
     default: () => "info",
   },
   {
     key: "help",
-
     flag: "--help",
     kind: "boolean",
+    env: false,
     help: "show this help and exit",
+    default: () => false,
+  },
+  {
+    key: "version",
+    flag: "--version",
+    kind: "boolean",
+    env: false,
+    help: "show the version and exit",
     default: () => false,
   },
 ];
@@ -246,15 +264,22 @@ export function envName(flag: string): string {
 
 /**
  * Builds the configuration from command-line arguments and the environment; a flag beats its
- * environment variable, which beats the default.
+ * environment variable, which beats the default. Then checks the rules between flags with
+ * {@linkcode validateConfig}, unless `--help` or `--version` asks for nothing to start.
  *
- * @throws {RangeError} For an unknown flag or a value outside its range, naming flag and value.
+ * @example Tests and scripts start from the defaults and override what they need
+ * ```ts
+ * const config = { ...parseConfig([], {}), cellTimeout: 5 };
+ * ```
+ *
+ * @throws {RangeError} For an unknown flag, a value outside its range or a combination of flags
+ * that cannot start, naming the flags and the value.
  */
 export function parseConfig(args: string[], env: Record<string, string>): Config {
   const values = new Map<FlagSpec, string>();
   for (const spec of FLAGS) {
     const fromEnv = env[envName(spec.flag)];
-    if (fromEnv !== undefined && spec.key !== "help") values.set(spec, fromEnv);
+    if (fromEnv !== undefined && spec.env !== false) values.set(spec, fromEnv);
   }
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split(/=(.*)/s, 2);
@@ -270,10 +295,35 @@ export function parseConfig(args: string[], env: Record<string, string>): Config
     const raw = values.get(spec);
     config[spec.key] = raw === undefined ? spec.default(env) : parseValue(spec, raw);
   }
-  return config as unknown as Config;
+  const parsed = config as unknown as Config;
+  if (!parsed.help && !parsed.version) validateConfig(parsed);
+  return parsed;
+}
+
+/**
+ * Checks the rules between fields that no single flag's range can express: `--kernel` needs
+ * `--stdio`, and serving HTTP beyond loopback needs `--auth-token`.
+ *
+ * @throws {RangeError} For a combination that cannot start, naming the flags and the value.
+ */
+export function validateConfig(config: Config): void {
+  if (config.kernel !== undefined && !config.stdio) {
+    throw new RangeError(
+      `Cannot open --kernel ${config.kernel}: --kernel applies only with --stdio`,
+    );
+  }
+  if (!config.stdio && !isLoopback(config.host) && config.authToken === undefined) {
+    throw new RangeError(
+      `Cannot serve HTTP: binding ${config.host} beyond loopback requires --auth-token ` +
+        "(or a loopback --host)",
+    );
+  }
 }
 
 function parseValue(spec: FlagSpec, raw: string): Config[keyof Config] {
+  // An empty value unsets, so an exported variable can be cleared with `VAR=`.
+  if (spec.kind === "optional") return raw === "" ? undefined : raw;
+  if (spec.kind === "origins") return parseOrigins(spec.flag, raw);
   if (spec.kind === "string") {
     if (spec.choices && !spec.choices.includes(raw)) {
       throw new RangeError(
@@ -297,19 +347,38 @@ function parseValue(spec: FlagSpec, raw: string): Config[keyof Config] {
   return n;
 }
 
+/**
+ * `https://App.Example, http://localhost:3000/` → `["https://app.example", "http://localhost:3000"]`.
+ * Browsers send an `Origin` without path, lower-cased and without the default port, and the HTTP
+ * handler compares it exactly, so each entry is normalized to that form or refused.
+ */
+function parseOrigins(flag: string, raw: string): string[] {
+  return raw.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    const url = URL.parse(entry);
+    if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`) {
+      throw new RangeError(
+        `Invalid value for ${flag}: "${entry}" (expected http or https origins such as ` +
+          "https://app.example, comma-separated, without a path)",
+      );
+    }
+    return url.origin;
+  });
+}
+
 /** The text `--help` prints: every flag with its variable, default and unit. */
 export function helpText(env: Record<string, string>): string {
   const rows = FLAGS.map((s) => {
     const value = s.kind === "boolean" ? "" : ` <${s.value ?? s.unit ?? s.kind}>`;
     const fallback = s.default(env);
-    const shown = fallback === "" ? "none" : `${fallback}${s.unit ? ` ${s.unit}` : ""}`;
+    const none = fallback === undefined || (Array.isArray(fallback) && fallback.length === 0);
+    const shown = none ? "none" : `${fallback}${s.unit ? ` ${s.unit}` : ""}`;
     const range = s.min !== undefined ? `, ${s.min}–${s.max}` : "";
-    const twin = s.key === "help" ? "" : `\n      env ${envName(s.flag)}`;
+    const twin = s.env === false ? "" : `\n      env ${envName(s.flag)}`;
     const about = s.kind === "boolean" ? s.help : `${s.help} (default ${shown}${range})`;
     return `  ${s.flag}${value}\n      ${about}${twin}`;
   });
   return [
-    "mcp-kernel-host: an MCP server with a stateful TypeScript kernel per session",
+    `mcp-kernel-host ${VERSION}: an MCP server with a stateful TypeScript kernel per session`,
     "",
     "Usage: deno task serve [flags]",
     "",

@@ -50,8 +50,8 @@ export type HostOptions =
   & {
     /** Where sessions, kernels and snapshots live; the host closes it at shutdown. */
     registry: Registry;
-    /** Prelude source (TypeScript), `""` for none (the config holds its file name). */
-    prelude: string;
+    /** The prelude's source (TypeScript), `""` for none (the config holds its file name). */
+    preludeSource: string;
     /** The clock, for tests (default `Date.now`). */
     now?: () => number;
     /** How often the supervisor applies its policy, in ms (default 1000). */
@@ -86,7 +86,7 @@ export class Host {
           scratchDir: this.scratchDir(id),
           memoryLimitMb: options.memoryLimit,
           cellTimeoutMs: options.cellTimeout * 1000,
-          prelude: options.prelude,
+          prelude: options.preludeSource,
           onRestart: hooks.onRestart,
         })),
       maxKernels: options.maxKernels,

@@ -5,10 +5,12 @@
  * @module
  */
 
-/** Severity, least to most. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+/** The levels, least severe first; `--log-level` accepts exactly these. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
-const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+/** One of {@linkcode LOG_LEVELS}. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
 let threshold: LogLevel = "info";
 
 /** Sets the least severe level that is written (default `info`). */
@@ -22,7 +24,7 @@ export function setLogLevel(level: LogLevel): void {
  * @param fields Extra context; must not hold cell code, and ids only at `debug`.
  */
 export function log(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
-  if (ORDER[level] < ORDER[threshold]) return;
+  if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(threshold)) return;
   const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...fields });
   console.error(line);
 }

@@ -1,4 +1,5 @@
 /** Test helper: a Host on a temporary data folder with small, fast policy settings. */
+import { parseConfig } from "../src/config.ts";
 import { Host, type HostOptions } from "../src/host.ts";
 import { setLogLevel } from "../src/log.ts";
 import { openRegistry } from "../src/registry/open_registry.ts";
@@ -11,16 +12,21 @@ export interface TestHost extends AsyncDisposable {
   dataDir: string;
 }
 
-/** Default options for tests: nothing is saved or culled unless a test asks for it. */
+// Each test gets its own data folder, never the default per-user one.
+const { dataDir: _dataDir, ...defaults } = parseConfig([], {});
+
+/**
+ * Default options for tests: the host's defaults, except that nothing is saved or culled unless
+ * a test asks for it, and limits and waits are smaller so failures come quickly.
+ */
 export const TEST_OPTIONS: Omit<HostOptions, "dataDir" | "registry"> = {
+  ...defaults,
+  preludeSource: "",
   cellTimeout: 30,
   memoryLimit: 256,
-  prelude: "",
-  maxKernels: 4,
   saveInterval: 3600,
   saveEvery: 1000,
   idleTimeout: 3600,
-  snapshotVersions: 3,
   shutdownGrace: 5,
   capacityWait: 5,
   tickMs: 100,

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { envName, helpText, parseConfig } from "../src/config.ts";
+import { type Config, envName, helpText, parseConfig, validateConfig } from "../src/config.ts";
+import { LOG_LEVELS } from "../src/log.ts";
+import { VERSION } from "../src/version.ts";
 
 const ENV = { HOME: "/home/u" };
 
@@ -10,6 +12,97 @@ Deno.test("defaults: HTTP mode, per-user data folder, 60 s cells, 512 MB kernels
   assert.equal(c.cellTimeout, 60);
   assert.equal(c.memoryLimit, 512);
   assert.equal(parseConfig([], { ...ENV, XDG_DATA_HOME: "/x" }).dataDir, "/x/mcp-kernel-host");
+});
+
+Deno.test("unset optional values are absent, not empty strings", () => {
+  const c = parseConfig([], ENV);
+  assert.deepEqual(c.allowedOrigins, []);
+  assert.equal(c.authToken, undefined);
+  assert.equal(c.prelude, undefined);
+  assert.equal(c.kernel, undefined);
+  assert.equal(c.logLevel, "info");
+  const given = parseConfig(
+    ["--stdio", "--kernel", "k", "--prelude=p.ts", "--auth-token", "t"],
+    ENV,
+  );
+  assert.equal(given.kernel, "k");
+  assert.equal(given.prelude, "p.ts");
+  assert.equal(given.authToken, "t");
+  // An empty variable clears its setting, so it cannot stand for an empty token.
+  const cleared = parseConfig([], {
+    ...ENV,
+    MCP_KERNEL_HOST_AUTH_TOKEN: "",
+    MCP_KERNEL_HOST_PRELUDE: "",
+  });
+  assert.equal(cleared.authToken, undefined);
+  assert.equal(cleared.prelude, undefined);
+});
+
+Deno.test("--allowed-origins becomes a list of trimmed origins in the form browsers send", () => {
+  assert.deepEqual(
+    parseConfig(["--allowed-origins", " https://app.example , ,http://localhost:3000,"], ENV)
+      .allowedOrigins,
+    ["https://app.example", "http://localhost:3000"],
+  );
+  // Browsers send no trailing slash, a lower-case host and no default port.
+  assert.deepEqual(
+    parseConfig([], { ...ENV, MCP_KERNEL_HOST_ALLOWED_ORIGINS: "https://App.Example:443/" })
+      .allowedOrigins,
+    ["https://app.example"],
+  );
+});
+
+Deno.test("an entry of --allowed-origins that is not an origin is refused, naming flag and entry", () => {
+  for (const bad of ["app.example", "https://app.example/path", "https://a.example?x", "*"]) {
+    assert.throws(() => parseConfig(["--allowed-origins", `https://ok.example,${bad}`], ENV), {
+      name: "RangeError",
+      message: `Invalid value for --allowed-origins: "${bad}" (expected http or https origins ` +
+        "such as https://app.example, comma-separated, without a path)",
+    });
+  }
+  assert.throws(
+    () => parseConfig([], { ...ENV, MCP_KERNEL_HOST_ALLOWED_ORIGINS: "ftp://files.example" }),
+    { name: "RangeError", message: /--allowed-origins: "ftp:\/\/files\.example"/ },
+  );
+});
+
+Deno.test("validateConfig: --kernel needs --stdio", () => {
+  const http = parseConfig([], ENV);
+  assert.throws(() => validateConfig({ ...http, kernel: "analysis" }), {
+    name: "RangeError",
+    message: "Cannot open --kernel analysis: --kernel applies only with --stdio",
+  });
+  validateConfig({ ...http, stdio: true, kernel: "analysis" });
+  // parseConfig applies the same rule.
+  assert.throws(() => parseConfig(["--kernel", "analysis"], ENV), {
+    message: /--kernel applies only with --stdio/,
+  });
+});
+
+Deno.test("validateConfig: HTTP beyond loopback needs --auth-token; loopback and stdio do not", () => {
+  const http: Config = parseConfig([], ENV);
+  const refusal = {
+    name: "RangeError",
+    message: "Cannot serve HTTP: binding 0.0.0.0 beyond loopback requires --auth-token " +
+      "(or a loopback --host)",
+  };
+  assert.throws(() => validateConfig({ ...http, host: "0.0.0.0" }), refusal);
+  assert.throws(() => parseConfig(["--host", "0.0.0.0"], ENV), refusal);
+  validateConfig({ ...http, host: "0.0.0.0", authToken: "t" });
+  validateConfig({ ...http, host: "0.0.0.0", stdio: true });
+  for (const host of ["127.0.0.1", "localhost", "LOCALHOST", "::1", "[::1]"]) {
+    validateConfig({ ...http, host });
+  }
+  assert.throws(() => validateConfig({ ...http, host: "192.168.1.2" }), {
+    message: /binding 192\.168\.1\.2 beyond loopback/,
+  });
+});
+
+Deno.test("--help and --version are answered even when the other flags could not start", () => {
+  assert.equal(parseConfig(["--kernel", "k", "--help"], ENV).help, true);
+  assert.equal(parseConfig(["--host", "0.0.0.0", "--version"], ENV).version, true);
+  // They have no environment twin: a variable cannot turn every start into a help page.
+  assert.equal(parseConfig([], { ...ENV, MCP_KERNEL_HOST_VERSION: "true" }).version, false);
 });
 
 Deno.test("a flag beats its environment twin, which beats the default", () => {
@@ -33,6 +126,9 @@ Deno.test("invalid values are refused naming the flag, the value and the range",
   assert.throws(() => parseConfig(["--log-level", "loud"], ENV), {
     message: 'Invalid value for --log-level: "loud" (expected one of debug, info, warn, error)',
   });
+  for (const level of LOG_LEVELS) {
+    assert.equal(parseConfig(["--log-level", level], ENV).logLevel, level);
+  }
 
   assert.throws(() => parseConfig(["--prelude"], ENV), { message: /--prelude needs a value/ });
 });
@@ -47,4 +143,8 @@ Deno.test("--help lists every flag with its variable, default and unit", () => {
   assert.match(text, /default 60 s, 1–86400/);
   assert.match(text, /--prelude <file>/);
   assert.doesNotMatch(text, /MCP_KERNEL_HOST_HELP/, "--help has no environment twin");
+  assert.match(text, /--allowed-origins <origins>\n.*\(default none\)/);
+  assert.match(text, /--auth-token <token>\n.*\(default none\)/);
+  assert.match(text, /--version\n/);
+  assert.ok(text.startsWith(`mcp-kernel-host ${VERSION}:`));
 });

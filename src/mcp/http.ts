@@ -20,6 +20,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import type { Host } from "../host.ts";
 import { newId } from "../ids.ts";
 import { log } from "../log.ts";
+import { isLoopback, LOOPBACK_HOSTS } from "../loopback.ts";
 import { createMcpServer } from "./server.ts";
 
 /** Request bodies above this many bytes are refused with 413 (DESIGN.md section 2). */
@@ -52,13 +53,11 @@ interface LiveSession {
   close(): Promise<void>;
 }
 
-const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
-
 /** Builds the MCP endpoint's request handler. */
 export function createHttpHandler(options: HttpOptions): HttpHandler {
   const host = options.host;
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
-  const allowedHosts = new Set([...LOCAL_HOSTS, ...(options.allowedHosts ?? [])]);
+  const allowedHosts = new Set([...LOOPBACK_HOSTS, ...(options.allowedHosts ?? [])]);
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const report = options.log ?? ((m: string) => log("warn", m));
   const sessions = new Map<string, Promise<LiveSession | undefined>>();
@@ -240,7 +239,7 @@ function originAllowed(origin: string, allowed: Set<string>): boolean {
   if (allowed.has(origin)) return true;
   try {
     const url = new URL(origin);
-    return LOCAL_HOSTS.has(url.hostname) && /^https?:$/.test(url.protocol);
+    return isLoopback(url.hostname) && /^https?:$/.test(url.protocol);
   } catch {
     return false;
   }

@@ -20,7 +20,7 @@ export interface SessionContext {
   sessionId?: string;
 }
 
-const VERSION = "0.1.0";
+import { VERSION } from "../version.ts";
 
 const errorShape = z.object({ name: z.string(), message: z.string(), stack: z.string() });
 
