@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { executeText, truncate } from "../../src/mcp/execute_text.ts";
+import { executeText, truncate } from "../../src/mcp/content.ts";
 
 Deno.test("execute text shows count and status, output, value and error in that order", () => {
   const text = executeText({
