@@ -7,6 +7,7 @@
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ExecuteResult } from "../kernel/kernel_handle.ts";
+import type { MimeBundle } from "../kernel/protocol.ts";
 
 /** Characters of text returned per result before it is cut with a note (DESIGN.md section 2). */
 export const TEXT_LIMIT = 100_000;
@@ -38,6 +39,16 @@ export function toolError(message: string): CallToolResult {
 }
 
 /**
+ * The text a model reads for a value. Of its MIME bundle only `text/markdown` (preferred) and
+ * `text/plain` become text for now; the other types are ignored until the rich-results issue
+ * (DESIGN.md section 4, item 9: images as `image` content, SVG and Vega rendered, tables).
+ */
+export function valueText(data: MimeBundle): string {
+  const markdown = data["text/markdown"];
+  return typeof markdown === "string" ? markdown : data["text/plain"];
+}
+
+/**
  * The `execute` tool's result: the text of {@linkcode executeText}, the structured view of its
  * output schema, and `isError` for every status but `ok`.
  *
@@ -47,7 +58,7 @@ export function executeResult(r: ExecuteResult, kernel: string): CallToolResult 
   const structured = {
     status: r.status,
     execution_count: r.executionCount,
-    ...(r.result !== undefined && { result: truncate(r.result) }),
+    ...(r.data !== undefined && { result: truncate(r.data["text/plain"]) }),
     stdout: r.stdout,
     stderr: r.stderr,
     ...(r.error && { error: r.error }),
@@ -78,7 +89,7 @@ export function executeText(r: ExecuteResult): string {
   parts.push(`[${r.executionCount}] ${r.status} (${ms} ms)`);
   if (r.stdout) parts.push(`stdout:\n${r.stdout.replace(/\n$/, "")}`);
   if (r.stderr) parts.push(`stderr:\n${r.stderr.replace(/\n$/, "")}`);
-  if (r.result !== undefined) parts.push(`Out[${r.executionCount}]: ${r.result}`);
+  if (r.data !== undefined) parts.push(`Out[${r.executionCount}]: ${valueText(r.data)}`);
   if (r.error) parts.push(r.error.stack || `${r.error.name}: ${r.error.message}`);
   if (r.restoredFrom) {
     const at = new Date(r.restoredFrom.savedAt).toISOString();
