@@ -21,7 +21,7 @@ import type { Tool } from "./tools/tool.ts";
 const VERSION = "0.1.0";
 
 /** Every tool, in the order `tools/list` shows them. */
-export const TOOLS: readonly Tool[] = [
+const TOOLS: readonly Tool[] = [
   execute,
   complete,
   listVariables,

@@ -1,4 +1,8 @@
-/** The `close_kernel` tool: stops a created kernel and deletes its state. @module */
+/**
+ * The `close_kernel` tool: stops a created kernel and deletes its state.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { textResult } from "../content.ts";
 import { defineTool } from "./tool.ts";

@@ -1,4 +1,8 @@
-/** The `complete` tool: completion candidates at a cursor. @module */
+/**
+ * The `complete` tool: completion candidates at a cursor.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { textResult, toolError } from "../content.ts";
 import { defineTool, kernelArg } from "./tool.ts";

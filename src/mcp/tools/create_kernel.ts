@@ -1,4 +1,8 @@
-/** The `create_kernel` tool: another kernel for this session. @module */
+/**
+ * The `create_kernel` tool: another kernel for this session.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { textResult } from "../content.ts";
 import { defineTool } from "./tool.ts";

@@ -1,4 +1,8 @@
-/** The `execute` tool: runs a cell. @module */
+/**
+ * The `execute` tool: runs a cell.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { executeResult } from "../content.ts";
 import { defineTool, kernelArg } from "./tool.ts";

@@ -1,4 +1,8 @@
-/** The `inspect_variable` tool: one variable in detail. @module */
+/**
+ * The `inspect_variable` tool: one variable in detail.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { textResult, truncate } from "../content.ts";
 import { defineTool, kernelArg } from "./tool.ts";

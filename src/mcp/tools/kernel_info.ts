@@ -1,4 +1,8 @@
-/** The `kernel_info` tool: facts about one kernel. @module */
+/**
+ * The `kernel_info` tool: facts about one kernel.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { textResult } from "../content.ts";
 import { defineTool, kernelArg, kernelSummary, summaryFields } from "./tool.ts";

@@ -1,4 +1,8 @@
-/** The `list_kernels` tool: the kernels this session owns or has used. @module */
+/**
+ * The `list_kernels` tool: the kernels this session owns or has used.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { textResult } from "../content.ts";
 import { defineTool, kernelSummary, summaryFields } from "./tool.ts";

@@ -1,4 +1,8 @@
-/** The `list_variables` tool: the kernel's user variables. @module */
+/**
+ * The `list_variables` tool: the kernel's user variables.
+ *
+ * @module
+ */
 import { z } from "zod";
 import { textResult, truncate } from "../content.ts";
 import { defineTool, kernelArg } from "./tool.ts";

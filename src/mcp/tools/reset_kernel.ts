@@ -1,4 +1,8 @@
-/** The `reset_kernel` tool: an empty namespace, same kernel id. @module */
+/**
+ * The `reset_kernel` tool: an empty namespace, same kernel id.
+ *
+ * @module
+ */
 import { textResult } from "../content.ts";
 import { defineTool, kernelArg } from "./tool.ts";
 
