@@ -80,7 +80,8 @@ export class KernelAccessError extends Error {
 export class Host {
   // Access rules: which kernels a caller may address, create, close and list. Over HTTP a
   // kernel id is a capability any session may use; over stdio only the caller's own kernels
-  // exist.
+  // are addressable. Calls that are synchronous today are awaited: the registry is becoming
+  // asynchronous.
 
   /**
    * The id a call addresses: `kernel`, or the caller's default kernel. Records a shared kernel's
