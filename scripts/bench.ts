@@ -339,7 +339,7 @@ async function snapshotFigures(): Promise<SnapshotRow[]> {
       const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
       return JSON.stringify([med(s), med(p), text.length]);
     })()`);
-    const [stringifyMs, parseMs, jsonBytes] = JSON.parse(JSON.parse(floor.result!));
+    const [stringifyMs, parseMs, jsonBytes] = JSON.parse(JSON.parse(floor.data!["text/plain"]));
     const save: number[] = [];
     let body = "";
     for (let i = 0; i < reps; i++) {

@@ -60,6 +60,32 @@ export type HostOptions =
     startKernel?: KernelFactory;
   };
 
+/** Who is calling: an HTTP session, or the one stdio client. */
+export interface Caller {
+  /** The session's default kernel. */
+  defaultKernel: string;
+  /** The HTTP session id; absent for stdio, whose created kernels are ephemeral. */
+  sessionId?: string;
+  /** Kernels a stdio caller created (an HTTP session's are in the registry). */
+  created: Set<string>;
+}
+
+/** One kernel as `list_kernels` shows it to its caller. Times are ms since the epoch. */
+export interface KernelListing extends Omit<KernelInfo, "memoryBytes"> {
+  /** The caller's default kernel. */
+  default: boolean;
+  /** Created by the caller, rather than a shared kernel it used. */
+  owned: boolean;
+}
+
+/** Thrown when a caller may address a kernel but not do this to it (e.g. close it). */
+export class KernelAccessError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "KernelAccessError";
+  }
+}
+
 /** Owns the registry and the supervisor; every kernel operation goes through it. */
 export class Host {
   #options: HostOptions;
@@ -113,6 +139,99 @@ export class Host {
   /** Where a kernel's files live: its scratch folder. */
   scratchDir(id: string): string {
     return scratchFolder(this.#options.dataDir, id);
+  }
+
+  // Access rules: which kernels a caller may address, create, close and list. Over HTTP a
+  // kernel id is a capability any session may use; over stdio only the caller's own kernels
+  // are addressable. Calls that are synchronous today are awaited: the registry is becoming
+  // asynchronous.
+
+  /**
+   * The id a call addresses: `kernel`, or the caller's default kernel. Records a shared kernel's
+   * use by an HTTP session, so that `list_kernels` shows it.
+   *
+   * @throws {KernelNotFoundError} When the caller cannot address that kernel.
+   */
+  async resolveKernel(caller: Caller, kernel?: string): Promise<string> {
+    const id = kernel ?? caller.defaultKernel;
+    const own = id === caller.defaultKernel || caller.created.has(id);
+    if (!(caller.sessionId || own) || !(await this.hasKernel(id))) {
+      throw new KernelNotFoundError(id);
+    }
+    if (caller.sessionId && id !== caller.defaultKernel) {
+      await this.recordKernelUse(caller.sessionId, id);
+    }
+    return id;
+  }
+
+  /**
+   * A new kernel for the caller. An HTTP session's is registered, owned by the session and
+   * started on first use; a stdio caller's is ephemeral and added to `caller.created`.
+   */
+  async createKernelFor(caller: Caller): Promise<string> {
+    if (caller.sessionId) {
+      const id = newId();
+      await this.registerKernel(id, caller.sessionId);
+      return id;
+    }
+    const id = await this.createKernel({ persistent: false });
+    caller.created.add(id);
+    return id;
+  }
+
+  /**
+   * Stops a kernel the caller created and deletes its state and files.
+   *
+   * @param options.by The caller; its default kernel ends with it and cannot be closed.
+   * @throws {KernelAccessError} For the caller's default kernel or one it did not create.
+   * @throws {KernelNotFoundError} When the caller cannot address that kernel.
+   */
+  async deleteKernel(id: string, options: { by: Caller }): Promise<void> {
+    const caller = options.by;
+    if (id === caller.defaultKernel) {
+      throw new KernelAccessError(
+        "Cannot close this session's default kernel: it ends with the session; " +
+          "reset_kernel empties it",
+      );
+    }
+    await this.resolveKernel(caller, id);
+    if (
+      caller.sessionId && (await this.registry.getKernel(id))?.ownerSession !== caller.sessionId
+    ) {
+      throw new KernelAccessError(
+        `Cannot close kernel ${id}: only the session that created it can close it`,
+      );
+    }
+    await this.closeKernel(id);
+    caller.created.delete(id);
+  }
+
+  /** The kernels a caller owns or has used that still exist, its default kernel among them. */
+  async listKernelsFor(caller: Caller): Promise<KernelListing[]> {
+    const { sessionId } = caller;
+    // Over stdio every kernel listed is the caller's own.
+    const listed = sessionId
+      ? (await this.sessionKernels(sessionId)).map((k) => ({
+        id: k.id,
+        owned: k.ownerSession === sessionId,
+      }))
+      : [caller.defaultKernel, ...caller.created].map((id) => ({ id, owned: true }));
+    const kernels: KernelListing[] = [];
+    for (const { id, owned } of listed) {
+      if (!(await this.hasKernel(id))) continue;
+      const info = await this.kernelInfo(id);
+      kernels.push({
+        kernel: id,
+        default: id === caller.defaultKernel,
+        owned,
+        createdAt: info.createdAt,
+        lastActive: info.lastActive,
+        executionCount: info.executionCount,
+        lastSavedAt: info.lastSavedAt,
+        live: info.live,
+      });
+    }
+    return kernels;
   }
 
   /**

@@ -21,7 +21,7 @@ Deno.test("a kernel evicted by the cap is saved first and comes back with its st
   );
 
   const back = await t.host.execute(a, "k.m() + n");
-  assert.equal(back.result, "42");
+  assert.equal(back.data?.["text/plain"], "42");
   assert.equal(back.restoredFrom?.version, 1);
   assert.equal(back.lost, undefined);
   assert.equal(t.host.isLive(b), false, "B made room for A in turn");
@@ -37,13 +37,17 @@ Deno.test("every kind of value survives eviction by the cap and idle culling", a
   const afterEviction = await t.host.execute(a, CHECK_EVERYTHING);
   allRestored({
     status: afterEviction.status,
-    result: afterEviction.result,
+    result: afterEviction.data?.["text/plain"],
     error: afterEviction.error,
   });
   assert.ok(afterEviction.restoredFrom);
   assert.ok(await waitFor(() => !t.host.isLive(a), 5000), "culled");
   const afterCull = await t.host.execute(a, CHECK_EVERYTHING);
-  allRestored({ status: afterCull.status, result: afterCull.result, error: afterCull.error });
+  allRestored({
+    status: afterCull.status,
+    result: afterCull.data?.["text/plain"],
+    error: afterCull.error,
+  });
   assert.equal(afterCull.restoredFrom?.version, 2);
 });
 
@@ -59,7 +63,7 @@ Deno.test("a busy kernel is never evicted; a new one waits, then gets an at-capa
     return true;
   });
   assert.ok(Date.now() - started >= 900, "it should have waited for a slot");
-  assert.equal((await slow).result, '"done"');
+  assert.equal((await slow).data?.["text/plain"], '"done"');
   const b = await t.host.createKernel();
   assert.equal(t.host.isLive(b), true);
 });
@@ -71,7 +75,7 @@ Deno.test("an idle kernel is culled (saved and stopped) and resumes with its sta
   assert.ok(await waitFor(() => !t.host.isLive(a), 5000), "the idle kernel was not culled");
   assert.equal((await t.host.registry.listSnapshots(a)).length, 1);
   const back = await t.host.execute(a, "kept.get('d').getTime()");
-  assert.equal(back.result, "7");
+  assert.equal(back.data?.["text/plain"], "7");
   assert.equal(back.restoredFrom?.version, 1);
 });
 
@@ -109,7 +113,7 @@ Deno.test("a corrupted latest snapshot is quarantined, the previous one used, an
   assert.equal(await t.host.stopKernel(a), true);
 
   const back = await t.host.execute(a, "x");
-  assert.equal(back.result, '"first"');
+  assert.equal(back.data?.["text/plain"], '"first"');
   assert.equal(back.restoredFrom?.version, 1);
   assert.match(back.lost ?? "", /snapshot version 2 .* failed to load and was quarantined/);
   const v2 = (await t.host.registry.listSnapshots(a)).find((s) => s.version === 2)!;
@@ -131,7 +135,7 @@ Deno.test("a kernel that dies is restarted from its freshest snapshot; the resul
   assert.equal(dead.status, "timeout");
   assert.equal(dead.restoredFrom?.version, 1);
   assert.match(dead.lost ?? "", /changes made after the last save/);
-  assert.equal((await t.host.execute(a, "x")).result, "1");
+  assert.equal((await t.host.execute(a, "x")).data?.["text/plain"], "1");
 });
 
 Deno.test("an ephemeral kernel also comes back from its last in-memory save after it dies", async () => {
@@ -142,7 +146,7 @@ Deno.test("an ephemeral kernel also comes back from its last in-memory save afte
   assert.equal(await t.host.registry.getKernel(a), undefined, "never written to the registry");
   const dead = await t.host.execute(a, "while (true) {}", 300);
   assert.equal(dead.restoredFrom?.version, 1);
-  assert.equal((await t.host.execute(a, "y")).result, '"kept"');
+  assert.equal((await t.host.execute(a, "y")).data?.["text/plain"], '"kept"');
 });
 
 Deno.test("a host restarted on the same data folder rehydrates the kernels that were live", async () => {
@@ -158,7 +162,7 @@ Deno.test("a host restarted on the same data folder rehydrates the kernels that 
     assert.equal(t.host.isLive(a), false);
     await t.host.rehydrate();
     assert.equal(t.host.isLive(a), true, "rehydrated at start");
-    assert.equal((await t.host.execute(a, "survivor.length")).result, "3");
+    assert.equal((await t.host.execute(a, "survivor.length")).data?.["text/plain"], "3");
   }
   await Deno.remove(dataDir, { recursive: true });
 });
@@ -174,8 +178,12 @@ Deno.test("a request that reaches a kernel while it is saved for eviction is not
   const b = t.host.createKernel();
   await new Promise((r) => setTimeout(r, 30));
   const during = await t.host.execute(a, "++c");
-  assert.equal(during.result, "1");
+  assert.equal(during.data?.["text/plain"], "1");
   await b;
   const after = await t.host.execute(a, "c");
-  assert.equal(after.result, "1", "the increment answered during the eviction survived it");
+  assert.equal(
+    after.data?.["text/plain"],
+    "1",
+    "the increment answered during the eviction survived it",
+  );
 });

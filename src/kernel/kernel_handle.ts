@@ -13,6 +13,7 @@ import type {
   ErrorInfo,
   KernelReply,
   KernelRequest,
+  MimeBundle,
   ReplyValues,
   RestoreReport,
   SnapshotTaken,
@@ -67,7 +68,8 @@ export interface RestartOutcome {
 export interface ExecuteResult {
   status: "ok" | "error" | "timeout" | "killed";
   executionCount: number;
-  result?: string;
+  /** The last expression's value as a MIME bundle; absent when it is `undefined`. */
+  data?: MimeBundle;
   stdout: string;
   stderr: string;
   error?: ErrorInfo;

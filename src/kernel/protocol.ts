@@ -38,11 +38,17 @@ export type KernelRequest =
   | { id: number; kind: "snapshot" }
   | { id: number; kind: "restore"; body: string };
 
+/**
+ * A value as a Jupyter kernel shows it: renderings keyed by MIME type, `text/plain` always among
+ * them. The other entries are strings or JSON values (e.g. `application/json`).
+ */
+export type MimeBundle = { "text/plain": string } & Record<string, unknown>;
+
 /** The outcome of one cell inside the kernel. */
 export interface CellOutcome {
   status: "ok" | "error";
-  /** The last expression's value rendered like `Deno.inspect`; absent when it is `undefined`. */
-  result?: string;
+  /** The last expression's value (see `worker/format.ts`); absent when it is `undefined`. */
+  data?: MimeBundle;
   error?: ErrorInfo;
 }
 

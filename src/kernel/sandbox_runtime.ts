@@ -29,6 +29,7 @@ export const SANDBOX_FILES = [
   "protocol.ts",
   "worker/kernel_worker.ts",
   "worker/complete.ts",
+  "worker/format.ts",
   "worker/module_loader.ts",
   "worker/namespace.ts",
   "worker/render.ts",

@@ -88,7 +88,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
         log("debug", "session ended", { session: sid });
       },
     });
-    const server = createMcpServer(host, { kernel: id, sessionId: id });
+    const server = createMcpServer(host, { defaultKernel: id, sessionId: id, created: new Set() });
     await server.connect(transport);
     const live: LiveSession = {
       transport,

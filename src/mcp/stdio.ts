@@ -19,7 +19,7 @@ export async function serveStdio(host: Host, kernelName = ""): Promise<void> {
   const kernel = kernelName
     ? await host.openNamedKernel(kernelName)
     : await host.createKernel({ persistent: false });
-  const server = createMcpServer(host, { kernel });
+  const server = createMcpServer(host, { defaultKernel: kernel, created: new Set() });
   const transport = new StdioServerTransport();
   const ended = Promise.withResolvers<void>();
   transport.onclose = () => ended.resolve();

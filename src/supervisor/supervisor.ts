@@ -18,8 +18,9 @@ import { Admission, type EvictOutcome } from "./admission.ts";
 import { ChangeSignal } from "./change_signal.ts";
 import { KernelNotFoundError, ShuttingDownError } from "./errors.ts";
 import type { KernelFactory, SupervisedKernel } from "./kernel_factory.ts";
-import { type KernelView, needsSave, pickCulls, type SavePolicy } from "./policy.ts";
-import { describeRestart, type Notice, restoreLatest } from "./recovery.ts";
+import { type Entry, markSaved, newEntry, saveEntry, view } from "./kernel_entry.ts";
+import { needsSave, pickCulls, type SavePolicy } from "./policy.ts";
+import { describeRestart, restoreLatest } from "./recovery.ts";
 
 /** How the supervisor runs. Durations in milliseconds. */
 export interface SupervisorOptions extends SavePolicy {
@@ -43,27 +44,6 @@ export interface SupervisorOptions extends SavePolicy {
   tickMs?: number;
   /** Where problems are reported (default: the log, at warn). */
   log?: (message: string) => void;
-}
-
-interface Entry {
-  id: string;
-  persistent: boolean;
-  /** The registry that holds this kernel's record and snapshots. */
-  store: Registry;
-  kernel?: SupervisedKernel;
-  starting?: Promise<SupervisedKernel>;
-  /** Admitted to a live slot and starting: counts against the cap before it has a kernel. */
-  reserved: boolean;
-  busy: number;
-  lastActive: number;
-  dirty: boolean;
-  dirtySince: number | null;
-  requestsSinceSave: number;
-  generation: number;
-  saving: Promise<boolean>;
-  notice?: Notice;
-  /** The registry's last active time and count need writing. */
-  touched: boolean;
 }
 
 /** Owns live kernels; see the module doc. Close it with `shutdown()`. */
@@ -364,24 +344,8 @@ export class Supervisor {
   }
 
   async #save(entry: Entry): Promise<boolean> {
-    const kernel = entry.kernel;
-    if (!kernel || !entry.dirty) return true;
-    const generation = entry.generation;
-    const requests = entry.requestsSinceSave;
     try {
-      const taken = await kernel.snapshot();
-      await entry.store.saveSnapshot(entry.id, {
-        body: taken.body,
-        format: taken.format,
-        savedAt: this.#o.now(),
-        executionCount: kernel.executionCount,
-        skipped: taken.skipped,
-      }, this.#o.snapshotVersions);
-      if (entry.generation === generation) {
-        markSaved(entry);
-      } else {
-        entry.requestsSinceSave = Math.max(0, entry.requestsSinceSave - requests);
-      }
+      await saveEntry(entry, this.#o);
       return true;
     } catch (error) {
       // The kernel keeps running and stays dirty: a failed save never costs its state.
@@ -404,40 +368,4 @@ export class Supervisor {
       }
     }
   }
-}
-
-function newEntry(id: string, store: Registry, persistent: boolean, now: number): Entry {
-  return {
-    id,
-    persistent,
-    store,
-    busy: 0,
-    lastActive: now,
-    dirty: false,
-    dirtySince: null,
-    requestsSinceSave: 0,
-    generation: 0,
-    saving: Promise.resolve(true),
-    touched: false,
-    reserved: false,
-  };
-}
-
-function markSaved(entry: Entry): void {
-  entry.dirty = false;
-  entry.dirtySince = null;
-  entry.requestsSinceSave = 0;
-}
-
-function view(e: Entry): KernelView {
-  return {
-    id: e.id,
-    live: e.kernel !== undefined || e.reserved,
-    busy: e.busy > 0 || e.reserved,
-    persistent: e.persistent,
-    lastActive: e.lastActive,
-    dirty: e.dirty,
-    dirtySince: e.dirtySince,
-    requestsSinceSave: e.requestsSinceSave,
-  };
 }

@@ -9,7 +9,7 @@ Deno.test("top-level let, const, class and function persist to later cells", asy
   await k.execute("function twice(n) { return 2 * n }");
   const r = await k.execute("twice(a + b) + new P(4).x");
   assert.equal(r.status, "ok");
-  assert.equal(r.result, "10");
+  assert.equal(r.data?.["text/plain"], "10");
 });
 
 Deno.test("a later cell may declare the same const again, replacing it", async () => {
@@ -17,8 +17,8 @@ Deno.test("a later cell may declare the same const again, replacing it", async (
   await t.kernel.execute("const x = 1");
   const again = await t.kernel.execute("const x = 2; x");
   assert.equal(again.status, "ok");
-  assert.equal(again.result, "2");
-  assert.equal((await t.kernel.execute("x")).result, "2");
+  assert.equal(again.data?.["text/plain"], "2");
+  assert.equal((await t.kernel.execute("x")).data?.["text/plain"], "2");
 });
 
 Deno.test("top-level await works and its binding persists", async () => {
@@ -26,8 +26,8 @@ Deno.test("top-level await works and its binding persists", async () => {
   const r = await t.kernel.execute(
     "const v = await new Promise((r) => setTimeout(() => r(41), 5)); v + 1",
   );
-  assert.equal(r.result, "42");
-  assert.equal((await t.kernel.execute("v")).result, "41");
+  assert.equal(r.data?.["text/plain"], "42");
+  assert.equal((await t.kernel.execute("v")).data?.["text/plain"], "41");
 });
 
 Deno.test("console output is captured per cell, stdout and stderr apart", async () => {
@@ -35,7 +35,7 @@ Deno.test("console output is captured per cell, stdout and stderr apart", async 
   const first = await t.kernel.execute("console.log('one', {a: 1}); console.error('warn'); 2");
   assert.equal(first.stdout, "one { a: 1 }\n");
   assert.equal(first.stderr, "warn\n");
-  assert.equal(first.result, "2");
+  assert.equal(first.data?.["text/plain"], "2");
   const second = await t.kernel.execute(
     "console.info('two'); Deno.stdout.writeSync(new TextEncoder().encode('raw'))",
   );
@@ -59,9 +59,12 @@ Deno.test("_ holds the last value and _error the last error", async () => {
   await using t = await startKernel();
   await t.kernel.execute("6 * 7");
   await t.kernel.execute("const unused = 1");
-  assert.equal((await t.kernel.execute("_")).result, "42");
+  assert.equal((await t.kernel.execute("_")).data?.["text/plain"], "42");
   await t.kernel.execute("null.boom");
-  assert.equal((await t.kernel.execute("_error instanceof TypeError")).result, "true");
+  assert.equal(
+    (await t.kernel.execute("_error instanceof TypeError")).data?.["text/plain"],
+    "true",
+  );
 });
 
 Deno.test("a cell past its timeout is stopped and the kernel answers again", async () => {
@@ -74,7 +77,7 @@ Deno.test("a cell past its timeout is stopped and the kernel answers again", asy
   assert.match(r.lost ?? "", /all variables/);
   const after = await t.kernel.execute("typeof kept");
   assert.equal(after.status, "ok");
-  assert.equal(after.result, '"undefined"');
+  assert.equal(after.data?.["text/plain"], '"undefined"');
 });
 
 Deno.test("kernel A cannot see kernel B's variables", async () => {
@@ -82,7 +85,7 @@ Deno.test("kernel A cannot see kernel B's variables", async () => {
   await using b = await startKernel();
   await a.kernel.execute("const secret = 'only in A'; globalThis.alsoSecret = 1");
   const r = await b.kernel.execute("typeof secret + ' ' + typeof alsoSecret");
-  assert.equal(r.result, '"undefined undefined"');
+  assert.equal(r.data?.["text/plain"], '"undefined undefined"');
 });
 
 Deno.test("TypeScript syntax is accepted, enums and parameter properties included", async () => {
@@ -95,15 +98,15 @@ Deno.test("TypeScript syntax is accepted, enums and parameter properties include
       "`${s.area()} ${Color[Color.Green]}` as string",
   );
   assert.equal(r.status, "ok", JSON.stringify(r.error));
-  assert.equal(r.result, '"9 Green"');
+  assert.equal(r.data?.["text/plain"], '"9 Green"');
 });
 
 Deno.test("an npm import in a cell persists to later cells", async () => {
   await using t = await startKernel();
   const first = await t.kernel.execute('import ms from "npm:ms@2.1.3"; ms("2h")');
   assert.equal(first.status, "ok", JSON.stringify(first.error));
-  assert.equal(first.result, "7200000");
-  assert.equal((await t.kernel.execute('ms("1m")')).result, "60000");
+  assert.equal(first.data?.["text/plain"], "7200000");
+  assert.equal((await t.kernel.execute('ms("1m")')).data?.["text/plain"], "60000");
   const missing = await t.kernel.execute('import { nothing } from "npm:ms@2.1.3"');
   assert.equal(missing.error?.name, "SyntaxError");
   assert.match(missing.error!.message, /does not provide an export named "nothing"/);
@@ -111,26 +114,29 @@ Deno.test("an npm import in a cell persists to later cells", async () => {
 
 Deno.test("results are rendered like Deno.inspect within depth and length limits", async () => {
   await using t = await startKernel();
-  assert.equal((await t.kernel.execute("'text'")).result, '"text"');
+  assert.equal((await t.kernel.execute("'text'")).data?.["text/plain"], '"text"');
   assert.equal(
-    (await t.kernel.execute("new Map([[1, {a: [1, 2]}]])")).result,
+    (await t.kernel.execute("new Map([[1, {a: [1, 2]}]])")).data?.["text/plain"],
     "Map(1) { 1 => { a: [ 1, 2 ] } }",
   );
   const deep = await t.kernel.execute("({ a: { b: { c: { d: { e: { f: 1 } } } } } })");
-  assert.match(deep.result!, /\[Object\]/);
+  assert.match(deep.data!["text/plain"], /\[Object\]/);
   const long = await t.kernel.execute("Array.from({ length: 1000 }, (_, i) => i)");
-  assert.match(long.result!, /\.\.\. 900 more items/);
-  assert.equal((await t.kernel.execute("undefined")).result, undefined);
-  assert.equal((await t.kernel.execute("10n ** 20n")).result, "100000000000000000000n");
+  assert.match(long.data!["text/plain"], /\.\.\. 900 more items/);
+  assert.equal((await t.kernel.execute("undefined")).data?.["text/plain"], undefined);
+  assert.equal(
+    (await t.kernel.execute("10n ** 20n")).data?.["text/plain"],
+    "100000000000000000000n",
+  );
 });
 
 Deno.test("the prelude runs before the first cell and after a reset", async () => {
   await using t = await startKernel({ prelude: "const greet = (n: string) => `hi ${n}`;" });
-  assert.equal((await t.kernel.execute("greet('a')")).result, '"hi a"');
+  assert.equal((await t.kernel.execute("greet('a')")).data?.["text/plain"], '"hi a"');
   await t.kernel.execute("const mine = 1");
   await t.kernel.reset();
-  assert.equal((await t.kernel.execute("typeof mine")).result, '"undefined"');
-  assert.equal((await t.kernel.execute("greet('b')")).result, '"hi b"');
+  assert.equal((await t.kernel.execute("typeof mine")).data?.["text/plain"], '"undefined"');
+  assert.equal((await t.kernel.execute("greet('b')")).data?.["text/plain"], '"hi b"');
 });
 
 Deno.test("a module in the scratch folder is re-imported when its file changes", async () => {
@@ -138,16 +144,16 @@ Deno.test("a module in the scratch folder is re-imported when its file changes",
   const file = join(t.scratchDir, "helper.ts");
   await Deno.writeTextFile(file, "export const version: number = 1;\n");
   assert.equal(
-    (await t.kernel.execute('import { version } from "./helper.ts"; version')).result,
+    (await t.kernel.execute('import { version } from "./helper.ts"; version')).data?.["text/plain"],
     "1",
   );
   await Deno.writeTextFile(file, "export const version: number = 2; // edited\n");
   assert.equal(
-    (await t.kernel.execute('import { version } from "./helper.ts"; version')).result,
+    (await t.kernel.execute('import { version } from "./helper.ts"; version')).data?.["text/plain"],
     "2",
   );
   const dynamic = await t.kernel.execute('(await import("./helper.ts")).version');
-  assert.equal(dynamic.result, "2");
+  assert.equal(dynamic.data?.["text/plain"], "2");
 });
 
 Deno.test('completion covers globals, prototype-chain members and keys inside obj["', async () => {
@@ -175,7 +181,7 @@ Deno.test("completion never runs code: no call results, no side-effecting getter
   );
   assert.deepEqual((await t.kernel.complete("f().")).matches, []);
   assert.deepEqual((await t.kernel.complete("o.tricky.")).matches, []);
-  assert.equal((await t.kernel.execute("calls")).result, "0");
+  assert.equal((await t.kernel.execute("calls")).data?.["text/plain"], "0");
 });
 
 Deno.test("variables are listed with type, preview and approximate size", async () => {
@@ -222,7 +228,7 @@ Deno.test("reset empties the namespace, keeps the kernel and restarts the count"
   assert.deepEqual(await t.kernel.variables(), []);
   const r = await t.kernel.execute("const gone = 2; gone");
   assert.equal(r.executionCount, 1);
-  assert.equal(r.result, "2");
+  assert.equal(r.data?.["text/plain"], "2");
 });
 
 Deno.test("a cell with a syntax error reports where, and the kernel keeps its state", async () => {
@@ -234,5 +240,5 @@ Deno.test("a cell with a syntax error reports where, and the kernel keeps its st
   assert.match(ts.error!.stack, /cell-2:1:15/);
   const js = await t.kernel.execute("let = = 2");
   assert.equal(js.error?.name, "SyntaxError");
-  assert.equal((await t.kernel.execute("kept")).result, "5");
+  assert.equal((await t.kernel.execute("kept")).data?.["text/plain"], "5");
 });

@@ -26,7 +26,7 @@ Deno.test("a kernel runs, confined, from an extracted copy of the sandbox source
   try {
     assert.ok(!runtime.main.startsWith(KERNEL_DIR), "the copy lives elsewhere");
     await using kernel = await KernelHandle.start({ scratchDir: join(root, "files"), runtime });
-    assert.equal((await kernel.execute("const x: number = 41; x + 1")).result, "42");
+    assert.equal((await kernel.execute("const x: number = 41; x + 1")).data?.["text/plain"], "42");
     const outside = await kernel.execute(
       `Deno.readTextFileSync(${JSON.stringify(join(KERNEL_DIR, "sandbox.ts"))})`,
     );

@@ -34,7 +34,7 @@ Deno.test("a kernel cannot read a file outside its scratch folder by any route",
   const hostname = (await Deno.readTextFile("/etc/hostname").catch(() => "")).trim();
   for (const code of attempts) {
     const r = await t.kernel.execute(code);
-    assert.equal(r.status, "error", `${code} should fail, got ${r.result}`);
+    assert.equal(r.status, "error", `${code} should fail, got ${r.data?.["text/plain"]}`);
     const shown = JSON.stringify(r);
     assert.ok(!shown.includes(SECRET), `${code} leaked the secret: ${shown}`);
     if (hostname.length > 3) assert.ok(!shown.includes(hostname), `${code} leaked the hostname`);
@@ -52,7 +52,7 @@ Deno.test("a kernel can read and write its scratch folder but write nowhere else
   const inside = await t.kernel.execute(
     "await Deno.writeTextFile('notes.txt', 'mine'); await Deno.readTextFile('notes.txt')",
   );
-  assert.equal(inside.result, '"mine"');
+  assert.equal(inside.data?.["text/plain"], '"mine"');
   assert.equal(await Deno.readTextFile(join(t.scratchDir, "notes.txt")), "mine");
   const outside = await t.kernel.execute(
     `await Deno.writeTextFile(${JSON.stringify(join(secret.dir, "planted.txt"))}, 'x')`,
@@ -92,14 +92,14 @@ Deno.test("a kernel sees none of the host's environment variables", async () => 
     await using t = await startKernel();
     const r = await t.kernel.execute("JSON.stringify(Deno.env.toObject())");
     assert.equal(r.status, "ok");
-    assert.ok(!r.result!.includes(SECRET));
-    assert.ok(!r.result!.includes("MKH_TEST_SECRET"));
-    assert.ok(!/"HOME"|"USER"|"PWD"/.test(r.result!), r.result);
+    assert.ok(!r.data!["text/plain"].includes(SECRET));
+    assert.ok(!r.data!["text/plain"].includes("MKH_TEST_SECRET"));
+    assert.ok(!/"HOME"|"USER"|"PWD"/.test(r.data!["text/plain"]), r.data?.["text/plain"]);
     const node = await t.kernel.execute(
       "(await import('node:process')).default.env.MKH_TEST_SECRET",
     );
     assert.equal(node.status, "ok");
-    assert.equal(node.result, undefined);
+    assert.equal(node.data?.["text/plain"], undefined);
   } finally {
     Deno.env.delete("MKH_TEST_SECRET");
   }
@@ -118,7 +118,7 @@ Deno.test("a kernel cannot run a process, load a library or learn host facts", a
   ];
   for (const [code, message] of cases) {
     const r = await t.kernel.execute(code);
-    assert.equal(r.status, "error", `${code} should be refused, got ${r.result}`);
+    assert.equal(r.status, "error", `${code} should be refused, got ${r.data?.["text/plain"]}`);
     assert.match(r.error!.message, message, code);
   }
   // node:child_process reports a refusal only as a failed command: check that nothing ran.
@@ -137,10 +137,13 @@ Deno.test("the sys permission used to start the REPL is revoked before user code
     `[Deno.permissions.querySync({ name: "sys" }).state, Deno.permissions.requestSync({ name: "sys" }).state]`,
   );
   assert.equal(r.status, "ok");
-  assert.doesNotMatch(r.result!, /granted/);
+  assert.doesNotMatch(r.data!["text/plain"], /granted/);
   // The REPL still works without it: redeclaration and top-level await.
   await t.kernel.execute("const a = 1");
-  assert.equal((await t.kernel.execute("const a = await Promise.resolve(2); a")).result, "2");
+  assert.equal(
+    (await t.kernel.execute("const a = await Promise.resolve(2); a")).data?.["text/plain"],
+    "2",
+  );
 });
 
 for (
@@ -160,8 +163,8 @@ for (
     assert.equal(r.status, "killed");
     assert.equal(r.error?.name, "KernelMemoryError");
     assert.match(r.error!.message, /memory limit of 128 MB/);
-    assert.equal((await t.kernel.execute("1 + 1")).result, "2");
-    assert.equal((await bystander.kernel.execute("mine")).result, '"still here"');
+    assert.equal((await t.kernel.execute("1 + 1")).data?.["text/plain"], "2");
+    assert.equal((await bystander.kernel.execute("mine")).data?.["text/plain"], '"still here"');
   });
 }
 
@@ -173,10 +176,10 @@ Deno.test("an infinite loop in one kernel does not delay another", async () => {
   let loopDone = false;
   looping.then(() => loopDone = true);
   const r = await b.kernel.execute("++count");
-  assert.equal(r.result, "42");
+  assert.equal(r.data?.["text/plain"], "42");
   assert.equal(loopDone, false, "kernel B answered only after A's loop ended");
   assert.equal((await looping).status, "timeout");
-  assert.equal((await b.kernel.execute("count")).result, "42");
+  assert.equal((await b.kernel.execute("count")).data?.["text/plain"], "42");
 });
 
 Deno.test("a cell cannot end or deafen its own kernel: close, exits and postMessage fail clearly", async () => {
@@ -201,5 +204,9 @@ Deno.test("a cell cannot end or deafen its own kernel: close, exits and postMess
   const deaf = await t.kernel.execute("self.onmessage = null; self.onmessage", { timeoutMs: 2000 });
   assert.equal(deaf.status, "ok");
   const after = await t.kernel.execute("kept", { timeoutMs: 2000 });
-  assert.equal(after.result, '"still here"', "the kernel answered and kept its state");
+  assert.equal(
+    after.data?.["text/plain"],
+    '"still here"',
+    "the kernel answered and kept its state",
+  );
 });

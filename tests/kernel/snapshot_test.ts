@@ -16,7 +16,7 @@ Deno.test("a snapshot lists what it cannot save by name and reason, and keeps th
   await using fresh = await startKernel();
   await fresh.kernel.restore(taken.body);
   assert.equal(
-    (await fresh.kernel.execute("[n, mixed.fine, mixed.later]")).result,
+    (await fresh.kernel.execute("[n, mixed.fine, mixed.later]")).data?.["text/plain"],
     "[ 7, 1, undefined ]",
   );
 });
@@ -34,7 +34,7 @@ Deno.test("declarations that fail together are restored one by one, and the fail
   assert.match(report.skipped[0].reason, /its source no longer evaluates/);
   assert.ok(["kept", "Base", "Derived"].every((n) => report.restored.includes(n)));
   assert.equal(
-    (await fresh.kernel.execute("kept() + ' ' + new Derived().hi()")).result,
+    (await fresh.kernel.execute("kept() + ' ' + new Derived().hi()")).data?.["text/plain"],
     '"kept hi"',
   );
 });

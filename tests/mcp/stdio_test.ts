@@ -128,6 +128,22 @@ Deno.test("over stdio, create_kernel gives a second kernel addressed by id, and 
   assert.equal(gone.isError, true);
 });
 
+Deno.test("over stdio, a value's own text/markdown is the execute text; result stays text/plain", async () => {
+  await using s = await connect();
+  const shown = await s.client.callTool({
+    name: "execute",
+    arguments: {
+      code: 'const report = { [Symbol.for("Jupyter.display")]: () => ({ "text/markdown": ' +
+        '"**3 rows** loaded" }) }; report',
+    },
+  });
+  assert.equal(shown.isError, false);
+  assert.match((shown.content as { text: string }[])[0].text, /\nOut\[1\]: \*\*3 rows\*\* loaded$/);
+  const out = shown.structuredContent as { result: string };
+  assert.equal(out.result, "{ Symbol(Jupyter.display): [Function: [Jupyter.display]] }");
+  assert.equal((await s.execute("_ === report")).result, "true");
+});
+
 /** Starts the stdio host directly (no `deno task` wrapper), so its pid is the host's. */
 
 function spawnHost(dataDir: string): Deno.ChildProcess {

@@ -41,7 +41,7 @@ export class FakeKernel {
       stdout: "",
       stderr: "",
       durationMs: 0,
-      ...(value !== undefined && { result: String(value) }),
+      ...(value !== undefined && { data: { "text/plain": String(value) } }),
     });
   }
 

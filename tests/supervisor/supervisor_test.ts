@@ -4,6 +4,7 @@
  * real sandboxes is in tests/host_test.ts.
  */
 import assert from "node:assert/strict";
+import type { ExecuteResult } from "../../src/kernel/kernel_handle.ts";
 import { openMemoryRegistry } from "../../src/registry/memory/memory_registry.ts";
 import type { Registry } from "../../src/registry/registry.ts";
 import { CapacityError, KernelNotFoundError } from "../../src/supervisor/errors.ts";
@@ -67,7 +68,7 @@ Deno.test("at the cap, the least recently used idle kernel is saved, stopped, an
   assert.equal((await r.registry.listSnapshots("a")).length, 1, "saved before it stopped");
 
   const back = await r.supervisor.execute("a", "x += 1");
-  assert.equal(back.result, "42");
+  assert.equal(back.data?.["text/plain"], "42");
   assert.equal(back.restoredFrom?.version, 1);
   assert.equal(back.lost, undefined);
   assert.equal(r.supervisor.isLive("b"), false, "b made room for a in turn");
@@ -137,12 +138,16 @@ Deno.test("a request that reaches a kernel while it is saved for eviction is not
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.ok(during, "the eviction's save started");
   const answered = await during;
-  assert.equal((answered as { result?: string }).result, "1");
+  assert.equal((answered as ExecuteResult).data?.["text/plain"], "1");
   a.snapshotGate = undefined;
   gate.resolve();
   await b;
   const after = await r.supervisor.execute("a", "c");
-  assert.equal(after.result, "1", "the increment answered during the eviction survived it");
+  assert.equal(
+    after.data?.["text/plain"],
+    "1",
+    "the increment answered during the eviction survived it",
+  );
 });
 
 Deno.test("an idle kernel is culled at the idle timeout, by the clock, and saved first", async () => {
@@ -156,7 +161,7 @@ Deno.test("an idle kernel is culled at the idle timeout, by the clock, and saved
   await r.supervisor.tick();
   assert.equal(r.supervisor.isLive("a"), false, "culled");
   assert.equal((await r.registry.listSnapshots("a")).length, 1);
-  assert.equal((await r.supervisor.execute("a", "x")).result, "7");
+  assert.equal((await r.supervisor.execute("a", "x")).data?.["text/plain"], "7");
 });
 
 Deno.test("a kernel is saved after N requests, and once the interval passed since it changed", async () => {
@@ -189,7 +194,7 @@ Deno.test("a kernel that dies comes back from its freshest snapshot, and says wh
   assert.equal(outcome.restoredFrom?.version, 1);
   assert.match(outcome.lost, /changes made after the last save/);
   assert.match(outcome.lost, /cells 2–2 ran after the last save and were lost/);
-  assert.equal((await r.supervisor.execute("a", "x")).result, "1");
+  assert.equal((await r.supervisor.execute("a", "x")).data?.["text/plain"], "1");
 });
 
 Deno.test("a kernel that dies with nothing saved says that all variables were lost", async () => {
@@ -237,7 +242,7 @@ Deno.test("a registered kernel costs nothing until its first request, then start
   await r.supervisor.register("k", { ownerSession: "s" });
   assert.equal(r.started.length, 0);
   assert.equal(await r.supervisor.has("k"), true);
-  assert.equal((await r.supervisor.execute("k", "z = 3")).result, "3");
+  assert.equal((await r.supervisor.execute("k", "z = 3")).data?.["text/plain"], "3");
   assert.equal(r.started.length, 1);
   await r.supervisor.close("k");
   assert.equal(await r.supervisor.has("k"), false);

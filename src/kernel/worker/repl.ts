@@ -10,6 +10,7 @@
  */
 import { Session } from "node:inspector";
 import type { CellOutcome, ErrorInfo } from "../protocol.ts";
+import { format } from "./format.ts";
 import { render } from "./render.ts";
 
 interface RemoteObject {
@@ -109,7 +110,7 @@ export class Repl {
       const [value] = await this.value(reply.result);
       if (value === undefined) return { status: "ok" };
       (globalThis as Record<string, unknown>)._ = value;
-      return { status: "ok", result: render(value) };
+      return { status: "ok", data: format(value) };
     } finally {
       await this.#release(reply);
     }

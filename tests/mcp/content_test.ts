@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { executeText, truncate } from "../../src/mcp/execute_text.ts";
+import { executeResult, executeText, truncate } from "../../src/mcp/content.ts";
 
 Deno.test("execute text shows count and status, output, value and error in that order", () => {
   const text = executeText({
@@ -19,7 +19,7 @@ Deno.test("execute text shows count and status, output, value and error in that 
     executionCount: 4,
     stdout: "",
     stderr: "",
-    result: "42",
+    data: { "text/plain": "42" },
     durationMs: 12.4,
   });
   assert.equal(ok, "[4] ok (12 ms)\nOut[4]: 42");
@@ -28,4 +28,20 @@ Deno.test("execute text shows count and status, output, value and error in that 
 Deno.test("long text is cut with a note of what was left out", () => {
   assert.equal(truncate("abcdef", 4), "abcd\n[truncated: 2 more characters]");
   assert.equal(truncate("abc", 4), "abc");
+});
+
+Deno.test("a value's text/markdown is its text for the model; the structured result is text/plain", () => {
+  const r = {
+    status: "ok" as const,
+    executionCount: 2,
+    stdout: "",
+    stderr: "",
+    data: { "text/plain": "Report {}", "text/markdown": "**report**", "image/png": "iVBORw0K" },
+    durationMs: 20,
+  };
+  assert.equal(executeText(r), "[2] ok (20 ms)\nOut[2]: **report**");
+  const result = executeResult(r, "k");
+  assert.deepEqual(result.content, [{ type: "text", text: "[2] ok (20 ms)\nOut[2]: **report**" }]);
+  assert.equal((result.structuredContent as { result: string }).result, "Report {}");
+  assert.equal(result.isError, false);
 });

@@ -1,0 +1,22 @@
+/**
+ * The `close_kernel` tool: stops a created kernel and deletes its state.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { textResult } from "../content.ts";
+import { defineTool } from "./tool.ts";
+
+/** Stops a kernel the calling session created and deletes its state and files. */
+export const closeKernel = defineTool({
+  name: "close_kernel",
+  title: "Close a kernel",
+  description: "Stops a kernel this session created and deletes its state and files. The " +
+    "session's default kernel ends with the session; use reset_kernel to empty it.",
+  inputSchema: { kernel: z.string().min(1) },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+  async handler({ kernel }, { host, caller }) {
+    await host.deleteKernel(kernel, { by: caller });
+    return textResult(`Closed kernel ${kernel}; its state is deleted.`);
+  },
+});

@@ -1,0 +1,83 @@
+/**
+ * What a tool is: its name, schemas and annotations, and a handler that calls the host and
+ * builds content with `../content.ts`. The SDK validates arguments against `inputSchema` before
+ * the handler runs, and turns an error the handler throws into an `isError` result with the
+ * error's message.
+ *
+ * @module
+ */
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
+import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { Caller, Host, KernelInfo } from "../../host.ts";
+
+/** What a handler works with: the host, and who is calling. */
+export interface ToolContext {
+  host: Host;
+  caller: Caller;
+}
+
+/** One MCP tool, registered by `../server.ts`. */
+export interface Tool<Shape extends z.ZodRawShape = z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  /** The arguments; a function where their bounds come from the host's configuration. */
+  inputSchema: Shape | ((host: Host) => Shape);
+  /** The shape of `structuredContent`, for tools that return it. */
+  outputSchema?: z.ZodRawShape;
+  annotations: ToolAnnotations;
+  /** Serves one call with arguments already validated against `inputSchema`. */
+  handler(args: z.output<z.ZodObject<Shape>>, ctx: ToolContext): Promise<CallToolResult>;
+}
+
+/**
+ * Declares a tool, inferring its arguments' type from `inputSchema`.
+ *
+ * @example
+ * ```ts
+ * export const ping = defineTool({
+ *   name: "ping",
+ *   title: "Ping",
+ *   description: "Answers pong.",
+ *   inputSchema: {},
+ *   annotations: { readOnlyHint: true },
+ *   handler: () => Promise.resolve(textResult("pong")),
+ * });
+ * ```
+ */
+export function defineTool<Shape extends z.ZodRawShape>(tool: Tool<Shape>): Tool<Shape> {
+  return tool;
+}
+
+/** The optional `kernel` argument of every tool that works on one kernel. */
+export const kernelArg = z.string().min(1).optional().describe(
+  "Kernel id (default: this session's kernel). Any session holding an id may use that kernel.",
+);
+
+/** The facts `kernel_info` and `list_kernels` share, as structured content. */
+export const kernelSummary = {
+  kernel: z.string(),
+  created_at: z.string(),
+  last_active: z.string(),
+  execution_count: z.number().int(),
+  last_saved_at: z.string().nullable(),
+  live: z.boolean(),
+};
+
+/** The fields of {@linkcode kernelSummary} after `kernel`, from the host's facts. */
+export function summaryFields(
+  info: Pick<KernelInfo, "createdAt" | "lastActive" | "executionCount" | "lastSavedAt" | "live">,
+) {
+  return {
+    created_at: iso(info.createdAt),
+    last_active: iso(info.lastActive),
+    execution_count: info.executionCount,
+    last_saved_at: info.lastSavedAt === null ? null : iso(info.lastSavedAt),
+    live: info.live,
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

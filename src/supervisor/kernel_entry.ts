@@ -1,0 +1,100 @@
+/**
+ * What the supervisor knows of one kernel (its entry in the table), the policy's view of it,
+ * and one save of it.
+ *
+ * @module
+ */
+import type { Registry } from "../registry/registry.ts";
+import type { SupervisedKernel } from "./kernel_factory.ts";
+import type { KernelView } from "./policy.ts";
+import type { Notice } from "./recovery.ts";
+
+/** One kernel in the supervisor's table. */
+export interface Entry {
+  id: string;
+  persistent: boolean;
+  /** The registry that holds this kernel's record and snapshots. */
+  store: Registry;
+  kernel?: SupervisedKernel;
+  starting?: Promise<SupervisedKernel>;
+  /** Admitted to a live slot and starting: counts against the cap before it has a kernel. */
+  reserved: boolean;
+  busy: number;
+  lastActive: number;
+  dirty: boolean;
+  dirtySince: number | null;
+  requestsSinceSave: number;
+  generation: number;
+  saving: Promise<boolean>;
+  notice?: Notice;
+  /** The registry's last active time and count need writing. */
+  touched: boolean;
+}
+
+/** An entry for a kernel that is not live yet. */
+export function newEntry(id: string, store: Registry, persistent: boolean, now: number): Entry {
+  return {
+    id,
+    persistent,
+    store,
+    busy: 0,
+    lastActive: now,
+    dirty: false,
+    dirtySince: null,
+    requestsSinceSave: 0,
+    generation: 0,
+    saving: Promise.resolve(true),
+    touched: false,
+    reserved: false,
+  };
+}
+
+/** Notes that everything the kernel did is in its newest snapshot. */
+export function markSaved(entry: Entry): void {
+  entry.dirty = false;
+  entry.dirtySince = null;
+  entry.requestsSinceSave = 0;
+}
+
+/** What the policy sees of an entry; a kernel admitted and starting counts as live and busy. */
+export function view(e: Entry): KernelView {
+  return {
+    id: e.id,
+    live: e.kernel !== undefined || e.reserved,
+    busy: e.busy > 0 || e.reserved,
+    persistent: e.persistent,
+    lastActive: e.lastActive,
+    dirty: e.dirty,
+    dirtySince: e.dirtySince,
+    requestsSinceSave: e.requestsSinceSave,
+  };
+}
+
+/**
+ * Saves the kernel's namespace as a new snapshot version if it changed. A request that ran
+ * during the save keeps the kernel dirty, so its effect is saved next time.
+ *
+ * @throws When the snapshot cannot be taken or written; the entry is then left dirty.
+ */
+export async function saveEntry(
+  entry: Entry,
+  options: { now: () => number; snapshotVersions: number },
+): Promise<void> {
+  const kernel = entry.kernel;
+  if (!kernel || !entry.dirty) return;
+  const generation = entry.generation;
+  const requests = entry.requestsSinceSave;
+  const taken = await kernel.snapshot();
+  await entry.store.saveSnapshot(entry.id, {
+    body: taken.body,
+    format: taken.format,
+    savedAt: options.now(),
+    executionCount: kernel.executionCount,
+    skipped: taken.skipped,
+  }, options.snapshotVersions);
+  if (entry.generation === generation) {
+    markSaved(entry);
+  } else {
+    entry.requestsSinceSave = Math.max(0, entry.requestsSinceSave - requests);
+  }
+}

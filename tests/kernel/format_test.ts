@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { format } from "../../src/kernel/worker/format.ts";
+import { render } from "../../src/kernel/worker/render.ts";
+import { startKernel } from "./_kernel.ts";
+
+const DISPLAY = Symbol.for("Jupyter.display");
+
+/** Runs `fn` with console.error captured, returning what it printed. */
+function capturingErrors(fn: () => void): string[] {
+  const printed: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => printed.push(args.map(String).join(" "));
+  try {
+    fn();
+  } finally {
+    console.error = original;
+  }
+  return printed;
+}
+
+Deno.test("an ordinary value's bundle is only text/plain, rendered as before", () => {
+  class Point {
+    constructor(public x: number, public y: number) {}
+  }
+  const values: unknown[] = [
+    42,
+    "text",
+    null,
+    true,
+    10n ** 20n,
+    Symbol("s"),
+    [1, "two", { three: 3 }],
+    new Map([[1, { a: [1, 2] }]]),
+    { a: { b: { c: { d: { e: { f: 1 } } } } } },
+    Array.from({ length: 1000 }, (_, i) => i),
+    new Point(1, 2),
+    function named() {},
+  ];
+  for (const value of values) assert.deepEqual(format(value), { "text/plain": render(value) });
+  assert.deepEqual(format("text"), { "text/plain": '"text"' });
+  assert.deepEqual(format(10n ** 20n), { "text/plain": "100000000000000000000n" });
+  assert.deepEqual(format(new Map([[1, { a: [1, 2] }]])), {
+    "text/plain": "Map(1) { 1 => { a: [ 1, 2 ] } }",
+  });
+});
+
+Deno.test("an object's $display bundle is used, with text/plain rendered when it has none", () => {
+  const md = { [DISPLAY]: () => ({ "text/markdown": "**bold**", "text/html": "<b>bold</b>" }) };
+  assert.deepEqual(format(md), {
+    "text/markdown": "**bold**",
+    "text/html": "<b>bold</b>",
+    "text/plain": render(md),
+  });
+  class Table {
+    rows = [1, 2];
+    [DISPLAY]() {
+      return { "text/plain": `Table of ${this.rows.length} rows`, "application/json": this.rows };
+    }
+  }
+  assert.deepEqual(format(new Table()), {
+    "text/plain": "Table of 2 rows",
+    "application/json": [1, 2],
+  });
+  const notText = { [DISPLAY]: () => ({ "text/plain": 7 }) };
+  assert.deepEqual(format(notText), { "text/plain": render(notText) });
+});
+
+Deno.test("a $display that throws or returns no bundle falls back to text/plain and says so", () => {
+  const cases = [
+    {
+      [DISPLAY]: () => {
+        throw new Error("no display today");
+      },
+    },
+    { [DISPLAY]: () => "not a bundle" },
+    { [DISPLAY]: () => Promise.resolve({ "text/markdown": "late" }) },
+    { [DISPLAY]: "not a method" },
+  ];
+  for (const value of cases) {
+    let bundle;
+    const printed = capturingErrors(() => bundle = format(value));
+    assert.deepEqual(bundle, { "text/plain": render(value) });
+    if (typeof value[DISPLAY] === "function") {
+      assert.equal(printed.length, 1);
+      assert.match(printed[0], /Jupyter\.display.*showing text\/plain/);
+    } else assert.deepEqual(printed, []);
+  }
+  const printed = capturingErrors(() => format(cases[0]));
+  assert.match(printed[0], /no display today/);
+});
+
+Deno.test("bundle entries that cannot cross to the host as JSON are left out", () => {
+  const value = {
+    [DISPLAY]: () => ({
+      "text/markdown": "kept",
+      "application/json": { when: new Date(0), n: 1 },
+      "application/x-bigint": { n: 1n },
+      "application/x-function": () => 1,
+    }),
+  };
+  assert.deepEqual(format(value), {
+    "text/markdown": "kept",
+    "application/json": { when: "1970-01-01T00:00:00.000Z", n: 1 },
+    "text/plain": render(value),
+  });
+});
+
+Deno.test("a cell's $display bundle reaches the host; _ holds the value, not the bundle", async () => {
+  await using t = await startKernel();
+  const r = await t.kernel.execute(
+    `const shown = { n: 1n, [Symbol.for("Jupyter.display")]() {
+       return { "text/markdown": "# Title", "application/json": { ok: true }, "x/big": this.n };
+     } };
+     shown`,
+  );
+  assert.equal(r.status, "ok");
+  assert.equal(r.data?.["text/markdown"], "# Title");
+  assert.deepEqual(r.data?.["application/json"], { ok: true });
+  assert.equal("x/big" in (r.data ?? {}), false);
+  assert.match(r.data?.["text/plain"] ?? "", /^\{ n: 1n, Symbol\(Jupyter\.display\): \[Function/);
+  assert.equal((await t.kernel.execute("_ === shown")).data?.["text/plain"], "true");
+
+  const thrown = await t.kernel.execute(
+    `({ [Symbol.for("Jupyter.display")]() { throw new Error("broken display"); } })`,
+  );
+  assert.equal(thrown.status, "ok");
+  assert.match(thrown.stderr, /broken display/);
+  assert.deepEqual(Object.keys(thrown.data ?? {}), ["text/plain"]);
+});
