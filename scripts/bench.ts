@@ -21,7 +21,7 @@ import { KernelHandle } from "../src/kernel/kernel_handle.ts";
 import { sandboxFlags } from "../src/kernel/sandbox_process.ts";
 import { setLogLevel } from "../src/log.ts";
 import { createHttpHandler } from "../src/mcp/http.ts";
-import { openSqliteRegistry } from "../src/registry/sqlite_registry.ts";
+import { openRegistry } from "../src/registry/open_registry.ts";
 import { initializeRequest, ROOT, startHostProcess } from "./host_process.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -64,14 +64,25 @@ async function temp(prefix: string) {
 
 const { dataDir: _dataDir, ...configDefaults } = parseConfig([], {});
 /** The host's defaults, except that nothing is saved or culled while a figure is measured. */
-const HOST_DEFAULTS: Omit<HostOptions, "dataDir"> = {
+const HOST_DEFAULTS: Omit<HostOptions, "dataDir" | "registry"> = {
   ...configDefaults,
-  prelude: "",
+  preludeSource: "",
   saveInterval: 3600,
   saveEvery: 1_000_000,
   idleTimeout: 3600,
   shutdownGrace: 5,
 };
+
+/** The one place bench constructs a host: the defaults above, on a registry in `dataDir`. */
+async function openBenchHost(
+  options: Partial<Omit<HostOptions, "registry">> & { dataDir: string },
+): Promise<Host> {
+  return new Host({
+    ...HOST_DEFAULTS,
+    ...options,
+    registry: await openRegistry({ dataDir: options.dataDir }),
+  });
+}
 
 // ---- floors: a bare Worker, and a bare sandbox (same flags, bare Worker, same pipes) ----
 
@@ -189,7 +200,7 @@ async function kernelFigures(
     floor: { name: "bare Worker spawn in-process", median: stats(floors.workerStart).median },
   });
 
-  const host = await Host.open({ ...HOST_DEFAULTS, dataDir: t.dir });
+  const host = await openBenchHost({ dataDir: t.dir });
   try {
     const id = await host.createKernel();
     await host.execute(id, "let x = 0");
@@ -229,7 +240,7 @@ async function mcpFigures(floorMedian: number) {
       return { client, close: () => client.close() };
     }],
     ["HTTP", async () => {
-      const host = await Host.open({ ...HOST_DEFAULTS, dataDir: join(t.dir, "http") });
+      const host = await openBenchHost({ dataDir: join(t.dir, "http") });
       const handler = createHttpHandler({ host, log: () => {} });
       const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler.fetch);
       const client = new Client({ name: "bench", version: "1" });
@@ -446,14 +457,14 @@ async function startupFigures() {
   };
   await using empty = await temp("mkh-bench-");
   await using full = await temp("mkh-bench-");
-  const registry = openSqliteRegistry(join(full.dir, "registry.db"));
+  const registry = await openRegistry({ dataDir: full.dir });
   const now = Date.now();
   for (let i = 0; i < sessions; i++) {
     const id = `session-${i}`;
-    registry.createSession({ id, now: now - i, metadata: { initialize: {} } });
-    registry.createKernel({ id, ownerSession: id, now: now - i });
+    await registry.createSession({ id, now: now - i, metadata: { initialize: {} } });
+    await registry.createKernel({ id, ownerSession: id, now: now - i });
   }
-  registry.close();
+  await registry.close();
   const floorRuns: number[] = [];
   const runs: number[] = [];
   for (let i = 0; i < (quick ? 1 : 3); i++) {
@@ -477,7 +488,7 @@ async function throughputFigures() {
   const seconds = quick ? 0.5 : 3;
   for (const sessions of [1, 4, 16]) {
     await using t = await temp("mkh-bench-");
-    const host = await Host.open({ ...HOST_DEFAULTS, dataDir: t.dir, maxKernels: 16 });
+    const host = await openBenchHost({ dataDir: t.dir, maxKernels: 16 });
     try {
       const ids = await Promise.all(Array.from({ length: sessions }, () => host.createKernel()));
       await Promise.all(ids.map((id) => host.execute(id, "let x = 0")));
