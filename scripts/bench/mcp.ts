@@ -12,7 +12,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createHttpHandler } from "../../src/mcp/http.ts";
-import { ROOT } from "../host_process.ts";
+import { ROOT } from "../../testing/host_process.ts";
 import type { Floors } from "./floors.ts";
 import { openBenchHost, type Row, type Sizes, stats, temp, time } from "./harness.ts";
 

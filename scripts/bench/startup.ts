@@ -5,7 +5,7 @@
  * @module
  */
 import { openRegistry } from "../../src/registry/open_registry.ts";
-import { initializeRequest, startHostProcess } from "../host_process.ts";
+import { initializeRequest, startHostProcess } from "../../testing/host_process.ts";
 import { type Row, type Sizes, stats, temp } from "./harness.ts";
 
 /** Measures spawn → listening → `initialize` answered, on both data folders in turn. */
