@@ -24,6 +24,7 @@ export interface SandboxRuntime {
 /** Every file a sandbox loads, relative to this folder; `deno task compile` embeds them. */
 export const SANDBOX_FILES = [
   "sandbox.ts",
+  "bytes.ts",
   "frames.ts",
   "request_stream.ts",
   "protocol.ts",
