@@ -12,6 +12,8 @@
  *
  * @module
  */
+import type { SkippedItem } from "../protocol.ts";
+import { isNativeFunction, userSource } from "./function_source.ts";
 
 /** superjson's annotation tree: `[type]` or `[type, children by relative path]`. */
 type TypeName = string | [string, string];
@@ -25,12 +27,6 @@ export interface Encoded {
     referentialEqualities?: Record<string, string[]>;
     v: 1;
   };
-}
-
-/** Something left out of a snapshot, and why. */
-export interface Skipped {
-  path: string;
-  reason: string;
 }
 
 /** What the codec needs to know of the session's classes. */
@@ -56,10 +52,10 @@ interface Scope {
 export function encode(
   root: Record<string, unknown>,
   classes: ClassTable = NO_CLASSES,
-): { encoded: Encoded; skipped: Skipped[] } {
+): { encoded: Encoded; skipped: SkippedItem[] } {
   const seen = new Map<object, string>();
   const equalities: Record<string, string[]> = {};
-  const skipped: Skipped[] = [];
+  const skipped: SkippedItem[] = [];
   const rootScope: Scope = { prefix: "", values: {} };
   let annotated = false;
 
@@ -92,7 +88,7 @@ export function encode(
       case "symbol":
         return skip(scope, path, "a Symbol cannot be saved");
       case "function": {
-        const source = functionSource(v);
+        const source = userSource(v);
         if (!source) return skip(scope, path, "a built-in or bound function cannot be saved");
         if (remember(v, path)) return null;
         annotate(scope, path, [["custom", "Function"]]);
@@ -160,7 +156,7 @@ export function encode(
       return json;
     }
     const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
-    if (isNativeClass(ctor)) return skip(scope, path, `a ${kind} cannot be saved`);
+    if (isNativeFunction(ctor)) return skip(scope, path, `a ${kind} cannot be saved`);
     skipped.push({
       path: displayPath(path),
       reason: `saved as a plain object: its class ${kind} is not a session variable`,
@@ -380,16 +376,6 @@ function parsePath(path: string): string[] {
 function displayPath(path: string): string {
   return parsePath(path).map((s, i) => i === 0 ? s : /^\d+$/.test(s) ? `[${s}]` : `.${s}`)
     .join("");
-}
-
-function functionSource(fn: unknown): string | undefined {
-  const source = Function.prototype.toString.call(fn);
-  return /\{\s*\[native code\]\s*\}$/.test(source) ? undefined : source;
-}
-
-function isNativeClass(ctor: unknown): boolean {
-  return typeof ctor === "function" &&
-    /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor));
 }
 
 function toBase64(bytes: Uint8Array): string {
