@@ -10,7 +10,6 @@ import { newId } from "./ids.ts";
 import { KernelHandle } from "./kernel/kernel_handle.ts";
 import type { ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
-import { residentBytes } from "./kernel/resident_memory.ts";
 import { removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { lockName } from "./name_lock.ts";
 import type { KernelRecord, Registry, SessionRecord } from "./registry/registry.ts";
@@ -28,7 +27,7 @@ export interface KernelInfo {
   executionCount: number;
   lastSavedAt: number | null;
   live: boolean;
-  /** Resident memory of the kernel's sandbox process, when live and measurable. */
+  /** Resident memory of the kernel's sandbox process as it measures itself; `null` unless live. */
   memoryBytes: number | null;
 }
 
@@ -332,7 +331,7 @@ export class Host {
       executionCount: this.#supervisor.executionCountOf(id) ?? record?.executionCount ?? 0,
       lastSavedAt: record?.lastSavedAt ?? null,
       live: this.#supervisor.isLive(id),
-      memoryBytes: await residentBytes(this.#supervisor.pidOf(id)),
+      memoryBytes: await this.#supervisor.memoryBytesOf(id),
     };
   }
 

@@ -165,6 +165,16 @@ export class KernelHandle implements AsyncDisposable {
   }
 
   /**
+   * Resident memory of the kernel's sandbox process now, its Worker included, as the sandbox
+   * measures it itself. Answered at once, not queued behind a running cell; `null` when the
+   * handle is closed or the sandbox is gone (e.g. restarting).
+   */
+  async memoryBytes(): Promise<number | null> {
+    if (this.#closed) return null;
+    return await this.#process.residentBytes() ?? null;
+  }
+
+  /**
    * Runs one cell. A cell that throws, times out or is killed resolves with that status; only a
    * closed handle rejects.
    *

@@ -111,6 +111,16 @@ export interface RestoreReport {
   skipped: SkippedItem[];
 }
 
+/**
+ * A request the sandbox's main thread answers itself, without the Worker, so it is answered at
+ * once even while a cell runs: its resident memory (Worker included) as it measures it for its
+ * watchdog. The host cannot read another process's `/proc` without `--allow-all`.
+ */
+export type MemoryRequest = { id: number; kind: "memory" };
+
+/** The single reply to a {@linkcode MemoryRequest}. */
+export type MemoryReply = { id: number; ok: true; value: { rssBytes: number } };
+
 /** Maps each request kind to the value its successful reply carries. */
 export interface ReplyValues {
   execute: CellOutcome;
@@ -136,4 +146,4 @@ export type SandboxEvent =
   | { event: "mark"; id: number };
 
 /** Anything the sandbox sends inside a frame. */
-export type SandboxMessage = KernelReply | SandboxEvent;
+export type SandboxMessage = KernelReply | MemoryReply | SandboxEvent;

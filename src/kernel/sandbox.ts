@@ -10,7 +10,7 @@
  * @module
  */
 import { encodeFrames } from "./frames.ts";
-import type { KernelRequest, SandboxMessage, SandboxStart } from "./protocol.ts";
+import type { KernelRequest, MemoryRequest, SandboxMessage, SandboxStart } from "./protocol.ts";
 import { readRequests } from "./request_stream.ts";
 import type { WorkerInit } from "./worker/kernel_worker.ts";
 
@@ -82,7 +82,14 @@ worker.onerror = (event) => {
 };
 worker.postMessage({ scratchDir: start.scratchDir, prelude: start.prelude } satisfies WorkerInit);
 
-for await (const request of requests) worker.postMessage(request as unknown as KernelRequest);
+for await (const raw of requests) {
+  const request = raw as unknown as KernelRequest | MemoryRequest;
+  if (request.kind === "memory") {
+    send(Deno.stdout, { id: request.id, ok: true, value: { rssBytes: Deno.memoryUsage().rss } });
+  } else {
+    worker.postMessage(request);
+  }
+}
 
 // The host closed our stdin (it exited, even by kill -9): leave no orphan behind.
 Deno.exit(0);

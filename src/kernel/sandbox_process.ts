@@ -14,6 +14,7 @@ import type {
   ErrorInfo,
   KernelReply,
   KernelRequest,
+  MemoryReply,
   SandboxMessage,
   SandboxStart,
 } from "./protocol.ts";
@@ -85,6 +86,8 @@ export class SandboxProcess {
     marked: boolean;
     resolve: (r: SandboxReply) => void;
   };
+  /** Memory requests in flight, by id; they may overlap a running request. */
+  #memory = new Map<number, (rssBytes: number) => void>();
   #ready = Promise.withResolvers<void>();
   #nextId = 1;
   /** Resolves once, when the process has exited and its pipes are drained. */
@@ -174,6 +177,24 @@ export class SandboxProcess {
     return result;
   }
 
+  /**
+   * The process's resident memory now, Worker included, as the sandbox measures it itself; may be
+   * called while a request runs. Resolves with `undefined` if the process exits first.
+   */
+  async residentBytes(): Promise<number | undefined> {
+    const id = this.#nextId++;
+    const answer = new Promise<number>((resolve) => this.#memory.set(id, resolve));
+    try {
+      await this.#write({ kind: "memory", id });
+      return await Promise.race([answer, this.exited.then(() => undefined)]);
+    } catch {
+      // The process is gone.
+      return undefined;
+    } finally {
+      this.#memory.delete(id);
+    }
+  }
+
   /** Stops the process at once (SIGKILL). Safe to call more than once. */
   kill(): void {
     try {
@@ -220,6 +241,8 @@ export class SandboxProcess {
       else if (message.event === "mark" && this.#pending?.id === message.id) {
         this.#pending.marked = true;
       }
+    } else if (this.#memory.has(message.id)) {
+      this.#memory.get(message.id)!((message as MemoryReply).value.rssBytes);
     } else if (this.#pending?.id === message.id) {
       const { attachment, ...reply } = message as KernelReply & { attachment?: string };
       // A snapshot body arrives as a raw attachment (see frames.ts).

@@ -12,7 +12,7 @@ import type { KernelHandle, RestartControl, RestartOutcome } from "../kernel/ker
 export type SupervisedKernel = Pick<
   KernelHandle,
   | "executionCount"
-  | "pid"
+  | "memoryBytes"
   | "execute"
   | "complete"
   | "variables"

@@ -131,9 +131,9 @@ export class Supervisor {
     return [...this.#entries.values()].filter((e) => !e.persistent).map((e) => e.id);
   }
 
-  /** The sandbox process id of a live kernel. */
-  pidOf(id: string): number | undefined {
-    return this.#entries.get(id)?.kernel?.pid;
+  /** The resident memory of a live kernel's sandbox, as it measures it; `null` when not live. */
+  async memoryBytesOf(id: string): Promise<number | null> {
+    return await this.#entries.get(id)?.kernel?.memoryBytes() ?? null;
   }
 
   /** The execution count of a live kernel. */

@@ -242,3 +242,23 @@ Deno.test("a cell with a syntax error reports where, and the kernel keeps its st
   assert.equal(js.error?.name, "SyntaxError");
   assert.equal((await t.kernel.execute("kept")).data?.["text/plain"], "5");
 });
+
+Deno.test("memoryBytes is the sandbox's own resident memory, answered while a cell runs", async () => {
+  await using t = await startKernel();
+  const k = t.kernel;
+  const idle = await k.memoryBytes();
+  assert.ok(idle !== null && idle > 10 * 2 ** 20 && idle < 2 ** 31, `idle ${idle}`);
+  const running = k.execute(
+    "const big = new Uint8Array(96 * 2 ** 20).fill(1); " +
+      "await new Promise((r) => setTimeout(r, 1500)); big.length",
+  );
+  await new Promise((r) => setTimeout(r, 700));
+  // The cell still sleeps: a queued request would wait until it ends.
+  const started = performance.now();
+  const during = await k.memoryBytes();
+  assert.ok(performance.now() - started < 500, "memoryBytes waited for the cell");
+  assert.ok(during !== null && during > idle + 64 * 2 ** 20, `idle ${idle}, during ${during}`);
+  assert.equal((await running).status, "ok");
+  await k.close();
+  assert.equal(await k.memoryBytes(), null);
+});

@@ -14,7 +14,6 @@ export class FakeKernel {
   readonly hooks: KernelHooks;
   vars = new Map<string, number>();
   executionCount = 0;
-  readonly pid = 0;
   closed = false;
   /** When set, `snapshot()` waits for it: resolve it to let the save finish. */
   snapshotGate?: Promise<void>;
@@ -43,6 +42,10 @@ export class FakeKernel {
       durationMs: 0,
       ...(value !== undefined && { data: { "text/plain": String(value) } }),
     });
+  }
+
+  memoryBytes(): Promise<number | null> {
+    return Promise.resolve(null);
   }
 
   complete(): Promise<{ matches: string[]; cursorStart: number; cursorEnd: number }> {
