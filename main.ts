@@ -4,7 +4,7 @@
  * @module
  */
 import { type Config, helpText, parseConfig } from "./src/config.ts";
-import { Host } from "./src/host.ts";
+import { Host, type ShutdownReport } from "./src/host.ts";
 import { openRegistry } from "./src/registry/open_registry.ts";
 import { createHttpHandler } from "./src/mcp/http.ts";
 import { log, setLogLevel } from "./src/log.ts";
@@ -15,6 +15,20 @@ import { VERSION } from "./src/version.ts";
 function fail(message: string): never {
   log("error", message);
   Deno.exit(2);
+}
+
+/** Logs what the shutdown saved, by count: ids never go into an info line. */
+function logShutdown(report: ShutdownReport): void {
+  const kernels = (n: number) => `${n} ${n === 1 ? "kernel" : "kernels"}`;
+  log("info", `saved ${kernels(report.saved)} before exit`, { saved: report.saved });
+  if (report.failed.length > 0) {
+    log(
+      "error",
+      `could not save ${kernels(report.failed.length)} before exit; ` +
+        "their changes since their last save are lost",
+      { failed: report.failed.length, reasons: [...new Set(report.failed)] },
+    );
+  }
 }
 
 if (import.meta.main) {
@@ -55,7 +69,7 @@ if (import.meta.main) {
     stopping = true;
     // Stop accepting connections now; the host's grace period bounds the wait for running cells.
     const closing = Promise.allSettled(closers.map((close) => close()));
-    await host.shutdown();
+    logShutdown(await host.shutdown());
     await Promise.race([closing, new Promise((r) => setTimeout(r, 2000))]);
     Deno.exit(code);
   };

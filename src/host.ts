@@ -15,9 +15,10 @@ import { lockName } from "./name_lock.ts";
 import type { KernelRecord, Registry, SessionRecord } from "./registry/registry.ts";
 import { KernelNotFoundError } from "./supervisor/errors.ts";
 import type { KernelFactory } from "./supervisor/kernel_factory.ts";
-import { Supervisor } from "./supervisor/supervisor.ts";
+import { type ShutdownReport, Supervisor } from "./supervisor/supervisor.ts";
 
 export { CapacityError, KernelNotFoundError } from "./supervisor/errors.ts";
+export type { ShutdownReport } from "./supervisor/supervisor.ts";
 
 /** What `kernel_info` reports. Times are milliseconds since the epoch. */
 export interface KernelInfo {
@@ -420,16 +421,17 @@ export class Host {
 
   /**
    * Stops accepting requests, lets running cells finish within the shutdown grace, saves every
-   * kernel, stops them and closes the registry.
+   * kernel, stops them and closes the registry. Returns what was saved and what could not be.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(): Promise<ShutdownReport> {
     const ephemeral = this.#supervisor.ephemeralIds();
-    await this.#supervisor.shutdown(this.#options.shutdownGrace * 1000);
+    const report = await this.#supervisor.shutdown(this.#options.shutdownGrace * 1000);
     for (const id of ephemeral) {
       await removeKernelFolder(this.#options.dataDir, id).catch(() => {});
     }
     await this.#registry.close();
     for (const lock of this.#locks) lock.close();
     this.#locks = [];
+    return report;
   }
 }

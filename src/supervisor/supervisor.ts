@@ -46,6 +46,14 @@ export interface SupervisorOptions extends SavePolicy {
   log?: (message: string) => void;
 }
 
+/** What a shutdown saved: kernels written, and why the others could not be. */
+export interface ShutdownReport {
+  /** Persistent kernels with unsaved changes that were saved. */
+  saved: number;
+  /** One reason per kernel whose save failed; its changes since its last save are lost. */
+  failed: string[];
+}
+
 /** Owns live kernels; see the module doc. Close it with `shutdown()`. */
 export class Supervisor {
   #o: Required<SupervisorOptions>;
@@ -279,21 +287,32 @@ export class Supervisor {
    * Stops accepting requests, lets running ones finish within `graceMs`, saves every kernel and
    * stops it. Persistent kernels stay `live` in the registry so the next start rehydrates them.
    */
-  async shutdown(graceMs: number): Promise<void> {
+  async shutdown(graceMs: number): Promise<ShutdownReport> {
     this.#closing = true;
     clearInterval(this.#timer);
     const deadline = this.#o.now() + graceMs;
     while ([...this.#entries.values()].some((e) => e.busy > 0) && this.#o.now() < deadline) {
       await this.#changes.wait(Math.min(100, deadline - this.#o.now()));
     }
+    const report: ShutdownReport = { saved: 0, failed: [] };
     await Promise.all([...this.#entries.values()].map(async (entry) => {
-      if (entry.persistent && entry.kernel) await this.save(entry.id);
+      // A save already running finishes first; what it left unsaved is saved now, once.
+      await entry.saving;
+      if (entry.persistent && entry.kernel && entry.dirty) {
+        try {
+          await saveEntry(entry, this.#o);
+          report.saved++;
+        } catch (error) {
+          report.failed.push((error as Error).message);
+        }
+      }
       await entry.starting?.catch(() => {});
       await entry.kernel?.close();
       entry.kernel = undefined;
     }));
     await this.#flushActivity();
     await this.#o.scratch.close();
+    return report;
   }
 
   async #entry(id: string): Promise<Entry> {

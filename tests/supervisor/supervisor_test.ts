@@ -272,3 +272,18 @@ Deno.test("rehydration starts the most recently active live kernels up to the ca
   await supervisor.shutdown(0);
   assert.equal((await registry.getKernel("new"))?.state, "live", "rehydrated again next time");
 });
+
+Deno.test("shutdown saves each changed persistent kernel once and reports saves and failures", async () => {
+  await using r = rig();
+  for (const id of ["a", "b", "clean"]) await r.supervisor.create(id, { persistent: true });
+  await r.supervisor.create("scratch", { persistent: false });
+  for (const id of ["a", "b", "scratch"]) await r.supervisor.execute(id, "x = 1");
+  r.kernel("b").onSnapshot = () => {
+    throw new Error("disk full");
+  };
+  const report = await r.supervisor.shutdown(0);
+  assert.deepEqual(report, { saved: 1, failed: ["disk full"] });
+  assert.equal((await r.registry.listSnapshots("a")).length, 1);
+  assert.equal((await r.registry.listSnapshots("b")).length, 0);
+  assert.equal((await r.registry.listSnapshots("clean")).length, 0);
+});
