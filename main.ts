@@ -4,10 +4,13 @@
  * @module
  */
 import { type Config, helpText, parseConfig } from "./src/config.ts";
+import { DataDirInUseError, lockDataDir } from "./src/data_dir_lock.ts";
 import { Host, type ShutdownReport } from "./src/host.ts";
 import { openRegistry } from "./src/registry/open_registry.ts";
+import type { Registry } from "./src/registry/registry.ts";
 import { createHttpHandler } from "./src/mcp/http.ts";
 import { log, setLogLevel } from "./src/log.ts";
+import { watchLauncher } from "./src/launcher_watch.ts";
 import { isLoopback } from "./src/loopback.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
 import { VERSION } from "./src/version.ts";
@@ -56,25 +59,43 @@ if (import.meta.main) {
       fail(`cannot read --prelude ${config.prelude}: ${(error as Error).message}`);
     }
   }
-  const host = new Host({
-    ...config,
-    preludeSource: prelude,
-    registry: await openRegistry(config),
-  });
+  // Only HTTP locks the folder: stdio servers and `deno task sessions` share it (see
+  // data_dir_lock.ts). The lock is held until the process ends.
+  let dataLock: Deno.FsFile | undefined;
+  let registry: Registry;
+  try {
+    if (!config.stdio) dataLock = await lockDataDir(config.dataDir);
+    registry = await openRegistry(config);
+  } catch (error) {
+    fail(
+      error instanceof DataDirInUseError
+        ? error.message
+        : `Cannot use --data-dir ${config.dataDir}: ${(error as Error).message}`,
+    );
+  }
+  const host = new Host({ ...config, preludeSource: prelude, registry });
   const closers: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async (code: number) => {
     // A second signal exits at once.
     if (stopping) Deno.exit(130);
     stopping = true;
+    launcher?.close();
     // Stop accepting connections now; the host's grace period bounds the wait for running cells.
     const closing = Promise.allSettled(closers.map((close) => close()));
     logShutdown(await host.shutdown());
     await Promise.race([closing, new Promise((r) => setTimeout(r, 2000))]);
+    dataLock?.close();
     Deno.exit(code);
   };
   Deno.addSignalListener("SIGINT", () => stop(130));
   Deno.addSignalListener("SIGTERM", () => stop(143));
+  // npx does not pass SIGTERM on to the server (see launcher_watch.ts): its end counts as one.
+  const launcher = watchLauncher(() => {
+    if (stopping) return;
+    log("info", "the npm exec (npx) process that started this server ended; stopping");
+    void stop(143);
+  });
 
   if (config.stdio) {
     log("info", "serving one client over stdio", { dataDir: config.dataDir });
@@ -92,14 +113,23 @@ if (import.meta.main) {
       allowedHosts: isLoopback(config.host) ? [] : [config.host],
       authToken: config.authToken,
     });
-    const server = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      onListen: ({ hostname, port }) => {
-        const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-        log("info", "listening", { url: `http://${shown}:${port}/mcp`, dataDir: config.dataDir });
-      },
-    }, handler.fetch);
+    let server: Deno.HttpServer;
+    try {
+      server = Deno.serve({
+        hostname: config.host,
+        port: config.port,
+        onListen: ({ hostname, port }) => {
+          const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+          log("info", "listening", { url: `http://${shown}:${port}/mcp`, dataDir: config.dataDir });
+        },
+      }, handler.fetch);
+    } catch (error) {
+      await host.shutdown();
+      const why = error instanceof Deno.errors.AddrInUse
+        ? "the address is already in use; stop the process using it or choose another --port"
+        : (error as Error).message;
+      fail(`Cannot listen on ${config.host}:${config.port}: ${why}`);
+    }
     closers.push(() => server.shutdown(), () => handler.close());
     // Kernels that were live before a restart start in the background; serving starts now.
     void host.rehydrate();

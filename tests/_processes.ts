@@ -11,6 +11,20 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
+/** Pids of the kernel sandbox processes whose parent is `pid` (a host also runs other helpers). */
+export function sandboxesOf(pid: number): number[] {
+  return childrenOf(pid).filter((child) => commandLine(child).includes("sandbox.ts"));
+}
+
+/** The command line of `pid`, arguments joined by spaces; `""` once it is gone. */
+export function commandLine(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
 /** Whether `pid` is a running process (exited and zombie processes are not). */
 export function isRunning(pid: number): boolean {
   const stat = statOf(pid);

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { join } from "node:path";
 import { ROOT, startHostProcess } from "../testing/host_process.ts";
+import { childrenOf, commandLine, isRunning, sandboxesOf, waitFor } from "./_processes.ts";
 
 function startServer(dataDir: string) {
   return startHostProcess(["--data-dir", dataDir]).then((h) => ({ ...h, url: new URL(h.url) }));
@@ -61,4 +63,214 @@ Deno.test("binding beyond loopback without a bearer token is refused at start", 
     new TextDecoder().decode(o.stderr),
     /binding 0\.0\.0\.0 beyond loopback requires --auth-token/,
   );
+});
+
+/** Runs `main.ts` to its end with `args`, as `deno task serve` would but with `-A`. */
+async function runMain(args: string[]): Promise<{ code: number; stderr: string }> {
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+  }).output();
+  return { code: o.code, stderr: new TextDecoder().decode(o.stderr) };
+}
+
+/** Asserts that `stderr` is one JSON log line at error whose message matches `pattern`. */
+function assertOneErrorLine(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `one line expected, got: ${stderr}`);
+  const line = JSON.parse(lines[0]) as { level: string; message: string };
+  assert.equal(line.level, "error");
+  assert.match(line.message, pattern);
+}
+
+/** A server started by a command as a user types it, its URL, and all it wrote on stderr. */
+interface Started {
+  process: Deno.ChildProcess;
+  url: URL;
+  /** Everything written on stderr, once every process holding the pipe has closed it. */
+  stderr: Promise<string>;
+}
+
+async function startCommand(command: string, args: string[]): Promise<Started> {
+  const process = new Deno.Command(command, {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const listening = Promise.withResolvers<URL>();
+  const stderr = (async () => {
+    let text = "";
+    for await (const chunk of process.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      const line = text.split("\n").find((l) => l.includes('"listening"'));
+      if (line) listening.resolve(new URL(JSON.parse(line).url));
+    }
+    listening.reject(new Error(`the server exited before listening: ${text}`));
+    return text;
+  })();
+  return { process, url: await listening.promise, stderr };
+}
+
+/** The processes below `pid`, children first. */
+function descendantsOf(pid: number): number[] {
+  const out = childrenOf(pid);
+  for (const child of [...out]) out.push(...descendantsOf(child));
+  return out;
+}
+
+async function connect(
+  url: URL,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(url);
+  const client = new Client({ name: "main-test", version: "1" });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+Deno.test("SIGTERM to `npx -y deno@2.9.6 task serve` stops the server, its sandboxes and saves", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-npx-" });
+  try {
+    const npx = await startCommand("npx", [
+      "-y",
+      "deno@2.9.6",
+      "task",
+      "serve",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ]);
+    const { client, transport } = await connect(npx.url);
+    await client.callTool({ name: "execute", arguments: { code: "const kept = 'through npx'" } });
+    const below = descendantsOf(npx.process.pid);
+    const server = below.find((pid) => commandLine(pid).includes(" main.ts "));
+    assert.ok(server, "the server process runs under npx");
+    const sandboxes = sandboxesOf(server);
+    assert.equal(sandboxes.length, 1, "the session's kernel runs in a sandbox");
+
+    npx.process.kill("SIGTERM");
+    await npx.process.status;
+    const gone = await waitFor(() => below.every((pid) => !isRunning(pid)), 20_000);
+    for (const pid of below.filter(isRunning)) Deno.kill(pid, "SIGKILL");
+    assert.ok(gone, "the server, deno task and the sandbox exited");
+    await assert.rejects(fetch(npx.url), "nothing listens on the port any more");
+    assert.match(await npx.stderr, /"message":"saved 1 kernel before exit"/);
+
+    const again = await startHostProcess(["--data-dir", dataDir]);
+    const reply = await fetch(again.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-session-id": transport.sessionId!,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "execute", arguments: { code: "kept" } },
+      }),
+    });
+    assert.equal((await reply.json()).result.structuredContent.result, '"through npx"');
+    again.process.kill("SIGTERM");
+    await again.process.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("under deno task serve's own permissions, kernel_info reports the sandbox's memory", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-memory-" });
+  try {
+    // `deno task serve` itself, so the permissions are exactly the task's, not -A.
+    const served = await startCommand(Deno.execPath(), [
+      "task",
+      "serve",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ]);
+    const { client } = await connect(served.url);
+    await client.callTool({
+      name: "execute",
+      arguments: { code: "const xs = new Float64Array(1e6)" },
+    });
+    const info = (await client.callTool({ name: "kernel_info", arguments: {} }))
+      .structuredContent as { memory_bytes: number | null };
+    assert.equal(typeof info.memory_bytes, "number", `memory_bytes ${info.memory_bytes}`);
+    const mb = info.memory_bytes! / 2 ** 20;
+    assert.ok(mb > 10 && mb < 2048, `memory_bytes ${mb} MB`);
+    await client.close();
+    served.process.kill("SIGTERM");
+    assert.equal((await served.process.status).code, 143);
+    await served.stderr;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a second HTTP host on a data folder in use is refused; stdio and sessions share it", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-lock-" });
+  try {
+    const first = await startHostProcess(["--data-dir", dataDir]);
+    const second = await runMain(["--port", "0", "--data-dir", dataDir]);
+    assert.equal(second.code, 2);
+    assertOneErrorLine(
+      second.stderr,
+      new RegExp(
+        `^Cannot serve HTTP from --data-dir ${dataDir}: another mcp-kernel-host HTTP server ` +
+          `\\(pid ${first.process.pid}\\) is serving it`,
+      ),
+    );
+    // stdin is closed at once: a stdio server starts, serves nothing and exits cleanly.
+    assert.equal((await runMain(["--stdio", "--data-dir", dataDir])).code, 0);
+    const sessions = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "sessions", "--data-dir", dataDir],
+      cwd: ROOT,
+    }).output();
+    assert.equal(sessions.code, 0, new TextDecoder().decode(sessions.stderr));
+    first.process.kill("SIGTERM");
+    await first.process.status;
+    // Released with the process: the folder can be served again.
+    const third = await startHostProcess(["--data-dir", dataDir]);
+    third.process.kill("SIGTERM");
+    await third.process.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a port in use and an unusable --data-dir each end the start with one error line", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-start-" });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const { port } = listener.addr;
+    const busy = await runMain(["--port", `${port}`, "--data-dir", join(dataDir, "served")]);
+    assert.equal(busy.code, 2);
+    assertOneErrorLine(
+      busy.stderr,
+      new RegExp(`^Cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`),
+    );
+
+    const file = join(dataDir, "a-file");
+    await Deno.writeTextFile(file, "");
+    const underFile = join(file, "data");
+    for (const mode of [[], ["--stdio"]]) {
+      const bad = await runMain([...mode, "--port", "0", "--data-dir", underFile]);
+      assert.equal(bad.code, 2);
+      assertOneErrorLine(
+        bad.stderr,
+        new RegExp(`^Cannot use --data-dir ${underFile}: Not a directory`),
+      );
+    }
+  } finally {
+    listener.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });

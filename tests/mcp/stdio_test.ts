@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initializeRequest } from "../../testing/host_process.ts";
-import { childrenOf, isRunning, waitFor } from "../_processes.ts";
+import { isRunning, sandboxesOf, waitFor } from "../_processes.ts";
 import { connectStdio, ROOT, type StdioSession } from "../_stdio.ts";
 
 /** A session on `serve --stdio` with a temporary data folder, removed when disposed. */
@@ -227,7 +227,7 @@ Deno.test("killing the host with SIGKILL leaves no sandbox process behind", asyn
       EXECUTE(2, "const alive = true; setInterval(() => {}, 1000); alive"),
     ], 2);
     assert.match(talk.text, /"status":"ok"/);
-    const sandboxes = childrenOf(host.pid);
+    const sandboxes = sandboxesOf(host.pid);
     assert.equal(sandboxes.length, 1, `expected one sandbox, found ${sandboxes}`);
     host.kill("SIGKILL");
     await host.status;
