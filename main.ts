@@ -15,6 +15,9 @@ import { isLoopback } from "./src/loopback.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
 import { VERSION } from "./src/version.ts";
 
+/** Signals this close together are one: see `stop`. */
+const SAME_SIGNAL_MS = 1000;
+
 function fail(message: string): never {
   log("error", message);
   Deno.exit(2);
@@ -75,11 +78,15 @@ if (import.meta.main) {
   }
   const host = new Host({ ...config, preludeSource: prelude, registry });
   const closers: (() => Promise<void>)[] = [];
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = async (code: number) => {
-    // A second signal exits at once.
-    if (stopping) Deno.exit(130);
-    stopping = true;
+    if (stoppingSince !== undefined) {
+      // A second signal exits at once. Ctrl-C arrives twice within a millisecond, though: from
+      // the terminal (to the whole process group) and forwarded by `deno task`.
+      if (performance.now() - stoppingSince > SAME_SIGNAL_MS) Deno.exit(130);
+      return;
+    }
+    stoppingSince = performance.now();
     launcher?.close();
     // Stop accepting connections now; the host's grace period bounds the wait for running cells.
     const closing = Promise.allSettled(closers.map((close) => close()));
@@ -92,7 +99,7 @@ if (import.meta.main) {
   Deno.addSignalListener("SIGTERM", () => stop(143));
   // npx does not pass SIGTERM on to the server (see launcher_watch.ts): its end counts as one.
   const launcher = watchLauncher(() => {
-    if (stopping) return;
+    if (stoppingSince !== undefined) return;
     log("info", "the npm exec (npx) process that started this server ended; stopping");
     void stop(143);
   });

@@ -132,10 +132,17 @@ async function connect(
   return { client, transport };
 }
 
-Deno.test("SIGTERM to `npx -y deno@2.9.6 task serve` stops the server, its sandboxes and saves", async () => {
+/**
+ * Starts the README's serve command (`npx -y deno@2.9.6 task serve`, in a session and process
+ * group of its own, as a terminal would), makes its kernel dirty, calls `stop` and checks that
+ * every process under npx exits, the port is free, the save is logged and the state comes back.
+ */
+async function stopsAndSaves(stop: (npx: Deno.ChildProcess) => void): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-npx-" });
   try {
-    const npx = await startCommand("npx", [
+    // setsid execs npx in place: its pid is npx's and names the new process group.
+    const npx = await startCommand("setsid", [
+      "npx",
       "-y",
       "deno@2.9.6",
       "task",
@@ -150,16 +157,17 @@ Deno.test("SIGTERM to `npx -y deno@2.9.6 task serve` stops the server, its sandb
     const below = descendantsOf(npx.process.pid);
     const server = below.find((pid) => commandLine(pid).includes(" main.ts "));
     assert.ok(server, "the server process runs under npx");
-    const sandboxes = sandboxesOf(server);
-    assert.equal(sandboxes.length, 1, "the session's kernel runs in a sandbox");
+    assert.equal(sandboxesOf(server).length, 1, "the session's kernel runs in a sandbox");
 
-    npx.process.kill("SIGTERM");
+    stop(npx.process);
     await npx.process.status;
     const gone = await waitFor(() => below.every((pid) => !isRunning(pid)), 20_000);
     for (const pid of below.filter(isRunning)) Deno.kill(pid, "SIGKILL");
     assert.ok(gone, "the server, deno task and the sandbox exited");
     await assert.rejects(fetch(npx.url), "nothing listens on the port any more");
-    assert.match(await npx.stderr, /"message":"saved 1 kernel before exit"/);
+    const stderr = await npx.stderr;
+    assert.match(stderr, /"message":"saved 1 kernel before exit"/);
+    assert.doesNotMatch(stderr, /could not save/);
 
     const again = await startHostProcess(["--data-dir", dataDir]);
     const reply = await fetch(again.url, {
@@ -182,6 +190,14 @@ Deno.test("SIGTERM to `npx -y deno@2.9.6 task serve` stops the server, its sandb
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
+}
+
+Deno.test("SIGTERM to `npx -y deno@2.9.6 task serve` stops the server, its sandboxes and saves", async () => {
+  await stopsAndSaves((npx) => npx.kill("SIGTERM"));
+});
+
+Deno.test("Ctrl-C (SIGINT to the whole process group) stops the serve command once, with its save", async () => {
+  await stopsAndSaves((npx) => Deno.kill(-npx.pid, "SIGINT"));
 });
 
 Deno.test("under deno task serve's own permissions, kernel_info reports the sandbox's memory", async () => {

@@ -16,6 +16,11 @@ import type { WorkerInit } from "./worker/kernel_worker.ts";
 
 const WATCHDOG_INTERVAL_MS = 20;
 
+// Ctrl-C in a terminal, or a service manager's stop, signals the whole process group: the kernel
+// must outlive it until the host has saved it. The host ends a sandbox by closing its stdin or
+// with SIGKILL.
+for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => {});
+
 const requests = readRequests(Deno.stdin.readable);
 const first = await requests.next();
 if (first.done) Deno.exit(0);

@@ -262,3 +262,15 @@ Deno.test("memoryBytes is the sandbox's own resident memory, answered while a ce
   await k.close();
   assert.equal(await k.memoryBytes(), null);
 });
+
+Deno.test("SIGINT and SIGTERM, as a process group gets them, leave the sandbox and its state", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("const kept = 'still here'");
+  const pid = t.kernel.pid;
+  Deno.kill(pid, "SIGINT");
+  Deno.kill(pid, "SIGTERM");
+  await new Promise((r) => setTimeout(r, 300));
+  const r = await t.kernel.execute("kept");
+  assert.equal(r.data?.["text/plain"], '"still here"');
+  assert.equal(t.kernel.pid, pid, "the same sandbox process");
+});
