@@ -22,24 +22,26 @@ if (first.done) Deno.exit(0);
 const start = first.value as unknown as SandboxStart;
 
 function send(stream: typeof Deno.stdout, message: SandboxMessage): void {
-  // A snapshot body is JSON already: it travels as a raw attachment, not escaped again.
+  // A piece of a snapshot body is JSON text already: it travels as a raw attachment, not
+  // escaped again.
   let attachment: string | undefined;
   let framed: Record<string, unknown> = message as unknown as Record<string, unknown>;
-  if (
-    "ok" in message && message.ok && typeof (message.value as { body?: unknown }).body === "string"
-  ) {
-    const { body, ...rest } = message.value as { body: string };
-    attachment = body;
-    framed = { ...message, value: rest };
+  if ("event" in message && message.event === "chunk") {
+    const { text, ...rest } = message;
+    attachment = text;
+    framed = rest;
   }
   for (const frame of encodeFrames(start.token, framed, attachment)) {
     for (let at = 0; at < frame.length;) at += stream.writeSync(frame.subarray(at));
   }
 }
 
+/** The snapshot or restore being served, if any: it may use the save limit's headroom. */
+let saving: number | undefined;
+
 setInterval(() => {
   const { rss } = Deno.memoryUsage();
-  if (rss > start.memoryLimitBytes) {
+  if (rss > (saving === undefined ? start.memoryLimitBytes : start.saveLimitBytes)) {
     send(Deno.stdout, { event: "fatal", reason: "memory", rssBytes: rss });
     Deno.exit(137);
   }
@@ -71,7 +73,10 @@ worker.onmessage = (event: MessageEvent<SandboxMessage>) => {
   if ("event" in message && message.event === "ready") {
     Deno.permissions.revokeSync({ name: "sys" });
   }
-  if ("id" in message) send(Deno.stderr, { event: "mark", id: message.id });
+  if ("ok" in message) {
+    if (message.id === saving) saving = undefined;
+    send(Deno.stderr, { event: "mark", id: message.id });
+  }
   send(Deno.stdout, message);
   if ("event" in message && message.event === "failed") Deno.exit(70);
 };
@@ -80,9 +85,19 @@ worker.onerror = (event) => {
   console.error("The kernel's Worker failed:", event.message);
   Deno.exit(70);
 };
-worker.postMessage({ scratchDir: start.scratchDir, prelude: start.prelude } satisfies WorkerInit);
+worker.postMessage(
+  {
+    scratchDir: start.scratchDir,
+    prelude: start.prelude,
+    saveStartBytes: start.saveStartBytes,
+  } satisfies WorkerInit,
+);
 
-for await (const request of requests) worker.postMessage(request as unknown as KernelRequest);
+for await (const line of requests) {
+  const request = line as unknown as KernelRequest;
+  if (request.kind === "snapshot" || request.kind === "restore") saving = request.id;
+  worker.postMessage(request);
+}
 
 // The host closed our stdin (it exited, even by kill -9): leave no orphan behind.
 Deno.exit(0);

@@ -30,6 +30,7 @@ export const SANDBOX_FILES = [
   "worker/kernel_worker.ts",
   "worker/complete.ts",
   "worker/format.ts",
+  "worker/json_chunks.ts",
   "worker/module_loader.ts",
   "worker/namespace.ts",
   "worker/render.ts",

@@ -12,6 +12,7 @@ import type { RestoreReport, SkippedItem as Skipped, SnapshotTaken } from "../pr
 import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
+import { writeJson } from "./json_chunks.ts";
 import { type ClassTable, decode, encode, type Encoded } from "./snapshot_codec.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
@@ -38,12 +39,16 @@ interface SnapshotBody {
 const SLOT = Symbol.for("mcp-kernel-host.restore");
 const SLOT_EXPR = `globalThis[Symbol.for("mcp-kernel-host.restore")]`;
 
-/** Serializes the user's namespace. Never throws for a value it cannot save: it lists it. */
+/**
+ * Serializes the user's namespace, handing the body to `emit` in pieces (see `json_chunks.ts`).
+ * Never throws for a value it cannot save: it lists it.
+ */
 export async function takeSnapshot(
   repl: Repl,
   namespace: Namespace,
   loader: ModuleLoader,
-): Promise<SnapshotTaken> {
+  emit: (text: string) => void,
+): Promise<Omit<SnapshotTaken, "body">> {
   const lexical = new Set(await repl.lexicalNames());
   const body: SnapshotBody = {
     format: SNAPSHOT_FORMAT,
@@ -88,7 +93,8 @@ export async function takeSnapshot(
   const encoded = encode(values, classes);
   body.data = encoded.encoded;
   skipped.push(...encoded.skipped);
-  return { body: JSON.stringify(body), format: SNAPSHOT_FORMAT, skipped };
+  writeJson(body, emit);
+  return { format: SNAPSHOT_FORMAT, skipped };
 }
 
 /**
