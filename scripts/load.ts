@@ -19,7 +19,12 @@
  *
  * @module
  */
-import { type HostProcess, initializeRequest, ROOT, startHostProcess } from "./host_process.ts";
+import {
+  type HostProcess,
+  initializeRequest,
+  ROOT,
+  startHostProcess,
+} from "../testing/host_process.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = Deno.args.indexOf(`--${name}`);

@@ -3,7 +3,7 @@
  * new sessions beyond the live-kernel cap. Precise errors or bounded waits; nothing else changes.
  */
 import assert from "node:assert/strict";
-import { initializeRequest } from "../scripts/host_process.ts";
+import { initializeRequest } from "../testing/host_process.ts";
 import { createHttpHandler } from "../src/mcp/http.ts";
 import { openHost } from "./_host.ts";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ROOT, startHostProcess } from "../scripts/host_process.ts";
+import { ROOT, startHostProcess } from "../testing/host_process.ts";
 
 function startServer(dataDir: string) {
   return startHostProcess(["--data-dir", dataDir]).then((h) => ({ ...h, url: new URL(h.url) }));

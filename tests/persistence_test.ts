@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { allRestored, CHECK_EVERYTHING, DEFINE_EVERYTHING } from "./_everything.ts";
-import { initializeRequest } from "../scripts/host_process.ts";
+import { initializeRequest } from "../testing/host_process.ts";
 import { connectStdio, ROOT } from "./_stdio.ts";
 
 Deno.test("every kind of value survives a restart of the stdio host with --kernel NAME", async () => {

@@ -14,12 +14,15 @@ import { parse } from "acorn";
 import type { ImportDeclaration, Node, Program } from "acorn";
 import { transformSync } from "amaro";
 import type { ErrorInfo } from "./protocol.ts";
+import {
+  CELL_KEY,
+  type DeclarationKind,
+  globalAccess,
+  LOADER_KEY,
+} from "./worker/compiled_cell.ts";
 
-/** The loader expression compiled cells call; `module_loader.ts` installs it in the Worker. */
-const LOADER = `globalThis[Symbol.for("mcp-kernel-host.loader")]`;
-
-/** How a top-level binding was declared; a REPL may declare it again only the same way. */
-export type DeclarationKind = "var" | "let" | "const" | "function" | "class";
+/** The loader expression compiled cells call; `kernel_worker.ts` installs it in the Worker. */
+const LOADER = globalAccess(LOADER_KEY);
 
 /**
  * The line put before every compiled cell. It hands the kernel a closure whose source location
@@ -28,7 +31,7 @@ export type DeclarationKind = "var" | "let" | "const" | "function" | "class";
  * declares each binding the way the cell did. `repl.ts` subtracts this one line from frames.
  */
 function cellPrefix(kinds: Record<string, DeclarationKind>): string {
-  return `globalThis[Symbol.for("mcp-kernel-host.cell")](()=>{},${JSON.stringify(kinds)});\n`;
+  return `${globalAccess(CELL_KEY)}(()=>{},${JSON.stringify(kinds)});\n`;
 }
 
 /** A compiled cell, or the syntax error that prevents compiling it. */

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { concat } from "./bytes.ts";
 
 /** Upper bound of one encoded frame, below PIPE_BUF. */
 export const MAX_FRAME_BYTES = 4096;
@@ -89,7 +90,7 @@ export class FrameDecoder {
 
   /** Feeds bytes; returns free output and complete messages in stream order. */
   push(chunk: Uint8Array): Decoded[] {
-    const buffer = concat(this.#buffer, chunk);
+    const buffer = concat([this.#buffer, chunk]);
     const out: Decoded[] = [];
     let at = 0;
     while (at < buffer.length) {
@@ -111,7 +112,7 @@ export class FrameDecoder {
       const flag = buffer[start + this.#token.length];
       this.#parts.push(buffer.slice(start + this.#token.length + 1, end));
       if (flag === LAST) {
-        const text = new TextDecoder().decode(concat(...this.#parts));
+        const text = new TextDecoder().decode(concat(this.#parts));
         this.#parts = [];
         if (this.#awaiting) {
           out.push({ kind: "message", message: { ...this.#awaiting, attachment: text } });
@@ -135,17 +136,6 @@ export class FrameDecoder {
     this.#buffer = new Uint8Array(0);
     return rest;
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {

@@ -7,6 +7,7 @@
  * @module
  */
 import { compileCell } from "./cell_compiler.ts";
+import { deadline, TIMED_OUT } from "./deadline.ts";
 import type {
   CellOutcome,
   Completion,
@@ -305,23 +306,15 @@ export class KernelHandle implements AsyncDisposable {
     }
   > {
     const process = this.#process;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    try {
-      const answer = await Promise.race([process.request(request), timedOut]);
-      if (answer !== "timeout" && answer !== undefined) return { kind: "reply", ...answer };
-      process.kill();
-      const exit = await process.exited;
-      const failure = answer === "timeout"
-        ? timeoutFailure(timeoutMs)
-        : deathFailure(exit, this.#options.memoryLimitMb);
-      await this.#restart();
-      return { kind: "failed", failure, outcome: await this.#recover() };
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await deadline(process.request(request), timeoutMs);
+    if (answer !== TIMED_OUT && answer !== undefined) return { kind: "reply", ...answer };
+    process.kill();
+    const exit = await process.exited;
+    const failure = answer === TIMED_OUT
+      ? timeoutFailure(timeoutMs)
+      : deathFailure(exit, this.#options.memoryLimitMb);
+    await this.#restart();
+    return { kind: "failed", failure, outcome: await this.#recover() };
   }
 
   /** Lets `onRestart` put saved state back into the fresh sandbox. */

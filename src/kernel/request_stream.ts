@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concat } from "./bytes.ts";
 
 /**
  * Encodes a message; a string under `key` travels as the attachment.
@@ -19,10 +20,7 @@ export function encodeRequest(message: Record<string, unknown>, key = "body"): U
   const header = encoder.encode(
     `${JSON.stringify({ ...message, [key]: undefined, attachment: attachment.length })}\n`,
   );
-  const out = new Uint8Array(header.length + attachment.length);
-  out.set(header);
-  out.set(attachment, header.length);
-  return out;
+  return concat([header, attachment]);
 }
 
 /**

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { deadline, TIMED_OUT } from "./deadline.ts";
 import { FrameDecoder } from "./frames.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import { encodeRequest } from "./request_stream.ts";
@@ -37,6 +38,9 @@ const MODULE_LOADING_ENV = [
   "http_proxy",
   "no_proxy",
 ];
+
+/** How long a sandbox may take to exit by itself once its stdin is closed. */
+const CLOSE_GRACE_MS = 2000;
 
 /** How to start a sandbox. */
 export interface SandboxOptions {
@@ -186,12 +190,8 @@ export class SandboxProcess {
   /** Closes stdin, which makes the sandbox exit by itself, and waits for it. */
   async close(): Promise<SandboxExit> {
     await this.#writer.close().catch(() => {});
-    const timer = setTimeout(() => this.kill(), 2000);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    if (await deadline(this.exited, CLOSE_GRACE_MS) === TIMED_OUT) this.kill();
+    return await this.exited;
   }
 
   async #write(message: object): Promise<void> {

@@ -24,12 +24,15 @@ export interface SandboxRuntime {
 /** Every file a sandbox loads, relative to this folder; `deno task compile` embeds them. */
 export const SANDBOX_FILES = [
   "sandbox.ts",
+  "bytes.ts",
   "frames.ts",
   "request_stream.ts",
   "protocol.ts",
   "worker/kernel_worker.ts",
+  "worker/compiled_cell.ts",
   "worker/complete.ts",
   "worker/format.ts",
+  "worker/function_source.ts",
   "worker/json_chunks.ts",
   "worker/module_loader.ts",
   "worker/namespace.ts",

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { initializeRequest } from "../../scripts/host_process.ts";
+import { initializeRequest } from "../../testing/host_process.ts";
 import { createHttpHandler, type HttpOptions } from "../../src/mcp/http.ts";
 import { openHost } from "../_host.ts";
 

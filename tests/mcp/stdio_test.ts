@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initializeRequest } from "../../scripts/host_process.ts";
+import { initializeRequest } from "../../testing/host_process.ts";
 import { childrenOf, isRunning, waitFor } from "../_processes.ts";
 import { connectStdio, ROOT, type StdioSession } from "../_stdio.ts";
 

@@ -6,7 +6,8 @@
  */
 import type { KernelReply, KernelRequest, ReplyValues, SnapshotTaken } from "../protocol.ts";
 import { complete } from "./complete.ts";
-import { createModuleLoader, LOADER_KEY, type ModuleLoader } from "./module_loader.ts";
+import { LOADER_KEY } from "./compiled_cell.ts";
+import { createModuleLoader, type ModuleLoader } from "./module_loader.ts";
 
 import { Namespace } from "./namespace.ts";
 import { describeError, Repl } from "./repl.ts";

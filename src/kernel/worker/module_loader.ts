@@ -8,9 +8,6 @@
  * @module
  */
 
-/** Global symbol under which compiled cells find the loader; see `cell_compiler.ts`. */
-export const LOADER_KEY = Symbol.for("mcp-kernel-host.loader");
-
 /** Where an import binding came from: its module and export (`*` for the namespace). */
 export interface ImportRecord {
   specifier: string;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { MemberSummary, VariableDetail, VariableSummary } from "../protocol.ts";
+import { isNativeFunction } from "./function_source.ts";
 import { approximateBytes, preview, render, typeName } from "./render.ts";
 import type { Repl } from "./repl.ts";
 
@@ -128,5 +129,5 @@ function member(name: string, d: PropertyDescriptor | undefined): MemberSummary 
 function isBuiltinPrototype(proto: object): boolean {
   const ctor = (proto as { constructor?: unknown }).constructor;
   return typeof ctor === "function" && globalThis[ctor.name as keyof typeof globalThis] === ctor &&
-    /\[native code\]/.test(Function.prototype.toString.call(ctor));
+    isNativeFunction(ctor);
 }

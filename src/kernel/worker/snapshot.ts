@@ -8,7 +8,9 @@
  *
  * @module
  */
-import type { RestoreReport, SkippedItem as Skipped, SnapshotTaken } from "../protocol.ts";
+import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
+import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
+import { userSource } from "./function_source.ts";
 import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
@@ -18,26 +20,23 @@ import { type ClassTable, decode, encode, type Encoded } from "./snapshot_codec.
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
 export const SNAPSHOT_FORMAT = 1;
 
-/** How a binding was declared; a REPL may declare a name again only the same way. */
-type Kind = "var" | "let" | "const" | "function" | "class";
-
 interface Declaration {
   name: string;
-  kind: Kind;
+  kind: DeclarationKind;
   source: string;
 }
 
 interface SnapshotBody {
   format: typeof SNAPSHOT_FORMAT;
-  imports: (ImportRecord & { name: string; kind: Kind })[];
+  imports: (ImportRecord & { name: string; kind: DeclarationKind })[];
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
-  kinds: Record<string, Kind>;
+  kinds: Record<string, DeclarationKind>;
   data: Encoded;
 }
 
 const SLOT = Symbol.for("mcp-kernel-host.restore");
-const SLOT_EXPR = `globalThis[Symbol.for("mcp-kernel-host.restore")]`;
+const SLOT_EXPR = globalAccess(SLOT);
 
 /**
  * Serializes the user's namespace, handing the body to `emit` in pieces (see `json_chunks.ts`).
@@ -57,11 +56,11 @@ export async function takeSnapshot(
     kinds: {},
     data: { json: {} },
   };
-  const skipped: Skipped[] = [];
+  const skipped: SkippedItem[] = [];
   const values: Record<string, unknown> = {};
   const functions = new Map<unknown, string>();
   for (const name of await namespace.names()) {
-    const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as Kind;
+    const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
     const read = await namespace.read(name);
     if (!read.ok) {
       skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });
@@ -74,8 +73,8 @@ export async function takeSnapshot(
       continue;
     }
     if (typeof value === "function") {
-      const source = Function.prototype.toString.call(value);
-      if (/\{\s*\[native code\]\s*\}$/.test(source)) {
+      const source = userSource(value);
+      if (source === undefined) {
         skipped.push({ path: name, reason: "a built-in or bound function cannot be saved" });
         continue;
       }
@@ -121,7 +120,7 @@ export async function restoreSnapshot(
   for (const [name, kind] of Object.entries(body.kinds)) repl.kinds.set(name, kind);
 
   const restored: string[] = [];
-  const skipped: Skipped[] = [];
+  const skipped: SkippedItem[] = [];
   const slot = {} as Record<string, unknown>;
   (globalThis as Record<symbol, unknown>)[SLOT] = slot;
   try {
@@ -222,7 +221,7 @@ async function isStillImported(
 }
 
 /** Re-binds `name` to `slot[name]` with the declaration kind it had. */
-async function bind(repl: Repl, name: string, kind: Kind) {
+async function bind(repl: Repl, name: string, kind: DeclarationKind) {
   const value = `${SLOT_EXPR}[${JSON.stringify(name)}]`;
   const code = kind === "let" || kind === "const"
     ? `${kind} ${name} = ${value};`

@@ -12,6 +12,8 @@
  *
  * @module
  */
+import type { SkippedItem } from "../protocol.ts";
+import { isNativeFunction, userSource } from "./function_source.ts";
 
 /** superjson's annotation tree: `[type]` or `[type, children by relative path]`. */
 type TypeName = string | [string, string];
@@ -25,12 +27,6 @@ export interface Encoded {
     referentialEqualities?: Record<string, string[]>;
     v: 1;
   };
-}
-
-/** Something left out of a snapshot, and why. */
-export interface Skipped {
-  path: string;
-  reason: string;
 }
 
 /** What the codec needs to know of the session's classes. */
@@ -61,13 +57,13 @@ interface Scope {
 export function encode(
   root: Record<string, unknown>,
   classes: ClassTable = NO_CLASSES,
-): { encoded: Encoded; skipped: Skipped[] } {
+): { encoded: Encoded; skipped: SkippedItem[] } {
   const seen = new Map<object, number>();
   // Node 0 is the root; node n's parent and key are parents[n] and keys[n].
   const parents: number[] = [-1];
   const keys: (string | number)[] = [""];
   const equalities: Record<string, string[]> = {};
-  const skipped: Skipped[] = [];
+  const skipped: SkippedItem[] = [];
   const rootScope: Scope = { prefix: "", values: {} };
   let annotated = false;
 
@@ -115,7 +111,7 @@ export function encode(
         return skip(scope, node(parent, key), "a Symbol cannot be saved");
       case "function": {
         const at = node(parent, key);
-        const source = functionSource(v);
+        const source = userSource(v);
         if (!source) return skip(scope, at, "a built-in or bound function cannot be saved");
         if (remember(v, at)) return null;
         annotate(scope, at, [["custom", "Function"]]);
@@ -184,7 +180,7 @@ export function encode(
       return json;
     }
     const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
-    if (isNativeClass(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
+    if (isNativeFunction(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
     skipped.push({
       path: displayPath(pathOf(at)),
       reason: `saved as a plain object: its class ${kind} is not a session variable`,
@@ -400,16 +396,6 @@ function parsePath(path: string): string[] {
 function displayPath(path: string): string {
   return parsePath(path).map((s, i) => i === 0 ? s : /^\d+$/.test(s) ? `[${s}]` : `.${s}`)
     .join("");
-}
-
-function functionSource(fn: unknown): string | undefined {
-  const source = Function.prototype.toString.call(fn);
-  return /\{\s*\[native code\]\s*\}$/.test(source) ? undefined : source;
-}
-
-function isNativeClass(ctor: unknown): boolean {
-  return typeof ctor === "function" &&
-    /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor));
 }
 
 function toBase64(bytes: Uint8Array): string {

@@ -2,6 +2,9 @@
  * Helpers for scripts and tests that drive a real host process: start `main.ts`, learn its URL
  * from its "listening" log line, and the `initialize` request a raw client sends.
  *
+ * `testing/` holds what both `tests/` and `scripts/` use to drive the product from outside, so
+ * neither depends on the other; `src/` never imports it.
+ *
  * @module
  */
 import { fileURLToPath } from "node:url";

@@ -1,0 +1,71 @@
+/**
+ * Figures 1 and 2: a kernel's start to its first result, against a bare sandbox and a bare
+ * Worker, and a trivial cell through the host API, against a pipe round trip.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { KernelHandle } from "../../src/kernel/kernel_handle.ts";
+import type { Floors } from "./floors.ts";
+import { openBenchHost, type Row, type Sizes, stats, temp, time } from "./harness.ts";
+
+/** Measures kernel starts and trivial cells through `Host.execute`. */
+export async function kernelFigures(sizes: Sizes, floors: Floors): Promise<Row[]> {
+  await using t = await temp("mkh-bench-");
+  const rows: Row[] = [];
+  const start: number[] = [];
+  for (let i = 0; i < sizes.starts; i++) {
+    let k!: KernelHandle;
+    start.push(
+      await time(async () => {
+        k = await KernelHandle.start({ scratchDir: join(t.dir, "files") });
+        await k.execute("1");
+      }),
+    );
+    await k.close();
+  }
+  const s = stats(start);
+  const sandbox = stats(floors.sandboxStart);
+  rows.push({
+    name: "kernel start to first result",
+    workload: "KernelHandle.start + execute('1')",
+    reps: sizes.starts,
+    ...s,
+    unit: "ms",
+    floor: { name: "bare sandbox: same flags, bare Worker, first line", median: sandbox.median },
+    goal: "≤ 1.5×",
+  });
+  rows.push({
+    name: "kernel start vs bare Worker",
+    workload: "as above",
+    reps: sizes.starts,
+    ...s,
+    unit: "ms",
+    floor: { name: "bare Worker spawn in-process", median: stats(floors.workerStart).median },
+  });
+
+  const host = await openBenchHost({ dataDir: t.dir });
+  try {
+    const id = await host.createKernel();
+    await host.execute(id, "let x = 0");
+    const cell: number[] = [];
+    for (let i = 0; i < sizes.cells; i++) {
+      cell.push(await time(() => host.execute(id, "x = x + 1")));
+    }
+    rows.push({
+      name: "trivial cell, host API",
+      workload: "Host.execute('x = x + 1')",
+      reps: sizes.cells,
+      ...stats(cell),
+      unit: "ms",
+      floor: {
+        name: "pipe + postMessage round trip to a bare sandbox",
+        median: stats(floors.pipeTrip).median,
+      },
+      goal: "≤ 3×",
+    });
+  } finally {
+    await host.shutdown();
+  }
+  return rows;
+}

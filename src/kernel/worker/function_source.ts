@@ -1,0 +1,24 @@
+/**
+ * Telling functions the user wrote from built-in and bound ones, whose source text is only
+ * `{ [native code] }` and so cannot be evaluated again.
+ *
+ * @module
+ */
+
+const NATIVE_BODY = /\{\s*\[native code\]\s*\}$/;
+
+/**
+ * The source text of a function the user wrote, as `Function.prototype.toString` gives it.
+ *
+ * @returns `undefined` for a built-in or bound function, or a value that is not a function.
+ */
+export function userSource(fn: unknown): string | undefined {
+  if (typeof fn !== "function") return undefined;
+  const source = Function.prototype.toString.call(fn);
+  return NATIVE_BODY.test(source) ? undefined : source;
+}
+
+/** Whether `fn` is a built-in or bound function (a class included). */
+export function isNativeFunction(fn: unknown): boolean {
+  return typeof fn === "function" && userSource(fn) === undefined;
+}
