@@ -30,15 +30,15 @@ Deno.test("the three-call repro: a save after a large cell keeps every variable"
 Deno.test("a namespace of half the memory limit saves and restores", async () => {
   await using t = await openHost({ memoryLimit: 256 });
   const a = await t.host.createKernel();
-  // About 128 MB of objects, half the limit.
-  await t.host.execute(a, ROWS(600_000));
+  // About 115 MB of objects (measured: the kernel then holds 160 MB), near half the limit.
+  await t.host.execute(a, ROWS(500_000));
   const held = (await t.host.kernelInfo(a)).memoryBytes;
   assert.ok(held === null || held > 100 * 2 ** 20, `the kernel holds ${held} bytes`);
   assert.equal(await t.host.save(a), true);
   assert.equal(await t.host.stopKernel(a), true);
-  const back = await t.host.execute(a, "rows.length + rows[599_999].tags.length");
+  const back = await t.host.execute(a, "rows.length + rows[499_999].tags.length");
   assert.equal(back.status, "ok", JSON.stringify(back.error));
-  assert.equal(back.data?.["text/plain"], "600002");
+  assert.equal(back.data?.["text/plain"], "500002");
   assert.equal(back.restoredFrom?.version, 1);
 });
 

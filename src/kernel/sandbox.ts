@@ -38,10 +38,19 @@ function send(stream: typeof Deno.stdout, message: SandboxMessage): void {
 
 /** The snapshot or restore being served, if any: it may use the save limit's headroom. */
 let saving: number | undefined;
+/**
+ * After a save or restore, V8 and the allocator keep freed pages resident for a while: until
+ * resident memory is back under the limit, the save limit still holds, so the kernel is not
+ * stopped for memory that holds no variable of its own (measured: 80 MB kept after saving
+ * 400,000 records, seconds after two collections).
+ */
+let cooling = false;
 
 setInterval(() => {
   const { rss } = Deno.memoryUsage();
-  if (rss > (saving === undefined ? start.memoryLimitBytes : start.saveLimitBytes)) {
+  if (rss <= start.memoryLimitBytes) cooling = false;
+  const raised = saving !== undefined || cooling;
+  if (rss > (raised ? start.saveLimitBytes : start.memoryLimitBytes)) {
     send(Deno.stdout, { event: "fatal", reason: "memory", rssBytes: rss });
     Deno.exit(137);
   }
@@ -74,7 +83,10 @@ worker.onmessage = (event: MessageEvent<SandboxMessage>) => {
     Deno.permissions.revokeSync({ name: "sys" });
   }
   if ("ok" in message) {
-    if (message.id === saving) saving = undefined;
+    if (message.id === saving) {
+      saving = undefined;
+      cooling = true;
+    }
     send(Deno.stderr, { event: "mark", id: message.id });
   }
   send(Deno.stdout, message);

@@ -125,6 +125,9 @@ async function serve(
       return namespace.inspect(request.name, request.depth);
     case "snapshot": {
       // What the last cells let go is garbage until collected; a save must see what is live.
+      // ArrayBuffers are released by a later task, so a second collection counts them right.
+      collect();
+      await new Promise((resolve) => setTimeout(resolve, 0));
       collect();
       refuseLargeSave(saveStartBytes);
       try {

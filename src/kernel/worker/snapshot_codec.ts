@@ -13,7 +13,7 @@
  * @module
  */
 import type { SkippedItem } from "../protocol.ts";
-import { isNativeFunction, userSource } from "./function_source.ts";
+import { functionExpression, isNativeFunction, userSource } from "./function_source.ts";
 
 /** superjson's annotation tree: `[type]` or `[type, children by relative path]`. */
 type TypeName = string | [string, string];
@@ -262,6 +262,67 @@ export function decode(encoded: Encoded, classes: ClassTable = NO_CLASSES): unkn
   return json;
 }
 
+/**
+ * Decodes a record of variables (as {@linkcode encode} made it) one variable at a time: a
+ * variable whose part fails to decode is left out and reported with the reason, the others come
+ * back. A shared reference into a variable left out is dropped from the variable that held it.
+ *
+ * @throws {TypeError} When the record itself is damaged (not an object).
+ */
+export function decodeRecord(
+  encoded: Encoded,
+  classes: ClassTable = NO_CLASSES,
+): { values: Record<string, unknown>; skipped: SkippedItem[] } {
+  const record = encoded.json;
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new TypeError("Cannot decode the snapshot's variables: they are not a record");
+  }
+  const json = record as Record<string, unknown>;
+  const failed = new Map<string, string>();
+  const fail = (name: string, error: unknown) => {
+    if (!failed.has(name)) failed.set(name, error instanceof Error ? error.message : String(error));
+  };
+  const values = encoded.meta?.values;
+  if (values && !Array.isArray(values)) {
+    for (const [path, tree] of Object.entries(values)) {
+      const segments = parsePath(path);
+      const name = segments[0]!;
+      if (failed.has(name)) continue;
+      try {
+        setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
+      } catch (error) {
+        fail(name, error);
+      }
+    }
+  }
+  const dropped: SkippedItem[] = [];
+  for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
+    const from = parsePath(first);
+    for (const other of others) {
+      const to = parsePath(other);
+      if (failed.has(to[0]!)) continue;
+      if (failed.has(from[0]!)) {
+        dropped.push({
+          path: displayPath(other),
+          reason: `it was the same value as ${displayPath(first)}, which could not be restored`,
+        });
+        continue;
+      }
+      try {
+        setDeep(json, to, getDeep(json, from));
+      } catch (error) {
+        fail(to[0]!, error);
+      }
+    }
+  }
+  for (const name of failed.keys()) delete json[name];
+  const skipped = [...failed].map(([path, reason]) => ({
+    path,
+    reason: `could not be restored: ${reason}`,
+  }));
+  return { values: json, skipped: [...skipped, ...dropped] };
+}
+
 function applyAll(json: unknown, values: Record<string, Tree>, classes: ClassTable): unknown {
   for (const [path, tree] of Object.entries(values)) {
     const segments = parsePath(path);
@@ -290,7 +351,9 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return Ctor ? Object.assign(Object.create(Ctor.prototype), inner) : inner;
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
-    if (kind === "custom" && name === "Function") return (0, eval)(`(${inner})`);
+    if (kind === "custom" && name === "Function") {
+      return (0, eval)(functionExpression(inner as string));
+    }
     throw new TypeError(`Unknown annotation ${JSON.stringify(type)} in snapshot`);
   }
   switch (type) {
