@@ -187,3 +187,20 @@ Deno.test("a request that reaches a kernel while it is saved for eviction is not
     "the increment answered during the eviction survived it",
   );
 });
+
+Deno.test("shorthand methods and getters come back; a value that cannot be restored costs only itself", async () => {
+  await using t = await openHost();
+  const a = await t.host.createKernel();
+  const defined = await t.host.execute(
+    a,
+    "const greeter = { name: 'x', greet(n) { return 'hi ' + n }, get loud() { return 'X' } };\n" +
+      "const hello = greeter.greet; const other = [1, 2, 3]; let fine = 'kept'",
+  );
+  assert.equal(defined.status, "ok", JSON.stringify(defined.error));
+  assert.equal(await t.host.save(a), true);
+  assert.equal(await t.host.stopKernel(a), true);
+  const back = await t.host.execute(a, "[greeter.greet('a'), hello('b'), other.length, fine]");
+  assert.equal(back.status, "ok", JSON.stringify(back.error));
+  assert.equal(back.data?.["text/plain"], '[ "hi a", "hi b", 3, "kept" ]');
+  assert.equal(back.lost, undefined);
+});

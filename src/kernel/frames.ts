@@ -30,33 +30,38 @@ const LAST = 0x2e; // ".": last chunk
  * @param message Any JSON-serializable object.
  * @param attachment JSON text (so it has no raw newline) sent unescaped after the message.
  */
-export function encodeFrames(
+export function* encodeFrames(
   token: string,
   message: Record<string, unknown>,
   attachment?: string,
-): Uint8Array[] {
-  if (attachment === undefined) return frame(token, JSON.stringify(message));
-  return [
-    ...frame(token, JSON.stringify({ ...message, attachment: true })),
-    ...frame(token, attachment),
-  ];
+): Generator<Uint8Array> {
+  if (attachment === undefined) return yield* frame(token, JSON.stringify(message));
+  yield* frame(token, JSON.stringify({ ...message, attachment: true }));
+  yield* frame(token, attachment);
 }
 
-function frame(token: string, text: string): Uint8Array[] {
-  const head = new TextEncoder().encode(token);
-  const body = new TextEncoder().encode(text);
+/**
+ * Frames `text` one frame at a time, encoding it to UTF-8 as it goes, so that a large text
+ * never exists twice more in memory (once as bytes, once as frames).
+ */
+function* frame(token: string, text: string): Generator<Uint8Array> {
+  const encoder = new TextEncoder();
+  const head = encoder.encode(token);
+  const buffer = new Uint8Array(MAX_FRAME_BYTES);
+  buffer.set(head);
   const room = MAX_FRAME_BYTES - head.length - 2;
-  const frames: Uint8Array[] = [];
-  for (let at = 0; at < body.length || frames.length === 0; at += room) {
-    const chunk = body.subarray(at, at + room);
-    const frame = new Uint8Array(head.length + chunk.length + 2);
-    frame.set(head);
-    frame[head.length] = at + room < body.length ? MORE : LAST;
-    frame.set(chunk, head.length + 1);
-    frame[frame.length - 1] = NEWLINE;
-    frames.push(frame);
-  }
-  return frames;
+  let at = 0;
+  do {
+    // encodeInto stops where the frame is full, never inside a character.
+    const { read, written } = encoder.encodeInto(
+      text.slice(at, at + room),
+      buffer.subarray(head.length + 1, head.length + 1 + room),
+    );
+    at += read;
+    buffer[head.length] = at < text.length ? MORE : LAST;
+    buffer[head.length + 1 + written] = NEWLINE;
+    yield buffer.slice(0, head.length + written + 2);
+  } while (at < text.length);
 }
 
 /** What a {@linkcode FrameDecoder} found in the bytes it was fed. */

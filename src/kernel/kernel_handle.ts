@@ -79,6 +79,8 @@ export interface ExecuteResult {
   lost?: string;
   /** Set when the kernel came back from a snapshot after a restart. */
   restoredFrom?: { version: number; savedAt: number };
+  /** Set while the kernel's latest save failed: why, in words (its state is not saved). */
+  saveFailed?: string;
 }
 
 /** Thrown when a request other than `execute` fails inside the kernel. */
@@ -105,6 +107,11 @@ export class KernelHandle implements AsyncDisposable {
   #queue: Promise<unknown> = Promise.resolve();
   #executionCount = 0;
   #closed = false;
+  /**
+   * What a restart during a request other than `execute` (a snapshot, say) brought back and
+   * lost: the next `execute` result says it, so no loss goes unsaid.
+   */
+  #unreported?: RestartOutcome;
 
   private constructor(
     options: ResolvedOptions,
@@ -187,14 +194,14 @@ export class KernelHandle implements AsyncDisposable {
       const cell = ++this.#executionCount;
       const compiled = compileCell(code, `cell-${cell}`);
       if (!compiled.ok) {
-        return {
+        return this.#withUnreported({
           status: "error",
           executionCount: cell,
           stdout: "",
           stderr: "",
           error: compiled.error,
           durationMs: performance.now() - started,
-        };
+        });
       }
       const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
       const run = await this.#send({ kind: "execute", code: compiled.code, cell }, timeoutMs);
@@ -207,7 +214,7 @@ export class KernelHandle implements AsyncDisposable {
         result = { ...base, ...run.failure, stdout: "", stderr: "", ...run.outcome };
       }
       result.durationMs = performance.now() - started;
-      return result;
+      return this.#withUnreported(result);
     });
   }
 
@@ -257,6 +264,15 @@ export class KernelHandle implements AsyncDisposable {
     return this.close();
   }
 
+  /** Adds to `result` what an earlier restart lost, once. */
+  #withUnreported(result: ExecuteResult): ExecuteResult {
+    const earlier = this.#unreported;
+    if (!earlier) return result;
+    this.#unreported = undefined;
+    const lost = result.lost ? `${earlier.lost}; ${result.lost}` : earlier.lost;
+    return { ...result, lost, restoredFrom: result.restoredFrom ?? earlier.restoredFrom };
+  }
+
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("Cannot use a closed kernel"));
     const run = this.#queue.then(task);
@@ -272,6 +288,15 @@ export class KernelHandle implements AsyncDisposable {
       const request = { kind, ...fields } as DistributiveOmit<KernelRequest, "id">;
       const run = await this.#send(request, this.#options.cellTimeoutMs);
       if (run.kind === "failed") {
+        // A failed restore is reported by whoever restores (the supervisor's recovery).
+        if (kind !== "restore") {
+          const why = `the kernel was restarted during a ${kind} request: ` +
+            run.failure.error.message;
+          this.#unreported = merge(this.#unreported, {
+            ...run.outcome,
+            lost: `${run.outcome.lost} (${why})`,
+          });
+        }
         throw new KernelRequestError(run.failure.error);
       }
       return unwrap(run.reply) as ReplyValues[K];
@@ -331,6 +356,12 @@ export class KernelHandle implements AsyncDisposable {
       runtime: this.#options.runtime,
     });
   }
+}
+
+/** Two restarts' outcomes as one: the later restore, both losses. */
+function merge(earlier: RestartOutcome | undefined, later: RestartOutcome): RestartOutcome {
+  if (!earlier) return later;
+  return { lost: `${earlier.lost}; ${later.lost}`, restoredFrom: later.restoredFrom };
 }
 
 function unwrap(reply: KernelReply): ReplyValues[keyof ReplyValues] {

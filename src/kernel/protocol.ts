@@ -18,6 +18,13 @@ export interface SandboxStart {
   scratchDir: string;
   /** Resident-memory limit in bytes, enforced by the sandbox's watchdog. */
   memoryLimitBytes: number;
+  /** The higher limit that holds while a snapshot is taken or restored, so a save never kills. */
+  saveLimitBytes: number;
+  /**
+   * Live memory (the Worker's heap and ArrayBuffers) above which a snapshot is refused rather
+   * than tried: serializing needs about as much again as the data, under `saveLimitBytes`.
+   */
+  saveStartBytes: number;
   /** Compiled prelude to run before any user code, or `""`. */
   prelude: string;
 }
@@ -98,7 +105,7 @@ export interface SkippedItem {
 
 /** A snapshot as the kernel took it. */
 export interface SnapshotTaken {
-  /** JSON text; see `worker/snapshot.ts`. */
+  /** JSON text; see `worker/snapshot.ts`. It reaches the host in `chunk` events. */
   body: string;
   /** Version of the body's layout; a kernel refuses to restore one it does not know. */
   format: number;
@@ -143,7 +150,12 @@ export type SandboxEvent =
   | { event: "failed"; error: ErrorInfo }
   | { event: "fatal"; reason: "memory"; rssBytes: number }
   /** Marks the end of a request's output on stderr, so stderr can be attributed to it. */
-  | { event: "mark"; id: number };
+  | { event: "mark"; id: number }
+  /**
+   * One piece of a snapshot's body, sent before the snapshot's reply: the body travels in
+   * pieces so that it never exists as one string in the kernel.
+   */
+  | { event: "chunk"; id: number; text: string };
 
 /** Anything the sandbox sends inside a frame. */
 export type SandboxMessage = KernelReply | MemoryReply | SandboxEvent;

@@ -84,6 +84,8 @@ export class SandboxProcess {
     id: number;
     reply?: KernelReply;
     marked: boolean;
+    /** Pieces of a snapshot body received so far. */
+    chunks: string[];
     resolve: (r: SandboxReply) => void;
   };
   /** Memory requests in flight, by id; they may overlap a running request. */
@@ -138,6 +140,8 @@ export class SandboxProcess {
       token,
       scratchDir: options.scratchDir,
       memoryLimitBytes: options.memoryLimitMb * 1024 * 1024,
+      saveLimitBytes: saveLimitMb(options.memoryLimitMb) * 1024 * 1024,
+      saveStartBytes: options.memoryLimitMb * 0.6 * 1024 * 1024,
       prelude: options.prelude,
     };
     try {
@@ -165,7 +169,7 @@ export class SandboxProcess {
     if (this.#pending) throw new Error("Cannot send a kernel request while another is running");
     const id = this.#nextId++;
     const done = new Promise<SandboxReply>((resolve) => {
-      this.#pending = { id, marked: false, resolve };
+      this.#pending = { id, marked: false, chunks: [], resolve };
     });
     try {
       await this.#write({ ...request, id });
@@ -240,14 +244,17 @@ export class SandboxProcess {
       else if (message.event === "fatal") this.#memoryRss = message.rssBytes;
       else if (message.event === "mark" && this.#pending?.id === message.id) {
         this.#pending.marked = true;
+      } else if (message.event === "chunk" && this.#pending?.id === message.id) {
+        // A piece of a snapshot body, framed raw as an attachment (see frames.ts).
+        this.#pending.chunks.push((message as { attachment?: string }).attachment ?? "");
       }
     } else if (this.#memory.has(message.id)) {
       this.#memory.get(message.id)!((message as MemoryReply).value.rssBytes);
     } else if (this.#pending?.id === message.id) {
-      const { attachment, ...reply } = message as KernelReply & { attachment?: string };
-      // A snapshot body arrives as a raw attachment (see frames.ts).
-      if (attachment !== undefined && reply.ok) {
-        (reply.value as { body?: string }).body = attachment;
+      const reply = message as KernelReply;
+      if (reply.ok && this.#pending.chunks.length > 0) {
+        (reply.value as { body?: string }).body = this.#pending.chunks.join("");
+        this.#pending.chunks = [];
       }
       this.#pending.reply = reply;
     }
@@ -297,7 +304,10 @@ export function sandboxFlags(
     "--no-lock",
     "--no-prompt",
     "--unstable-worker-options",
-    `--v8-flags=--max-old-space-size=${options.memoryLimitMb}`,
+    // The heap may grow to the save limit while a snapshot is taken; at other times the
+    // watchdog stops the kernel at the memory limit first (the heap is part of resident memory).
+    // --expose-gc lets the Worker collect before and after a save; it hides gc from cells.
+    `--v8-flags=--max-old-space-size=${saveLimitMb(options.memoryLimitMb)},--expose-gc`,
     `--allow-read=${options.read.join(",")}`,
     `--allow-write=${options.write.join(",")}`,
     // The Worker needs sys to connect its inspector session and revokes it at once (kernel_worker.ts).
@@ -305,6 +315,17 @@ export function sandboxFlags(
     // The environment is cleared (sandboxEnv), so env access reveals only module-loading settings.
     "--allow-env",
   ];
+}
+
+/**
+ * Memory a kernel may use while its snapshot is taken or restored: twice its limit. Serializing
+ * a namespace costs up to 1.5 times the data again (the walk's bookkeeping, a chunk of text;
+ * measured with 400,000 and 600,000 records), so without headroom a save could kill the kernel
+ * it was saving. Variables holding more than 60% of the limit are not saved at all: the save is
+ * refused and reported, and the kernel keeps running.
+ */
+export function saveLimitMb(memoryLimitMb: number): number {
+  return memoryLimitMb * 2;
 }
 
 function sandboxEnv(): Record<string, string> {

@@ -33,6 +33,7 @@ export const SANDBOX_FILES = [
   "worker/complete.ts",
   "worker/format.ts",
   "worker/function_source.ts",
+  "worker/json_chunks.ts",
   "worker/module_loader.ts",
   "worker/namespace.ts",
   "worker/render.ts",

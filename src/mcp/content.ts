@@ -71,6 +71,7 @@ export function executeResult(r: ExecuteResult, kernel: string): CallToolResult 
       },
     }),
     ...(r.lost && { lost: r.lost }),
+    ...(r.saveFailed && { save_failed: r.saveFailed }),
   };
   return {
     content: [{ type: "text", text: executeText(r) }],
@@ -96,6 +97,7 @@ export function executeText(r: ExecuteResult): string {
     parts.push(`Restored from snapshot version ${r.restoredFrom.version} (saved ${at})`);
   }
   if (r.lost) parts.push(`Lost: ${r.lost}`);
+  if (r.saveFailed) parts.push(`Not saved: ${r.saveFailed}`);
 
   return truncate(parts.join("\n"));
 }

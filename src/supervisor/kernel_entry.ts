@@ -27,6 +27,8 @@ export interface Entry {
   generation: number;
   saving: Promise<boolean>;
   notice?: Notice;
+  /** The latest save attempts failed: why, how many in a row, and when to try again. */
+  saveFailure?: { reason: string; attempts: number; retryAt: number };
   /** The registry's last active time and count need writing. */
   touched: boolean;
 }
@@ -51,6 +53,7 @@ export function newEntry(id: string, store: Registry, persistent: boolean, now: 
 
 /** Notes that everything the kernel did is in its newest snapshot. */
 export function markSaved(entry: Entry): void {
+  entry.saveFailure = undefined;
   entry.dirty = false;
   entry.dirtySince = null;
   entry.requestsSinceSave = 0;
@@ -67,6 +70,7 @@ export function view(e: Entry): KernelView {
     dirty: e.dirty,
     dirtySince: e.dirtySince,
     requestsSinceSave: e.requestsSinceSave,
+    retrySaveAt: e.saveFailure?.retryAt ?? null,
   };
 }
 
@@ -92,6 +96,7 @@ export async function saveEntry(
     executionCount: kernel.executionCount,
     skipped: taken.skipped,
   }, options.snapshotVersions);
+  entry.saveFailure = undefined;
   if (entry.generation === generation) {
     markSaved(entry);
   } else {

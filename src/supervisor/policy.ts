@@ -21,6 +21,8 @@ export interface KernelView {
   dirtySince: number | null;
   /** Requests since its last save. */
   requestsSinceSave: number;
+  /** After a failed save, no new attempt before this time; `null` when the last save worked. */
+  retrySaveAt: number | null;
 }
 
 /** Save thresholds. */
@@ -54,9 +56,18 @@ export function pickCulls(kernels: KernelView[], now: number, idleTimeoutMs: num
     .map((k) => k.id);
 }
 
-/** Whether a kernel should be saved now. */
+/**
+ * When to try again after `attempts` failed saves in a row: 1 s, doubling, at most 5 minutes,
+ * so a save that cannot succeed neither spins nor floods the log.
+ */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(300_000, 1000 * 2 ** Math.max(0, attempts - 1));
+}
+
+/** Whether a kernel should be saved now (not before the retry time of a failed save). */
 export function needsSave(kernel: KernelView, now: number, policy: SavePolicy): boolean {
   if (!kernel.dirty || !kernel.persistent) return false;
+  if (kernel.retrySaveAt !== null && now < kernel.retrySaveAt) return false;
   if (kernel.requestsSinceSave >= policy.saveEvery) return true;
   return kernel.dirtySince !== null && now - kernel.dirtySince >= policy.saveIntervalMs;
 }

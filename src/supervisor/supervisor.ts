@@ -19,7 +19,7 @@ import { ChangeSignal } from "./change_signal.ts";
 import { KernelNotFoundError, ShuttingDownError } from "./errors.ts";
 import type { KernelFactory, SupervisedKernel } from "./kernel_factory.ts";
 import { type Entry, markSaved, newEntry, saveEntry, view } from "./kernel_entry.ts";
-import { needsSave, pickCulls, type SavePolicy } from "./policy.ts";
+import { needsSave, pickCulls, retryDelayMs, type SavePolicy } from "./policy.ts";
 import { describeRestart, restoreLatest } from "./recovery.ts";
 
 /** How the supervisor runs. Durations in milliseconds. */
@@ -201,6 +201,7 @@ export class Supervisor {
     if (entry) entry.notice = undefined;
     if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
     if (notice?.lost) result.lost = result.lost ? `${notice.lost}; ${result.lost}` : notice.lost;
+    if (entry?.saveFailure) result.saveFailed = entry.saveFailure.reason;
     return result;
   }
 
@@ -367,8 +368,14 @@ export class Supervisor {
       await saveEntry(entry, this.#o);
       return true;
     } catch (error) {
-      // The kernel keeps running and stays dirty: a failed save never costs its state.
-      this.#o.log(`saving a kernel failed, will retry: ${(error as Error).message}`);
+      // The kernel keeps running and stays dirty: a failed save never costs its state. It is
+      // retried with a growing delay, logged once per run of failures (the reason is bounded:
+      // it may quote the kernel).
+      const reason = (error as Error).message.slice(0, 500);
+      const attempts = (entry.saveFailure?.attempts ?? 0) + 1;
+      const retryAt = this.#o.now() + retryDelayMs(attempts);
+      if (attempts === 1) this.#o.log(`saving a kernel failed, will retry: ${reason}`);
+      entry.saveFailure = { reason, attempts, retryAt };
       return false;
     }
   }

@@ -22,7 +22,7 @@ function decodeAll(chunks: Uint8Array[]): { output: string; messages: unknown[] 
 
 Deno.test("every frame fits in one atomic pipe write", () => {
   const big = { text: "é".repeat(50_000) };
-  const frames = encodeFrames(TOKEN, big);
+  const frames = [...encodeFrames(TOKEN, big)];
   assert.ok(frames.length > 20);
   for (const f of frames) assert.ok(f.length <= MAX_FRAME_BYTES);
   assert.deepEqual(decodeAll(frames).messages, [big]);
@@ -31,7 +31,7 @@ Deno.test("every frame fits in one atomic pipe write", () => {
 Deno.test("output around and between frames is kept in order, split at any byte", () => {
   const stream = new Uint8Array([
     ...bytes("before "),
-    ...encodeFrames(TOKEN, { id: 1, text: "ü".repeat(3000) }).flatMap((f) => [...f]),
+    ...[...encodeFrames(TOKEN, { id: 1, text: "ü".repeat(3000) })].flatMap((f) => [...f]),
     ...bytes("after, without newline"),
   ]);
   for (const size of [1, 7, 33, 4096]) {
@@ -59,7 +59,7 @@ Deno.test("a frame interleaved between the pieces of a large foreign write is st
 
 Deno.test("an attachment travels unescaped after its message and comes back under its key", () => {
   const body = JSON.stringify({ rows: Array.from({ length: 2000 }, (_, i) => `"quoted" ${i}`) });
-  const frames = encodeFrames(TOKEN, { id: 3, ok: true }, body);
+  const frames = [...encodeFrames(TOKEN, { id: 3, ok: true }, body)];
   const bytes = frames.reduce((n, f) => n + f.length, 0);
   assert.ok(bytes < body.length * 1.05, "the attachment was not escaped again");
   assert.deepEqual(decodeAll(frames).messages, [{ id: 3, ok: true, attachment: body }]);

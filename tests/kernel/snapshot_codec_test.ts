@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import superjson from "superjson";
-import { type ClassTable, decode, encode } from "../../src/kernel/worker/snapshot_codec.ts";
+import {
+  type ClassTable,
+  decode,
+  decodeRecord,
+  encode,
+} from "../../src/kernel/worker/snapshot_codec.ts";
 
 class Point {
   constructor(public x: number, public y: number) {}
@@ -122,4 +127,40 @@ Deno.test("a damaged annotation is an error, not a silent wrong value", () => {
     () => decode({ json: { x: 1 }, meta: { values: { x: ["no-such-type"] }, v: 1 } } as never),
     { name: "TypeError", message: /Unknown annotation "no-such-type"/ },
   );
+});
+
+Deno.test("one variable that fails to decode is reported; the others come back", () => {
+  const shared = { s: 1 };
+  const { encoded } = encode({
+    good: [1, new Date(5)],
+    bad: { f: () => 1 },
+    both: shared,
+    too: shared,
+  });
+  const text = JSON.stringify(encoded).replace(/"\(\)\s*=>\s*1"/, '"(( broken"');
+  const { values, skipped } = decodeRecord(JSON.parse(text));
+  assert.deepEqual(Object.keys(values).sort(), ["both", "good", "too"]);
+  assert.deepEqual(values.good, [1, new Date(5)]);
+  assert.equal(values.too, values.both, "shared references still shared");
+  assert.equal(skipped.length, 1);
+  assert.equal(skipped[0]?.path, "bad");
+  assert.match(skipped[0]?.reason ?? "", /could not be restored/);
+});
+
+Deno.test("shorthand methods, getters and setters decode as functions", () => {
+  const o = {
+    greet(n: string) {
+      return `hi ${n}`;
+    },
+    get size() {
+      return 3;
+    },
+  };
+  const getter = Object.getOwnPropertyDescriptor(o, "size")!.get!;
+  const { encoded } = encode({ fns: { greet: o.greet, getter } });
+  const { values, skipped } = decodeRecord(JSON.parse(JSON.stringify(encoded)));
+  assert.deepEqual(skipped, []);
+  const fns = values.fns as { greet: (n: string) => string; getter: () => number };
+  assert.equal(fns.greet("a"), "hi a");
+  assert.equal(fns.getter.call({}), 3);
 });

@@ -4,6 +4,7 @@ import {
   needsSave,
   pickCulls,
   pickEvictions,
+  retryDelayMs,
 } from "../../src/supervisor/policy.ts";
 
 function kernel(id: string, fields: Partial<KernelView> = {}): KernelView {
@@ -16,6 +17,7 @@ function kernel(id: string, fields: Partial<KernelView> = {}): KernelView {
     dirty: false,
     dirtySince: null,
     requestsSinceSave: 0,
+    retrySaveAt: null,
     ...fields,
   };
 }
@@ -64,4 +66,12 @@ Deno.test("a dirty kernel is saved after the interval or after N requests, not b
   assert.equal(needsSave({ ...dirty, requestsSinceSave: 10 }, 1001, policy), true);
   assert.equal(needsSave({ ...dirty, dirty: false }, 99_999, policy), false);
   assert.equal(needsSave({ ...dirty, persistent: false }, 99_999, policy), false);
+});
+
+Deno.test("a failed save is not tried again before its retry time, and the delay grows", () => {
+  const failed = kernel("k", { dirty: true, requestsSinceSave: 50, retrySaveAt: 2_000 });
+  const policy = { saveIntervalMs: 1000, saveEvery: 10 };
+  assert.equal(needsSave(failed, 1_999, policy), false);
+  assert.equal(needsSave(failed, 2_000, policy), true);
+  assert.deepEqual([1, 2, 3, 10, 30].map(retryDelayMs), [1000, 2000, 4000, 300_000, 300_000]);
 });

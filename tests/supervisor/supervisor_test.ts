@@ -287,3 +287,25 @@ Deno.test("shutdown saves each changed persistent kernel once and reports saves 
   assert.equal((await r.registry.listSnapshots("b")).length, 0);
   assert.equal((await r.registry.listSnapshots("clean")).length, 0);
 });
+
+Deno.test("a failed save is said on every result until a save works, logged once, retried later", async () => {
+  await using r = rig({ saveEvery: 1 });
+  await r.supervisor.create("a", { persistent: true });
+  const a = r.kernel("a");
+  const snapshot = a.snapshot.bind(a);
+  a.snapshot = () => Promise.reject(new Error("Cannot save the kernel: too big"));
+  const first = await r.supervisor.execute("a", "x = 1");
+  await r.supervisor.save("a");
+  const second = await r.supervisor.execute("a", "x += 1");
+  assert.match(second.saveFailed ?? "", /too big/);
+  assert.equal(first.saveFailed, undefined, "the first result came before the failed save");
+  for (let i = 0; i < 5; i++) await r.supervisor.tick();
+  assert.equal(r.logs.length, 1, `logged once: ${r.logs.join(" | ")}`);
+  a.snapshot = snapshot;
+  r.clock.now += 60_000;
+  await r.supervisor.tick();
+  await r.supervisor.save("a");
+  const third = await r.supervisor.execute("a", "x");
+  assert.equal(third.saveFailed, undefined);
+  assert.equal((await r.registry.listSnapshots("a")).length, 1);
+});

@@ -22,3 +22,19 @@ export function userSource(fn: unknown): string | undefined {
 export function isNativeFunction(fn: unknown): boolean {
   return typeof fn === "function" && userSource(fn) === undefined;
 }
+
+/**
+ * An expression that evaluates to the function whose source text is `source`. Most sources are
+ * expressions already; a shorthand method (`greet() {}`), getter or setter taken from an object
+ * literal is not, and is evaluated inside an object literal again.
+ */
+export function functionExpression(source: string): string {
+  try {
+    // Compiles without running: only tells whether the source is an expression.
+    new Function(`return (${source}\n)`);
+    return `(${source}\n)`;
+  } catch {
+    return `Object.values(Object.getOwnPropertyDescriptors({${source}\n}))` +
+      `.map((d) => d.value ?? d.get ?? d.set)[0]`;
+  }
+}

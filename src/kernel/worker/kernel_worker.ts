@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { KernelReply, KernelRequest, ReplyValues } from "../protocol.ts";
+import type { KernelReply, KernelRequest, ReplyValues, SnapshotTaken } from "../protocol.ts";
 import { complete } from "./complete.ts";
 import { LOADER_KEY } from "./compiled_cell.ts";
 import { createModuleLoader, type ModuleLoader } from "./module_loader.ts";
@@ -17,11 +17,17 @@ import { restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 export interface WorkerInit {
   scratchDir: string;
   prelude: string;
+  /** Resident bytes, after a collection, above which a snapshot is refused (see protocol.ts). */
+  saveStartBytes: number;
 }
 
 const scope = self as unknown as Worker & typeof globalThis;
 // Kept here, out of user code's reach: a cell may not forge or block the kernel's messages.
 const post = scope.postMessage.bind(scope);
+// V8's collector (the sandbox runs with --expose-gc), kept for saves. The global cannot be
+// deleted (it is not configurable), so it is cleared; a cell sees `gc` as undefined.
+const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
+(globalThis as { gc?: unknown }).gc = undefined;
 
 // A rejection or throw nobody handles (in a timer, say) is reported on stderr, attributed to
 // the running or the next cell, instead of terminating the Worker.
@@ -87,7 +93,11 @@ async function start(init: WorkerInit): Promise<void> {
     queue = queue.then(async () => {
       let reply: KernelReply;
       try {
-        reply = { id: request.id, ok: true, value: await serve(request, repl, namespace, loader) };
+        reply = {
+          id: request.id,
+          ok: true,
+          value: await serve(request, repl, namespace, loader, init.saveStartBytes),
+        };
       } catch (error) {
         reply = { id: request.id, ok: false, error: describeError(error) };
       }
@@ -97,11 +107,12 @@ async function start(init: WorkerInit): Promise<void> {
   post({ event: "ready" });
 }
 
-function serve(
+async function serve(
   request: KernelRequest,
   repl: Repl,
   namespace: Namespace,
   loader: ModuleLoader,
+  saveStartBytes: number,
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
     case "execute":
@@ -112,9 +123,46 @@ function serve(
       return namespace.list();
     case "inspect":
       return namespace.inspect(request.name, request.depth);
-    case "snapshot":
-      return takeSnapshot(repl, namespace, loader);
+    case "snapshot": {
+      // What the last cells let go is garbage until collected; a save must see what is live.
+      // ArrayBuffers are released by a later task, so a second collection counts them right.
+      collect();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      collect();
+      refuseLargeSave(saveStartBytes);
+      try {
+        // The body goes out in chunk events; the host puts it back (sandbox_process.ts).
+        return await takeSnapshot(repl, namespace, loader, (text) => {
+          post({ event: "chunk", id: request.id, text });
+        }) as SnapshotTaken;
+      } finally {
+        // The save's own garbage would otherwise count against the next cells.
+        collect();
+      }
+    }
     case "restore":
-      return restoreSnapshot(request.body, repl, namespace, loader);
+      try {
+        return await restoreSnapshot(request.body, repl, namespace, loader);
+      } finally {
+        collect();
+      }
   }
+}
+
+/**
+ * Refuses a snapshot that could not be made within the save limit (see `saveLimitMb`): what
+ * the namespace holds is the Worker's live heap, after a collection, plus its ArrayBuffers.
+ */
+function refuseLargeSave(saveStartBytes: number): void {
+  const { heapUsed, external } = Deno.memoryUsage();
+  const held = heapUsed + external;
+  if (held <= saveStartBytes) return;
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  const error = new Error(
+    `Cannot save the kernel: its variables hold ${mb(held)} MB, more than a save can ` +
+      `serialize within its memory limit (at most ${mb(saveStartBytes)} MB); they stay in ` +
+      `memory, unsaved: free some, or raise --memory-limit`,
+  );
+  error.name = "SaveRefusedError";
+  throw error;
 }

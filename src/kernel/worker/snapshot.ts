@@ -10,11 +10,12 @@
  */
 import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
 import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
-import { userSource } from "./function_source.ts";
+import { functionExpression, userSource } from "./function_source.ts";
 import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
-import { type ClassTable, decode, encode, type Encoded } from "./snapshot_codec.ts";
+import { writeJson } from "./json_chunks.ts";
+import { type ClassTable, decodeRecord, encode, type Encoded } from "./snapshot_codec.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
 export const SNAPSHOT_FORMAT = 1;
@@ -37,12 +38,16 @@ interface SnapshotBody {
 const SLOT = Symbol.for("mcp-kernel-host.restore");
 const SLOT_EXPR = globalAccess(SLOT);
 
-/** Serializes the user's namespace. Never throws for a value it cannot save: it lists it. */
+/**
+ * Serializes the user's namespace, handing the body to `emit` in pieces (see `json_chunks.ts`).
+ * Never throws for a value it cannot save: it lists it.
+ */
 export async function takeSnapshot(
   repl: Repl,
   namespace: Namespace,
   loader: ModuleLoader,
-): Promise<SnapshotTaken> {
+  emit: (text: string) => void,
+): Promise<Omit<SnapshotTaken, "body">> {
   const lexical = new Set(await repl.lexicalNames());
   const body: SnapshotBody = {
     format: SNAPSHOT_FORMAT,
@@ -87,7 +92,8 @@ export async function takeSnapshot(
   const encoded = encode(values, classes);
   body.data = encoded.encoded;
   skipped.push(...encoded.skipped);
-  return { body: JSON.stringify(body), format: SNAPSHOT_FORMAT, skipped };
+  writeJson(body, emit);
+  return { format: SNAPSHOT_FORMAT, skipped };
 }
 
 /**
@@ -169,7 +175,9 @@ export async function restoreSnapshot(
         return typeof value === "function" ? value as never : undefined;
       },
     };
-    const values = decode(body.data, classes) as Record<string, unknown>;
+    const decoded = decodeRecord(body.data, classes);
+    const values = decoded.values;
+    skipped.push(...decoded.skipped);
     const lexical: Record<"let" | "const", string[]> = { let: [], const: [] };
     for (const name of Object.keys(values)) {
       slot[name] = values[name];
@@ -185,13 +193,18 @@ export async function restoreSnapshot(
       if (names.length === 0) continue;
       const list = names.map((n) => `${n} = ${SLOT_EXPR}[${JSON.stringify(n)}]`).join(", ");
       const outcome = await repl.run(`${kind} ${list};`, "restore");
-      if (outcome.status === "ok") restored.push(...names);
-      else {
-        for (const name of names) {
-          skipped.push({
-            path: name,
-            reason: `could not be bound again: ${outcome.error?.message}`,
-          });
+      if (outcome.status === "ok") {
+        restored.push(...names);
+        continue;
+      }
+      // One name that cannot be bound (it clashes with the prelude's, say) must not cost the
+      // others: bind them one by one.
+      for (const name of names) {
+        try {
+          await bind(repl, name, kind);
+          restored.push(name);
+        } catch (error) {
+          skipped.push({ path: name, reason: `could not be bound again: ${message(error)}` });
         }
       }
     }
@@ -231,8 +244,9 @@ function declarationCode(d: Declaration): string {
   const isFunction = new RegExp(`^(async\\s+)?function\\s*\\*?\\s*${name}\\s*\\(`).test(d.source);
   if (d.kind === "class" && isClass) return d.source;
   if (d.kind === "function" && isFunction) return d.source;
-  if (d.kind === "let" || d.kind === "const") return `${d.kind} ${d.name} = (${d.source});`;
-  return `globalThis[${JSON.stringify(d.name)}] = (${d.source});`;
+  const value = functionExpression(d.source);
+  if (d.kind === "let" || d.kind === "const") return `${d.kind} ${d.name} = ${value};`;
+  return `globalThis[${JSON.stringify(d.name)}] = ${value};`;
 }
 
 function message(error: unknown): string {

@@ -13,7 +13,7 @@
  * @module
  */
 import type { SkippedItem } from "../protocol.ts";
-import { isNativeFunction, userSource } from "./function_source.ts";
+import { functionExpression, isNativeFunction, userSource } from "./function_source.ts";
 
 /** superjson's annotation tree: `[type]` or `[type, children by relative path]`. */
 type TypeName = string | [string, string];
@@ -47,101 +47,125 @@ interface Scope {
 /**
  * Encodes a record of values (variable name → value).
  *
+ * Paths are built only where the format needs them (an annotation, a shared reference): each
+ * object walked gets a node number, and its path is the chain of (parent node, key) pairs. A
+ * path string for every value would cost more memory than the data in a large namespace, and a
+ * save must fit beside the data.
+ *
  * @param classes Names session classes so their instances keep their prototype.
  */
 export function encode(
   root: Record<string, unknown>,
   classes: ClassTable = NO_CLASSES,
 ): { encoded: Encoded; skipped: SkippedItem[] } {
-  const seen = new Map<object, string>();
+  const seen = new Map<object, number>();
+  // Node 0 is the root; node n's parent and key are parents[n] and keys[n].
+  const parents: number[] = [-1];
+  const keys: (string | number)[] = [""];
   const equalities: Record<string, string[]> = {};
   const skipped: SkippedItem[] = [];
   const rootScope: Scope = { prefix: "", values: {} };
   let annotated = false;
 
-  function annotate(scope: Scope, path: string, tree: Tree): void {
-    annotated = true;
-    scope.values[relative(scope, path)] = tree;
+  function node(parent: number, key: string | number): number {
+    keys.push(key);
+    return parents.push(parent) - 1;
   }
 
-  function skip(scope: Scope, path: string, reason: string): null {
-    skipped.push({ path: displayPath(path), reason });
-    annotate(scope, path, ["undefined"]);
+  function pathOf(n: number): string {
+    const segments: string[] = [];
+    for (let at = n; at > 0; at = parents[at]!) {
+      const key = keys[at]!;
+      segments.push(typeof key === "number" ? String(key) : escapeKey(key));
+    }
+    return segments.reverse().join(".");
+  }
+
+  function annotate(scope: Scope, at: number, tree: Tree): void {
+    annotated = true;
+    scope.values[relative(scope, pathOf(at))] = tree;
+  }
+
+  function skip(scope: Scope, at: number, reason: string): null {
+    skipped.push({ path: displayPath(pathOf(at)), reason });
+    annotate(scope, at, ["undefined"]);
     return null;
   }
 
-  function walk(v: unknown, path: string, scope: Scope): unknown {
+  function walk(v: unknown, parent: number, key: string | number, scope: Scope): unknown {
     switch (typeof v) {
       case "string":
       case "boolean":
         return v;
       case "number":
         if (Number.isFinite(v) && !Object.is(v, -0)) return v;
-        annotate(scope, path, ["number"]);
+        annotate(scope, node(parent, key), ["number"]);
         return Object.is(v, -0) ? "-0" : String(v);
       case "undefined":
-        annotate(scope, path, ["undefined"]);
+        annotate(scope, node(parent, key), ["undefined"]);
         return null;
       case "bigint":
-        annotate(scope, path, ["bigint"]);
+        annotate(scope, node(parent, key), ["bigint"]);
         return v.toString();
       case "symbol":
-        return skip(scope, path, "a Symbol cannot be saved");
+        return skip(scope, node(parent, key), "a Symbol cannot be saved");
       case "function": {
+        const at = node(parent, key);
         const source = userSource(v);
-        if (!source) return skip(scope, path, "a built-in or bound function cannot be saved");
-        if (remember(v, path)) return null;
-        annotate(scope, path, [["custom", "Function"]]);
+        if (!source) return skip(scope, at, "a built-in or bound function cannot be saved");
+        if (remember(v, at)) return null;
+        annotate(scope, at, [["custom", "Function"]]);
         return source;
       }
     }
     if (v === null) return null;
     const o = v as object;
-    if (remember(o, path)) return null;
-    if (Array.isArray(o)) return walkArray(o, path, scope);
+    const at = node(parent, key);
+    if (remember(o, at)) return null;
+    if (Array.isArray(o)) return walkArray(o, at, scope);
     const proto = Object.getPrototypeOf(o);
-    if (proto === Object.prototype || proto === null) return walkObject(o, path, scope);
+    if (proto === Object.prototype || proto === null) return walkObject(o, at, scope);
     if (o instanceof Date) {
-      annotate(scope, path, ["Date"]);
+      annotate(scope, at, ["Date"]);
       return Number.isNaN(o.getTime()) ? "Invalid Date" : o.toISOString();
     }
     if (o instanceof RegExp) {
-      annotate(scope, path, ["regexp"]);
+      annotate(scope, at, ["regexp"]);
       return String(o);
     }
     if (o instanceof Map) {
-      const inner: Scope = { prefix: path, values: {} };
+      const inner: Scope = { prefix: pathOf(at), values: {} };
       let i = 0;
       const entries: unknown[] = [];
       for (const [k, val] of o) {
-        const at = join(path, String(i++));
-        entries.push([walk(k, join(at, "0"), inner), walk(val, join(at, "1"), inner)]);
+        const entry = node(at, i++);
+        entries.push([walk(k, entry, 0, inner), walk(val, entry, 1, inner)]);
       }
-      annotate(scope, path, withChildren("map", inner));
+      annotate(scope, at, withChildren("map", inner));
       return entries;
     }
     if (o instanceof Set) {
-      const inner: Scope = { prefix: path, values: {} };
+      const inner: Scope = { prefix: pathOf(at), values: {} };
       let i = 0;
       const items: unknown[] = [];
-      for (const item of o) items.push(walk(item, join(path, String(i++)), inner));
-      annotate(scope, path, withChildren("set", inner));
+      for (const item of o) items.push(walk(item, at, i++, inner));
+      annotate(scope, at, withChildren("set", inner));
       return items;
     }
     if (o instanceof Error) {
-      annotate(scope, path, ["Error"]);
+      annotate(scope, at, ["Error"]);
       return { name: o.name, message: o.message, ...(o.stack && { stack: o.stack }) };
     }
     if (o instanceof URL) {
-      annotate(scope, path, ["URL"]);
+      annotate(scope, at, ["URL"]);
       return o.href;
     }
     if (o instanceof ArrayBuffer) {
-      annotate(scope, path, [["custom", "ArrayBuffer"]]);
+      annotate(scope, at, [["custom", "ArrayBuffer"]]);
       return toBase64(new Uint8Array(o));
     }
     if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
-      annotate(scope, path, [["typed-array", o.constructor.name]]);
+      annotate(scope, at, [["typed-array", o.constructor.name]]);
       return Array.from(
         o as unknown as ArrayLike<number | bigint>,
         (n) => typeof n === "bigint" ? n.toString() : n,
@@ -150,27 +174,27 @@ export function encode(
     const ctor = proto?.constructor;
     const className = classes.nameOf(ctor);
     if (className) {
-      const inner: Scope = { prefix: path, values: {} };
-      const json = walkObject(o, path, inner, true);
-      annotate(scope, path, withChildren(["class", className], inner));
+      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const json = walkObject(o, at, inner, true);
+      annotate(scope, at, withChildren(["class", className], inner));
       return json;
     }
     const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
-    if (isNativeFunction(ctor)) return skip(scope, path, `a ${kind} cannot be saved`);
+    if (isNativeFunction(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
     skipped.push({
-      path: displayPath(path),
+      path: displayPath(pathOf(at)),
       reason: `saved as a plain object: its class ${kind} is not a session variable`,
     });
-    return walkObject(o, path, scope, true);
+    return walkObject(o, at, scope, true);
   }
 
-  function walkArray(a: unknown[], path: string, scope: Scope): unknown[] {
+  function walkArray(a: unknown[], at: number, scope: Scope): unknown[] {
     let out: unknown[] | undefined;
     for (let i = 0; i < a.length; i++) {
       const item = a[i];
       const w = typeof item === "number" && Number.isFinite(item) && !Object.is(item, -0)
         ? item
-        : walk(item, join(path, String(i)), scope);
+        : walk(item, at, i, scope);
       if (out) out[i] = w;
       else if (w !== item) {
         out = a.slice(0, i);
@@ -180,37 +204,37 @@ export function encode(
     return out ?? a;
   }
 
-  function walkObject(o: object, path: string, scope: Scope, copy = false): object {
+  function walkObject(o: object, at: number, scope: Scope, copy = false): object {
     const record = o as Record<string, unknown>;
-    const keys = Object.keys(record);
+    const names = Object.keys(record);
     // An own toJSON would make JSON.stringify print something else than the data.
     let out: Record<string, unknown> | undefined = copy || "toJSON" in record ? {} : undefined;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
+    for (let i = 0; i < names.length; i++) {
+      const key = names[i]!;
       const item = record[key];
-      const w = walk(item, join(path, escapeKey(key)), scope);
+      const w = walk(item, at, key, scope);
       if (out) out[key] = w;
       else if (w !== item) {
         out = {};
-        for (let j = 0; j < i; j++) out[keys[j]] = record[keys[j]];
+        for (let j = 0; j < i; j++) out[names[j]!] = record[names[j]!];
         out[key] = w;
       }
     }
     return out ?? o;
   }
 
-  /** Records an object's first path; for a later sighting, notes the equality. */
-  function remember(o: object, path: string): boolean {
+  /** Records an object's node; for a later sighting, notes the equality with the first path. */
+  function remember(o: object, at: number): boolean {
     const first = seen.get(o);
     if (first === undefined) {
-      seen.set(o, path);
+      seen.set(o, at);
       return false;
     }
-    (equalities[first] ??= []).push(path);
+    (equalities[pathOf(first)] ??= []).push(pathOf(at));
     return true;
   }
 
-  const json = walkObject(root, "", rootScope, true);
+  const json = walkObject(root, 0, rootScope, true);
   const encoded: Encoded = { json };
   const hasEqualities = Object.keys(equalities).length > 0;
   if (annotated || hasEqualities) {
@@ -236,6 +260,67 @@ export function decode(encoded: Encoded, classes: ClassTable = NO_CLASSES): unkn
     for (const other of others) json = setDeep(json, parsePath(other), target);
   }
   return json;
+}
+
+/**
+ * Decodes a record of variables (as {@linkcode encode} made it) one variable at a time: a
+ * variable whose part fails to decode is left out and reported with the reason, the others come
+ * back. A shared reference into a variable left out is dropped from the variable that held it.
+ *
+ * @throws {TypeError} When the record itself is damaged (not an object).
+ */
+export function decodeRecord(
+  encoded: Encoded,
+  classes: ClassTable = NO_CLASSES,
+): { values: Record<string, unknown>; skipped: SkippedItem[] } {
+  const record = encoded.json;
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new TypeError("Cannot decode the snapshot's variables: they are not a record");
+  }
+  const json = record as Record<string, unknown>;
+  const failed = new Map<string, string>();
+  const fail = (name: string, error: unknown) => {
+    if (!failed.has(name)) failed.set(name, error instanceof Error ? error.message : String(error));
+  };
+  const values = encoded.meta?.values;
+  if (values && !Array.isArray(values)) {
+    for (const [path, tree] of Object.entries(values)) {
+      const segments = parsePath(path);
+      const name = segments[0]!;
+      if (failed.has(name)) continue;
+      try {
+        setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
+      } catch (error) {
+        fail(name, error);
+      }
+    }
+  }
+  const dropped: SkippedItem[] = [];
+  for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
+    const from = parsePath(first);
+    for (const other of others) {
+      const to = parsePath(other);
+      if (failed.has(to[0]!)) continue;
+      if (failed.has(from[0]!)) {
+        dropped.push({
+          path: displayPath(other),
+          reason: `it was the same value as ${displayPath(first)}, which could not be restored`,
+        });
+        continue;
+      }
+      try {
+        setDeep(json, to, getDeep(json, from));
+      } catch (error) {
+        fail(to[0]!, error);
+      }
+    }
+  }
+  for (const name of failed.keys()) delete json[name];
+  const skipped = [...failed].map(([path, reason]) => ({
+    path,
+    reason: `could not be restored: ${reason}`,
+  }));
+  return { values: json, skipped: [...skipped, ...dropped] };
 }
 
 function applyAll(json: unknown, values: Record<string, Tree>, classes: ClassTable): unknown {
@@ -266,7 +351,9 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return Ctor ? Object.assign(Object.create(Ctor.prototype), inner) : inner;
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
-    if (kind === "custom" && name === "Function") return (0, eval)(`(${inner})`);
+    if (kind === "custom" && name === "Function") {
+      return (0, eval)(functionExpression(inner as string));
+    }
     throw new TypeError(`Unknown annotation ${JSON.stringify(type)} in snapshot`);
   }
   switch (type) {
@@ -345,10 +432,6 @@ function withChildren(type: TypeName, inner: Scope): Tree {
 
 function relative(scope: Scope, path: string): string {
   return scope.prefix === "" ? path : path.slice(scope.prefix.length + 1);
-}
-
-function join(path: string, key: string): string {
-  return path === "" ? key : `${path}.${key}`;
 }
 
 function escapeKey(key: string): string {

@@ -39,6 +39,9 @@ export const execute = defineTool({
     kernel: z.string(),
     restored_from: z.object({ version: z.number().int(), saved_at: z.string() }).optional(),
     lost: z.string().optional(),
+    save_failed: z.string().optional().describe(
+      "Why the kernel's latest save failed; until a save works its state survives no restart",
+    ),
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   async handler({ code, timeout_ms, kernel }, { host, caller }) {
