@@ -182,9 +182,11 @@ try {
     await work(server, s, CELLS, load);
   }));
   const minutes = (performance.now() - started) / 60_000;
-  const finals = await Promise.all(sessions.map((s) => execute(server, s, "counter", load)));
-  const exact = finals.filter((f, i) =>
-    f.result === String(sessions[i].counter) && sessions[i].counter === CELLS
+  const finals = await Promise.all(
+    sessions.map(async (s) => ({ s, f: await execute(server, s, "counter", load) })),
+  );
+  const exact = finals.filter(({ s, f }) =>
+    f.result === String(s.counter) && s.counter === CELLS
   ).length;
   report(
     `load: ${SESSIONS} sessions x ${CELLS} cells, cap ${CAP}`,
@@ -215,9 +217,7 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     let stop = false;
     const running = Promise.allSettled(
-      sessions.map((s) =>
-        work(server, s, 1_000_000, kills, () => stop)
-      ),
+      sessions.map((s) => work(server, s, 1_000_000, kills, () => stop)),
     );
     await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
     server.process.kill("SIGKILL");

@@ -48,12 +48,16 @@ switch (command) {
 function splitArgs(args: string[]): { json: boolean; positional: string[]; flags: string[] } {
   const out = { json: false, positional: [] as string[], flags: [] as string[] };
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
+    const arg = args[i]!;
+    const next = args[i + 1];
     if (arg === "--json") out.json = true;
     else if (!arg.startsWith("--")) out.positional.push(arg);
-    else if (arg.includes("=") || i + 1 >= args.length || args[i + 1].startsWith("--")) {
+    else if (arg.includes("=") || next === undefined || next.startsWith("--")) {
       out.flags.push(arg);
-    } else out.flags.push(arg, args[++i]);
+    } else {
+      out.flags.push(arg, next);
+      i++;
+    }
   }
   return out;
 }
@@ -175,8 +179,9 @@ function table(header: string[], rows: string[][]): void {
     console.log("(no sessions)");
     return;
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   console.log(line(header));
   for (const row of rows) console.log(line(row));
 }

@@ -282,13 +282,16 @@ export function parseConfig(args: string[], env: Record<string, string>): Config
     if (fromEnv !== undefined && spec.env !== false) values.set(spec, fromEnv);
   }
   for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    const [flag, inline] = args[i]!.split(/=(.*)/s, 2);
+    const next = args[i + 1];
     const spec = FLAGS.find((s) => s.flag === flag);
     if (!spec) throw new RangeError(`Unknown flag ${flag}; --help lists the flags`);
     if (spec.kind === "boolean") values.set(spec, inline ?? "true");
     else if (inline !== undefined) values.set(spec, inline);
-    else if (i + 1 < args.length) values.set(spec, args[++i]);
-    else throw new RangeError(`Flag ${flag} needs a value`);
+    else if (next !== undefined) {
+      values.set(spec, next);
+      i++;
+    } else throw new RangeError(`Flag ${flag} needs a value`);
   }
   const config = {} as Record<keyof Config, unknown>;
   for (const spec of FLAGS) {

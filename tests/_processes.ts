@@ -35,7 +35,7 @@ function statOf(pid: number): { state: string; ppid: number } | undefined {
   try {
     const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // The command name may contain spaces; fields resume after its closing parenthesis.
-    const [state, ppid] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const [state = "", ppid] = text.slice(text.lastIndexOf(")") + 2).split(" ");
     return { state, ppid: Number(ppid) };
   } catch {
     return undefined;

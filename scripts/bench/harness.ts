@@ -41,8 +41,11 @@ export interface Row {
 /** Median, minimum and 99th percentile of some samples. */
 export function stats(samples: number[]): { median: number; min: number; p99: number } {
   const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
-  return { median: at(0.5), min: s[0], p99: at(0.99) };
+  const [min] = s;
+  if (min === undefined) throw new RangeError("Cannot summarise samples: there are none");
+  // In range: s is not empty and 0 <= q < 1.
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { median: at(0.5), min, p99: at(0.99) };
 }
 
 /** Milliseconds `fn` takes to settle. */

@@ -140,6 +140,7 @@ export class FrameDecoder {
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
   const first = needle[0];
+  if (first === undefined) return -1;
   for (let i = haystack.indexOf(first, from); i >= 0; i = haystack.indexOf(first, i + 1)) {
     if (i + needle.length > haystack.length) {
       // A partial match at the very end: report it so the caller keeps it for the next chunk.

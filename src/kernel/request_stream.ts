@@ -42,6 +42,10 @@ export async function* readRequests(
     let used = 0;
     while (at < n) {
       const chunk = chunks[used];
+      // Callers wait until `size` covers `n`, so this means the byte count went wrong.
+      if (chunk === undefined) {
+        throw new RangeError(`Cannot take ${n} bytes: only ${at} are buffered`);
+      }
       const k = Math.min(chunk.length, n - at);
       out.set(chunk.subarray(0, k), at);
       at += k;

@@ -231,8 +231,9 @@ function isInitialize(body: unknown): boolean {
 
 /** `example.com:8000` → `example.com`; `[::1]:8000` → `[::1]`. */
 function hostName(host: string): string {
-  const bracket = host.match(/^\[[^\]]+\]/);
-  return (bracket ? bracket[0] : host.split(":")[0]).toLowerCase();
+  const bracket = host.match(/^\[[^\]]+\]/)?.[0];
+  const [name = ""] = host.split(":");
+  return (bracket ?? name).toLowerCase();
 }
 
 function originAllowed(origin: string, allowed: Set<string>): boolean {
@@ -249,13 +250,13 @@ async function tokenMatches(request: Request, token: string): Promise<boolean> {
   const header = request.headers.get("authorization") ?? "";
   const given = header.match(/^Bearer\s+(.+)$/i)?.[1] ?? "";
   // Compare digests, so the time taken says nothing about how much of the token matched.
-  const [a, b] = await Promise.all(
-    [given, token].map((t) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(t))),
-  );
+  const digest = (t: string) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(t));
+  const [a, b] = await Promise.all([digest(given), digest(token)]);
   const x = new Uint8Array(a);
   const y = new Uint8Array(b);
+  if (x.length !== y.length) return false;
   let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
   return diff === 0;
 }
 

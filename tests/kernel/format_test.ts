@@ -82,11 +82,11 @@ Deno.test("a $display that throws or returns no bundle falls back to text/plain 
     assert.deepEqual(bundle, { "text/plain": render(value) });
     if (typeof value[DISPLAY] === "function") {
       assert.equal(printed.length, 1);
-      assert.match(printed[0], /Jupyter\.display.*showing text\/plain/);
+      assert.match(printed[0] ?? "", /Jupyter\.display.*showing text\/plain/);
     } else assert.deepEqual(printed, []);
   }
   const printed = capturingErrors(() => format(cases[0]));
-  assert.match(printed[0], /no display today/);
+  assert.match(printed[0] ?? "", /no display today/);
 });
 
 Deno.test("bundle entries that cannot cross to the host as JSON are left out", () => {

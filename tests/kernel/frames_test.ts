@@ -52,6 +52,7 @@ Deno.test("text that merely resembles a frame without the token stays output", (
 
 Deno.test("a frame interleaved between the pieces of a large foreign write is still found", () => {
   const [frame] = encodeFrames(TOKEN, { id: 7 });
+  assert.ok(frame, "a small message is one frame");
   const { output, messages } = decodeAll([bytes("x".repeat(5000)), frame, bytes("y".repeat(5000))]);
   assert.equal(output, "x".repeat(5000) + "y".repeat(5000));
   assert.deepEqual(messages, [{ id: 7 }]);

@@ -14,6 +14,7 @@ Deno.test("the embedded file list covers the worker folder and every relative im
   for (const file of SANDBOX_FILES) {
     const source = await Deno.readTextFile(join(KERNEL_DIR, file));
     for (const [, spec] of source.matchAll(/from "(\.{1,2}\/[^"]+)"/g)) {
+      assert.ok(spec, `${file} has an import with no specifier`);
       const target = new URL(spec, `file:///k/${file}`).pathname.slice(3);
       assert.ok(listed.has(target), `${file} imports ${target}, which is not embedded`);
     }

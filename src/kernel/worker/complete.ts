@@ -67,13 +67,13 @@ export async function complete(repl: Repl, code: string, cursor: number): Promis
   const before = code.slice(0, cursor);
   const key = KEY_RE.exec(before);
   if (key) {
-    const [, path, , partial] = key;
+    const [, path = "", , partial = ""] = key;
     const keys = await keysOf(repl, path, false);
     return result(keys, partial, cursor);
   }
   const member = MEMBER_RE.exec(before);
   if (member) {
-    const [, path, partial = ""] = member;
+    const [, path = "", partial = ""] = member;
     return result(await keysOf(repl, path, true), partial, cursor);
   }
   const global = GLOBAL_RE.exec(before);

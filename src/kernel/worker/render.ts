@@ -49,7 +49,7 @@ export function preview(value: unknown, max = 80): string {
 }
 
 function firstLine(source: string): string {
-  const line = source.split("\n")[0];
+  const [line = ""] = source.split("\n");
   return line.length < source.length ? `${line} …` : line;
 }
 

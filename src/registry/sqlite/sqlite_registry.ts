@@ -66,8 +66,12 @@ class SqliteRegistry implements Registry {
       );
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
+      const migration = MIGRATIONS[v];
+      if (migration === undefined) {
+        throw new RangeError(`Cannot open registry: invalid schema version ${version}`);
+      }
       this.#transaction(() => {
-        this.#db.exec(MIGRATIONS[v]);
+        this.#db.exec(migration);
         this.#db.exec(`PRAGMA user_version = ${v + 1}`);
       });
     }
