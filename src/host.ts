@@ -8,7 +8,7 @@
 import type { Config } from "./config.ts";
 import { newId } from "./ids.ts";
 import { KernelHandle } from "./kernel/kernel_handle.ts";
-import type { ExecuteResult } from "./kernel/kernel_handle.ts";
+import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { residentBytes } from "./kernel/resident_memory.ts";
 import { removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
@@ -290,10 +290,10 @@ export class Host {
     return addressable;
   }
 
-  /** Runs a cell; see `KernelHandle.execute`. */
-  async execute(id: string, code: string, timeoutMs?: number): Promise<ExecuteResult> {
+  /** Runs a cell; see `KernelHandle.execute` for its timeout, cancel and output options. */
+  async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     await this.#check(id);
-    return await this.#supervisor.execute(id, code, timeoutMs);
+    return await this.#supervisor.execute(id, code, options);
   }
 
   /** Completion candidates at `cursor`. */

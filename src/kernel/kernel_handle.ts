@@ -4,6 +4,11 @@
  * when one dies. It knows nothing of eviction or persistence: the supervisor decides when a
  * kernel stops.
  *
+ * A cell past its timeout, or cancelled, is interrupted inside its kernel, which keeps its
+ * namespace (see `worker/repl.ts`). Only a kernel that does not answer within a grace after
+ * that (a loop after an `await` or in a timer, a synchronous loop that was cancelled) is killed
+ * and restarted, and the result says what was lost.
+ *
  * @module
  */
 import { compileCell } from "./cell_compiler.ts";
@@ -64,9 +69,32 @@ export interface RestartOutcome {
   restoredFrom?: { version: number; savedAt: number };
 }
 
+/** How long past a cell's timeout the kernel may take to answer before it is killed. */
+export const TIMEOUT_GRACE_MS = 2000;
+
+/**
+ * How long after a cancel the kernel may take to answer before it is killed. A cell in a
+ * synchronous loop cannot hear a cancel, so this bounds the wait for it.
+ */
+export const CANCEL_GRACE_MS = 500;
+
+/** What a caller may add to one `execute`. */
+export interface ExecuteOptions {
+  /** Time allowed for this cell (default: the kernel's cell timeout). */
+  timeoutMs?: number;
+  /** Aborting it interrupts the cell (a client's cancel). */
+  signal?: AbortSignal;
+  /** Called with the cell's stdout and stderr text as it is printed. */
+  onOutput?: (text: string) => void;
+}
+
 /** The result of one `execute`, as the `execute` tool reports it. */
 export interface ExecuteResult {
-  status: "ok" | "error" | "timeout" | "killed";
+  /**
+   * `timeout` and `cancelled`: the cell was stopped; unless `lost` says otherwise, the kernel
+   * kept every variable. `killed`: the kernel died (memory, crash) and was restarted.
+   */
+  status: "ok" | "error" | "timeout" | "cancelled" | "killed";
   executionCount: number;
   /** The last expression's value as a MIME bundle; absent when it is `undefined`. */
   data?: MimeBundle;
@@ -164,15 +192,23 @@ export class KernelHandle implements AsyncDisposable {
   }
 
   /**
-   * Runs one cell. A cell that throws, times out or is killed resolves with that status; only a
-   * closed handle rejects.
-   *
-   * @param code TypeScript or JavaScript.
-   * @param options.timeoutMs Time allowed for this cell (default: the kernel's cell timeout).
+   * Runs one cell. A cell that throws, times out, is cancelled or is killed resolves with that
+   * status; only a closed handle rejects. A cell cancelled before it started does not run.
    */
-  execute(code: string, options: { timeoutMs?: number } = {}): Promise<ExecuteResult> {
+  execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     return this.#enqueue(async () => {
       const started = performance.now();
+      const { signal, onOutput } = options;
+      if (signal?.aborted) {
+        return {
+          status: "cancelled",
+          executionCount: this.#executionCount,
+          stdout: "",
+          stderr: "",
+          error: interruptError("cancelled", 0, "before it started"),
+          durationMs: 0,
+        };
+      }
       const cell = ++this.#executionCount;
       const compiled = compileCell(code, `cell-${cell}`);
       if (!compiled.ok) {
@@ -186,12 +222,18 @@ export class KernelHandle implements AsyncDisposable {
         };
       }
       const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
-      const run = await this.#send({ kind: "execute", code: compiled.code, cell }, timeoutMs);
+      const run = await this.#send(
+        { kind: "execute", code: compiled.code, cell, timeoutMs },
+        { timeoutMs, signal, onOutput },
+      );
       const base = { executionCount: cell, durationMs: 0 };
       let result: ExecuteResult;
       if (run.kind === "reply") {
         const outcome = unwrap(run.reply) as CellOutcome;
         result = { ...base, ...outcome, stdout: run.stdout, stderr: run.stderr };
+        if (outcome.status === "timeout" || outcome.status === "cancelled") {
+          result.error = interruptError(outcome.status, timeoutMs, "kept");
+        }
       } else {
         result = { ...base, ...run.failure, stdout: "", stderr: "", ...run.outcome };
       }
@@ -259,7 +301,7 @@ export class KernelHandle implements AsyncDisposable {
   ): Promise<ReplyValues[K]> {
     return this.#enqueue(async () => {
       const request = { kind, ...fields } as DistributiveOmit<KernelRequest, "id">;
-      const run = await this.#send(request, this.#options.cellTimeoutMs);
+      const run = await this.#send(request, { timeoutMs: this.#options.cellTimeoutMs });
       if (run.kind === "failed") {
         throw new KernelRequestError(run.failure.error);
       }
@@ -267,35 +309,53 @@ export class KernelHandle implements AsyncDisposable {
     });
   }
 
-  /** Sends a request; on timeout or death, restarts the sandbox and says what happened. */
+  /**
+   * Sends a request. An `execute` gets its timeout and interrupt inside the kernel; a kernel
+   * that does not answer within the grace after its deadline or a cancel, or dies, is restarted,
+   * and the failure says what happened.
+   */
   async #send(
     request: DistributiveOmit<KernelRequest, "id">,
-    timeoutMs: number,
+    options: ExecuteOptions & { timeoutMs: number },
   ): Promise<
     | { kind: "reply"; reply: KernelReply; stdout: string; stderr: string }
     | {
       kind: "failed";
-      failure: { status: "timeout" | "killed"; error: ErrorInfo };
+      failure: { status: "timeout" | "cancelled" | "killed"; error: ErrorInfo };
       outcome: RestartOutcome;
     }
   > {
     const process = this.#process;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
+    const { timeoutMs, signal } = options;
+    const interruptible = request.kind === "execute";
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const { promise: gaveUp, resolve: giveUp } = Promise.withResolvers<"timeout" | "cancelled">();
+    timers.push(
+      setTimeout(() => giveUp("timeout"), timeoutMs + (interruptible ? TIMEOUT_GRACE_MS : 0)),
+    );
+    const cancel = () => {
+      process.interrupt();
+      timers.push(setTimeout(() => giveUp("cancelled"), CANCEL_GRACE_MS));
+    };
+    if (interruptible) signal?.addEventListener("abort", cancel, { once: true });
     try {
-      const answer = await Promise.race([process.request(request), timedOut]);
-      if (answer !== "timeout" && answer !== undefined) return { kind: "reply", ...answer };
+      const answer = await Promise.race([
+        process.request(request, { onOutput: options.onOutput }),
+        gaveUp,
+      ]);
+      if (typeof answer === "object") return { kind: "reply", ...answer };
       process.kill();
       const exit = await process.exited;
-      const failure = answer === "timeout"
-        ? timeoutFailure(timeoutMs)
-        : deathFailure(exit, this.#options.memoryLimitMb);
+      const failure = answer === undefined
+        ? deathFailure(exit, this.#options.memoryLimitMb)
+        : answer === "timeout"
+        ? unansweredFailure("timeout", timeoutMs, interruptible)
+        : unansweredFailure("cancelled", timeoutMs, interruptible);
       await this.#restart();
       return { kind: "failed", failure, outcome: await this.#recover() };
     } finally {
-      clearTimeout(timer);
+      for (const timer of timers) clearTimeout(timer);
+      signal?.removeEventListener("abort", cancel);
     }
   }
 
@@ -307,7 +367,9 @@ export class KernelHandle implements AsyncDisposable {
     try {
       return await this.#options.onRestart({
         restore: async (body) => {
-          const run = await this.#send({ kind: "restore", body }, this.#options.cellTimeoutMs);
+          const run = await this.#send({ kind: "restore", body }, {
+            timeoutMs: this.#options.cellTimeoutMs,
+          });
           if (run.kind === "failed") throw new KernelRequestError(run.failure.error);
           return unwrap(run.reply) as RestoreReport;
         },
@@ -335,13 +397,41 @@ function unwrap(reply: KernelReply): ReplyValues[keyof ReplyValues] {
   return reply.value;
 }
 
-function timeoutFailure(timeoutMs: number): { status: "timeout"; error: ErrorInfo } {
-  const message = `The cell did not finish within ${formatSeconds(timeoutMs)}; ` +
-    `the kernel was stopped and restarted`;
-  return {
-    status: "timeout",
-    error: { name: "KernelTimeoutError", message, stack: `KernelTimeoutError: ${message}` },
-  };
+/**
+ * The error of a cell the kernel stopped itself (`kept`, nothing lost) or one that was cancelled
+ * before it started.
+ */
+function interruptError(
+  status: "timeout" | "cancelled",
+  timeoutMs: number,
+  how: "kept" | "before it started",
+): ErrorInfo {
+  const kept = "; it was interrupted and the kernel kept every variable (effects of the cell " +
+    "before it stopped stay), nothing was lost";
+  const message = how === "before it started"
+    ? "The cell was cancelled before it started; it did not run"
+    : status === "timeout"
+    ? `The cell did not finish within ${formatSeconds(timeoutMs)}${kept}`
+    : `The cell was cancelled${kept}`;
+  const name = status === "timeout" ? "KernelTimeoutError" : "KernelInterruptError";
+  return { name, message, stack: `${name}: ${message}` };
+}
+
+/** The failure of a request whose kernel did not answer in time and was restarted. */
+function unansweredFailure(
+  status: "timeout" | "cancelled",
+  timeoutMs: number,
+  interruptible: boolean,
+): { status: "timeout" | "cancelled"; error: ErrorInfo } {
+  const restarted = "; the kernel was stopped and restarted";
+  const message = status === "cancelled"
+    ? "The cell was cancelled but kept running (synchronous code cannot be interrupted)" +
+      restarted
+    : `The ${interruptible ? "cell" : "request"} did not finish within ` +
+      formatSeconds(timeoutMs) + (interruptible ? " and did not stop when interrupted" : "") +
+      restarted;
+  const name = status === "timeout" ? "KernelTimeoutError" : "KernelInterruptError";
+  return { status, error: { name, message, stack: `${name}: ${message}` } };
 }
 
 function deathFailure(exit: SandboxExit, limitMb: number): { status: "killed"; error: ErrorInfo } {

@@ -10,7 +10,7 @@
  * @module
  */
 import { encodeFrames } from "./frames.ts";
-import type { KernelRequest, SandboxMessage, SandboxStart } from "./protocol.ts";
+import type { HostMessage, SandboxMessage, SandboxStart } from "./protocol.ts";
 import { readRequests } from "./request_stream.ts";
 import type { WorkerInit } from "./worker/kernel_worker.ts";
 
@@ -82,7 +82,8 @@ worker.onerror = (event) => {
 };
 worker.postMessage({ scratchDir: start.scratchDir, prelude: start.prelude } satisfies WorkerInit);
 
-for await (const request of requests) worker.postMessage(request as unknown as KernelRequest);
+// An interrupt travels like a request; a Worker stuck in a synchronous loop never reads it.
+for await (const message of requests) worker.postMessage(message as unknown as HostMessage);
 
 // The host closed our stdin (it exited, even by kill -9): leave no orphan behind.
 Deno.exit(0);

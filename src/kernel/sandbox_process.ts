@@ -11,6 +11,7 @@ import { encodeRequest } from "./request_stream.ts";
 import { type SandboxRuntime, sandboxRuntime } from "./sandbox_runtime.ts";
 import type {
   ErrorInfo,
+  KernelInterrupt,
   KernelReply,
   KernelRequest,
   SandboxMessage,
@@ -80,6 +81,7 @@ export class SandboxProcess {
     reply?: KernelReply;
     marked: boolean;
     resolve: (r: SandboxReply) => void;
+    onOutput?: (text: string) => void;
   };
   #ready = Promise.withResolvers<void>();
   #nextId = 1;
@@ -153,12 +155,18 @@ export class SandboxProcess {
 
   /**
    * Sends a request and resolves with its reply, or with `undefined` if the process exits first.
+   *
+   * @param options.onOutput Called with the request's stdout and stderr text as it arrives (the
+   *   reply still carries all of it).
    */
-  async request(request: DistributiveOmit<KernelRequest, "id">): Promise<SandboxReply | undefined> {
+  async request(
+    request: DistributiveOmit<KernelRequest, "id">,
+    options: { onOutput?: (text: string) => void } = {},
+  ): Promise<SandboxReply | undefined> {
     if (this.#pending) throw new Error("Cannot send a kernel request while another is running");
     const id = this.#nextId++;
     const done = new Promise<SandboxReply>((resolve) => {
-      this.#pending = { id, marked: false, resolve };
+      this.#pending = { id, marked: false, resolve, onOutput: options.onOutput };
     });
     try {
       await this.#write({ ...request, id });
@@ -168,6 +176,17 @@ export class SandboxProcess {
     const result = await Promise.race([done, this.exited.then(() => undefined)]);
     this.#pending = undefined;
     return result;
+  }
+
+  /**
+   * Asks the Worker to stop the running request (see `KernelInterrupt`); its reply, if the
+   * Worker can still give one, says how it ended. Does nothing when no request runs.
+   */
+  interrupt(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    const message: KernelInterrupt = { kind: "interrupt", target: pending.id };
+    this.#write(message).catch(() => {});
   }
 
   /** Stops the process at once (SIGKILL). Safe to call more than once. */
@@ -197,12 +216,16 @@ export class SandboxProcess {
   async #pump(stream: ReadableStream<Uint8Array>, token: string, output: OutputBuffer) {
     const decoder = new FrameDecoder(token);
     const isStderr = output === this.#stderr;
+    const text = new TextDecoder();
     for await (const chunk of stream) {
       for (const item of decoder.push(chunk)) {
         if (item.kind === "output") {
           output.push(item.bytes);
-          if (isStderr) {
-            this.#tail = (this.#tail + new TextDecoder().decode(item.bytes)).slice(-4000);
+          const onOutput = this.#pending?.onOutput;
+          if (isStderr || onOutput) {
+            const decoded = text.decode(item.bytes, { stream: true });
+            if (isStderr) this.#tail = (this.#tail + decoded).slice(-4000);
+            onOutput?.(decoded);
           }
         } else {
           this.#receive(item.message as SandboxMessage);

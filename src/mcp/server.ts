@@ -60,7 +60,17 @@ export function createMcpServer(host: Host, caller: Caller): McpServer {
       inputSchema,
       ...(tool.outputSchema && { outputSchema: tool.outputSchema }),
       annotations: tool.annotations,
-    }, (args) => tool.handler(args, ctx));
+    }, (args, extra) => {
+      const token = extra._meta?.progressToken;
+      const progress = token === undefined ? undefined : (
+        update: { progress: number; message: string },
+      ) =>
+        extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, ...update },
+        });
+      return tool.handler(args, { ...ctx, call: { signal: extra.signal, progress } });
+    });
   }
   return server;
 }

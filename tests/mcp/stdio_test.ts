@@ -66,8 +66,13 @@ Deno.test("over stdio, execute keeps state between calls and reports errors as r
   });
   assert.equal(timeout.isError, true);
   assert.equal((timeout.structuredContent as { status: string }).status, "timeout");
+  assert.equal((timeout.structuredContent as { lost?: string }).lost, undefined);
+  // The loop was interrupted inside the kernel: its variables are still there.
   const vars = await s.client.callTool({ name: "list_variables", arguments: {} });
-  assert.deepEqual((vars.structuredContent as { variables: unknown[] }).variables, []);
+  assert.deepEqual(
+    (vars.structuredContent as { variables: { name: string }[] }).variables.map((v) => v.name),
+    ["x"],
+  );
   assert.deepEqual(s.errors, []);
 });
 

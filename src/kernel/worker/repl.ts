@@ -40,6 +40,14 @@ interface EvaluateResult {
   exceptionDetails?: { exception?: RemoteObject; text: string; stackTrace?: StackTrace };
 }
 
+/** When {@linkcode Repl.run} stops a cell that has not finished. */
+export interface RunOptions {
+  /** Time the cell may run, in ms (default: no limit). */
+  timeoutMs?: number;
+  /** Aborted when the client cancels the cell. */
+  signal?: AbortSignal;
+}
+
 const SINK = Symbol.for("mcp-kernel-host.sink");
 const CELL_MARK = Symbol.for("mcp-kernel-host.cell");
 const MARKER_SLOT = Symbol.for("mcp-kernel-host.marker");
@@ -89,14 +97,43 @@ export class Repl {
    * Runs one cell of compiled JavaScript. Sets `_` to a non-undefined result and `_error` to a
    * thrown value, as IPython and the Deno REPL do.
    *
+   * A cell still running after `timeoutMs`, or when `signal` aborts, is stopped and answered
+   * `timeout` or `cancelled`; the namespace stays as the cell left it. V8 ends a synchronous
+   * part itself (the evaluation's `timeout`); a cell awaiting something is abandoned, its
+   * promise left to settle or not. Code that runs synchronously after an `await` cannot be
+   * stopped here: the host's own deadline covers it (see `kernel_handle.ts`).
+   *
    * @param code JavaScript, types already stripped and imports already rewritten.
    * @param name Script name that stack frames of this cell refer to, e.g. `cell-3`.
    */
-  async run(code: string, name: string): Promise<CellOutcome> {
+  async run(code: string, name: string, options: RunOptions = {}): Promise<CellOutcome> {
     this.#currentCell = name;
-    // replMode waits for the cell's own top-level awaits either way; awaitPromise would also
-    // await a Promise the cell merely returns, and hang on one that never settles.
-    const reply = await this.evaluate(code);
+    const started = performance.now();
+    const stop = stopWhen(options);
+    let reply: EvaluateResult;
+    try {
+      // replMode waits for the cell's own top-level awaits either way; awaitPromise would also
+      // await a Promise the cell merely returns, and hang on one that never settles.
+      const evaluation = this.evaluate(
+        code,
+        options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs },
+      );
+      const first = await Promise.race([evaluation, stop.promise]);
+      if (typeof first === "string") {
+        evaluation.then((late) => this.#release(late), () => {});
+        return { status: first };
+      }
+      reply = first;
+    } catch (error) {
+      // V8 ended the synchronous part at the evaluation's timeout (the inspector says -32603).
+      const { timeoutMs } = options;
+      if (timeoutMs !== undefined && performance.now() - started >= timeoutMs - 1) {
+        return { status: "timeout" };
+      }
+      throw error;
+    } finally {
+      stop.clear();
+    }
 
     try {
       if (reply.exceptionDetails) {
@@ -166,7 +203,7 @@ export class Repl {
   /** Evaluates an expression in replMode, e.g. to read a binding by name. */
   evaluate(
     expression: string,
-    options: { awaitPromise?: boolean; throwOnSideEffect?: boolean } = {},
+    options: { awaitPromise?: boolean; throwOnSideEffect?: boolean; timeout?: number } = {},
   ): Promise<EvaluateResult> {
     return this.post<EvaluateResult>("Runtime.evaluate", {
       expression,
@@ -216,6 +253,27 @@ export class Repl {
     }
     return [remote.value];
   }
+}
+
+/** Resolves with why a running cell must stop; `clear` forgets the timer and the signal. */
+function stopWhen(options: RunOptions): {
+  promise: Promise<"timeout" | "cancelled">;
+  clear: () => void;
+} {
+  const { promise, resolve } = Promise.withResolvers<"timeout" | "cancelled">();
+  const cancel = () => resolve("cancelled");
+  const timer = options.timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => resolve("timeout"), options.timeoutMs);
+  if (options.signal?.aborted) cancel();
+  options.signal?.addEventListener("abort", cancel, { once: true });
+  return {
+    promise,
+    clear() {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", cancel);
+    },
+  };
 }
 
 /** Describes a thrown value: an Error's own name, message and stack; anything else rendered. */

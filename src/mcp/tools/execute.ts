@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { executeResult } from "../content.ts";
+import { reportProgress } from "../progress.ts";
 import { defineTool, kernelArg } from "./tool.ts";
 
 const errorShape = z.object({ name: z.string(), message: z.string(), stack: z.string() });
@@ -16,7 +17,8 @@ export const execute = defineTool({
   description: "Runs TypeScript or JavaScript in the session's kernel. Top-level let, const, " +
     "class, function and import bindings persist to later calls; top-level await works. " +
     "Returns stdout, stderr, the last expression's value (also kept in `_`) and any error " +
-    "(kept in `_error`).",
+    "(kept in `_error`). A cell past its timeout, or cancelled, is interrupted and the kernel " +
+    "keeps its variables; progress notifications carry its newest output while it runs.",
   // A cell may ask for up to ten times the host's default timeout.
   inputSchema: (host) => {
     const maxTimeoutMs = host.cellTimeoutMs * 10;
@@ -29,7 +31,7 @@ export const execute = defineTool({
     };
   },
   outputSchema: {
-    status: z.enum(["ok", "error", "timeout", "killed"]),
+    status: z.enum(["ok", "error", "timeout", "cancelled", "killed"]),
     execution_count: z.number().int(),
     result: z.string().optional(),
     stdout: z.string(),
@@ -41,8 +43,18 @@ export const execute = defineTool({
     lost: z.string().optional(),
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
-  async handler({ code, timeout_ms, kernel }, { host, caller }) {
+  async handler({ code, timeout_ms, kernel }, { host, caller, call }) {
     const id = await host.resolveKernel(caller, kernel);
-    return executeResult(await host.execute(id, code, timeout_ms), id);
+    const progress = call.progress && reportProgress(call.progress);
+    try {
+      const result = await host.execute(id, code, {
+        timeoutMs: timeout_ms,
+        signal: call.signal,
+        onOutput: progress?.onOutput,
+      });
+      return executeResult(result, id);
+    } finally {
+      progress?.stop();
+    }
   },
 });

@@ -11,10 +11,22 @@ import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/
 import { z } from "zod";
 import type { Caller, Host, KernelInfo } from "../../host.ts";
 
-/** What a handler works with: the host, and who is calling. */
+/** What a handler works with: the host, who is calling, and this one call. */
 export interface ToolContext {
   host: Host;
   caller: Caller;
+  call: CallContext;
+}
+
+/** One tool call as the client made it. */
+export interface CallContext {
+  /** Aborted when the client cancels the call (`notifications/cancelled`). */
+  signal: AbortSignal;
+  /**
+   * Sends a `notifications/progress` for this call; absent when the client sent no progress
+   * token. `progress` must grow from one notification to the next.
+   */
+  progress?: (update: { progress: number; message: string }) => Promise<void>;
 }
 
 /** One MCP tool, registered by `../server.ts`. */
