@@ -47,16 +47,21 @@ if (import.meta.main) {
     preludeSource: prelude,
     registry: await openRegistry(config),
   });
+  /** Stop accepting connections; each resolves once the requests in flight were answered. */
+  const drains: (() => Promise<void>)[] = [];
+  /** Close the sessions' transports, after their running cells were answered. */
   const closers: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async (code: number) => {
     // A second signal exits at once.
     if (stopping) Deno.exit(130);
     stopping = true;
-    // Stop accepting connections now; the host's grace period bounds the wait for running cells.
-    const closing = Promise.allSettled(closers.map((close) => close()));
+    const drained = Promise.allSettled(drains.map((drain) => drain()));
+    // The host's grace period bounds the wait for running cells, whose replies still go out.
     await host.shutdown();
-    await Promise.race([closing, new Promise((r) => setTimeout(r, 2000))]);
+    // Long-lived streams (a client's GET stream) never finish by themselves: bounded.
+    await Promise.race([drained, new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.allSettled(closers.map((close) => close()));
     Deno.exit(code);
   };
   Deno.addSignalListener("SIGINT", () => stop(130));
@@ -86,7 +91,8 @@ if (import.meta.main) {
         log("info", "listening", { url: `http://${shown}:${port}/mcp`, dataDir: config.dataDir });
       },
     }, handler.fetch);
-    closers.push(() => server.shutdown(), () => handler.close());
+    drains.push(() => server.shutdown());
+    closers.push(() => handler.close());
     // Kernels that were live before a restart start in the background; serving starts now.
     void host.rehydrate();
   }
