@@ -141,3 +141,94 @@ for (const [transport, connect] of [["HTTP", overHttp], ["stdio", overStdio]] as
     assert.notEqual(messages[0], messages.at(-1), "each names the newest line then");
   });
 }
+
+Deno.test("over HTTP, a background cell returns at once; its status shows output, then the result", async () => {
+  await using s = await overHttp();
+  const call = (name: string, args: Record<string, unknown>) =>
+    s.client.callTool({ name, arguments: args }).then((r) =>
+      r.structuredContent as Out & { cell?: string; kernel: string; stdout: string }
+    );
+  await execute(s.client, "let n = 0");
+  const t0 = performance.now();
+  const started = await call("execute", {
+    code: "for (let i = 1; i <= 5; i++) { console.log(`step ${i}`); n++; " +
+      "await new Promise((r) => setTimeout(r, 1000)) } 'finished'",
+    background: true,
+  });
+  assert.ok(performance.now() - t0 < 1000, "returned at once");
+  assert.equal(started.status, "running");
+  assert.ok(started.cell);
+  await new Promise((r) => setTimeout(r, 1500));
+  const asked = performance.now();
+  const running = await call("cell_status", { cell: started.cell });
+  assert.ok(performance.now() - asked < 500, "answered without waiting for the cell");
+  assert.equal(running.status, "running");
+  assert.match(running.stdout, /step 1\n/);
+  // Another kernel is unaffected; a request to this one waits for the cell.
+  const { kernel: other } = (await s.client.callTool({ name: "create_kernel", arguments: {} }))
+    .structuredContent as { kernel: string };
+  const fast = performance.now();
+  const there = await s.client.callTool({
+    name: "execute",
+    arguments: { code: "2", kernel: other },
+  });
+  assert.equal((there.structuredContent as Out).result, "2");
+  assert.ok(performance.now() - fast < 1000, "the other kernel answered at once");
+  const queued = await execute(s.client, "n");
+  assert.equal(queued.result, "5", "a request to the busy kernel ran after the cell");
+  const done = await call("cell_status", { cell: started.cell });
+  assert.equal(done.status, "ok");
+  assert.equal(done.result, '"finished"');
+  assert.equal(done.stdout, "step 1\nstep 2\nstep 3\nstep 4\nstep 5\n");
+  assert.equal(done.cell, started.cell);
+  const unknown = await s.client.callTool({ name: "cell_status", arguments: { cell: "nope" } });
+  assert.equal(unknown.isError, true);
+  assert.match((unknown.content as { text: string }[])[0].text, /Unknown cell nope/);
+});
+
+Deno.test("over HTTP, a background cell outlives its client and is bounded by its timeout", async () => {
+  const t = await openHost();
+  const handler = createHttpHandler({ host: t.host, log: () => {} });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler.fetch);
+  const url = new URL(`http://127.0.0.1:${server.addr.port}/mcp`);
+  const connect = async () => {
+    const c = new SdkClient({ name: "long-cells", version: "1" });
+    await c.connect(new StreamableHTTPClientTransport(url));
+    return c;
+  };
+  try {
+    const first = await connect();
+    await execute(first, "let kept = 'here'");
+    const started = (await first.callTool({
+      name: "execute",
+      arguments: {
+        code: "kept = 'after'; while (true) {}",
+        background: true,
+        timeout_ms: 1500,
+      },
+    })).structuredContent as { cell: string; kernel: string };
+    await first.close();
+
+    const second = await connect();
+    let status: Out & { stdout: string } = { status: "running", stdout: "" };
+    for (let i = 0; i < 50 && status.status === "running"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await second.callTool({
+        name: "cell_status",
+        arguments: { cell: started.cell, kernel: started.kernel },
+      })).structuredContent as typeof status;
+    }
+    assert.equal(status.status, "timeout");
+    assert.equal(status.lost, undefined);
+    const after = await second.callTool({
+      name: "execute",
+      arguments: { code: "kept", kernel: started.kernel },
+    });
+    assert.equal((after.structuredContent as Out).result, '"after"');
+    await second.close();
+  } finally {
+    await handler.close();
+    await server.shutdown();
+    await t[Symbol.asyncDispose]();
+  }
+});

@@ -28,6 +28,7 @@ import type {
 import {
   describe,
   type DistributiveOmit,
+  type OutputListener,
   type SandboxExit,
   SandboxProcess,
 } from "./sandbox_process.ts";
@@ -85,7 +86,7 @@ export interface ExecuteOptions {
   /** Aborting it interrupts the cell (a client's cancel). */
   signal?: AbortSignal;
   /** Called with the cell's stdout and stderr text as it is printed. */
-  onOutput?: (text: string) => void;
+  onOutput?: OutputListener;
 }
 
 /** The result of one `execute`, as the `execute` tool reports it. */

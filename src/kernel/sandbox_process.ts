@@ -68,6 +68,9 @@ export interface SandboxReply {
   stderr: string;
 }
 
+/** Receives a request's output as it is printed, with the stream it was printed on. */
+export type OutputListener = (text: string, stream: "stdout" | "stderr") => void;
+
 /** A running sandbox process. Requests must be sent one at a time. */
 export class SandboxProcess {
   #child: Deno.ChildProcess;
@@ -81,7 +84,7 @@ export class SandboxProcess {
     reply?: KernelReply;
     marked: boolean;
     resolve: (r: SandboxReply) => void;
-    onOutput?: (text: string) => void;
+    onOutput?: OutputListener;
   };
   #ready = Promise.withResolvers<void>();
   #nextId = 1;
@@ -161,7 +164,7 @@ export class SandboxProcess {
    */
   async request(
     request: DistributiveOmit<KernelRequest, "id">,
-    options: { onOutput?: (text: string) => void } = {},
+    options: { onOutput?: OutputListener } = {},
   ): Promise<SandboxReply | undefined> {
     if (this.#pending) throw new Error("Cannot send a kernel request while another is running");
     const id = this.#nextId++;
@@ -225,7 +228,7 @@ export class SandboxProcess {
           if (isStderr || onOutput) {
             const decoded = text.decode(item.bytes, { stream: true });
             if (isStderr) this.#tail = (this.#tail + decoded).slice(-4000);
-            onOutput?.(decoded);
+            onOutput?.(decoded, isStderr ? "stderr" : "stdout");
           }
         } else {
           this.#receive(item.message as SandboxMessage);

@@ -22,6 +22,7 @@ Deno.test("over stdio, execute keeps state between calls and reports errors as r
   assert.deepEqual(
     tools.map((t) => t.name).sort(),
     [
+      "cell_status",
       "close_kernel",
       "complete",
       "create_kernel",
