@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { TIMEOUT_GRACE_MS } from "../../src/kernel/kernel_handle.ts";
+import { SPARE_SESSIONS } from "../../src/kernel/worker/repl.ts";
 import { startKernel } from "./_kernel.ts";
 
 Deno.test("top-level let, const, class and function persist to later cells", async () => {
@@ -100,6 +101,34 @@ Deno.test("an awaiting cell past its timeout is abandoned; the kernel keeps its 
   await t.kernel.reset();
   assert.equal((await t.kernel.execute("typeof a")).data?.["text/plain"], '"undefined"');
   await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 200 });
+});
+
+Deno.test("an abandoned awaiting cell collected by the garbage collector does not crash the kernel", async () => {
+  await using t = await startKernel();
+  const pid = t.kernel.pid;
+  await t.kernel.execute("let kept = 'here'");
+  await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 200 });
+  const churn = await t.kernel.execute(
+    "for (let i = 0; i < 30; i++) { const junk = new Array(1e6).fill({}) } kept",
+  );
+  assert.equal(churn.status, "ok", JSON.stringify(churn.error));
+  assert.equal(churn.data?.["text/plain"], '"here"');
+  assert.equal(t.kernel.pid, pid);
+});
+
+Deno.test("once its spare sessions are used up, an awaiting cell past its timeout restarts the kernel", async () => {
+  await using t = await startKernel();
+  for (let i = 0; i < SPARE_SESSIONS; i++) {
+    const r = await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 100 });
+    assert.equal(r.lost, undefined, `abandoned cell ${i + 1}`);
+  }
+  const pid = t.kernel.pid;
+  const r = await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 100 });
+  assert.equal(r.status, "timeout");
+  assert.match(r.lost ?? "", /all variables/);
+  assert.notEqual(t.kernel.pid, pid);
+  const fresh = await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 100 });
+  assert.equal(fresh.lost, undefined, "a fresh sandbox has its spares again");
 });
 
 Deno.test("a cell that does not stop when interrupted is killed at the grace and the loss said", async () => {

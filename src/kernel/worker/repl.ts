@@ -48,13 +48,21 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Awaiting cells a kernel can abandon in one life of its sandbox; after that the host restarts
+ * it. Connecting a session costs microseconds, but needs `sys`, revoked before user code runs.
+ */
+export const SPARE_SESSIONS = 8;
+
 const SINK = Symbol.for("mcp-kernel-host.sink");
 const CELL_MARK = Symbol.for("mcp-kernel-host.cell");
 const MARKER_SLOT = Symbol.for("mcp-kernel-host.marker");
 
 /** Evaluates cells and side-effect-free expressions in the Worker's global scope. */
 export class Repl {
-  #session = new Session();
+  #session = connected();
+  /** Sessions connected while `sys` was granted, each to replace one after an abandoned cell. */
+  #spares = Array.from({ length: SPARE_SESSIONS }, connected);
   #received: unknown;
   /** Marker closures of cells whose script id is not yet known, by cell name. */
   #unresolved = new Map<string, () => void>();
@@ -64,9 +72,8 @@ export class Repl {
   /** How each top-level binding was declared (`let`, `const`, `class`, …), by name. */
   readonly kinds = new Map<string, string>();
 
-  /** Connects the inspector session; needs `sys` until it has run. */
+  /** Connects the inspector sessions; needs `sys` until it has run. */
   constructor() {
-    this.#session.connect();
     Object.defineProperty(globalThis, SINK, {
       value: (v: unknown) => this.#received = v,
       enumerable: false,
@@ -100,8 +107,9 @@ export class Repl {
    * A cell still running after `timeoutMs`, or when `signal` aborts, is stopped and answered
    * `timeout` or `cancelled`; the namespace stays as the cell left it. V8 ends a synchronous
    * part itself (the evaluation's `timeout`); a cell awaiting something is abandoned, its
-   * promise left to settle or not. Code that runs synchronously after an `await` cannot be
-   * stopped here: the host's own deadline covers it (see `kernel_handle.ts`).
+   * promise left to settle or not, as long as a spare session remains (see `#abandon`). Code
+   * that runs synchronously after an `await` cannot be stopped here, nor an awaiting cell once
+   * the spares are used up: the host's own deadline covers those (see `kernel_handle.ts`).
    *
    * @param code JavaScript, types already stripped and imports already rewritten.
    * @param name Script name that stack frames of this cell refer to, e.g. `cell-3`.
@@ -109,7 +117,7 @@ export class Repl {
   async run(code: string, name: string, options: RunOptions = {}): Promise<CellOutcome> {
     this.#currentCell = name;
     const started = performance.now();
-    const stop = stopWhen(options);
+    const stop = this.#spares.length > 0 ? stopWhen(options) : neverStop();
     let reply: EvaluateResult;
     try {
       // replMode waits for the cell's own top-level awaits either way; awaitPromise would also
@@ -120,7 +128,7 @@ export class Repl {
       );
       const first = await Promise.race([evaluation, stop.promise]);
       if (typeof first === "string") {
-        evaluation.then((late) => this.#release(late), () => {});
+        this.#abandon(evaluation);
         return { status: first };
       }
       reply = first;
@@ -151,6 +159,19 @@ export class Repl {
     } finally {
       await this.#release(reply);
     }
+  }
+
+  /**
+   * Stops waiting for an evaluation. V8 holds the promise of a pending evaluation weakly, and
+   * when the garbage collector takes it (a cell awaiting `new Promise(() => {})`), the inspector
+   * reports that from inside the collector, which aborts the whole Deno 2.9.6 process ("Invoke
+   * in DisallowJavascriptExecutionScope"). Closing the session drops its pending evaluations
+   * safely; the bindings live in the context, not the session, so a spare takes over.
+   */
+  #abandon(evaluation: Promise<EvaluateResult>): void {
+    evaluation.catch(() => {});
+    this.#session.disconnect();
+    this.#session = this.#spares.pop()!;
   }
 
   /** Frees the inspector's handles of an evaluation; most trivial cells created none. */
@@ -253,6 +274,16 @@ export class Repl {
     }
     return [remote.value];
   }
+}
+
+function connected(): Session {
+  const session = new Session();
+  session.connect();
+  return session;
+}
+
+function neverStop(): ReturnType<typeof stopWhen> {
+  return { promise: new Promise(() => {}), clear() {} };
 }
 
 /** Resolves with why a running cell must stop; `clear` forgets the timer and the signal. */
