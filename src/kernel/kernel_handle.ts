@@ -230,11 +230,12 @@ export class KernelHandle implements AsyncDisposable {
       const base = { executionCount: cell, durationMs: 0 };
       let result: ExecuteResult;
       if (run.kind === "reply") {
-        const outcome = unwrap(run.reply) as CellOutcome;
+        const { exhausted, ...outcome } = unwrap(run.reply) as CellOutcome;
         result = { ...base, ...outcome, stdout: run.stdout, stderr: run.stderr };
         if (outcome.status === "timeout" || outcome.status === "cancelled") {
           result.error = interruptError(outcome.status, timeoutMs, "kept");
         }
+        if (exhausted) Object.assign(result, await this.#refresh());
       } else {
         result = { ...base, ...run.failure, stdout: "", stderr: "", ...run.outcome };
       }
@@ -358,6 +359,32 @@ export class KernelHandle implements AsyncDisposable {
       for (const timer of timers) clearTimeout(timer);
       signal?.removeEventListener("abort", cancel);
     }
+  }
+
+  /**
+   * Moves the namespace into a fresh sandbox through a snapshot taken now, once the kernel can
+   * abandon no more cells (see `worker/repl.ts`). Returns what the result should say when
+   * something could not move; a kernel that fails on the way is recovered as after a death.
+   */
+  async #refresh(): Promise<Pick<ExecuteResult, "lost" | "restoredFrom">> {
+    const taken = await this.#send({ kind: "snapshot" }, {
+      timeoutMs: this.#options.cellTimeoutMs,
+    });
+    if (taken.kind === "failed") return taken.outcome;
+    const snapshot = unwrap(taken.reply) as SnapshotTaken;
+    await this.#restart();
+    const restored = await this.#send({ kind: "restore", body: snapshot.body }, {
+      timeoutMs: this.#options.cellTimeoutMs,
+    });
+    if (restored.kind === "failed") return restored.outcome;
+    const skipped = [...snapshot.skipped, ...(unwrap(restored.reply) as RestoreReport).skipped];
+    if (skipped.length === 0) return {};
+    const items = skipped.slice(0, 10).map((s) => `${s.path} (${s.reason})`).join(", ");
+    const more = skipped.length > 10 ? ` and ${skipped.length - 10} more` : "";
+    return {
+      lost: "the kernel moved to a fresh process (it had abandoned as many awaiting cells as " +
+        `one process can); these did not move: ${items}${more}`,
+    };
   }
 
   /** Lets `onRestart` put saved state back into the fresh sandbox. */

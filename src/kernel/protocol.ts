@@ -65,6 +65,11 @@ export type MimeBundle = { "text/plain": string } & Record<string, unknown>;
  */
 export interface CellOutcome {
   status: "ok" | "error" | "timeout" | "cancelled";
+  /**
+   * Set when stopping this cell used up the kernel's last spare inspector session: the host
+   * should move the namespace to a fresh sandbox before the kernel can abandon another cell.
+   */
+  exhausted?: true;
   /** The last expression's value (see `worker/format.ts`); absent when it is `undefined`. */
   data?: MimeBundle;
   error?: ErrorInfo;

@@ -49,10 +49,11 @@ export interface RunOptions {
 }
 
 /**
- * Awaiting cells a kernel can abandon in one life of its sandbox; after that the host restarts
- * it. Connecting a session costs microseconds, but needs `sys`, revoked before user code runs.
+ * Awaiting cells a kernel can abandon in one life of its sandbox; after the last, the host moves
+ * the namespace to a fresh sandbox. Connecting a session needs `sys`, revoked before user code
+ * runs, and each connected session adds to every cell's cost (about 5 µs each, measured).
  */
-export const SPARE_SESSIONS = 8;
+export const SPARE_SESSIONS = 2;
 
 const SINK = Symbol.for("mcp-kernel-host.sink");
 const CELL_MARK = Symbol.for("mcp-kernel-host.cell");
@@ -107,9 +108,10 @@ export class Repl {
    * A cell still running after `timeoutMs`, or when `signal` aborts, is stopped and answered
    * `timeout` or `cancelled`; the namespace stays as the cell left it. V8 ends a synchronous
    * part itself (the evaluation's `timeout`); a cell awaiting something is abandoned, its
-   * promise left to settle or not, as long as a spare session remains (see `#abandon`). Code
-   * that runs synchronously after an `await` cannot be stopped here, nor an awaiting cell once
-   * the spares are used up: the host's own deadline covers those (see `kernel_handle.ts`).
+   * promise left to settle or not, as long as a spare session remains (see `#abandon`; the
+   * outcome says `exhausted` when it took the last). Code that runs synchronously after an
+   * `await` cannot be stopped here, nor an awaiting cell once the spares are used up: the host's
+   * own deadline covers those (see `kernel_handle.ts`).
    *
    * @param code JavaScript, types already stripped and imports already rewritten.
    * @param name Script name that stack frames of this cell refer to, e.g. `cell-3`.
@@ -129,7 +131,7 @@ export class Repl {
       const first = await Promise.race([evaluation, stop.promise]);
       if (typeof first === "string") {
         this.#abandon(evaluation);
-        return { status: first };
+        return this.#spares.length > 0 ? { status: first } : { status: first, exhausted: true };
       }
       reply = first;
     } catch (error) {
