@@ -77,6 +77,9 @@ if (import.meta.main) {
     );
   }
   const host = new Host({ ...config, preludeSource: prelude, registry });
+  /** Stop accepting connections; each resolves once the requests in flight were answered. */
+  const drains: (() => Promise<void>)[] = [];
+  /** Close the sessions' transports, after their running cells were answered. */
   const closers: (() => Promise<void>)[] = [];
   let stoppingSince: number | undefined;
   const stop = async (code: number) => {
@@ -88,10 +91,12 @@ if (import.meta.main) {
     }
     stoppingSince = performance.now();
     launcher?.close();
-    // Stop accepting connections now; the host's grace period bounds the wait for running cells.
-    const closing = Promise.allSettled(closers.map((close) => close()));
+    const drained = Promise.allSettled(drains.map((drain) => drain()));
+    // The host's grace period bounds the wait for running cells, whose replies still go out.
     logShutdown(await host.shutdown());
-    await Promise.race([closing, new Promise((r) => setTimeout(r, 2000))]);
+    // Long-lived streams (a client's GET stream) never finish by themselves: bounded.
+    await Promise.race([drained, new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.allSettled(closers.map((close) => close()));
     dataLock?.close();
     Deno.exit(code);
   };
@@ -137,7 +142,8 @@ if (import.meta.main) {
         : (error as Error).message;
       fail(`Cannot listen on ${config.host}:${config.port}: ${why}`);
     }
-    closers.push(() => server.shutdown(), () => handler.close());
+    drains.push(() => server.shutdown());
+    closers.push(() => handler.close());
     // Kernels that were live before a restart start in the background; serving starts now.
     void host.rehydrate();
   }

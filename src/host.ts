@@ -5,10 +5,11 @@
  *
  * @module
  */
+import { type BackgroundCell, BackgroundCells, FINISHED_KEPT } from "./background_cells.ts";
 import type { Config } from "./config.ts";
 import { newId } from "./ids.ts";
 import { KernelHandle } from "./kernel/kernel_handle.ts";
-import type { ExecuteResult } from "./kernel/kernel_handle.ts";
+import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { lockName } from "./name_lock.ts";
@@ -86,6 +87,19 @@ export class KernelAccessError extends Error {
   }
 }
 
+/** Thrown when `cell_status` names a cell its kernel does not have (any more). */
+export class CellNotFoundError extends Error {
+  constructor(cell: string, options?: ErrorOptions) {
+    super(
+      `Unknown cell ${cell} for this kernel: it never ran here, it was forgotten (each kernel ` +
+        `keeps its last ${FINISHED_KEPT} finished cells), or the host restarted since, which ` +
+        `loses running cells (the kernel comes back from its last snapshot)`,
+      options,
+    );
+    this.name = "CellNotFoundError";
+  }
+}
+
 /** Owns the registry and the supervisor; every kernel operation goes through it. */
 export class Host {
   #options: HostOptions;
@@ -99,12 +113,14 @@ export class Host {
   #sessionTouched = new Map<string, number>();
   /** Ids already found addressable; see `hasKernel`. */
   #addressable = new Set<string>();
+  #cells: BackgroundCells;
 
   /** @param options The registry (owned from now on), limits and policy. */
   constructor(options: HostOptions) {
     this.#options = options;
     this.#registry = options.registry;
     this.#now = options.now ?? Date.now;
+    this.#cells = new BackgroundCells(this.#now);
     this.#supervisor = new Supervisor({
       registry: options.registry,
       startKernel: options.startKernel ?? ((id, hooks) =>
@@ -290,10 +306,39 @@ export class Host {
     return addressable;
   }
 
-  /** Runs a cell; see `KernelHandle.execute`. */
-  async execute(id: string, code: string, timeoutMs?: number): Promise<ExecuteResult> {
+  /** Runs a cell; see `KernelHandle.execute` for its timeout, cancel and output options. */
+  async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     await this.#check(id);
-    return await this.#supervisor.execute(id, code, timeoutMs);
+    return await this.#supervisor.execute(id, code, options);
+  }
+
+  /**
+   * Starts a cell without waiting for it; it queues like any request to its kernel and runs
+   * within its timeout whether or not its client stays. See {@linkcode cell}.
+   */
+  async startCell(
+    id: string,
+    code: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<BackgroundCell> {
+    await this.#check(id);
+    return this.#cells.start(
+      id,
+      (onOutput) => this.#supervisor.execute(id, code, { ...options, onOutput }),
+    );
+  }
+
+  /**
+   * A background cell of kernel `id`: its output so far, and its result once done. Answered at
+   * once, never queued behind the kernel's requests.
+   *
+   * @throws {CellNotFoundError} When the kernel has no such cell (any more).
+   */
+  async cell(id: string, cell: string): Promise<BackgroundCell> {
+    await this.#check(id);
+    const found = this.#cells.get(id, cell);
+    if (!found) throw new CellNotFoundError(cell);
+    return found;
   }
 
   /** Completion candidates at `cursor`. */
@@ -411,6 +456,7 @@ export class Host {
   async closeKernel(id: string): Promise<void> {
     this.#addressable.delete(id);
     await this.#supervisor.close(id);
+    this.#cells.forget(id);
     await removeKernelFolder(this.#options.dataDir, id).catch(() => {});
   }
 

@@ -125,13 +125,27 @@ Deno.test("a corrupted latest snapshot is quarantined, the previous one used, an
   );
 });
 
+Deno.test("a cell past its timeout is interrupted: nothing is restored and nothing lost", async () => {
+  await using t = await openHost();
+  const a = await t.host.createKernel();
+  await t.host.execute(a, "let x = 1");
+  await t.host.save(a);
+  await t.host.execute(a, "x = 2");
+  const stopped = await t.host.execute(a, "while (true) {}", { timeoutMs: 300 });
+  assert.equal(stopped.status, "timeout");
+  assert.equal(stopped.restoredFrom, undefined);
+  assert.equal(stopped.lost, undefined);
+  assert.equal((await t.host.execute(a, "x")).data?.["text/plain"], "2");
+});
+
 Deno.test("a kernel that dies is restarted from its freshest snapshot; the result says what was lost", async () => {
   await using t = await openHost();
   const a = await t.host.createKernel();
   await t.host.execute(a, "let x = 1");
   await t.host.save(a);
   await t.host.execute(a, "x = 2");
-  const dead = await t.host.execute(a, "while (true) {}", 300);
+  // Synchronous code after an await ignores the interrupt: the kernel is killed at the grace.
+  const dead = await t.host.execute(a, "await null; while (true) {}", { timeoutMs: 300 });
   assert.equal(dead.status, "timeout");
   assert.equal(dead.restoredFrom?.version, 1);
   assert.match(dead.lost ?? "", /changes made after the last save/);
@@ -144,7 +158,7 @@ Deno.test("an ephemeral kernel also comes back from its last in-memory save afte
   await t.host.execute(a, "let y = 'kept'");
   await t.host.save(a);
   assert.equal(await t.host.registry.getKernel(a), undefined, "never written to the registry");
-  const dead = await t.host.execute(a, "while (true) {}", 300);
+  const dead = await t.host.execute(a, "await null; while (true) {}", { timeoutMs: 300 });
   assert.equal(dead.restoredFrom?.version, 1);
   assert.equal((await t.host.execute(a, "y")).data?.["text/plain"], '"kept"');
 });

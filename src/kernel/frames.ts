@@ -96,8 +96,9 @@ export class FrameDecoder {
     while (at < buffer.length) {
       const start = indexOf(buffer, this.#token, at);
       if (start < 0) {
-        // Keep a tail that could be the start of a token split across chunks.
-        const keep = Math.max(at, buffer.length - this.#token.length + 1);
+        // Keep only a tail that is the start of a token split across chunks, so that output
+        // streams as it is printed.
+        const keep = Math.max(at, buffer.length - tokenPrefixAtEnd(buffer, this.#token));
         if (keep > at) out.push({ kind: "output", bytes: buffer.slice(at, keep) });
         at = keep;
         break;
@@ -136,6 +137,16 @@ export class FrameDecoder {
     this.#buffer = new Uint8Array(0);
     return rest;
   }
+}
+
+/** Length of the longest end of `buffer` that is a proper prefix of `token`. */
+function tokenPrefixAtEnd(buffer: Uint8Array, token: Uint8Array): number {
+  for (let n = Math.min(token.length - 1, buffer.length); n > 0; n--) {
+    let j = 0;
+    while (j < n && buffer[buffer.length - n + j] === token[j]) j++;
+    if (j === n) return n;
+  }
+  return 0;
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {

@@ -4,10 +4,14 @@
  * when one dies. It knows nothing of eviction or persistence: the supervisor decides when a
  * kernel stops.
  *
+ * A cell past its timeout, or cancelled, is interrupted inside its kernel, which keeps its
+ * namespace (see `worker/repl.ts`). Only a kernel that does not answer within a grace after
+ * that (a loop after an `await` or in a timer, a synchronous loop that was cancelled) is killed
+ * and restarted, and the result says what was lost.
+ *
  * @module
  */
 import { compileCell } from "./cell_compiler.ts";
-import { deadline, TIMED_OUT } from "./deadline.ts";
 import type {
   CellOutcome,
   Completion,
@@ -24,6 +28,7 @@ import type {
 import {
   describe,
   type DistributiveOmit,
+  type OutputListener,
   type SandboxExit,
   SandboxProcess,
 } from "./sandbox_process.ts";
@@ -65,9 +70,32 @@ export interface RestartOutcome {
   restoredFrom?: { version: number; savedAt: number };
 }
 
+/** How long past a cell's timeout the kernel may take to answer before it is killed. */
+export const TIMEOUT_GRACE_MS = 2000;
+
+/**
+ * How long after a cancel the kernel may take to answer before it is killed. A cell in a
+ * synchronous loop cannot hear a cancel, so this bounds the wait for it.
+ */
+export const CANCEL_GRACE_MS = 500;
+
+/** What a caller may add to one `execute`. */
+export interface ExecuteOptions {
+  /** Time allowed for this cell (default: the kernel's cell timeout). */
+  timeoutMs?: number;
+  /** Aborting it interrupts the cell (a client's cancel). */
+  signal?: AbortSignal;
+  /** Called with the cell's stdout and stderr text as it is printed. */
+  onOutput?: OutputListener;
+}
+
 /** The result of one `execute`, as the `execute` tool reports it. */
 export interface ExecuteResult {
-  status: "ok" | "error" | "timeout" | "killed";
+  /**
+   * `timeout` and `cancelled`: the cell was stopped; unless `lost` says otherwise, the kernel
+   * kept every variable. `killed`: the kernel died (memory, crash) and was restarted.
+   */
+  status: "ok" | "error" | "timeout" | "cancelled" | "killed";
   executionCount: number;
   /** The last expression's value as a MIME bundle; absent when it is `undefined`. */
   data?: MimeBundle;
@@ -182,15 +210,23 @@ export class KernelHandle implements AsyncDisposable {
   }
 
   /**
-   * Runs one cell. A cell that throws, times out or is killed resolves with that status; only a
-   * closed handle rejects.
-   *
-   * @param code TypeScript or JavaScript.
-   * @param options.timeoutMs Time allowed for this cell (default: the kernel's cell timeout).
+   * Runs one cell. A cell that throws, times out, is cancelled or is killed resolves with that
+   * status; only a closed handle rejects. A cell cancelled before it started does not run.
    */
-  execute(code: string, options: { timeoutMs?: number } = {}): Promise<ExecuteResult> {
+  execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     return this.#enqueue(async () => {
       const started = performance.now();
+      const { signal, onOutput } = options;
+      if (signal?.aborted) {
+        return {
+          status: "cancelled",
+          executionCount: this.#executionCount,
+          stdout: "",
+          stderr: "",
+          error: interruptError("cancelled", 0, "before it started"),
+          durationMs: 0,
+        };
+      }
       const cell = ++this.#executionCount;
       const compiled = compileCell(code, `cell-${cell}`);
       if (!compiled.ok) {
@@ -204,12 +240,19 @@ export class KernelHandle implements AsyncDisposable {
         });
       }
       const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
-      const run = await this.#send({ kind: "execute", code: compiled.code, cell }, timeoutMs);
+      const run = await this.#send(
+        { kind: "execute", code: compiled.code, cell, timeoutMs },
+        { timeoutMs, signal, onOutput },
+      );
       const base = { executionCount: cell, durationMs: 0 };
       let result: ExecuteResult;
       if (run.kind === "reply") {
-        const outcome = unwrap(run.reply) as CellOutcome;
+        const { exhausted, ...outcome } = unwrap(run.reply) as CellOutcome;
         result = { ...base, ...outcome, stdout: run.stdout, stderr: run.stderr };
+        if (outcome.status === "timeout" || outcome.status === "cancelled") {
+          result.error = interruptError(outcome.status, timeoutMs, "kept");
+        }
+        if (exhausted) Object.assign(result, await this.#refresh());
       } else {
         result = { ...base, ...run.failure, stdout: "", stderr: "", ...run.outcome };
       }
@@ -286,7 +329,7 @@ export class KernelHandle implements AsyncDisposable {
   ): Promise<ReplyValues[K]> {
     return this.#enqueue(async () => {
       const request = { kind, ...fields } as DistributiveOmit<KernelRequest, "id">;
-      const run = await this.#send(request, this.#options.cellTimeoutMs);
+      const run = await this.#send(request, { timeoutMs: this.#options.cellTimeoutMs });
       if (run.kind === "failed") {
         // A failed restore is reported by whoever restores (the supervisor's recovery).
         if (kind !== "restore") {
@@ -303,28 +346,80 @@ export class KernelHandle implements AsyncDisposable {
     });
   }
 
-  /** Sends a request; on timeout or death, restarts the sandbox and says what happened. */
+  /**
+   * Sends a request. An `execute` gets its timeout and interrupt inside the kernel; a kernel
+   * that does not answer within the grace after its deadline or a cancel, or dies, is restarted,
+   * and the failure says what happened.
+   */
   async #send(
     request: DistributiveOmit<KernelRequest, "id">,
-    timeoutMs: number,
+    options: ExecuteOptions & { timeoutMs: number },
   ): Promise<
     | { kind: "reply"; reply: KernelReply; stdout: string; stderr: string }
     | {
       kind: "failed";
-      failure: { status: "timeout" | "killed"; error: ErrorInfo };
+      failure: { status: "timeout" | "cancelled" | "killed"; error: ErrorInfo };
       outcome: RestartOutcome;
     }
   > {
     const process = this.#process;
-    const answer = await deadline(process.request(request), timeoutMs);
-    if (answer !== TIMED_OUT && answer !== undefined) return { kind: "reply", ...answer };
-    process.kill();
-    const exit = await process.exited;
-    const failure = answer === TIMED_OUT
-      ? timeoutFailure(timeoutMs)
-      : deathFailure(exit, this.#options.memoryLimitMb);
+    const { timeoutMs, signal } = options;
+    const interruptible = request.kind === "execute";
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const { promise: gaveUp, resolve: giveUp } = Promise.withResolvers<"timeout" | "cancelled">();
+    timers.push(
+      setTimeout(() => giveUp("timeout"), timeoutMs + (interruptible ? TIMEOUT_GRACE_MS : 0)),
+    );
+    const cancel = () => {
+      process.interrupt();
+      timers.push(setTimeout(() => giveUp("cancelled"), CANCEL_GRACE_MS));
+    };
+    if (interruptible) signal?.addEventListener("abort", cancel, { once: true });
+    try {
+      const answer = await Promise.race([
+        process.request(request, { onOutput: options.onOutput }),
+        gaveUp,
+      ]);
+      if (typeof answer === "object") return { kind: "reply", ...answer };
+      process.kill();
+      const exit = await process.exited;
+      const failure = answer === undefined
+        ? deathFailure(exit, this.#options.memoryLimitMb)
+        : answer === "timeout"
+        ? unansweredFailure("timeout", timeoutMs, interruptible)
+        : unansweredFailure("cancelled", timeoutMs, interruptible);
+      await this.#restart();
+      return { kind: "failed", failure, outcome: await this.#recover() };
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      signal?.removeEventListener("abort", cancel);
+    }
+  }
+
+  /**
+   * Moves the namespace into a fresh sandbox through a snapshot taken now, once the kernel can
+   * abandon no more cells (see `worker/repl.ts`). Returns what the result should say when
+   * something could not move; a kernel that fails on the way is recovered as after a death.
+   */
+  async #refresh(): Promise<Pick<ExecuteResult, "lost" | "restoredFrom">> {
+    const taken = await this.#send({ kind: "snapshot" }, {
+      timeoutMs: this.#options.cellTimeoutMs,
+    });
+    if (taken.kind === "failed") return taken.outcome;
+    const snapshot = unwrap(taken.reply) as SnapshotTaken;
     await this.#restart();
-    return { kind: "failed", failure, outcome: await this.#recover() };
+    const restored = await this.#send({ kind: "restore", body: snapshot.body }, {
+      timeoutMs: this.#options.cellTimeoutMs,
+    });
+    if (restored.kind === "failed") return restored.outcome;
+    const skipped = [...snapshot.skipped, ...(unwrap(restored.reply) as RestoreReport).skipped];
+    if (skipped.length === 0) return {};
+    const items = skipped.slice(0, 10).map((s) => `${s.path} (${s.reason})`).join(", ");
+    const more = skipped.length > 10 ? ` and ${skipped.length - 10} more` : "";
+    return {
+      lost: "the kernel moved to a fresh process (it had abandoned as many awaiting cells as " +
+        `one process can); these did not move: ${items}${more}`,
+    };
   }
 
   /** Lets `onRestart` put saved state back into the fresh sandbox. */
@@ -335,7 +430,9 @@ export class KernelHandle implements AsyncDisposable {
     try {
       return await this.#options.onRestart({
         restore: async (body) => {
-          const run = await this.#send({ kind: "restore", body }, this.#options.cellTimeoutMs);
+          const run = await this.#send({ kind: "restore", body }, {
+            timeoutMs: this.#options.cellTimeoutMs,
+          });
           if (run.kind === "failed") throw new KernelRequestError(run.failure.error);
           return unwrap(run.reply) as RestoreReport;
         },
@@ -369,13 +466,41 @@ function unwrap(reply: KernelReply): ReplyValues[keyof ReplyValues] {
   return reply.value;
 }
 
-function timeoutFailure(timeoutMs: number): { status: "timeout"; error: ErrorInfo } {
-  const message = `The cell did not finish within ${formatSeconds(timeoutMs)}; ` +
-    `the kernel was stopped and restarted`;
-  return {
-    status: "timeout",
-    error: { name: "KernelTimeoutError", message, stack: `KernelTimeoutError: ${message}` },
-  };
+/**
+ * The error of a cell the kernel stopped itself (`kept`, nothing lost) or one that was cancelled
+ * before it started.
+ */
+function interruptError(
+  status: "timeout" | "cancelled",
+  timeoutMs: number,
+  how: "kept" | "before it started",
+): ErrorInfo {
+  const kept = "; it was interrupted and the kernel kept every variable (effects of the cell " +
+    "before it stopped stay), nothing was lost";
+  const message = how === "before it started"
+    ? "The cell was cancelled before it started; it did not run"
+    : status === "timeout"
+    ? `The cell did not finish within ${formatSeconds(timeoutMs)}${kept}`
+    : `The cell was cancelled${kept}`;
+  const name = status === "timeout" ? "KernelTimeoutError" : "KernelInterruptError";
+  return { name, message, stack: `${name}: ${message}` };
+}
+
+/** The failure of a request whose kernel did not answer in time and was restarted. */
+function unansweredFailure(
+  status: "timeout" | "cancelled",
+  timeoutMs: number,
+  interruptible: boolean,
+): { status: "timeout" | "cancelled"; error: ErrorInfo } {
+  const restarted = "; the kernel was stopped and restarted";
+  const message = status === "cancelled"
+    ? "The cell was cancelled but kept running (synchronous code cannot be interrupted)" +
+      restarted
+    : `The ${interruptible ? "cell" : "request"} did not finish within ` +
+      formatSeconds(timeoutMs) + (interruptible ? " and did not stop when interrupted" : "") +
+      restarted;
+  const name = status === "timeout" ? "KernelTimeoutError" : "KernelInterruptError";
+  return { status, error: { name, message, stack: `${name}: ${message}` } };
 }
 
 function deathFailure(exit: SandboxExit, limitMb: number): { status: "killed"; error: ErrorInfo } {

@@ -1,10 +1,10 @@
 /**
  * Messages between the host, a kernel's sandbox process and the kernel's Worker.
  *
- * The host writes one {@linkcode SandboxStart} line and then {@linkcode KernelRequest}
- * lines (newline-delimited JSON) to the sandbox's stdin; the sandbox forwards each request to
- * its Worker and sends back exactly one {@linkcode KernelReply} per request, also when the
- * request fails. Replies travel in token-framed chunks (see `frames.ts`) so that whatever a cell
+ * The host writes one {@linkcode SandboxStart} line and then {@linkcode HostMessage} lines
+ * (newline-delimited JSON) to the sandbox's stdin; the sandbox forwards each to its Worker and
+ * sends back exactly one {@linkcode KernelReply} per request, also when the request fails or is
+ * interrupted. An {@linkcode KernelInterrupt} is not a request and gets no reply of its own. Replies travel in token-framed chunks (see `frames.ts`) so that whatever a cell
  * prints on the same pipes cannot be mistaken for, or forge, a reply.
  *
  * @module
@@ -38,7 +38,8 @@ export interface ErrorInfo {
 
 /** A request from the host to a kernel. */
 export type KernelRequest =
-  | { id: number; kind: "execute"; code: string; cell: number }
+  /** `timeoutMs`: the Worker stops the cell after this long and answers `timeout`. */
+  | { id: number; kind: "execute"; code: string; cell: number; timeoutMs: number }
   | { id: number; kind: "complete"; code: string; cursor: number }
   | { id: number; kind: "variables" }
   | { id: number; kind: "inspect"; name: string; depth: number }
@@ -46,14 +47,36 @@ export type KernelRequest =
   | { id: number; kind: "restore"; body: string };
 
 /**
+ * Asks the Worker to stop the cell of request `target` now (a client's cancel). A cell awaiting
+ * something stops at once and its request is answered `cancelled`; a cell in a synchronous loop
+ * cannot hear it, and the host then restarts the kernel (see `kernel_handle.ts`).
+ */
+export interface KernelInterrupt {
+  kind: "interrupt";
+  target: number;
+}
+
+/** Anything the host writes to a sandbox after its {@linkcode SandboxStart} line. */
+export type HostMessage = KernelRequest | KernelInterrupt;
+
+/**
  * A value as a Jupyter kernel shows it: renderings keyed by MIME type, `text/plain` always among
  * them. The other entries are strings or JSON values (e.g. `application/json`).
  */
 export type MimeBundle = { "text/plain": string } & Record<string, unknown>;
 
-/** The outcome of one cell inside the kernel. */
+/**
+ * The outcome of one cell inside the kernel. `timeout` and `cancelled` mean the kernel stopped
+ * the cell itself and kept its namespace (effects of the cell so far included); `error` then
+ * says why.
+ */
 export interface CellOutcome {
-  status: "ok" | "error";
+  status: "ok" | "error" | "timeout" | "cancelled";
+  /**
+   * Set when stopping this cell used up the kernel's last spare inspector session: the host
+   * should move the namespace to a fresh sandbox before the kernel can abandon another cell.
+   */
+  exhausted?: true;
   /** The last expression's value (see `worker/format.ts`); absent when it is `undefined`. */
   data?: MimeBundle;
   error?: ErrorInfo;

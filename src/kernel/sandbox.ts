@@ -10,7 +10,7 @@
  * @module
  */
 import { encodeFrames } from "./frames.ts";
-import type { KernelRequest, MemoryRequest, SandboxMessage, SandboxStart } from "./protocol.ts";
+import type { HostMessage, MemoryRequest, SandboxMessage, SandboxStart } from "./protocol.ts";
 import { readRequests } from "./request_stream.ts";
 import type { WorkerInit } from "./worker/kernel_worker.ts";
 
@@ -110,14 +110,15 @@ worker.postMessage(
   } satisfies WorkerInit,
 );
 
+// An interrupt travels like a request; a Worker stuck in a synchronous loop never reads it.
 for await (const raw of requests) {
-  const request = raw as unknown as KernelRequest | MemoryRequest;
-  if (request.kind === "memory") {
-    send(Deno.stdout, { id: request.id, ok: true, value: { rssBytes: Deno.memoryUsage().rss } });
+  const message = raw as unknown as HostMessage | MemoryRequest;
+  if (message.kind === "memory") {
+    send(Deno.stdout, { id: message.id, ok: true, value: { rssBytes: Deno.memoryUsage().rss } });
     continue;
   }
-  if (request.kind === "snapshot" || request.kind === "restore") saving = request.id;
-  worker.postMessage(request);
+  if (message.kind === "snapshot" || message.kind === "restore") saving = message.id;
+  worker.postMessage(message);
 }
 
 // The host closed our stdin (it exited, even by kill -9): leave no orphan behind.

@@ -12,6 +12,7 @@ import { encodeRequest } from "./request_stream.ts";
 import { type SandboxRuntime, sandboxRuntime } from "./sandbox_runtime.ts";
 import type {
   ErrorInfo,
+  KernelInterrupt,
   KernelReply,
   KernelRequest,
   MemoryReply,
@@ -72,6 +73,9 @@ export interface SandboxReply {
   stderr: string;
 }
 
+/** Receives a request's output as it is printed, with the stream it was printed on. */
+export type OutputListener = (text: string, stream: "stdout" | "stderr") => void;
+
 /** A running sandbox process. Requests must be sent one at a time. */
 export class SandboxProcess {
   #child: Deno.ChildProcess;
@@ -87,6 +91,7 @@ export class SandboxProcess {
     /** Pieces of a snapshot body received so far. */
     chunks: string[];
     resolve: (r: SandboxReply) => void;
+    onOutput?: OutputListener;
   };
   /** Memory requests in flight, by id; they may overlap a running request. */
   #memory = new Map<number, (rssBytes: number) => void>();
@@ -164,12 +169,18 @@ export class SandboxProcess {
 
   /**
    * Sends a request and resolves with its reply, or with `undefined` if the process exits first.
+   *
+   * @param options.onOutput Called with the request's stdout and stderr text as it arrives (the
+   *   reply still carries all of it).
    */
-  async request(request: DistributiveOmit<KernelRequest, "id">): Promise<SandboxReply | undefined> {
+  async request(
+    request: DistributiveOmit<KernelRequest, "id">,
+    options: { onOutput?: OutputListener } = {},
+  ): Promise<SandboxReply | undefined> {
     if (this.#pending) throw new Error("Cannot send a kernel request while another is running");
     const id = this.#nextId++;
     const done = new Promise<SandboxReply>((resolve) => {
-      this.#pending = { id, marked: false, chunks: [], resolve };
+      this.#pending = { id, marked: false, chunks: [], resolve, onOutput: options.onOutput };
     });
     try {
       await this.#write({ ...request, id });
@@ -199,6 +210,17 @@ export class SandboxProcess {
     }
   }
 
+  /**
+   * Asks the Worker to stop the running request (see `KernelInterrupt`); its reply, if the
+   * Worker can still give one, says how it ended. Does nothing when no request runs.
+   */
+  interrupt(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    const message: KernelInterrupt = { kind: "interrupt", target: pending.id };
+    this.#write(message).catch(() => {});
+  }
+
   /** Stops the process at once (SIGKILL). Safe to call more than once. */
   kill(): void {
     try {
@@ -222,12 +244,16 @@ export class SandboxProcess {
   async #pump(stream: ReadableStream<Uint8Array>, token: string, output: OutputBuffer) {
     const decoder = new FrameDecoder(token);
     const isStderr = output === this.#stderr;
+    const text = new TextDecoder();
     for await (const chunk of stream) {
       for (const item of decoder.push(chunk)) {
         if (item.kind === "output") {
           output.push(item.bytes);
-          if (isStderr) {
-            this.#tail = (this.#tail + new TextDecoder().decode(item.bytes)).slice(-4000);
+          const onOutput = this.#pending?.onOutput;
+          if (isStderr || onOutput) {
+            const decoded = text.decode(item.bytes, { stream: true });
+            if (isStderr) this.#tail = (this.#tail + decoded).slice(-4000);
+            onOutput?.(decoded, isStderr ? "stderr" : "stdout");
           }
         } else {
           this.#receive(item.message as SandboxMessage);

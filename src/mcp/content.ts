@@ -6,6 +6,7 @@
  */
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { BackgroundCell } from "../background_cells.ts";
 import type { ExecuteResult } from "../kernel/kernel_handle.ts";
 import type { MimeBundle } from "../kernel/protocol.ts";
 
@@ -100,4 +101,45 @@ export function executeText(r: ExecuteResult): string {
   if (r.saveFailed) parts.push(`Not saved: ${r.saveFailed}`);
 
   return truncate(parts.join("\n"));
+}
+
+/**
+ * A background cell's result: while it runs, `running` with its output so far; once done, the
+ * `execute` result it ended with; if it ended without one, `killed` with why. Each carries the
+ * cell's handle.
+ *
+ * @param now The clock, for the time it has run so far.
+ */
+export function cellResult(c: BackgroundCell, now = Date.now()): CallToolResult {
+  if (c.result) {
+    const done = executeResult(c.result, c.kernel);
+    return {
+      ...done,
+      content: [{ type: "text", text: `cell ${c.cell}\n${executeText(c.result)}` }],
+      structuredContent: { ...done.structuredContent, cell: c.cell },
+    };
+  }
+  const ms = now - c.startedAt;
+  const base = {
+    cell: c.cell,
+    kernel: c.kernel,
+    stdout: c.stdout,
+    stderr: c.stderr,
+    duration_ms: ms,
+  };
+  if (c.lost) {
+    const error = { name: "CellLostError", message: c.lost, stack: `CellLostError: ${c.lost}` };
+    return {
+      content: [{ type: "text", text: truncate(`cell ${c.cell} killed: ${c.lost}`) }],
+      structuredContent: { status: "killed", ...base, error, lost: c.lost },
+      isError: true,
+    };
+  }
+  const parts = [`cell ${c.cell} running (${Math.round(ms)} ms so far); ask cell_status for more`];
+  if (c.stdout) parts.push(`stdout so far:\n${c.stdout.replace(/\n$/, "")}`);
+  if (c.stderr) parts.push(`stderr so far:\n${c.stderr.replace(/\n$/, "")}`);
+  return {
+    content: [{ type: "text", text: truncate(parts.join("\n")) }],
+    structuredContent: { status: "running", ...base },
+  };
 }

@@ -13,6 +13,9 @@
  * session's stored `initialize` parameters. An unknown or ended id gets 404; a request without an
  * id that is not `initialize`, 400; `DELETE` ends the session and deletes its kernels.
  *
+ * Replies are JSON unless a request asks for progress; then they stream as SSE (see
+ * `json_replies.ts`).
+ *
  * @module
  */
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/webStandardStreamableHttp"
@@ -21,6 +24,7 @@ import type { Host } from "../host.ts";
 import { newId } from "../ids.ts";
 import { log } from "../log.ts";
 import { isLoopback, LOOPBACK_HOSTS } from "../loopback.ts";
+import { jsonReply, wantsProgress } from "./json_replies.ts";
 import { createMcpServer } from "./server.ts";
 
 /** Request bodies above this many bytes are refused with 413 (DESIGN.md section 2). */
@@ -73,7 +77,8 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   ): Promise<LiveSession> {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
-      enableJsonResponse: true,
+      // Streams, so progress can flow; `answer` turns replies that need none back into JSON.
+      enableJsonResponse: false,
       onsessioninitialized: async (sid) => {
         // A resumed session replays its initialize, which must not record or log it again.
         if (!("initialize" in start)) return;
@@ -100,9 +105,10 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       await host.resumeSession(id);
       log("info", "a session resumed after a restart");
       log("debug", "session resumed", { session: id });
-      await transport.handleRequest(
+      // Read to the end: the session is initialized once the reply is complete.
+      await (await transport.handleRequest(
         post(url, { jsonrpc: "2.0", id: "resume", method: "initialize", params: start.replay }),
-      );
+      )).text();
       await transport.handleRequest(
         post(url, { jsonrpc: "2.0", method: "notifications/initialized" }, id),
       );
@@ -171,7 +177,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
         const live = await open(id, request.url, {
           initialize: (body as { params?: unknown }).params,
         });
-        const response = await live.transport.handleRequest(rebuilt, { parsedBody: body });
+        const response = await answer(live, rebuilt, body);
         if (response.ok) sessions.set(id, Promise.resolve(live));
         else await live.close();
         return response;
@@ -199,7 +205,13 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     host.touchSession(sessionId).catch((e) => {
       report(`recording session activity failed: ${(e as Error).message}`);
     });
-    return session.transport.handleRequest(rebuilt, { parsedBody: body });
+    return answer(session, rebuilt, body);
+  }
+
+  /** The transport's reply, as JSON unless the request asked for progress. */
+  async function answer(session: LiveSession, request: Request, body: unknown): Promise<Response> {
+    const response = await session.transport.handleRequest(request, { parsedBody: body });
+    return request.method === "POST" && !wantsProgress(body) ? jsonReply(response) : response;
   }
 
   return {

@@ -7,6 +7,7 @@
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/mcp"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Caller, Host } from "../host.ts";
+import { cellStatus } from "./tools/cell_status.ts";
 import { closeKernel } from "./tools/close_kernel.ts";
 import { complete } from "./tools/complete.ts";
 import { createKernel } from "./tools/create_kernel.ts";
@@ -23,6 +24,7 @@ import { VERSION } from "../version.ts";
 /** Every tool, in the order `tools/list` shows them. */
 const TOOLS: readonly Tool[] = [
   execute,
+  cellStatus,
   complete,
   listVariables,
   inspectVariable,
@@ -60,7 +62,17 @@ export function createMcpServer(host: Host, caller: Caller): McpServer {
       inputSchema,
       ...(tool.outputSchema && { outputSchema: tool.outputSchema }),
       annotations: tool.annotations,
-    }, (args) => tool.handler(args, ctx));
+    }, (args, extra) => {
+      const token = extra._meta?.progressToken;
+      const progress = token === undefined ? undefined : (
+        update: { progress: number; message: string },
+      ) =>
+        extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, ...update },
+        });
+      return tool.handler(args, { ...ctx, call: { signal: extra.signal, progress } });
+    });
   }
   return server;
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ExecuteResult } from "../kernel/kernel_handle.ts";
+import type { ExecuteOptions, ExecuteResult } from "../kernel/kernel_handle.ts";
 import { log } from "../log.ts";
 import { openMemoryRegistry } from "../registry/memory/memory_registry.ts";
 import type { KernelRecord, Registry } from "../registry/registry.ts";
@@ -193,15 +193,22 @@ export class Supervisor {
     }
   }
 
-  /** Runs a cell and adds what the result should say about a restore since the last cell. */
-  async execute(id: string, code: string, timeoutMs?: number): Promise<ExecuteResult> {
-    const result = await this.run(id, (k) => k.execute(code, { timeoutMs }));
+  /**
+   * Runs a cell and adds what the result should say about a restore since the last cell. A
+   * cancelled cell's result reaches no client, so what it says of a restart is kept for the
+   * next result instead.
+   */
+  async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const result = await this.run(id, (k) => k.execute(code, options));
     const entry = this.#entries.get(id);
     const notice = entry?.notice;
     if (entry) entry.notice = undefined;
     if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
     if (notice?.lost) result.lost = result.lost ? `${notice.lost}; ${result.lost}` : notice.lost;
     if (entry?.saveFailure) result.saveFailed = entry.saveFailure.reason;
+    if (entry && result.status === "cancelled" && (result.lost || result.restoredFrom)) {
+      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom };
+    }
     return result;
   }
 

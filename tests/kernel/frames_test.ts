@@ -65,3 +65,12 @@ Deno.test("an attachment travels unescaped after its message and comes back unde
   assert.ok(bytes < body.length * 1.05, "the attachment was not escaped again");
   assert.deepEqual(decodeAll(frames).messages, [{ id: 3, ok: true, attachment: body }]);
 });
+
+Deno.test("output is released as it arrives, holding back only what may start a token", () => {
+  const decoder = new FrameDecoder(TOKEN);
+  const text = (items: Decoded[]) =>
+    items.map((i) => i.kind === "output" ? new TextDecoder().decode(i.bytes) : "").join("");
+  assert.equal(text(decoder.push(bytes("line 0\n"))), "line 0\n");
+  assert.equal(text(decoder.push(bytes("tail 0123"))), "tail ");
+  assert.equal(text(decoder.push(bytes("x"))), "0123x");
+});

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { TIMEOUT_GRACE_MS } from "../../src/kernel/kernel_handle.ts";
+import { SPARE_SESSIONS } from "../../src/kernel/worker/repl.ts";
 import { startKernel } from "./_kernel.ts";
 
 Deno.test("top-level let, const, class and function persist to later cells", async () => {
@@ -67,17 +69,155 @@ Deno.test("_ holds the last value and _error the last error", async () => {
   );
 });
 
-Deno.test("a cell past its timeout is stopped and the kernel answers again", async () => {
+for (const loop of ["while (true) {}", "for (;;) {}"]) {
+  Deno.test(`a cell past its timeout (${loop}) is interrupted; the kernel keeps every variable`, async () => {
+    await using t = await startKernel({ cellTimeoutMs: 30_000 });
+    const pid = t.kernel.pid;
+    await t.kernel.execute("let a = 1; let b = 2; const f = (x) => x * 2");
+    const r = await t.kernel.execute(`b = 3; ${loop}`, { timeoutMs: 300 });
+    assert.equal(r.status, "timeout");
+    assert.equal(r.error?.name, "KernelTimeoutError");
+    assert.match(r.error!.message, /did not finish within 300 ms; it was interrupted/);
+    assert.match(r.error!.message, /nothing was lost/);
+    assert.equal(r.lost, undefined);
+    assert.ok(r.durationMs < 2000, `stopped after ${r.durationMs} ms`);
+    const after = await t.kernel.execute("[a, b, f(a)]");
+    assert.equal(after.status, "ok");
+    assert.equal(after.data?.["text/plain"], "[ 1, 3, 2 ]", "partial effects stay, as in IPython");
+    assert.equal(t.kernel.pid, pid, "the same sandbox process");
+  });
+}
+
+Deno.test("an awaiting cell past its timeout is abandoned; the kernel keeps its state and answers", async () => {
+  await using t = await startKernel();
+  const pid = t.kernel.pid;
+  await t.kernel.execute("let a = 1");
+  const r = await t.kernel.execute("a = 2; await new Promise(() => {})", { timeoutMs: 300 });
+  assert.equal(r.status, "timeout");
+  assert.equal(r.lost, undefined);
+  assert.equal((await t.kernel.execute("a")).data?.["text/plain"], "2");
+  assert.equal(t.kernel.pid, pid);
+  // A sandbox whose Worker still awaits an abandoned cell restarts and closes cleanly.
+  await t.kernel.reset();
+  assert.equal((await t.kernel.execute("typeof a")).data?.["text/plain"], '"undefined"');
+  await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 200 });
+});
+
+Deno.test("an abandoned awaiting cell collected by the garbage collector does not crash the kernel", async () => {
+  await using t = await startKernel();
+  const pid = t.kernel.pid;
+  await t.kernel.execute("let kept = 'here'");
+  await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 200 });
+  const churn = await t.kernel.execute(
+    "for (let i = 0; i < 30; i++) { const junk = new Array(1e6).fill({}) } kept",
+  );
+  assert.equal(churn.status, "ok", JSON.stringify(churn.error));
+  assert.equal(churn.data?.["text/plain"], '"here"');
+  assert.equal(t.kernel.pid, pid);
+});
+
+Deno.test("once its spare sessions are used up, the namespace moves to a fresh sandbox", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("let kept = 1; const pending = new Promise(() => {})");
+  const pid = t.kernel.pid;
+  for (let i = 1; i < SPARE_SESSIONS; i++) {
+    const r = await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 100 });
+    assert.equal(r.lost, undefined, `abandoned cell ${i}`);
+    assert.equal(t.kernel.pid, pid);
+  }
+  const last = await t.kernel.execute("kept++; await new Promise(() => {})", { timeoutMs: 100 });
+  assert.equal(last.status, "timeout");
+  assert.notEqual(t.kernel.pid, pid, "a fresh sandbox");
+  assert.match(last.lost ?? "", /moved to a fresh process.*these did not move: pending/);
+  assert.equal((await t.kernel.execute("kept")).data?.["text/plain"], "2", "the namespace moved");
+  const again = await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 100 });
+  assert.equal(again.lost, undefined, "the fresh sandbox has its spares again");
+});
+
+Deno.test("a cell that does not stop when interrupted is killed at the grace and the loss said", async () => {
   await using t = await startKernel({ cellTimeoutMs: 30_000 });
+  const pid = t.kernel.pid;
   await t.kernel.execute("const kept = 1");
-  const r = await t.kernel.execute("while (true) {}", { timeoutMs: 300 });
+  // After an await, synchronous code is beyond the evaluation's own timeout.
+  const r = await t.kernel.execute("await null; for (;;) {}", { timeoutMs: 300 });
   assert.equal(r.status, "timeout");
   assert.equal(r.error?.name, "KernelTimeoutError");
-  assert.match(r.error!.message, /did not finish within 300 ms/);
+  assert.match(r.error!.message, /did not stop when interrupted; the kernel was stopped/);
   assert.match(r.lost ?? "", /all variables/);
-  const after = await t.kernel.execute("typeof kept");
-  assert.equal(after.status, "ok");
-  assert.equal(after.data?.["text/plain"], '"undefined"');
+  assert.ok(r.durationMs >= 300 + TIMEOUT_GRACE_MS, `killed after ${r.durationMs} ms`);
+  assert.notEqual(t.kernel.pid, pid, "a fresh sandbox");
+  assert.equal((await t.kernel.execute("typeof kept")).data?.["text/plain"], '"undefined"');
+});
+
+Deno.test("a timer that loops forever is killed at the next cell's deadline", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("setTimeout(() => { for (;;) {} }, 0)");
+  const r = await t.kernel.execute("1", { timeoutMs: 200 });
+  assert.equal(r.status, "timeout");
+  assert.match(r.lost ?? "", /all variables/);
+  assert.equal((await t.kernel.execute("2")).data?.["text/plain"], "2");
+});
+
+Deno.test("a cancel stops an awaiting cell at once; the kernel keeps every variable", async () => {
+  await using t = await startKernel();
+  const pid = t.kernel.pid;
+  await t.kernel.execute("let a = 1; const f = (x) => x * 2");
+  const cancel = new AbortController();
+  const running = t.kernel.execute("a = 5; await new Promise(() => {})", { signal: cancel.signal });
+  await new Promise((r) => setTimeout(r, 200));
+  const at = performance.now();
+  cancel.abort();
+  const r = await running;
+  assert.equal(r.status, "cancelled");
+  assert.equal(r.error?.name, "KernelInterruptError");
+  assert.match(r.error!.message, /nothing was lost/);
+  assert.equal(r.lost, undefined);
+  const next = await t.kernel.execute("[a, f(a)]");
+  assert.ok(performance.now() - at < 2000, "answered within 2 s of the cancel");
+  assert.equal(next.data?.["text/plain"], "[ 5, 10 ]");
+  assert.equal(t.kernel.pid, pid);
+});
+
+Deno.test("a cancel of a synchronous loop restarts the kernel within the grace and says what was lost", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("let a = 1");
+  const cancel = new AbortController();
+  const running = t.kernel.execute("while (true) {}", { signal: cancel.signal });
+  await new Promise((r) => setTimeout(r, 200));
+  const at = performance.now();
+  cancel.abort();
+  const r = await running;
+  assert.equal(r.status, "cancelled");
+  assert.match(r.error!.message, /synchronous code cannot be interrupted/);
+  assert.match(r.lost ?? "", /all variables/);
+  const next = await t.kernel.execute("typeof a");
+  assert.ok(performance.now() - at < 2000, "answered within 2 s of the cancel");
+  assert.equal(next.data?.["text/plain"], '"undefined"');
+});
+
+Deno.test("a cell cancelled while it waits in the queue does not run", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("let n = 0");
+  const first = t.kernel.execute("await new Promise((r) => setTimeout(r, 200)); n++");
+  const cancel = new AbortController();
+  const second = t.kernel.execute("n += 10", { signal: cancel.signal });
+  cancel.abort();
+  assert.equal((await first).status, "ok");
+  assert.equal((await second).status, "cancelled");
+  assert.equal((await t.kernel.execute("n")).data?.["text/plain"], "1");
+});
+
+Deno.test("a cell's output reaches onOutput while it runs, and the result keeps all of it", async () => {
+  await using t = await startKernel();
+  const seen: { text: string; at: number }[] = [];
+  const started = performance.now();
+  const r = await t.kernel.execute(
+    "for (let i = 0; i < 3; i++) { console.log(`line ${i}`); await new Promise((r) => setTimeout(r, 150)) }",
+    { onOutput: (text) => seen.push({ text, at: performance.now() - started }) },
+  );
+  assert.equal(r.stdout, "line 0\nline 1\nline 2\n");
+  assert.equal(seen.map((s) => s.text).join(""), r.stdout);
+  assert.ok(seen[0].at < r.durationMs - 200, `first output at ${seen[0].at} ms of ${r.durationMs}`);
 });
 
 Deno.test("kernel A cannot see kernel B's variables", async () => {

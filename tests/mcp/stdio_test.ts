@@ -22,6 +22,7 @@ Deno.test("over stdio, execute keeps state between calls and reports errors as r
   assert.deepEqual(
     tools.map((t) => t.name).sort(),
     [
+      "cell_status",
       "close_kernel",
       "complete",
       "create_kernel",
@@ -66,8 +67,13 @@ Deno.test("over stdio, execute keeps state between calls and reports errors as r
   });
   assert.equal(timeout.isError, true);
   assert.equal((timeout.structuredContent as { status: string }).status, "timeout");
+  assert.equal((timeout.structuredContent as { lost?: string }).lost, undefined);
+  // The loop was interrupted inside the kernel: its variables are still there.
   const vars = await s.client.callTool({ name: "list_variables", arguments: {} });
-  assert.deepEqual((vars.structuredContent as { variables: unknown[] }).variables, []);
+  assert.deepEqual(
+    (vars.structuredContent as { variables: { name: string }[] }).variables.map((v) => v.name),
+    ["x"],
+  );
   assert.deepEqual(s.errors, []);
 });
 

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { KernelReply, KernelRequest, ReplyValues, SnapshotTaken } from "../protocol.ts";
+import type {
+  HostMessage,
+  KernelReply,
+  KernelRequest,
+  ReplyValues,
+  SnapshotTaken,
+} from "../protocol.ts";
 import { complete } from "./complete.ts";
 import { LOADER_KEY } from "./compiled_cell.ts";
 import { createModuleLoader, type ModuleLoader } from "./module_loader.ts";
@@ -88,19 +94,32 @@ async function start(init: WorkerInit): Promise<void> {
   await namespace.markBaseline();
 
   let queue = Promise.resolve();
-  scope.addEventListener("message", (event: MessageEvent<KernelRequest>) => {
-    const request = event.data;
+  // Interrupts are heard at once, not queued: a cell that awaits something is running still.
+  const running = new Map<number, AbortController>();
+  scope.addEventListener("message", (event: MessageEvent<HostMessage>) => {
+    const message = event.data;
+    if (message.kind === "interrupt") {
+      running.get(message.target)?.abort();
+      return;
+    }
+    const request = message;
+    const controller = new AbortController();
+    running.set(request.id, controller);
     queue = queue.then(async () => {
       let reply: KernelReply;
       try {
-        reply = {
-          id: request.id,
-          ok: true,
-          value: await serve(request, repl, namespace, loader, init.saveStartBytes),
-        };
+        const value = await serve(request, {
+          repl,
+          namespace,
+          loader,
+          signal: controller.signal,
+          saveStartBytes: init.saveStartBytes,
+        });
+        reply = { id: request.id, ok: true, value };
       } catch (error) {
         reply = { id: request.id, ok: false, error: describeError(error) };
       }
+      running.delete(request.id);
       post(reply);
     });
   });
@@ -109,14 +128,20 @@ async function start(init: WorkerInit): Promise<void> {
 
 async function serve(
   request: KernelRequest,
-  repl: Repl,
-  namespace: Namespace,
-  loader: ModuleLoader,
-  saveStartBytes: number,
+  { repl, namespace, loader, signal, saveStartBytes }: {
+    repl: Repl;
+    namespace: Namespace;
+    loader: ModuleLoader;
+    signal: AbortSignal;
+    saveStartBytes: number;
+  },
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
     case "execute":
-      return repl.run(request.code, `cell-${request.cell}`);
+      return repl.run(request.code, `cell-${request.cell}`, {
+        timeoutMs: request.timeoutMs,
+        signal,
+      });
     case "complete":
       return complete(repl, request.code, request.cursor);
     case "variables":

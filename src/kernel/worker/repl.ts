@@ -40,13 +40,31 @@ interface EvaluateResult {
   exceptionDetails?: { exception?: RemoteObject; text: string; stackTrace?: StackTrace };
 }
 
+/** When {@linkcode Repl.run} stops a cell that has not finished. */
+export interface RunOptions {
+  /** Time the cell may run, in ms (default: no limit). */
+  timeoutMs?: number;
+  /** Aborted when the client cancels the cell. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Awaiting cells a kernel can abandon in one life of its sandbox; after the last, the host moves
+ * the namespace to a fresh sandbox. Connecting a session needs `sys`, revoked before user code
+ * runs, and connected sessions add to every cell's cost (eight added roughly 40 µs to a trivial
+ * cell, measured on a busy machine), hence only two.
+ */
+export const SPARE_SESSIONS = 2;
+
 const SINK = Symbol.for("mcp-kernel-host.sink");
 const CELL_MARK = Symbol.for("mcp-kernel-host.cell");
 const MARKER_SLOT = Symbol.for("mcp-kernel-host.marker");
 
 /** Evaluates cells and side-effect-free expressions in the Worker's global scope. */
 export class Repl {
-  #session = new Session();
+  #session = connected();
+  /** Sessions connected while `sys` was granted, each to replace one after an abandoned cell. */
+  #spares = Array.from({ length: SPARE_SESSIONS }, connected);
   #received: unknown;
   /** Marker closures of cells whose script id is not yet known, by cell name. */
   #unresolved = new Map<string, () => void>();
@@ -56,9 +74,8 @@ export class Repl {
   /** How each top-level binding was declared (`let`, `const`, `class`, …), by name. */
   readonly kinds = new Map<string, string>();
 
-  /** Connects the inspector session; needs `sys` until it has run. */
+  /** Connects the inspector sessions; needs `sys` until it has run. */
   constructor() {
-    this.#session.connect();
     Object.defineProperty(globalThis, SINK, {
       value: (v: unknown) => this.#received = v,
       enumerable: false,
@@ -89,14 +106,45 @@ export class Repl {
    * Runs one cell of compiled JavaScript. Sets `_` to a non-undefined result and `_error` to a
    * thrown value, as IPython and the Deno REPL do.
    *
+   * A cell still running after `timeoutMs`, or when `signal` aborts, is stopped and answered
+   * `timeout` or `cancelled`; the namespace stays as the cell left it. V8 ends a synchronous
+   * part itself (the evaluation's `timeout`); a cell awaiting something is abandoned, its
+   * promise left to settle or not, as long as a spare session remains (see `#abandon`; the
+   * outcome says `exhausted` when it took the last). Code that runs synchronously after an
+   * `await` cannot be stopped here, nor an awaiting cell once the spares are used up: the host's
+   * own deadline covers those (see `kernel_handle.ts`).
+   *
    * @param code JavaScript, types already stripped and imports already rewritten.
    * @param name Script name that stack frames of this cell refer to, e.g. `cell-3`.
    */
-  async run(code: string, name: string): Promise<CellOutcome> {
+  async run(code: string, name: string, options: RunOptions = {}): Promise<CellOutcome> {
     this.#currentCell = name;
-    // replMode waits for the cell's own top-level awaits either way; awaitPromise would also
-    // await a Promise the cell merely returns, and hang on one that never settles.
-    const reply = await this.evaluate(code);
+    const started = performance.now();
+    const stop = this.#spares.length > 0 ? stopWhen(options) : neverStop();
+    let reply: EvaluateResult;
+    try {
+      // replMode waits for the cell's own top-level awaits either way; awaitPromise would also
+      // await a Promise the cell merely returns, and hang on one that never settles.
+      const evaluation = this.evaluate(
+        code,
+        options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs },
+      );
+      const first = await Promise.race([evaluation, stop.promise]);
+      if (typeof first === "string") {
+        this.#abandon(evaluation);
+        return this.#spares.length > 0 ? { status: first } : { status: first, exhausted: true };
+      }
+      reply = first;
+    } catch (error) {
+      // V8 ended the synchronous part at the evaluation's timeout (the inspector says -32603).
+      const { timeoutMs } = options;
+      if (timeoutMs !== undefined && performance.now() - started >= timeoutMs - 1) {
+        return { status: "timeout" };
+      }
+      throw error;
+    } finally {
+      stop.clear();
+    }
 
     try {
       if (reply.exceptionDetails) {
@@ -114,6 +162,19 @@ export class Repl {
     } finally {
       await this.#release(reply);
     }
+  }
+
+  /**
+   * Stops waiting for an evaluation. V8 holds the promise of a pending evaluation weakly, and
+   * when the garbage collector takes it (a cell awaiting `new Promise(() => {})`), the inspector
+   * reports that from inside the collector, which aborts the whole Deno 2.9.6 process ("Invoke
+   * in DisallowJavascriptExecutionScope"). Closing the session drops its pending evaluations
+   * safely; the bindings live in the context, not the session, so a spare takes over.
+   */
+  #abandon(evaluation: Promise<EvaluateResult>): void {
+    evaluation.catch(() => {});
+    this.#session.disconnect();
+    this.#session = this.#spares.pop()!;
   }
 
   /** Frees the inspector's handles of an evaluation; most trivial cells created none. */
@@ -166,7 +227,7 @@ export class Repl {
   /** Evaluates an expression in replMode, e.g. to read a binding by name. */
   evaluate(
     expression: string,
-    options: { awaitPromise?: boolean; throwOnSideEffect?: boolean } = {},
+    options: { awaitPromise?: boolean; throwOnSideEffect?: boolean; timeout?: number } = {},
   ): Promise<EvaluateResult> {
     return this.post<EvaluateResult>("Runtime.evaluate", {
       expression,
@@ -216,6 +277,37 @@ export class Repl {
     }
     return [remote.value];
   }
+}
+
+function connected(): Session {
+  const session = new Session();
+  session.connect();
+  return session;
+}
+
+function neverStop(): ReturnType<typeof stopWhen> {
+  return { promise: new Promise(() => {}), clear() {} };
+}
+
+/** Resolves with why a running cell must stop; `clear` forgets the timer and the signal. */
+function stopWhen(options: RunOptions): {
+  promise: Promise<"timeout" | "cancelled">;
+  clear: () => void;
+} {
+  const { promise, resolve } = Promise.withResolvers<"timeout" | "cancelled">();
+  const cancel = () => resolve("cancelled");
+  const timer = options.timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => resolve("timeout"), options.timeoutMs);
+  if (options.signal?.aborted) cancel();
+  options.signal?.addEventListener("abort", cancel, { once: true });
+  return {
+    promise,
+    clear() {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", cancel);
+    },
+  };
 }
 
 /** Describes a thrown value: an Error's own name, message and stack; anything else rendered. */

@@ -4,10 +4,9 @@
  * @module
  */
 import { z } from "zod";
-import { executeResult } from "../content.ts";
-import { defineTool, kernelArg } from "./tool.ts";
-
-const errorShape = z.object({ name: z.string(), message: z.string(), stack: z.string() });
+import { cellResult, executeResult } from "../content.ts";
+import { reportProgress } from "../progress.ts";
+import { cellOutput, defineTool, kernelArg } from "./tool.ts";
 
 /** Runs TypeScript or JavaScript in a kernel; every status but `ok` is an `isError` result. */
 export const execute = defineTool({
@@ -16,7 +15,9 @@ export const execute = defineTool({
   description: "Runs TypeScript or JavaScript in the session's kernel. Top-level let, const, " +
     "class, function and import bindings persist to later calls; top-level await works. " +
     "Returns stdout, stderr, the last expression's value (also kept in `_`) and any error " +
-    "(kept in `_error`).",
+    "(kept in `_error`). A cell past its timeout, or cancelled, is interrupted and the kernel " +
+    "keeps its variables; progress notifications carry its newest output while it runs. " +
+    "With background: true it returns at once with a cell handle for cell_status.",
   // A cell may ask for up to ten times the host's default timeout.
   inputSchema: (host) => {
     const maxTimeoutMs = host.cellTimeoutMs * 10;
@@ -26,26 +27,27 @@ export const execute = defineTool({
       timeout_ms: z.number().int().min(1).max(maxTimeoutMs).optional().describe(
         `Time allowed for this cell in ms (default ${host.cellTimeoutMs}, at most ${maxTimeoutMs})`,
       ),
+      background: z.boolean().optional().describe(
+        "Return at once with status running and a cell handle; follow it with cell_status. " +
+          "Later requests to this kernel wait for it.",
+      ),
     };
   },
-  outputSchema: {
-    status: z.enum(["ok", "error", "timeout", "killed"]),
-    execution_count: z.number().int(),
-    result: z.string().optional(),
-    stdout: z.string(),
-    stderr: z.string(),
-    error: errorShape.optional(),
-    duration_ms: z.number(),
-    kernel: z.string(),
-    restored_from: z.object({ version: z.number().int(), saved_at: z.string() }).optional(),
-    lost: z.string().optional(),
-    save_failed: z.string().optional().describe(
-      "Why the kernel's latest save failed; until a save works its state survives no restart",
-    ),
-  },
+  outputSchema: cellOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
-  async handler({ code, timeout_ms, kernel }, { host, caller }) {
+  async handler({ code, timeout_ms, kernel, background }, { host, caller, call }) {
     const id = await host.resolveKernel(caller, kernel);
-    return executeResult(await host.execute(id, code, timeout_ms), id);
+    if (background) return cellResult(await host.startCell(id, code, { timeoutMs: timeout_ms }));
+    const progress = call.progress && reportProgress(call.progress);
+    try {
+      const result = await host.execute(id, code, {
+        timeoutMs: timeout_ms,
+        signal: call.signal,
+        onOutput: progress?.onOutput,
+      });
+      return executeResult(result, id);
+    } finally {
+      progress?.stop();
+    }
   },
 });

@@ -11,10 +11,22 @@ import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/
 import { z } from "zod";
 import type { Caller, Host, KernelInfo } from "../../host.ts";
 
-/** What a handler works with: the host, and who is calling. */
+/** What a handler works with: the host, who is calling, and this one call. */
 export interface ToolContext {
   host: Host;
   caller: Caller;
+  call: CallContext;
+}
+
+/** One tool call as the client made it. */
+export interface CallContext {
+  /** Aborted when the client cancels the call (`notifications/cancelled`). */
+  signal: AbortSignal;
+  /**
+   * Sends a `notifications/progress` for this call; absent when the client sent no progress
+   * token. `progress` must grow from one notification to the next.
+   */
+  progress?: (update: { progress: number; message: string }) => Promise<void>;
 }
 
 /** One MCP tool, registered by `../server.ts`. */
@@ -54,6 +66,30 @@ export function defineTool<Shape extends z.ZodRawShape>(tool: Tool<Shape>): Tool
 export const kernelArg = z.string().min(1).optional().describe(
   "Kernel id (default: this session's kernel). Any session holding an id may use that kernel.",
 );
+
+const errorShape = z.object({ name: z.string(), message: z.string(), stack: z.string() });
+
+/**
+ * The structured content of `execute` and `cell_status`: a cell's status and output. A cell
+ * started in the background is `running` until done and carries its `cell` handle; it has no
+ * `execution_count` before it has started.
+ */
+export const cellOutput = {
+  status: z.enum(["ok", "error", "timeout", "cancelled", "killed", "running"]),
+  cell: z.string().optional(),
+  execution_count: z.number().int().optional(),
+  result: z.string().optional(),
+  stdout: z.string(),
+  stderr: z.string(),
+  error: errorShape.optional(),
+  duration_ms: z.number(),
+  kernel: z.string(),
+  restored_from: z.object({ version: z.number().int(), saved_at: z.string() }).optional(),
+  lost: z.string().optional(),
+  save_failed: z.string().optional().describe(
+    "Why the kernel's latest save failed; until a save works its state survives no restart",
+  ),
+};
 
 /** The facts `kernel_info` and `list_kernels` share, as structured content. */
 export const kernelSummary = {
