@@ -39,7 +39,7 @@ Deno.test("a cell whose run rejects is reported lost with why; old finished cell
   for (let i = 0; i < FINISHED_KEPT; i++) ids.push(cells.start("k", () => Promise.resolve(ok(""))));
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(cells.get("k", lost.cell), undefined, "the oldest finished cell was forgotten");
-  assert.ok(cells.get("k", ids[0].cell)?.result);
+  assert.ok(cells.get("k", ids[0]!.cell)?.result);
   const other = cells.start("j", () => Promise.reject(new Error("gone")));
   await new Promise((r) => setTimeout(r, 0));
   assert.match(cells.get("j", other.cell)?.lost ?? "", /ended without a result: gone/);

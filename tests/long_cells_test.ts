@@ -183,7 +183,7 @@ Deno.test("over HTTP, a background cell returns at once; its status shows output
   assert.equal(done.cell, started.cell);
   const unknown = await s.client.callTool({ name: "cell_status", arguments: { cell: "nope" } });
   assert.equal(unknown.isError, true);
-  assert.match((unknown.content as { text: string }[])[0].text, /Unknown cell nope/);
+  assert.match((unknown.content as { text: string }[])[0]?.text ?? "", /Unknown cell nope/);
 });
 
 Deno.test("over HTTP, a background cell outlives its client and is bounded by its timeout", async () => {

@@ -127,7 +127,7 @@ async function runMain(args: string[]): Promise<{ code: number; stderr: string }
 function assertOneErrorLine(stderr: string, pattern: RegExp): void {
   const lines = stderr.trim().split("\n");
   assert.equal(lines.length, 1, `one line expected, got: ${stderr}`);
-  const line = JSON.parse(lines[0]) as { level: string; message: string };
+  const line = JSON.parse(lines[0] ?? "") as { level: string; message: string };
   assert.equal(line.level, "error");
   assert.match(line.message, pattern);
 }

@@ -217,7 +217,10 @@ Deno.test("a cell's output reaches onOutput while it runs, and the result keeps 
   );
   assert.equal(r.stdout, "line 0\nline 1\nline 2\n");
   assert.equal(seen.map((s) => s.text).join(""), r.stdout);
-  assert.ok(seen[0].at < r.durationMs - 200, `first output at ${seen[0].at} ms of ${r.durationMs}`);
+  assert.ok(
+    seen[0]!.at < r.durationMs - 200,
+    `first output at ${seen[0]!.at} ms of ${r.durationMs}`,
+  );
 });
 
 Deno.test("kernel A cannot see kernel B's variables", async () => {
@@ -332,13 +335,13 @@ Deno.test("variables are listed with type, preview and approximate size", async 
   const vars = await t.kernel.variables();
   const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
   assert.deepEqual(Object.keys(byName).sort(), ["helper", "nums", "p", "Point", "title"].sort());
-  assert.equal(byName.nums.type, "Array(3)");
-  assert.equal(byName.nums.preview, "[ 1, 2, 3 ]");
-  assert.equal(byName.p.type, "Point");
-  assert.equal(byName.Point.type, "class");
-  assert.equal(byName.helper.type, "function");
-  assert.ok(byName.title.approxBytes >= 2000, `title is ~2 kB, got ${byName.title.approxBytes}`);
-  assert.ok(byName.title.preview.length <= 80);
+  assert.equal(byName.nums!.type, "Array(3)");
+  assert.equal(byName.nums!.preview, "[ 1, 2, 3 ]");
+  assert.equal(byName.p!.type, "Point");
+  assert.equal(byName.Point!.type, "class");
+  assert.equal(byName.helper!.type, "function");
+  assert.ok(byName.title!.approxBytes >= 2000, `title is ~2 kB, got ${byName.title!.approxBytes}`);
+  assert.ok(byName.title!.preview.length <= 80);
 });
 
 Deno.test("inspecting shows members along the prototype chain and source of classes", async () => {

@@ -153,7 +153,7 @@ for (
       "ArrayBuffers",
       "const hoard = []; while (true) hoard.push(new Uint8Array(16 * 2 ** 20).fill(1))",
     ],
-  ]
+  ] as const
 ) {
   Deno.test(`a memory bomb made of ${label} is killed; the host and other kernels keep their state`, async () => {
     await using bystander = await startKernel();

@@ -239,7 +239,7 @@ Deno.test("over HTTP, a created kernel id works from another session; an invente
   const closeByB = await b.client.callTool({ name: "close_kernel", arguments: { kernel: shared } });
   assert.equal(closeByB.isError, true);
   assert.match(
-    (closeByB.content as { text: string }[])[0].text,
+    (closeByB.content as { text: string }[])[0]?.text ?? "",
     /only the session that created it/,
   );
   const closeByA = await a.client.callTool({ name: "close_kernel", arguments: { kernel: shared } });

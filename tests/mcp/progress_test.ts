@@ -33,6 +33,6 @@ Deno.test("progress is sent once per interval with growing values until stopped"
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(sent.length, count, "nothing after stop");
   assert.ok(count >= 2, `${count} sent`);
-  assert.equal(sent[0].message, "running for 1.5 s; newest output: hello");
-  assert.ok(sent.at(-1)!.progress > sent[0].progress);
+  assert.equal(sent[0]?.message, "running for 1.5 s; newest output: hello");
+  assert.ok(sent.at(-1)!.progress > sent[0]!.progress);
 });

@@ -48,7 +48,7 @@ Deno.test("over stdio, execute keeps state between calls and reports errors as r
   assert.equal(out.result, "42");
   assert.equal(out.stdout, "side\n");
   assert.equal(out.execution_count, 2);
-  assert.match((second.content as { text: string }[])[0].text, /Out\[2\]: 42/);
+  assert.match((second.content as { text: string }[])[0]?.text ?? "", /Out\[2\]: 42/);
 
   const thrown = await s.client.callTool({
     name: "execute",
@@ -59,7 +59,7 @@ Deno.test("over stdio, execute keeps state between calls and reports errors as r
 
   const bad = await s.client.callTool({ name: "execute", arguments: { code: 1 } });
   assert.equal(bad.isError, true);
-  assert.match((bad.content as { text: string }[])[0].text, /code/);
+  assert.match((bad.content as { text: string }[])[0]?.text ?? "", /code/);
 
   const timeout = await s.client.callTool({
     name: "execute",
@@ -106,7 +106,7 @@ Deno.test("over stdio, variables, inspection, completion and reset reach the sam
     arguments: { name: "nothing" },
   });
   assert.equal(missing.isError, true);
-  assert.match((missing.content as { text: string }[])[0].text, /No variable "nothing"/);
+  assert.match((missing.content as { text: string }[])[0]?.text ?? "", /No variable "nothing"/);
   await s.client.callTool({ name: "reset_kernel", arguments: {} });
   const after = await s.client.callTool({ name: "list_variables", arguments: {} });
   assert.deepEqual((after.structuredContent as { variables: unknown[] }).variables, []);
@@ -144,7 +144,10 @@ Deno.test("over stdio, a value's own text/markdown is the execute text; result s
     },
   });
   assert.equal(shown.isError, false);
-  assert.match((shown.content as { text: string }[])[0].text, /\nOut\[1\]: \*\*3 rows\*\* loaded$/);
+  assert.match(
+    (shown.content as { text: string }[])[0]?.text ?? "",
+    /\nOut\[1\]: \*\*3 rows\*\* loaded$/,
+  );
   const out = shown.structuredContent as { result: string };
   assert.equal(out.result, "{ Symbol(Jupyter.display): [Function: [Jupyter.display]] }");
   assert.equal((await s.execute("_ === report")).result, "true");
