@@ -13,7 +13,8 @@ import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { lockName } from "./name_lock.ts";
-import type { KernelRecord, Registry, SessionRecord } from "./registry/registry.ts";
+import { Sessions } from "./sessions.ts";
+import type { Registry } from "./registry/registry.ts";
 import { KernelNotFoundError } from "./supervisor/errors.ts";
 import type { KernelFactory } from "./supervisor/kernel_factory.ts";
 import { type ShutdownReport, Supervisor } from "./supervisor/supervisor.ts";
@@ -109,11 +110,11 @@ export class Host {
   #locks: Deno.FsFile[] = [];
   /** Ids of the named kernels this process holds; other named kernels are not addressable. */
   #held = new Set<string>();
-  /** When each open session's activity was last written; see `touchSession`. */
-  #sessionTouched = new Map<string, number>();
   /** Ids already found addressable; see `hasKernel`. */
   #addressable = new Set<string>();
   #cells: BackgroundCells;
+  /** The MCP sessions and the kernels they use. */
+  readonly sessions: Sessions;
 
   /** @param options The registry (owned from now on), limits and policy. */
   constructor(options: HostOptions) {
@@ -139,6 +140,12 @@ export class Host {
       snapshotVersions: options.snapshotVersions,
       now: this.#now,
       ...(options.tickMs !== undefined && { tickMs: options.tickMs }),
+    });
+    this.sessions = new Sessions({
+      registry: options.registry,
+      now: this.#now,
+      registerKernel: (id, owner) => this.registerKernel(id, owner),
+      closeKernel: (id) => this.closeKernel(id),
     });
   }
 
@@ -175,7 +182,7 @@ export class Host {
       throw new KernelNotFoundError(id);
     }
     if (caller.sessionId && id !== caller.defaultKernel) {
-      await this.recordKernelUse(caller.sessionId, id);
+      await this.sessions.recordUse(caller.sessionId, id);
     }
     return id;
   }
@@ -227,7 +234,7 @@ export class Host {
     const { sessionId } = caller;
     // Over stdio every kernel listed is the caller's own.
     const listed = sessionId
-      ? (await this.sessionKernels(sessionId)).map((k) => ({
+      ? (await this.sessions.kernels(sessionId)).map((k) => ({
         id: k.id,
         owned: k.ownerSession === sessionId,
       }))
@@ -379,58 +386,6 @@ export class Host {
       live: this.#supervisor.isLive(id),
       memoryBytes: await this.#supervisor.memoryBytesOf(id),
     };
-  }
-
-  /** Kernels a session owns or has used. */
-  sessionKernels(sessionId: string): Promise<KernelRecord[]> {
-    return this.#registry.kernelsOfSession(sessionId);
-  }
-
-  /** Notes that a session used a kernel it may not own (a shared kernel id). */
-  recordKernelUse(sessionId: string, kernelId: string): Promise<void> {
-    return this.#registry.recordKernelUse(sessionId, kernelId, this.#now());
-  }
-
-  /**
-   * Records a new session with its default kernel (same id, started on first use).
-   *
-   * @param metadata Kept with the session, e.g. its `initialize` parameters for a resume.
-   */
-  async openSession(id: string, metadata: Record<string, unknown>): Promise<void> {
-    await this.#registry.createSession({ id, now: this.#now(), metadata });
-    await this.registerKernel(id, id);
-  }
-
-  /** Notes that a stored session was brought back to the initialized state (a resume). */
-  resumeSession(id: string): Promise<void> {
-    const now = this.#now();
-    return this.#registry.updateSession(id, { lastInitializedAt: now, lastActiveAt: now });
-  }
-
-  /** A session that exists and has not ended. */
-  async session(id: string): Promise<SessionRecord | undefined> {
-    const session = await this.#registry.getSession(id);
-    return session && session.endedAt === null ? session : undefined;
-  }
-
-  /**
-   * Marks a session active now. Called on every request, so the registry is written at most once
-   * a second per session: the time only orders sessions for the operator.
-   */
-  async touchSession(id: string): Promise<void> {
-    const now = this.#now();
-    if (now - (this.#sessionTouched.get(id) ?? -Infinity) < 1000) return;
-    this.#sessionTouched.set(id, now);
-    await this.#registry.updateSession(id, { lastActiveAt: now });
-  }
-
-  /** Ends a session: its default kernel and the kernels it created are closed and deleted. */
-  async endSession(id: string): Promise<void> {
-    this.#sessionTouched.delete(id);
-    for (const kernel of await this.#registry.kernelsOfSession(id)) {
-      if (kernel.ownerSession === id) await this.closeKernel(kernel.id);
-    }
-    await this.#registry.updateSession(id, { endedAt: this.#now() });
   }
 
   async #check(id: string): Promise<void> {

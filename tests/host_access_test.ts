@@ -33,8 +33,8 @@ Deno.test("a stdio caller addresses only its default kernel and the kernels it c
 
 Deno.test("an HTTP session may use another's kernel by id, sees it as shared, and cannot close it", async () => {
   await using t = await openHost();
-  await t.host.openSession("a", {});
-  await t.host.openSession("b", {});
+  await t.host.sessions.open("a", {});
+  await t.host.sessions.open("b", {});
   const a: Caller = { defaultKernel: "a", sessionId: "a", created: new Set() };
   const b: Caller = { defaultKernel: "b", sessionId: "b", created: new Set() };
   const shared = await t.host.createKernelFor(a);

@@ -23,7 +23,7 @@ Deno.test("deno task sessions lists, shows and deletes stored sessions for the o
   try {
     {
       await using t = await openHost({ dataDir });
-      await t.host.openSession("session-one", {
+      await t.host.sessions.open("session-one", {
         initialize: { clientInfo: { name: "claude", version: "1.2" } },
       });
       await t.host.execute("session-one", "const x = 1; await Promise.resolve()");

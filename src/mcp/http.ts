@@ -82,13 +82,13 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       onsessioninitialized: async (sid) => {
         // A resumed session replays its initialize, which must not record or log it again.
         if (!("initialize" in start)) return;
-        await host.openSession(sid, { initialize: start.initialize });
+        await host.sessions.open(sid, { initialize: start.initialize });
         log("info", "a session started");
         log("debug", "session started", { session: sid });
       },
       onsessionclosed: async (sid) => {
         sessions.delete(sid);
-        await host.endSession(sid);
+        await host.sessions.end(sid);
         log("info", "a session ended");
         log("debug", "session ended", { session: sid });
       },
@@ -102,7 +102,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       },
     };
     if ("replay" in start) {
-      await host.resumeSession(id);
+      await host.sessions.resume(id);
       log("info", "a session resumed after a restart");
       log("debug", "session resumed", { session: id });
       // Read to the end: the session is initialized once the reply is complete.
@@ -118,7 +118,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
 
   /** A stored session brought back after a restart, or `undefined` if none is open by `id`. */
   async function resume(id: string, url: string): Promise<LiveSession | undefined> {
-    const record = await host.session(id);
+    const record = await host.sessions.get(id);
     if (!record) return undefined;
     return await open(id, url, {
       replay: (record.metadata as { initialize?: unknown }).initialize,
@@ -202,7 +202,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     if (!session) {
       return error(404, -32001, "Session not found: it was never created here, or it ended");
     }
-    host.touchSession(sessionId).catch((e) => {
+    host.sessions.touch(sessionId).catch((e) => {
       report(`recording session activity failed: ${(e as Error).message}`);
     });
     return answer(session, rebuilt, body);

@@ -42,7 +42,7 @@ Deno.test("initialize gets a 256-bit base64url session id; the handler needs no 
   const id = response.headers.get("mcp-session-id")!;
   assert.match(id, /^[A-Za-z0-9_-]{43}$/);
   assert.equal((await response.json()).result.serverInfo.name, "mcp-kernel-host");
-  assert.ok(await h.host.session(id), "the session is recorded");
+  assert.ok(await h.host.sessions.get(id), "the session is recorded");
   assert.ok(await h.host.hasKernel(id), "and names its default kernel");
 });
 
@@ -252,12 +252,12 @@ Deno.test("over HTTP, a created kernel id works from another session; an invente
 Deno.test("a session's activity is written to the registry at most once a second", async () => {
   let now = 10_000;
   await using t = await openHost({ now: () => now });
-  await t.host.openSession("s", {});
-  await t.host.touchSession("s");
+  await t.host.sessions.open("s", {});
+  await t.host.sessions.touch("s");
   now += 500;
-  await t.host.touchSession("s");
+  await t.host.sessions.touch("s");
   assert.equal((await t.host.registry.getSession("s"))?.lastActiveAt, 10_000);
   now += 600;
-  await t.host.touchSession("s");
+  await t.host.sessions.touch("s");
   assert.equal((await t.host.registry.getSession("s"))?.lastActiveAt, 11_100);
 });

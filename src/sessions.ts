@@ -1,0 +1,81 @@
+/**
+ * The MCP sessions the registry records: opened at `initialize` with their default kernel,
+ * resumed after a restart, touched by each request, ended by DELETE with the kernels they own.
+ *
+ * @module
+ */
+import type { KernelRecord, Registry, SessionRecord } from "./registry/registry.ts";
+
+/** What the session book needs from the host. */
+export interface SessionsOptions {
+  registry: Registry;
+  now: () => number;
+  /** Records a session's default kernel, started on first use. */
+  registerKernel: (id: string, ownerSession: string) => Promise<void>;
+  /** Stops a kernel and deletes its state and files. */
+  closeKernel: (id: string) => Promise<void>;
+}
+
+/** Sessions and the kernels they use; owned by the host (`host.sessions`). */
+export class Sessions {
+  #o: SessionsOptions;
+  /** When each open session's activity was last written; see `touch`. */
+  #touched = new Map<string, number>();
+
+  /** @param options The registry, the clock and the host's kernel operations. */
+  constructor(options: SessionsOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Records a new session with its default kernel (same id, started on first use).
+   *
+   * @param metadata Kept with the session, e.g. its `initialize` parameters for a resume.
+   */
+  async open(id: string, metadata: Record<string, unknown>): Promise<void> {
+    await this.#o.registry.createSession({ id, now: this.#o.now(), metadata });
+    await this.#o.registerKernel(id, id);
+  }
+
+  /** Notes that a stored session was brought back to the initialized state (a resume). */
+  resume(id: string): Promise<void> {
+    const now = this.#o.now();
+    return this.#o.registry.updateSession(id, { lastInitializedAt: now, lastActiveAt: now });
+  }
+
+  /** A session that exists and has not ended. */
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const session = await this.#o.registry.getSession(id);
+    return session && session.endedAt === null ? session : undefined;
+  }
+
+  /**
+   * Marks a session active now. Called on every request, so the registry is written at most once
+   * a second per session: the time only orders sessions for the operator.
+   */
+  async touch(id: string): Promise<void> {
+    const now = this.#o.now();
+    if (now - (this.#touched.get(id) ?? -Infinity) < 1000) return;
+    this.#touched.set(id, now);
+    await this.#o.registry.updateSession(id, { lastActiveAt: now });
+  }
+
+  /** Ends a session: its default kernel and the kernels it created are closed and deleted. */
+  async end(id: string): Promise<void> {
+    this.#touched.delete(id);
+    for (const kernel of await this.#o.registry.kernelsOfSession(id)) {
+      if (kernel.ownerSession === id) await this.#o.closeKernel(kernel.id);
+    }
+    await this.#o.registry.updateSession(id, { endedAt: this.#o.now() });
+  }
+
+  /** Kernels a session owns or has used. */
+  kernels(sessionId: string): Promise<KernelRecord[]> {
+    return this.#o.registry.kernelsOfSession(sessionId);
+  }
+
+  /** Notes that a session used a kernel it may not own (a shared kernel id). */
+  recordUse(sessionId: string, kernelId: string): Promise<void> {
+    return this.#o.registry.recordKernelUse(sessionId, kernelId, this.#o.now());
+  }
+}
