@@ -33,6 +33,8 @@ const post = scope.postMessage.bind(scope);
 // V8's collector (the sandbox runs with --expose-gc), kept for saves. The global cannot be
 // deleted (it is not configurable), so it is cleared; a cell sees `gc` as undefined.
 const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
+/** Snapshot bodies above this many characters are followed by a collection. */
+const LARGE_BODY = 8 * 2 ** 20;
 (globalThis as { gc?: unknown }).gc = undefined;
 
 // A rejection or throw nobody handles (in a timer, say) is reported on stderr, attributed to
@@ -149,27 +151,25 @@ async function serve(
     case "inspect":
       return namespace.inspect(request.name, request.depth);
     case "snapshot": {
-      // What the last cells let go is garbage until collected; a save must see what is live.
-      // ArrayBuffers are released by a later task, so a second collection counts them right.
-      collect();
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      collect();
-      refuseLargeSave(saveStartBytes);
+      await refuseLargeSave(saveStartBytes);
+      let written = 0;
       try {
         // The body goes out in chunk events; the host puts it back (sandbox_process.ts).
         return await takeSnapshot(repl, namespace, loader, (text) => {
+          written += text.length;
           post({ event: "chunk", id: request.id, text });
         }) as SnapshotTaken;
       } finally {
-        // The save's own garbage would otherwise count against the next cells.
-        collect();
+        // A large save's own garbage would otherwise count against the next cells. (A
+        // collection costs milliseconds even on a small heap: only when it pays.)
+        if (written > LARGE_BODY) collect();
       }
     }
     case "restore":
       try {
         return await restoreSnapshot(request.body, repl, namespace, loader);
       } finally {
-        collect();
+        if (request.body.length > LARGE_BODY) collect();
       }
   }
 }
@@ -178,13 +178,19 @@ async function serve(
  * Refuses a snapshot that could not be made within the save limit (see `saveLimitMb`): what
  * the namespace holds is the Worker's live heap, after a collection, plus its ArrayBuffers.
  */
-function refuseLargeSave(saveStartBytes: number): void {
-  const { heapUsed, external } = Deno.memoryUsage();
-  const held = heapUsed + external;
-  if (held <= saveStartBytes) return;
+async function refuseLargeSave(saveStartBytes: number): Promise<void> {
+  const held = () => Deno.memoryUsage().heapUsed + Deno.memoryUsage().external;
+  // Garbage only adds to the count: below the bar without collecting, the save may go ahead.
+  if (held() <= saveStartBytes) return;
+  // What the last cells let go is garbage until collected; a save must see what is live.
+  // ArrayBuffers are released by a later task, so a second collection counts them right.
+  collect();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  collect();
+  if (held() <= saveStartBytes) return;
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
   const error = new Error(
-    `Cannot save the kernel: its variables hold ${mb(held)} MB, more than a save can ` +
+    `Cannot save the kernel: its variables hold ${mb(held())} MB, more than a save can ` +
       `serialize within its memory limit (at most ${mb(saveStartBytes)} MB); they stay in ` +
       `memory, unsaved: free some, or raise --memory-limit`,
   );
