@@ -29,6 +29,8 @@ export const SANDBOX_FILES = [
   "request_stream.ts",
   "protocol.ts",
   "worker/kernel_worker.ts",
+  "worker/class_map.ts",
+  "worker/closures.ts",
   "worker/compiled_cell.ts",
   "worker/complete.ts",
   "worker/format.ts",

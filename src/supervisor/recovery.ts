@@ -38,7 +38,9 @@ export async function restoreLatest(
     try {
       if (!snapshot) throw new Error("its body is missing");
       const report = await control.restore(snapshot.body);
-      if (report.skipped.length > 0) notes.push(`not restored: ${describeSkipped(report.skipped)}`);
+      // What the save left out is lost as surely as what the restore could not rebuild.
+      const skipped = [...meta.skipped, ...report.skipped];
+      if (skipped.length > 0) notes.push(`not restored: ${describeSkipped(skipped)}`);
       if (recorded && recorded.executionCount > meta.executionCount) {
         notes.push(
           `cells ${

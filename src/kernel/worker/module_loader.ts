@@ -32,6 +32,11 @@ export interface ModuleLoader {
   ): Promise<Record<string, unknown>>;
   /** The import bindings made so far, by local name. */
   readonly records: Map<string, ImportRecord>;
+  /**
+   * Globals that first appeared while a module was being imported: a library's, not the user's
+   * (a snapshot imports the module again, which makes them again).
+   */
+  readonly libraryGlobals: ReadonlySet<string>;
 }
 
 /**
@@ -58,10 +63,20 @@ export function createModuleLoader(scratchDir: string): ModuleLoader {
     return url.href;
   }
 
+  const libraryGlobals = new Set<string>();
   const loader: ModuleLoader = {
     records: new Map(),
-    import(specifier, options) {
-      return import(resolve(String(specifier)), options);
+    libraryGlobals,
+    async import(specifier, options) {
+      const url = resolve(String(specifier));
+      const before = new Set(Object.getOwnPropertyNames(globalThis));
+      try {
+        return await import(url, options);
+      } finally {
+        for (const name of Object.getOwnPropertyNames(globalThis)) {
+          if (!before.has(name)) libraryGlobals.add(name);
+        }
+      }
     },
     async bind(specifier, bindings, options) {
       const module = await loader.import(specifier, options);

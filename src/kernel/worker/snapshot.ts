@@ -4,11 +4,16 @@
  * A snapshot holds, in this order of restoring: import bindings (imported again), functions and
  * classes (by source, evaluated again, retried until those that extend or use others succeed),
  * then every other value in one superjson-format tree (`snapshot_codec.ts`), so references shared
- * between variables stay shared and instances of session classes get their class back.
+ * between variables stay shared and instances get their class back: a session class, or one an
+ * imported module exports (`class_map.ts`), imported again before the values are decoded.
+ * Functions that close over local variables are named in the report (`closures.ts`): their
+ * source does not hold what they captured.
  *
  * @module
  */
 import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
+import { classLabel, type ClassRef, exportedClasses, resolveClass } from "./class_map.ts";
+import { ClosureProbe } from "./closures.ts";
 import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
 import { functionExpression, userSource } from "./function_source.ts";
 import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
@@ -32,8 +37,13 @@ interface SnapshotBody {
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
   kinds: Record<string, DeclarationKind>;
+  /** Classes of imported modules that instances in `data` name, by their label. */
+  classes?: Record<string, ClassRef>;
   data: Encoded;
 }
+
+/** Functions inside values checked for captured variables per save; the rest are counted. */
+const MAX_PROBED_FUNCTIONS = 2_000;
 
 const SLOT = Symbol.for("mcp-kernel-host.restore");
 const SLOT_EXPR = globalAccess(SLOT);
@@ -59,6 +69,7 @@ export async function takeSnapshot(
   const skipped: SkippedItem[] = [];
   const values: Record<string, unknown> = {};
   const functions = new Map<unknown, string>();
+  const probe = new ClosureProbe(repl);
   for (const name of await namespace.names()) {
     const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
     const read = await namespace.read(name);
@@ -78,6 +89,11 @@ export async function takeSnapshot(
         skipped.push({ path: name, reason: "a built-in or bound function cannot be saved" });
         continue;
       }
+      const captured = await probe.captured(value);
+      if (captured.length > 0) {
+        skipped.push({ path: name, reason: closureReason(captured) });
+        continue;
+      }
       functions.set(value, name);
       body.declarations.push({ name, kind, source });
       continue;
@@ -85,13 +101,38 @@ export async function takeSnapshot(
     body.kinds[name] = kind;
     values[name] = value;
   }
+  const exported = await exportedClasses(loader);
+  const used: Record<string, ClassRef> = {};
   const classes: ClassTable = {
-    nameOf: (ctor) => functions.get(ctor),
+    nameOf: (ctor) => {
+      const session = functions.get(ctor);
+      if (session) return session;
+      const ref = exported.get(ctor);
+      if (!ref) return undefined;
+      const label = classLabel(ref);
+      used[label] = ref;
+      return label;
+    },
     byName: () => undefined,
   };
   const encoded = encode(values, classes);
   body.data = encoded.encoded;
+  if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
+  for (const { path, fn } of encoded.functions.slice(0, MAX_PROBED_FUNCTIONS)) {
+    const captured = await probe.captured(fn);
+    if (captured.length > 0) {
+      skipped.push({ path, reason: `restored from its source only: ${closureReason(captured)}` });
+    }
+  }
+  const unprobed = encoded.functions.length - MAX_PROBED_FUNCTIONS;
+  if (unprobed > 0) {
+    skipped.push({
+      path: encoded.functions[MAX_PROBED_FUNCTIONS]!.path,
+      reason: `it and ${unprobed - 1} more functions inside variables were restored from their ` +
+        `source without checking whether they close over local variables`,
+    });
+  }
   writeJson(body, emit);
   return { format: SNAPSHOT_FORMAT, skipped };
 }
@@ -168,10 +209,21 @@ export async function restoreSnapshot(
       const read = await namespace.read(d.name);
       if (read.ok) defined.set(d.name, read.value);
     }
+    const imported = new Map<string, unknown>();
+    const failures = new Map<string, string>();
+    for (const [label, ref] of Object.entries(body.classes ?? {})) {
+      try {
+        imported.set(label, await resolveClass(loader, ref));
+      } catch (error) {
+        failures.set(label, message(error));
+      }
+    }
     const classes: ClassTable = {
       nameOf: () => undefined,
       byName: (name) => {
-        const value = defined.get(name);
+        const failure = failures.get(name);
+        if (failure) throw new TypeError(`its class ${name} could not be imported: ${failure}`);
+        const value = imported.get(name) ?? defined.get(name);
         return typeof value === "function" ? value as never : undefined;
       },
     };
@@ -247,6 +299,11 @@ function declarationCode(d: Declaration): string {
   const value = functionExpression(d.source);
   if (d.kind === "let" || d.kind === "const") return `${d.kind} ${d.name} = ${value};`;
   return `globalThis[${JSON.stringify(d.name)}] = ${value};`;
+}
+
+function closureReason(captured: string[]): string {
+  const names = captured.slice(0, 5).join(", ") + (captured.length > 5 ? ", …" : "");
+  return `it closes over local variables (${names}) that a snapshot cannot hold`;
 }
 
 function message(error: unknown): string {

@@ -29,12 +29,21 @@ export interface Encoded {
   };
 }
 
-/** What the codec needs to know of the session's classes. */
+/**
+ * What the codec needs to know of classes: the session's own, and those of imported modules
+ * (`class_map.ts`), each under a name the snapshot keeps.
+ */
 export interface ClassTable {
-  /** The session variable that holds `ctor`, if any. */
+  /** The name of `ctor`, if it can be found again after a restore. */
   nameOf(ctor: unknown): string | undefined;
-  /** The class held by a session variable. */
+  /** The class by that name; `undefined` (or a throw) when it is gone. */
   byName(name: string): (new (...args: never[]) => unknown) | undefined;
+}
+
+/** A function the encoding carries by its source, at its display path (`obj.f`, `list[0]`). */
+export interface EncodedFunction {
+  path: string;
+  fn: unknown;
 }
 
 const NO_CLASSES: ClassTable = { nameOf: () => undefined, byName: () => undefined };
@@ -57,8 +66,9 @@ interface Scope {
 export function encode(
   root: Record<string, unknown>,
   classes: ClassTable = NO_CLASSES,
-): { encoded: Encoded; skipped: SkippedItem[] } {
+): { encoded: Encoded; skipped: SkippedItem[]; functions: EncodedFunction[] } {
   const seen = new Map<object, number>();
+  const functions: EncodedFunction[] = [];
   // Node 0 is the root; node n's parent and key are parents[n] and keys[n].
   const parents: number[] = [-1];
   const keys: (string | number)[] = [""];
@@ -114,6 +124,7 @@ export function encode(
         const source = userSource(v);
         if (!source) return skip(scope, at, "a built-in or bound function cannot be saved");
         if (remember(v, at)) return null;
+        functions.push({ path: displayPath(pathOf(at)), fn: v });
         annotate(scope, at, [["custom", "Function"]]);
         return source;
       }
@@ -172,6 +183,10 @@ export function encode(
       );
     }
     const ctor = proto?.constructor;
+    const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
+    if (isNativeFunction(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
+    const hidden = hiddenState(o);
+    if (hidden) return skip(scope, at, `an instance of ${kind} keeps state ${hidden}`);
     const className = classes.nameOf(ctor);
     if (className) {
       const inner: Scope = { prefix: pathOf(at), values: {} };
@@ -179,11 +194,10 @@ export function encode(
       annotate(scope, at, withChildren(["class", className], inner));
       return json;
     }
-    const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
-    if (isNativeFunction(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
     skipped.push({
       path: displayPath(pathOf(at)),
-      reason: `saved as a plain object: its class ${kind} is not a session variable`,
+      reason: `saved as a plain object, without its methods: its class ${kind} is neither a ` +
+        `session class nor exported by an imported module`,
     });
     return walkObject(o, at, scope, true);
   }
@@ -242,7 +256,22 @@ export function encode(
     if (annotated) encoded.meta.values = rootScope.values;
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
-  return { encoded, skipped };
+  return { encoded, skipped, functions };
+}
+
+/**
+ * Where an instance keeps state that `Object.keys` does not show (Symbol-keyed or
+ * non-enumerable own properties), in words; `undefined` when it keeps none.
+ */
+function hiddenState(o: object): string | undefined {
+  const symbols = Object.getOwnPropertySymbols(o).length;
+  if (symbols > 0) {
+    return `under ${symbols} Symbol key${symbols === 1 ? "" : "s"}, which cannot be saved`;
+  }
+  const names = Object.getOwnPropertyNames(o);
+  if (names.length === Object.keys(o).length) return undefined;
+  const hidden = names.filter((n) => !Object.prototype.propertyIsEnumerable.call(o, n));
+  return `in non-enumerable properties (${hidden.slice(0, 5).join(", ")}), which cannot be saved`;
 }
 
 /**
@@ -348,7 +377,8 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
     }
     if (kind === "class") {
       const Ctor = classes.byName(name);
-      return Ctor ? Object.assign(Object.create(Ctor.prototype), inner) : inner;
+      if (!Ctor) throw new TypeError(`its class ${name} is not defined after the restore`);
+      return Object.assign(Object.create(Ctor.prototype), inner);
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
     if (kind === "custom" && name === "Function") {
