@@ -164,3 +164,26 @@ Deno.test("shorthand methods, getters and setters decode as functions", () => {
   assert.equal(fns.greet("a"), "hi a");
   assert.equal(fns.getter.call({}), 3);
 });
+
+Deno.test("an array's named properties are reported, since the format cannot carry them", () => {
+  const columns = Object.assign([{ a: 1 }], { columns: ["a"] });
+  const { encoded, skipped } = encode({ columns, nested: { inner: columns.slice() } });
+  assert.deepEqual(skipped, [{
+    path: "columns",
+    reason: "saved without the array's named properties (columns)",
+  }]);
+  const back = decode(JSON.parse(JSON.stringify(encoded))) as { columns: unknown };
+  assert.deepEqual(back.columns, [{ a: 1 }]);
+});
+
+Deno.test("an instance keeping state under a Symbol key or in a hidden property is skipped, by name", () => {
+  const NEXT: unique symbol = Symbol("next");
+  class Node {
+    [NEXT] = null;
+  }
+  const hidden = Object.defineProperty(new Point(1, 2), "secret", { value: 1 });
+  const { skipped } = encode({ node: new Node(), hidden }, CLASSES);
+  assert.deepEqual(skipped.map((s) => s.path), ["node", "hidden"]);
+  assert.match(skipped[0]!.reason, /an instance of Node keeps state under 1 Symbol key/);
+  assert.match(skipped[1]!.reason, /in non-enumerable properties \(secret\)/);
+});

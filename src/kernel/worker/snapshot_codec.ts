@@ -8,7 +8,8 @@
  * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, Error, URL,
  * typed arrays, ArrayBuffers, shared and cyclic references, instances of classes the caller can
  * name (prototype re-linked on decode) and nested functions (by source). Anything else is left out
- * and reported with its path and the reason.
+ * and reported with its path and the reason, and so is what would be lost unseen: an instance's
+ * Symbol-keyed or non-enumerable state, an array's named properties, an unnamed class.
  *
  * @module
  */
@@ -69,6 +70,7 @@ export function encode(
 ): { encoded: Encoded; skipped: SkippedItem[]; functions: EncodedFunction[] } {
   const seen = new Map<object, number>();
   const functions: EncodedFunction[] = [];
+  let arrayBudget = 1_000_000;
   // Node 0 is the root; node n's parent and key are parents[n] and keys[n].
   const parents: number[] = [-1];
   const keys: (string | number)[] = [""];
@@ -133,7 +135,21 @@ export function encode(
     const o = v as object;
     const at = node(parent, key);
     if (remember(o, at)) return null;
-    if (Array.isArray(o)) return walkArray(o, at, scope);
+    if (Array.isArray(o)) {
+      // Listing an array's keys costs about 90 ns per element: a variable's own arrays are
+      // always looked at, nested ones up to a budget, so a save stays near JSON.stringify's cost.
+      if (parent === 0 || arrayBudget > 0) {
+        if (parent !== 0) arrayBudget -= o.length + 8;
+        const extra = extraArrayKeys(o);
+        if (extra.length > 0) {
+          skipped.push({
+            path: displayPath(pathOf(at)),
+            reason: `saved without the array's named properties (${extra.slice(0, 5).join(", ")})`,
+          });
+        }
+      }
+      return walkArray(o, at, scope);
+    }
     const proto = Object.getPrototypeOf(o);
     if (proto === Object.prototype || proto === null) return walkObject(o, at, scope);
     if (o instanceof Date) {
@@ -257,6 +273,18 @@ export function encode(
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
   return { encoded, skipped, functions };
+}
+
+/** An array's own keys that are not indices (d3's `columns`, a match's `index`). */
+function extraArrayKeys(a: unknown[]): string[] {
+  const keys = Object.keys(a);
+  if (
+    keys.length === a.length &&
+    (keys.length === 0 || keys[keys.length - 1] === String(a.length - 1))
+  ) {
+    return [];
+  }
+  return keys.filter((k) => !/^(0|[1-9]\d*)$/.test(k));
 }
 
 /**
