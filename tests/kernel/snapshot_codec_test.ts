@@ -5,6 +5,7 @@ import {
   decode,
   decodeRecord,
   encode,
+  LISTED,
 } from "../../src/kernel/worker/snapshot_codec.ts";
 
 class Point {
@@ -186,4 +187,13 @@ Deno.test("an instance keeping state under a Symbol key or in a hidden property 
   assert.deepEqual(skipped.map((s) => s.path), ["node", "hidden"]);
   assert.match(skipped[0]!.reason, /an instance of Node keeps state under 1 Symbol key/);
   assert.match(skipped[1]!.reason, /in non-enumerable properties \(secret\)/);
+});
+
+Deno.test("functions and instances are listed by path up to LISTED, the rest counted", () => {
+  const fns = Array.from({ length: LISTED + 2 }, (_, i) => new Function(`return ${i}`));
+  const { functions, instances, unlisted } = encode({ fns, p: new Point(1, 1) }, CLASSES);
+  assert.equal(functions.length, LISTED);
+  assert.equal(functions[1]!.path, "fns[1]");
+  assert.deepEqual(instances.map((i) => i.path), ["p"], "each kind has its own list");
+  assert.deepEqual(unlisted, { count: 2, first: `fns[${LISTED}]` });
 });

@@ -100,3 +100,17 @@ Deno.test("globals an imported module creates are not user variables, unless a c
   await fresh.kernel.execute("var libGlobal = { version: 2 }");
   assert.ok((await fresh.kernel.variables()).some((v) => v.name === "libGlobal"));
 });
+
+Deno.test("an instance with #private fields is named: they do not come back", async () => {
+  const { fresh, taken } = await roundTrip(
+    "class Counter { #count = 5; label = 'c'; get count() { return this.#count } }\n" +
+      "class Open { n = 1 }\nconst counter = new Counter(); const box = { inner: new Counter() };\n" +
+      "const open = new Open();",
+  );
+  await using _ = fresh;
+  const reasons = Object.fromEntries(taken.skipped.map((s) => [s.path, s.reason]));
+  assert.deepEqual(Object.keys(reasons).sort(), ["box.inner", "counter"]);
+  assert.match(reasons.counter!, /restored without its private fields \(#count\)/);
+  const r = await fresh.kernel.execute("[counter.label, open instanceof Open, open.n]");
+  assert.equal(r.data?.["text/plain"], '[ "c", true, 1 ]');
+});

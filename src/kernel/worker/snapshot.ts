@@ -6,21 +6,29 @@
  * then every other value in one superjson-format tree (`snapshot_codec.ts`), so references shared
  * between variables stay shared and instances get their class back: a session class, or one an
  * imported module exports (`class_map.ts`), imported again before the values are decoded.
- * Functions that close over local variables are named in the report (`closures.ts`): their
- * source does not hold what they captured.
+ * Functions that close over local variables, and instances with `#private` fields, are named in
+ * the report (`state_probe.ts`): what they hold there does not come back.
  *
  * @module
  */
 import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
 import { classLabel, type ClassRef, exportedClasses, resolveClass } from "./class_map.ts";
-import { ClosureProbe } from "./closures.ts";
 import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
 import { functionExpression, userSource } from "./function_source.ts";
 import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
 import { writeJson } from "./json_chunks.ts";
-import { type ClassTable, decodeRecord, encode, type Encoded } from "./snapshot_codec.ts";
+import {
+  type ClassTable,
+  decodeRecord,
+  encode,
+  type Encoded,
+  type EncodedItem,
+} from "./snapshot_codec.ts";
+
+type Unlisted = ReturnType<typeof encode>["unlisted"];
+import { StateProbe } from "./state_probe.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
 export const SNAPSHOT_FORMAT = 1;
@@ -41,9 +49,6 @@ interface SnapshotBody {
   classes?: Record<string, ClassRef>;
   data: Encoded;
 }
-
-/** Functions inside values checked for captured variables per save; the rest are counted. */
-const MAX_PROBED_FUNCTIONS = 2_000;
 
 const SLOT = Symbol.for("mcp-kernel-host.restore");
 const SLOT_EXPR = globalAccess(SLOT);
@@ -69,7 +74,7 @@ export async function takeSnapshot(
   const skipped: SkippedItem[] = [];
   const values: Record<string, unknown> = {};
   const functions = new Map<unknown, string>();
-  const probe = new ClosureProbe(repl);
+  const probe = new StateProbe(repl);
   for (const name of await namespace.names()) {
     const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
     const read = await namespace.read(name);
@@ -119,20 +124,7 @@ export async function takeSnapshot(
   body.data = encoded.encoded;
   if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
-  for (const { path, fn } of encoded.functions.slice(0, MAX_PROBED_FUNCTIONS)) {
-    const captured = await probe.captured(fn);
-    if (captured.length > 0) {
-      skipped.push({ path, reason: `restored from its source only: ${closureReason(captured)}` });
-    }
-  }
-  const unprobed = encoded.functions.length - MAX_PROBED_FUNCTIONS;
-  if (unprobed > 0) {
-    skipped.push({
-      path: encoded.functions[MAX_PROBED_FUNCTIONS]!.path,
-      reason: `it and ${unprobed - 1} more functions inside variables were restored from their ` +
-        `source without checking whether they close over local variables`,
-    });
-  }
+  skipped.push(...await probeEncoded(probe, encoded));
   writeJson(body, emit);
   return { format: SNAPSHOT_FORMAT, skipped };
 }
@@ -299,6 +291,38 @@ function declarationCode(d: Declaration): string {
   const value = functionExpression(d.source);
   if (d.kind === "let" || d.kind === "const") return `${d.kind} ${d.name} = ${value};`;
   return `globalThis[${JSON.stringify(d.name)}] = ${value};`;
+}
+
+/** What the encoded functions captured and the instances hold in `#private` fields, in words. */
+async function probeEncoded(
+  probe: StateProbe,
+  encoded: { functions: EncodedItem[]; instances: EncodedItem[]; unlisted: Unlisted },
+): Promise<SkippedItem[]> {
+  const out: SkippedItem[] = [];
+  for (const { path, value } of encoded.functions) {
+    const captured = await probe.captured(value);
+    if (captured.length > 0) {
+      out.push({ path, reason: `restored from its source only: ${closureReason(captured)}` });
+    }
+  }
+  for (const { path, value } of encoded.instances) {
+    const fields = await probe.privateFields(value);
+    if (fields.length > 0) {
+      out.push({
+        path,
+        reason: `restored without its private fields (${fields.slice(0, 5).join(", ")})`,
+      });
+    }
+  }
+  const { count, first } = encoded.unlisted;
+  if (count > 0 && first) {
+    out.push({
+      path: first,
+      reason: `it and ${count - 1} more functions and instances inside variables were saved ` +
+        `without checking for captured variables or private fields`,
+    });
+  }
+  return out;
 }
 
 function closureReason(captured: string[]): string {

@@ -41,11 +41,14 @@ export interface ClassTable {
   byName(name: string): (new (...args: never[]) => unknown) | undefined;
 }
 
-/** A function the encoding carries by its source, at its display path (`obj.f`, `list[0]`). */
-export interface EncodedFunction {
+/** A function or an instance the encoding carries, at its display path (`obj.f`, `list[0]`). */
+export interface EncodedItem {
   path: string;
-  fn: unknown;
+  value: unknown;
 }
+
+/** Functions, and instances, that {@linkcode encode} lists by path at most. */
+export const LISTED = 1_000;
 
 const NO_CLASSES: ClassTable = { nameOf: () => undefined, byName: () => undefined };
 
@@ -67,9 +70,25 @@ interface Scope {
 export function encode(
   root: Record<string, unknown>,
   classes: ClassTable = NO_CLASSES,
-): { encoded: Encoded; skipped: SkippedItem[]; functions: EncodedFunction[] } {
+): {
+  encoded: Encoded;
+  skipped: SkippedItem[];
+  /** Functions carried by their source, the first LISTED of them. */
+  functions: EncodedItem[];
+  /** Instances of classes, carried by their own enumerable properties, the first LISTED. */
+  instances: EncodedItem[];
+  /** How many functions and instances are beyond those lists, and the path of the first. */
+  unlisted: { count: number; first?: string };
+} {
   const seen = new Map<object, number>();
-  const functions: EncodedFunction[] = [];
+  const functions: EncodedItem[] = [];
+  const instances: EncodedItem[] = [];
+  const unlisted: { count: number; first?: string } = { count: 0 };
+  // Only listed items get a path string: one for every value would cost too much (see above).
+  const list = (items: EncodedItem[], at: number, value: unknown) => {
+    if (items.length < LISTED) items.push({ path: displayPath(pathOf(at)), value });
+    else if (unlisted.count++ === 0) unlisted.first = displayPath(pathOf(at));
+  };
   let arrayBudget = 1_000_000;
   // Node 0 is the root; node n's parent and key are parents[n] and keys[n].
   const parents: number[] = [-1];
@@ -126,7 +145,7 @@ export function encode(
         const source = userSource(v);
         if (!source) return skip(scope, at, "a built-in or bound function cannot be saved");
         if (remember(v, at)) return null;
-        functions.push({ path: displayPath(pathOf(at)), fn: v });
+        list(functions, at, v);
         annotate(scope, at, [["custom", "Function"]]);
         return source;
       }
@@ -203,6 +222,7 @@ export function encode(
     if (isNativeFunction(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
     const hidden = hiddenState(o);
     if (hidden) return skip(scope, at, `an instance of ${kind} keeps state ${hidden}`);
+    list(instances, at, o);
     const className = classes.nameOf(ctor);
     if (className) {
       const inner: Scope = { prefix: pathOf(at), values: {} };
@@ -272,7 +292,7 @@ export function encode(
     if (annotated) encoded.meta.values = rootScope.values;
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
-  return { encoded, skipped, functions };
+  return { encoded, skipped, functions, instances, unlisted };
 }
 
 /** An array's own keys that are not indices (d3's `columns`, a match's `index`). */
