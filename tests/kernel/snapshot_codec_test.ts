@@ -166,15 +166,21 @@ Deno.test("shorthand methods, getters and setters decode as functions", () => {
   assert.equal(fns.getter.call({}), 3);
 });
 
-Deno.test("an array's named properties are reported, since the format cannot carry them", () => {
-  const columns = Object.assign([{ a: 1 }], { columns: ["a"] });
-  const { encoded, skipped } = encode({ columns, nested: { inner: columns.slice() } });
-  assert.deepEqual(skipped, [{
-    path: "columns",
-    reason: "saved without the array's named properties (columns)",
-  }]);
-  const back = decode(JSON.parse(JSON.stringify(encoded))) as { columns: unknown };
-  assert.deepEqual(back.columns, [{ a: 1 }]);
+Deno.test("an array keeps its named properties, and paths into it stay valid", () => {
+  const shared = { s: 1 };
+  const rows = Object.assign([{ when: new Date(3) }, shared, , 4], { columns: ["when"] });
+  const { encoded, skipped } = encode({ rows, again: shared, nested: { list: rows.slice(0, 1) } });
+  assert.deepEqual(skipped, []);
+  const back = decode(JSON.parse(JSON.stringify(encoded))) as {
+    rows: typeof rows;
+    again: unknown;
+  };
+  assert.ok(Array.isArray(back.rows));
+  assert.equal(back.rows.length, 4);
+  assert.deepEqual(back.rows.columns, ["when"]);
+  assert.deepEqual(back.rows[0], { when: new Date(3) });
+  assert.ok(!(2 in back.rows), "a hole stays a hole");
+  assert.equal(back.again, back.rows[1], "a reference into it is shared again");
 });
 
 Deno.test("an instance keeping state under a Symbol key or in a hidden property is skipped, by name", () => {

@@ -1,7 +1,7 @@
 /**
  * A fast encoder and decoder for superjson's format (`{json, meta: {values,
  * referentialEqualities, v: 1}}`), so a snapshot stays readable by `superjson.deserialize`
- * (with the custom types `ArrayBuffer` and `Function` registered) while JSON-safe data costs little more than
+ * (with the custom types `ArrayBuffer`, `Function` and `NamedArray` registered) while JSON-safe data costs little more than
  * `JSON.stringify`: the walk copies only what needs an annotation and hands the rest to
  * `JSON.stringify` as it is.
  *
@@ -9,7 +9,8 @@
  * typed arrays, ArrayBuffers, shared and cyclic references, instances of classes the caller can
  * name (prototype re-linked on decode) and nested functions (by source). Anything else is left out
  * and reported with its path and the reason, and so is what would be lost unseen: an instance's
- * Symbol-keyed or non-enumerable state, an array's named properties, an unnamed class.
+ * Symbol-keyed or non-enumerable state, an unnamed class. An array with named properties (d3's
+ * `columns`) is carried with them as the custom type `NamedArray`.
  *
  * @module
  */
@@ -157,15 +158,14 @@ export function encode(
     if (Array.isArray(o)) {
       // Listing an array's keys costs about 90 ns per element: a variable's own arrays are
       // always looked at, nested ones up to a budget, so a save stays near JSON.stringify's cost.
-      if (parent === 0 || arrayBudget > 0) {
-        if (parent !== 0) arrayBudget -= o.length + 8;
-        const extra = extraArrayKeys(o);
-        if (extra.length > 0) {
-          skipped.push({
-            path: displayPath(pathOf(at)),
-            reason: `saved without the array's named properties (${extra.slice(0, 5).join(", ")})`,
-          });
-        }
+      if ((parent === 0 || arrayBudget > 0) && hasNamedKeys(o, parent !== 0)) {
+        // Written as an object of its indices, named keys and length, so that paths into it
+        // (`rows.3`, `rows.columns`) are the same before and after it is an array again.
+        const inner: Scope = { prefix: pathOf(at), values: {} };
+        const json = walkObject(o, at, inner, true) as Record<string, unknown>;
+        json.length = o.length;
+        annotate(scope, at, withChildren(["custom", "NamedArray"], inner));
+        return json;
       }
       return walkArray(o, at, scope);
     }
@@ -273,6 +273,13 @@ export function encode(
     return out ?? o;
   }
 
+  /** Whether an array has own keys that are not indices (d3's `columns`, a match's `index`). */
+  function hasNamedKeys(a: unknown[], counted: boolean): boolean {
+    if (counted) arrayBudget -= a.length + 8;
+    const keys = Object.keys(a);
+    return keys.length > 0 && keys[keys.length - 1] !== String(a.length - 1);
+  }
+
   /** Records an object's node; for a later sighting, notes the equality with the first path. */
   function remember(o: object, at: number): boolean {
     const first = seen.get(o);
@@ -293,18 +300,6 @@ export function encode(
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
   return { encoded, skipped, functions, instances, unlisted };
-}
-
-/** An array's own keys that are not indices (d3's `columns`, a match's `index`). */
-function extraArrayKeys(a: unknown[]): string[] {
-  const keys = Object.keys(a);
-  if (
-    keys.length === a.length &&
-    (keys.length === 0 || keys[keys.length - 1] === String(a.length - 1))
-  ) {
-    return [];
-  }
-  return keys.filter((k) => !/^(0|[1-9]\d*)$/.test(k));
 }
 
 /**
@@ -429,6 +424,10 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return Object.assign(Object.create(Ctor.prototype), inner);
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
+    if (kind === "custom" && name === "NamedArray") {
+      const { length, ...items } = inner as Record<string, unknown>;
+      return Object.assign(new Array(length as number), items);
+    }
     if (kind === "custom" && name === "Function") {
       return (0, eval)(functionExpression(inner as string));
     }
