@@ -193,6 +193,8 @@ Deno.test("an instance keeping state under a Symbol key or in a hidden property 
   assert.deepEqual(skipped.map((s) => s.path), ["node", "hidden"]);
   assert.match(skipped[0]!.reason, /an instance of Node keeps state under 1 Symbol key/);
   assert.match(skipped[1]!.reason, /in non-enumerable properties \(secret\)/);
+  const inherited = encode({ child: Object.create({ base: 1 }) }).skipped;
+  assert.match(inherited[0]!.reason, /an object whose prototype is another plain object/);
 });
 
 Deno.test("functions and instances are listed by path up to LISTED, the rest counted", () => {

@@ -219,6 +219,9 @@ export function encode(
     }
     const ctor = proto?.constructor;
     const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
+    if (ctor === Object) {
+      return skip(scope, at, "an object whose prototype is another plain object cannot be saved");
+    }
     if (isNativeFunction(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
     const hidden = hiddenState(o);
     if (hidden) return skip(scope, at, `an instance of ${kind} keeps state ${hidden}`);
