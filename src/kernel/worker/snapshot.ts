@@ -124,7 +124,7 @@ export async function takeSnapshot(
   body.data = encoded.encoded;
   if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
-  skipped.push(...await probeEncoded(probe, encoded));
+  skipped.push(...await probeEncoded(probe, encoded, skipped));
   writeJson(body, emit);
   return { format: SNAPSHOT_FORMAT, skipped };
 }
@@ -293,27 +293,43 @@ function declarationCode(d: Declaration): string {
   return `globalThis[${JSON.stringify(d.name)}] = ${value};`;
 }
 
-/** What the encoded functions captured and the instances hold in `#private` fields, in words. */
+/**
+ * What the encoded functions captured and the instances hold in `#private` fields, in words.
+ * A variable already named in `known` is not looked into again: one reason names it as lost,
+ * and a library object (a vega View) holds thousands of functions, each a few inspector calls.
+ */
 async function probeEncoded(
   probe: StateProbe,
   encoded: { functions: EncodedItem[]; instances: EncodedItem[]; unlisted: Unlisted },
+  known: SkippedItem[],
 ): Promise<SkippedItem[]> {
+  const named = new Set(known.map((item) => variableOf(item.path)));
   const out: SkippedItem[] = [];
-  for (const { path, value } of encoded.functions) {
-    const captured = await probe.captured(value);
-    if (captured.length > 0) {
-      out.push({ path, reason: `restored from its source only: ${closureReason(captured)}` });
+  const look = async (
+    items: EncodedItem[],
+    why: (value: unknown) => Promise<string | undefined>,
+  ) => {
+    for (const { path, value } of items) {
+      const variable = variableOf(path);
+      if (named.has(variable)) continue;
+      const reason = await why(value);
+      if (reason === undefined) continue;
+      out.push({ path, reason });
+      named.add(variable);
     }
-  }
-  for (const { path, value } of encoded.instances) {
-    const fields = await probe.privateFields(value);
-    if (fields.length > 0) {
-      out.push({
-        path,
-        reason: `restored without its private fields (${fields.slice(0, 5).join(", ")})`,
-      });
-    }
-  }
+  };
+  await look(encoded.functions, async (fn) => {
+    const captured = await probe.captured(fn);
+    return captured.length > 0
+      ? `restored from its source only: ${closureReason(captured)}`
+      : undefined;
+  });
+  await look(encoded.instances, async (instance) => {
+    const fields = await probe.privateFields(instance);
+    return fields.length > 0
+      ? `restored without its private fields (${fields.slice(0, 5).join(", ")})`
+      : undefined;
+  });
   const { count, first } = encoded.unlisted;
   if (count > 0 && first) {
     out.push({
@@ -323,6 +339,11 @@ async function probeEncoded(
     });
   }
   return out;
+}
+
+/** The variable a display path starts in (`view` of `view._runtime[0]`). */
+function variableOf(path: string): string {
+  return /^[^.[]*/.exec(path)![0];
 }
 
 function closureReason(captured: string[]): string {
