@@ -114,3 +114,14 @@ Deno.test("an instance with #private fields is named: they do not come back", as
   const r = await fresh.kernel.execute("[counter.label, open instanceof Open, open.n]");
   assert.equal(r.data?.["text/plain"], '[ "c", true, 1 ]');
 });
+
+Deno.test("a module from import() is imported again, and its classes' instances come back", async () => {
+  const { fresh, taken, report } = await roundTrip(
+    `const aq = await import("npm:arquero@7");\nconst t = aq.table({ v: [1, 2, 3] });`,
+  );
+  await using _ = fresh;
+  assert.deepEqual(taken.skipped, []);
+  assert.deepEqual(report.skipped, []);
+  const r = await fresh.kernel.execute(`t.rollup({ s: aq.op.sum("v") }).objects()[0].s`);
+  assert.equal(r.data?.["text/plain"], "6");
+});

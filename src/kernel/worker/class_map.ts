@@ -2,7 +2,7 @@
  * Where the classes of imported modules can be found again, so an instance of one (an arquero
  * table, say) gets its class back after the module is imported again in a restored kernel.
  *
- * A class is found by walking the modules the kernel's import bindings came from: each export,
+ * A class is found by walking the modules the kernel imported (by declarations or `import()`): each export,
  * and one level down the data properties of each exported object or function (arquero's
  * `internal.ColumnTable`, a default export's members). Getters are never called.
  *
@@ -22,17 +22,13 @@ export interface ClassRef {
 const MAX_PROPERTIES_PER_MODULE = 5_000;
 
 /**
- * Maps each class (any non-native function with a `prototype`) reachable from the modules of
- * `loader`'s import bindings to where it is found; the shortest path wins. Modules that no
- * longer import are left out.
+ * Maps each class (any non-native function with a `prototype`) reachable from the modules the
+ * kernel imported to where it is found; the shortest path wins. Modules that no longer import
+ * are left out.
  */
 export async function exportedClasses(loader: ModuleLoader): Promise<Map<unknown, ClassRef>> {
   const found = new Map<unknown, ClassRef>();
-  const walked = new Set<string>();
-  for (const { specifier, options } of loader.records.values()) {
-    const key = JSON.stringify([specifier, options ?? null]);
-    if (walked.has(key)) continue;
-    walked.add(key);
+  for (const { specifier, options } of [...loader.imported.values()]) {
     let module: Record<string, unknown>;
     try {
       module = await loader.import(specifier, options);

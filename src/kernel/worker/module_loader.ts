@@ -32,6 +32,8 @@ export interface ModuleLoader {
   ): Promise<Record<string, unknown>>;
   /** The import bindings made so far, by local name. */
   readonly records: Map<string, ImportRecord>;
+  /** Every module imported so far, by declarations and `import()` alike, as it was asked for. */
+  readonly imported: ReadonlyMap<string, Omit<ImportRecord, "export">>;
   /**
    * Globals that first appeared while a module was being imported: a library's, not the user's
    * (a snapshot imports the module again, which makes them again).
@@ -64,11 +66,17 @@ export function createModuleLoader(scratchDir: string): ModuleLoader {
   }
 
   const libraryGlobals = new Set<string>();
+  const imported = new Map<string, Omit<ImportRecord, "export">>();
   const loader: ModuleLoader = {
     records: new Map(),
+    imported,
     libraryGlobals,
     async import(specifier, options) {
       const url = resolve(String(specifier));
+      imported.set(JSON.stringify([String(specifier), options ?? null]), {
+        specifier: String(specifier),
+        ...(options && { options }),
+      });
       const before = new Set(Object.getOwnPropertyNames(globalThis));
       try {
         return await import(url, options);

@@ -88,6 +88,11 @@ export async function takeSnapshot(
       body.imports.push({ name, kind, ...record });
       continue;
     }
+    const dynamic = await dynamicImportOf(loader, value);
+    if (dynamic) {
+      body.imports.push({ name, kind, ...dynamic });
+      continue;
+    }
     if (typeof value === "function") {
       const source = userSource(value);
       if (source === undefined) {
@@ -269,6 +274,19 @@ async function isStillImported(
   } catch {
     return false;
   }
+}
+
+/** The import a module namespace came from (`const aq = await import("npm:arquero@7")`). */
+async function dynamicImportOf(
+  loader: ModuleLoader,
+  value: unknown,
+): Promise<ImportRecord | undefined> {
+  if (Object.prototype.toString.call(value) !== "[object Module]") return undefined;
+  for (const { specifier, options } of [...loader.imported.values()]) {
+    const record: ImportRecord = { specifier, export: "*", ...(options && { options }) };
+    if (await isStillImported(loader, record, value)) return record;
+  }
+  return undefined;
 }
 
 /** Re-binds `name` to `slot[name]` with the declaration kind it had. */
