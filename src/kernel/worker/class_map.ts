@@ -2,9 +2,9 @@
  * Where the classes of imported modules can be found again, so an instance of one (an arquero
  * table, say) gets its class back after the module is imported again in a restored kernel.
  *
- * A class is found by walking the modules the kernel imported (by declarations or `import()`): each export,
- * and one level down the data properties of each exported object or function (arquero's
- * `internal.ColumnTable`, a default export's members). Getters are never called.
+ * A class is found by walking the modules the kernel imported (by declarations or `import()`):
+ * each export, and one level down the data properties of each exported object or function
+ * (arquero's `internal.ColumnTable`, a default export's members). Getters are never called.
  *
  * @module
  */

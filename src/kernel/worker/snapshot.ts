@@ -1,11 +1,12 @@
 /**
  * Saving and restoring a kernel's namespace inside its Worker.
  *
- * A snapshot holds, in this order of restoring: import bindings (imported again), functions and
- * classes (by source, evaluated again, retried until those that extend or use others succeed),
- * then every other value in one superjson-format tree (`snapshot_codec.ts`), so references shared
- * between variables stay shared and instances get their class back: a session class, or one an
- * imported module exports (`class_map.ts`), imported again before the values are decoded.
+ * A snapshot holds, in this order of restoring: import bindings and modules from `import()` held
+ * in a variable (imported again), functions and classes (by source, evaluated again, retried
+ * until those that extend or use others succeed), then every other value in one superjson-format
+ * tree (`snapshot_codec.ts`), so references shared between variables stay shared and instances
+ * get their class back: a session class, or one an imported module exports (`class_map.ts`),
+ * imported again before the values are decoded.
  * Functions that close over local variables, and instances with `#private` fields, are named in
  * the report (`state_probe.ts`): what they hold there does not come back.
  *
@@ -25,9 +26,8 @@ import {
   encode,
   type Encoded,
   type EncodedItem,
+  type Unlisted,
 } from "./snapshot_codec.ts";
-
-type Unlisted = ReturnType<typeof encode>["unlisted"];
 import { StateProbe } from "./state_probe.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */

@@ -1,9 +1,9 @@
 /**
  * A fast encoder and decoder for superjson's format (`{json, meta: {values,
  * referentialEqualities, v: 1}}`), so a snapshot stays readable by `superjson.deserialize`
- * (with the custom types `ArrayBuffer`, `Function` and `NamedArray` registered) while JSON-safe data costs little more than
- * `JSON.stringify`: the walk copies only what needs an annotation and hands the rest to
- * `JSON.stringify` as it is.
+ * (with the custom types `ArrayBuffer`, `Function` and `NamedArray` registered) while JSON-safe
+ * data costs little more than `JSON.stringify`: the walk copies only what needs an annotation and
+ * hands the rest to `JSON.stringify` as it is.
  *
  * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, Error, URL,
  * typed arrays, ArrayBuffers, shared and cyclic references, instances of classes the caller can
@@ -48,6 +48,12 @@ export interface EncodedItem {
   value: unknown;
 }
 
+/** How many functions and instances are beyond {@linkcode encode}'s lists; the first's path. */
+export interface Unlisted {
+  count: number;
+  first?: string;
+}
+
 /** Functions, and instances, that {@linkcode encode} lists by path at most. */
 export const LISTED = 1_000;
 
@@ -78,13 +84,12 @@ export function encode(
   functions: EncodedItem[];
   /** Instances of classes, carried by their own enumerable properties, the first LISTED. */
   instances: EncodedItem[];
-  /** How many functions and instances are beyond those lists, and the path of the first. */
-  unlisted: { count: number; first?: string };
+  unlisted: Unlisted;
 } {
   const seen = new Map<object, number>();
   const functions: EncodedItem[] = [];
   const instances: EncodedItem[] = [];
-  const unlisted: { count: number; first?: string } = { count: 0 };
+  const unlisted: Unlisted = { count: 0 };
   // Only listed items get a path string: one for every value would cost too much (see above).
   const list = (items: EncodedItem[], at: number, value: unknown) => {
     if (items.length < LISTED) items.push({ path: displayPath(pathOf(at)), value });
