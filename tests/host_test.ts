@@ -218,3 +218,14 @@ Deno.test("shorthand methods and getters come back; a value that cannot be resto
   assert.equal(back.data?.["text/plain"], '[ "hi a", "hi b", 3, "kept" ]');
   assert.equal(back.lost, undefined);
 });
+
+Deno.test("what a save left out is named in lost when the kernel comes back", async () => {
+  await using t = await openHost();
+  const a = await t.host.createKernel();
+  await t.host.execute(a, "const pending = Promise.resolve(1); let n = 1");
+  assert.equal(await t.host.save(a), true);
+  assert.equal(await t.host.stopKernel(a), true);
+  const back = await t.host.execute(a, "n");
+  assert.equal(back.data?.["text/plain"], "1");
+  assert.match(back.lost ?? "", /not restored: pending \(a Promise cannot be saved\)/);
+});

@@ -29,6 +29,7 @@ export const SANDBOX_FILES = [
   "request_stream.ts",
   "protocol.ts",
   "worker/kernel_worker.ts",
+  "worker/class_map.ts",
   "worker/compiled_cell.ts",
   "worker/complete.ts",
   "worker/format.ts",
@@ -40,6 +41,7 @@ export const SANDBOX_FILES = [
   "worker/repl.ts",
   "worker/snapshot.ts",
   "worker/snapshot_codec.ts",
+  "worker/state_probe.ts",
 ] as const;
 
 let extracted: Promise<SandboxRuntime> | undefined;

@@ -38,7 +38,9 @@ export async function restoreLatest(
     try {
       if (!snapshot) throw new Error("its body is missing");
       const report = await control.restore(snapshot.body);
-      if (report.skipped.length > 0) notes.push(`not restored: ${describeSkipped(report.skipped)}`);
+      // What the save left out is lost as surely as what the restore could not rebuild.
+      const skipped = [...meta.skipped, ...report.skipped];
+      if (skipped.length > 0) notes.push(`not restored: ${describeSkipped(skipped)}`);
       if (recorded && recorded.executionCount > meta.executionCount) {
         notes.push(
           `cells ${
@@ -75,8 +77,27 @@ export function describeRestart(notice: Notice): RestartOutcome {
   };
 }
 
-/** Up to ten skipped items by path and reason, then how many more. */
+/**
+ * The skipped items in words, grouped by variable so that every variable is named (up to 20):
+ * one item by path and reason, several by their count and the first one.
+ */
 export function describeSkipped(items: SkippedItem[]): string {
-  const shown = items.slice(0, 10).map((s) => `${s.path} (${s.reason})`).join(", ");
-  return items.length > 10 ? `${shown} and ${items.length - 10} more` : shown;
+  const byVariable = new Map<string, SkippedItem[]>();
+  for (const item of items) {
+    const name = /^[^.[]*/.exec(item.path)![0];
+    const group = byVariable.get(name);
+    if (group) group.push(item);
+    else byVariable.set(name, [item]);
+  }
+  // A variable lost as a whole is said first, before what was lost inside it.
+  const groups = [...byVariable].map(([name, group]) => {
+    const whole = group.findIndex((item) => item.path === name);
+    return whole <= 0 ? group : [group[whole]!, ...group.filter((_, i) => i !== whole)];
+  });
+  const shown = groups.slice(0, 20).map(([first, ...rest]) =>
+    rest.length === 0
+      ? `${first!.path} (${first!.reason})`
+      : `${first!.path} (${first!.reason}) and ${rest.length} more parts of it`
+  ).join(", ");
+  return groups.length > 20 ? `${shown} and ${groups.length - 20} more variables` : shown;
 }

@@ -5,6 +5,7 @@ import {
   decode,
   decodeRecord,
   encode,
+  LISTED,
 } from "../../src/kernel/worker/snapshot_codec.ts";
 
 class Point {
@@ -163,4 +164,44 @@ Deno.test("shorthand methods, getters and setters decode as functions", () => {
   const fns = values.fns as { greet: (n: string) => string; getter: () => number };
   assert.equal(fns.greet("a"), "hi a");
   assert.equal(fns.getter.call({}), 3);
+});
+
+Deno.test("an array keeps its named properties, and paths into it stay valid", () => {
+  const shared = { s: 1 };
+  const rows = Object.assign([{ when: new Date(3) }, shared, , 4], { columns: ["when"] });
+  const { encoded, skipped } = encode({ rows, again: shared, nested: { list: rows.slice(0, 1) } });
+  assert.deepEqual(skipped, []);
+  const back = decode(JSON.parse(JSON.stringify(encoded))) as {
+    rows: typeof rows;
+    again: unknown;
+  };
+  assert.ok(Array.isArray(back.rows));
+  assert.equal(back.rows.length, 4);
+  assert.deepEqual(back.rows.columns, ["when"]);
+  assert.deepEqual(back.rows[0], { when: new Date(3) });
+  assert.ok(!(2 in back.rows), "a hole stays a hole");
+  assert.equal(back.again, back.rows[1], "a reference into it is shared again");
+});
+
+Deno.test("an instance keeping state under a Symbol key or in a hidden property is skipped, by name", () => {
+  const NEXT: unique symbol = Symbol("next");
+  class Node {
+    [NEXT] = null;
+  }
+  const hidden = Object.defineProperty(new Point(1, 2), "secret", { value: 1 });
+  const { skipped } = encode({ node: new Node(), hidden }, CLASSES);
+  assert.deepEqual(skipped.map((s) => s.path), ["node", "hidden"]);
+  assert.match(skipped[0]!.reason, /an instance of Node keeps state under 1 Symbol key/);
+  assert.match(skipped[1]!.reason, /in non-enumerable properties \(secret\)/);
+  const inherited = encode({ child: Object.create({ base: 1 }) }).skipped;
+  assert.match(inherited[0]!.reason, /an object whose prototype is another plain object/);
+});
+
+Deno.test("functions and instances are listed by path up to LISTED, the rest counted", () => {
+  const fns = Array.from({ length: LISTED + 2 }, (_, i) => new Function(`return ${i}`));
+  const { functions, instances, unlisted } = encode({ fns, p: new Point(1, 1) }, CLASSES);
+  assert.equal(functions.length, LISTED);
+  assert.equal(functions[1]!.path, "fns[1]");
+  assert.deepEqual(instances.map((i) => i.path), ["p"], "each kind has its own list");
+  assert.deepEqual(unlisted, { count: 2, first: `fns[${LISTED}]` });
 });

@@ -88,7 +88,7 @@ async function start(init: WorkerInit): Promise<void> {
   const loader = createModuleLoader(init.scratchDir);
   Object.defineProperty(globalThis, LOADER_KEY, { value: loader });
   await lockExits();
-  const namespace = new Namespace(repl);
+  const namespace = new Namespace(repl, loader.libraryGlobals);
   if (init.prelude) {
     const outcome = await repl.run(init.prelude, "prelude");
     if (outcome.status === "error") console.error("The prelude threw:", outcome.error?.stack);

@@ -32,6 +32,13 @@ export interface ModuleLoader {
   ): Promise<Record<string, unknown>>;
   /** The import bindings made so far, by local name. */
   readonly records: Map<string, ImportRecord>;
+  /** Every module imported so far, by declarations and `import()` alike, as it was asked for. */
+  readonly imported: ReadonlyMap<string, Omit<ImportRecord, "export">>;
+  /**
+   * Globals that first appeared while a module was being imported: a library's, not the user's
+   * (a snapshot imports the module again, which makes them again).
+   */
+  readonly libraryGlobals: ReadonlySet<string>;
 }
 
 /**
@@ -58,10 +65,26 @@ export function createModuleLoader(scratchDir: string): ModuleLoader {
     return url.href;
   }
 
+  const libraryGlobals = new Set<string>();
+  const imported = new Map<string, Omit<ImportRecord, "export">>();
   const loader: ModuleLoader = {
     records: new Map(),
-    import(specifier, options) {
-      return import(resolve(String(specifier)), options);
+    imported,
+    libraryGlobals,
+    async import(specifier, options) {
+      const url = resolve(String(specifier));
+      imported.set(JSON.stringify([String(specifier), options ?? null]), {
+        specifier: String(specifier),
+        ...(options && { options }),
+      });
+      const before = new Set(Object.getOwnPropertyNames(globalThis));
+      try {
+        return await import(url, options);
+      } finally {
+        for (const name of Object.getOwnPropertyNames(globalThis)) {
+          if (!before.has(name)) libraryGlobals.add(name);
+        }
+      }
     },
     async bind(specifier, bindings, options) {
       const module = await loader.import(specifier, options);

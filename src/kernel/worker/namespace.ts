@@ -17,14 +17,22 @@ const MAX_MEMBERS = 200;
  */
 const KERNEL_NAMES = new Set(["_", "_error", "nodeBootstrap"]);
 
-/** Lists and inspects the variables defined since the baseline (globals and the prelude). */
+/**
+ * Lists and inspects the variables defined since the baseline (globals and the prelude). A
+ * global that an imported module created is not listed (nor saved) unless a cell declared it.
+ */
 export class Namespace {
   #repl: Repl;
   #baseline = new Set<string>();
+  #libraryGlobals: ReadonlySet<string>;
 
-  /** @param repl The REPL whose global scope holds the variables. */
-  constructor(repl: Repl) {
+  /**
+   * @param repl The REPL whose global scope holds the variables.
+   * @param libraryGlobals Globals imported modules created (`ModuleLoader.libraryGlobals`).
+   */
+  constructor(repl: Repl, libraryGlobals: ReadonlySet<string> = new Set()) {
     this.#repl = repl;
+    this.#libraryGlobals = libraryGlobals;
   }
 
   /** Records the names that exist now (built-ins, the prelude's) so they are not listed. */
@@ -41,7 +49,10 @@ export class Namespace {
       ...await this.#repl.lexicalNames(),
       ...Object.keys(globalThis),
     ];
-    return [...new Set(names)].filter((n) => !this.#baseline.has(n) && !KERNEL_NAMES.has(n));
+    return [...new Set(names)].filter((n) =>
+      !this.#baseline.has(n) && !KERNEL_NAMES.has(n) &&
+      !(this.#libraryGlobals.has(n) && !this.#repl.kinds.has(n))
+    );
   }
 
   /** One summary per user variable. */

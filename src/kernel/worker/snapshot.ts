@@ -1,21 +1,34 @@
 /**
  * Saving and restoring a kernel's namespace inside its Worker.
  *
- * A snapshot holds, in this order of restoring: import bindings (imported again), functions and
- * classes (by source, evaluated again, retried until those that extend or use others succeed),
- * then every other value in one superjson-format tree (`snapshot_codec.ts`), so references shared
- * between variables stay shared and instances of session classes get their class back.
+ * A snapshot holds, in this order of restoring: import bindings and modules from `import()` held
+ * in a variable (imported again), functions and classes (by source, evaluated again, retried
+ * until those that extend or use others succeed), then every other value in one superjson-format
+ * tree (`snapshot_codec.ts`), so references shared between variables stay shared and instances
+ * get their class back: a session class, or one an imported module exports (`class_map.ts`),
+ * imported again before the values are decoded.
+ * Functions that close over local variables, and instances with `#private` fields, are named in
+ * the report (`state_probe.ts`): what they hold there does not come back.
  *
  * @module
  */
 import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
+import { classLabel, type ClassRef, exportedClasses, resolveClass } from "./class_map.ts";
 import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
 import { functionExpression, userSource } from "./function_source.ts";
 import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
 import { writeJson } from "./json_chunks.ts";
-import { type ClassTable, decodeRecord, encode, type Encoded } from "./snapshot_codec.ts";
+import {
+  type ClassTable,
+  decodeRecord,
+  encode,
+  type Encoded,
+  type EncodedItem,
+  type Unlisted,
+} from "./snapshot_codec.ts";
+import { StateProbe } from "./state_probe.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
 export const SNAPSHOT_FORMAT = 1;
@@ -32,6 +45,8 @@ interface SnapshotBody {
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
   kinds: Record<string, DeclarationKind>;
+  /** Classes of imported modules that instances in `data` name, by their label. */
+  classes?: Record<string, ClassRef>;
   data: Encoded;
 }
 
@@ -59,6 +74,7 @@ export async function takeSnapshot(
   const skipped: SkippedItem[] = [];
   const values: Record<string, unknown> = {};
   const functions = new Map<unknown, string>();
+  const probe = new StateProbe(repl);
   for (const name of await namespace.names()) {
     const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
     const read = await namespace.read(name);
@@ -72,10 +88,20 @@ export async function takeSnapshot(
       body.imports.push({ name, kind, ...record });
       continue;
     }
+    const dynamic = await dynamicImportOf(loader, value);
+    if (dynamic) {
+      body.imports.push({ name, kind, ...dynamic });
+      continue;
+    }
     if (typeof value === "function") {
       const source = userSource(value);
       if (source === undefined) {
         skipped.push({ path: name, reason: "a built-in or bound function cannot be saved" });
+        continue;
+      }
+      const captured = await probe.captured(value);
+      if (captured.length > 0) {
+        skipped.push({ path: name, reason: closureReason(captured) });
         continue;
       }
       functions.set(value, name);
@@ -85,13 +111,25 @@ export async function takeSnapshot(
     body.kinds[name] = kind;
     values[name] = value;
   }
+  const exported = await exportedClasses(loader);
+  const used: Record<string, ClassRef> = {};
   const classes: ClassTable = {
-    nameOf: (ctor) => functions.get(ctor),
+    nameOf: (ctor) => {
+      const session = functions.get(ctor);
+      if (session) return session;
+      const ref = exported.get(ctor);
+      if (!ref) return undefined;
+      const label = classLabel(ref);
+      used[label] = ref;
+      return label;
+    },
     byName: () => undefined,
   };
   const encoded = encode(values, classes);
   body.data = encoded.encoded;
+  if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
+  skipped.push(...await probeEncoded(probe, encoded, skipped));
   writeJson(body, emit);
   return { format: SNAPSHOT_FORMAT, skipped };
 }
@@ -168,10 +206,21 @@ export async function restoreSnapshot(
       const read = await namespace.read(d.name);
       if (read.ok) defined.set(d.name, read.value);
     }
+    const imported = new Map<string, unknown>();
+    const failures = new Map<string, string>();
+    for (const [label, ref] of Object.entries(body.classes ?? {})) {
+      try {
+        imported.set(label, await resolveClass(loader, ref));
+      } catch (error) {
+        failures.set(label, message(error));
+      }
+    }
     const classes: ClassTable = {
       nameOf: () => undefined,
       byName: (name) => {
-        const value = defined.get(name);
+        const failure = failures.get(name);
+        if (failure) throw new TypeError(`its class ${name} could not be imported: ${failure}`);
+        const value = imported.get(name) ?? defined.get(name);
         return typeof value === "function" ? value as never : undefined;
       },
     };
@@ -227,6 +276,19 @@ async function isStillImported(
   }
 }
 
+/** The import a module namespace came from (`const aq = await import("npm:arquero@7")`). */
+async function dynamicImportOf(
+  loader: ModuleLoader,
+  value: unknown,
+): Promise<ImportRecord | undefined> {
+  if (Object.prototype.toString.call(value) !== "[object Module]") return undefined;
+  for (const { specifier, options } of [...loader.imported.values()]) {
+    const record: ImportRecord = { specifier, export: "*", ...(options && { options }) };
+    if (await isStillImported(loader, record, value)) return record;
+  }
+  return undefined;
+}
+
 /** Re-binds `name` to `slot[name]` with the declaration kind it had. */
 async function bind(repl: Repl, name: string, kind: DeclarationKind) {
   const value = `${SLOT_EXPR}[${JSON.stringify(name)}]`;
@@ -247,6 +309,64 @@ function declarationCode(d: Declaration): string {
   const value = functionExpression(d.source);
   if (d.kind === "let" || d.kind === "const") return `${d.kind} ${d.name} = ${value};`;
   return `globalThis[${JSON.stringify(d.name)}] = ${value};`;
+}
+
+/**
+ * What the encoded functions captured and the instances hold in `#private` fields, in words.
+ * A variable already named in `known` is not looked into again: one reason names it as lost,
+ * and a library object (a vega View) holds thousands of functions, each a few inspector calls.
+ */
+async function probeEncoded(
+  probe: StateProbe,
+  encoded: { functions: EncodedItem[]; instances: EncodedItem[]; unlisted: Unlisted },
+  known: SkippedItem[],
+): Promise<SkippedItem[]> {
+  const named = new Set(known.map((item) => variableOf(item.path)));
+  const out: SkippedItem[] = [];
+  const look = async (
+    items: EncodedItem[],
+    why: (value: unknown) => Promise<string | undefined>,
+  ) => {
+    for (const { path, value } of items) {
+      const variable = variableOf(path);
+      if (named.has(variable)) continue;
+      const reason = await why(value);
+      if (reason === undefined) continue;
+      out.push({ path, reason });
+      named.add(variable);
+    }
+  };
+  await look(encoded.functions, async (fn) => {
+    const captured = await probe.captured(fn);
+    return captured.length > 0
+      ? `restored from its source only: ${closureReason(captured)}`
+      : undefined;
+  });
+  await look(encoded.instances, async (instance) => {
+    const fields = await probe.privateFields(instance);
+    return fields.length > 0
+      ? `restored without its private fields (${fields.slice(0, 5).join(", ")})`
+      : undefined;
+  });
+  const { count, first } = encoded.unlisted;
+  if (count > 0 && first) {
+    out.push({
+      path: first,
+      reason: `it and ${count - 1} more functions and instances inside variables were saved ` +
+        `without checking for captured variables or private fields`,
+    });
+  }
+  return out;
+}
+
+/** The variable a display path starts in (`view` of `view._runtime[0]`). */
+function variableOf(path: string): string {
+  return /^[^.[]*/.exec(path)![0];
+}
+
+function closureReason(captured: string[]): string {
+  const names = captured.slice(0, 5).join(", ") + (captured.length > 5 ? ", …" : "");
+  return `it closes over local variables (${names}) that a snapshot cannot hold`;
 }
 
 function message(error: unknown): string {

@@ -1,14 +1,16 @@
 /**
  * A fast encoder and decoder for superjson's format (`{json, meta: {values,
  * referentialEqualities, v: 1}}`), so a snapshot stays readable by `superjson.deserialize`
- * (with the custom types `ArrayBuffer` and `Function` registered) while JSON-safe data costs little more than
- * `JSON.stringify`: the walk copies only what needs an annotation and hands the rest to
- * `JSON.stringify` as it is.
+ * (with the custom types `ArrayBuffer`, `Function` and `NamedArray` registered) while JSON-safe
+ * data costs little more than `JSON.stringify`: the walk copies only what needs an annotation and
+ * hands the rest to `JSON.stringify` as it is.
  *
  * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, Error, URL,
  * typed arrays, ArrayBuffers, shared and cyclic references, instances of classes the caller can
  * name (prototype re-linked on decode) and nested functions (by source). Anything else is left out
- * and reported with its path and the reason.
+ * and reported with its path and the reason, and so is what would be lost unseen: an instance's
+ * Symbol-keyed or non-enumerable state, an unnamed class. An array with named properties (d3's
+ * `columns`) is carried with them as the custom type `NamedArray`.
  *
  * @module
  */
@@ -29,13 +31,31 @@ export interface Encoded {
   };
 }
 
-/** What the codec needs to know of the session's classes. */
+/**
+ * What the codec needs to know of classes: the session's own, and those of imported modules
+ * (`class_map.ts`), each under a name the snapshot keeps.
+ */
 export interface ClassTable {
-  /** The session variable that holds `ctor`, if any. */
+  /** The name of `ctor`, if it can be found again after a restore. */
   nameOf(ctor: unknown): string | undefined;
-  /** The class held by a session variable. */
+  /** The class by that name; `undefined` (or a throw) when it is gone. */
   byName(name: string): (new (...args: never[]) => unknown) | undefined;
 }
+
+/** A function or an instance the encoding carries, at its display path (`obj.f`, `list[0]`). */
+export interface EncodedItem {
+  path: string;
+  value: unknown;
+}
+
+/** How many functions and instances are beyond {@linkcode encode}'s lists; the first's path. */
+export interface Unlisted {
+  count: number;
+  first?: string;
+}
+
+/** Functions, and instances, that {@linkcode encode} lists by path at most. */
+export const LISTED = 1_000;
 
 const NO_CLASSES: ClassTable = { nameOf: () => undefined, byName: () => undefined };
 
@@ -57,8 +77,25 @@ interface Scope {
 export function encode(
   root: Record<string, unknown>,
   classes: ClassTable = NO_CLASSES,
-): { encoded: Encoded; skipped: SkippedItem[] } {
+): {
+  encoded: Encoded;
+  skipped: SkippedItem[];
+  /** Functions carried by their source, the first LISTED of them. */
+  functions: EncodedItem[];
+  /** Instances of classes, carried by their own enumerable properties, the first LISTED. */
+  instances: EncodedItem[];
+  unlisted: Unlisted;
+} {
   const seen = new Map<object, number>();
+  const functions: EncodedItem[] = [];
+  const instances: EncodedItem[] = [];
+  const unlisted: Unlisted = { count: 0 };
+  // Only listed items get a path string: one for every value would cost too much (see above).
+  const list = (items: EncodedItem[], at: number, value: unknown) => {
+    if (items.length < LISTED) items.push({ path: displayPath(pathOf(at)), value });
+    else if (unlisted.count++ === 0) unlisted.first = displayPath(pathOf(at));
+  };
+  let arrayBudget = 1_000_000;
   // Node 0 is the root; node n's parent and key are parents[n] and keys[n].
   const parents: number[] = [-1];
   const keys: (string | number)[] = [""];
@@ -114,6 +151,7 @@ export function encode(
         const source = userSource(v);
         if (!source) return skip(scope, at, "a built-in or bound function cannot be saved");
         if (remember(v, at)) return null;
+        list(functions, at, v);
         annotate(scope, at, [["custom", "Function"]]);
         return source;
       }
@@ -122,7 +160,20 @@ export function encode(
     const o = v as object;
     const at = node(parent, key);
     if (remember(o, at)) return null;
-    if (Array.isArray(o)) return walkArray(o, at, scope);
+    if (Array.isArray(o)) {
+      // Listing an array's keys costs about 90 ns per element: a variable's own arrays are
+      // always looked at, nested ones up to a budget, so a save stays near JSON.stringify's cost.
+      if ((parent === 0 || arrayBudget > 0) && hasNamedKeys(o, parent !== 0)) {
+        // Written as an object of its indices, named keys and length, so that paths into it
+        // (`rows.3`, `rows.columns`) are the same before and after it is an array again.
+        const inner: Scope = { prefix: pathOf(at), values: {} };
+        const json = walkObject(o, at, inner, true) as Record<string, unknown>;
+        json.length = o.length;
+        annotate(scope, at, withChildren(["custom", "NamedArray"], inner));
+        return json;
+      }
+      return walkArray(o, at, scope);
+    }
     const proto = Object.getPrototypeOf(o);
     if (proto === Object.prototype || proto === null) return walkObject(o, at, scope);
     if (o instanceof Date) {
@@ -172,6 +223,14 @@ export function encode(
       );
     }
     const ctor = proto?.constructor;
+    const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
+    if (ctor === Object) {
+      return skip(scope, at, "an object whose prototype is another plain object cannot be saved");
+    }
+    if (isNativeFunction(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
+    const hidden = hiddenState(o);
+    if (hidden) return skip(scope, at, `an instance of ${kind} keeps state ${hidden}`);
+    list(instances, at, o);
     const className = classes.nameOf(ctor);
     if (className) {
       const inner: Scope = { prefix: pathOf(at), values: {} };
@@ -179,11 +238,10 @@ export function encode(
       annotate(scope, at, withChildren(["class", className], inner));
       return json;
     }
-    const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
-    if (isNativeFunction(ctor)) return skip(scope, at, `a ${kind} cannot be saved`);
     skipped.push({
       path: displayPath(pathOf(at)),
-      reason: `saved as a plain object: its class ${kind} is not a session variable`,
+      reason: `saved as a plain object, without its methods: its class ${kind} is neither a ` +
+        `session class nor exported by an imported module`,
     });
     return walkObject(o, at, scope, true);
   }
@@ -223,6 +281,13 @@ export function encode(
     return out ?? o;
   }
 
+  /** Whether an array has own keys that are not indices (d3's `columns`, a match's `index`). */
+  function hasNamedKeys(a: unknown[], counted: boolean): boolean {
+    if (counted) arrayBudget -= a.length + 8;
+    const keys = Object.keys(a);
+    return keys.length > 0 && keys[keys.length - 1] !== String(a.length - 1);
+  }
+
   /** Records an object's node; for a later sighting, notes the equality with the first path. */
   function remember(o: object, at: number): boolean {
     const first = seen.get(o);
@@ -242,7 +307,22 @@ export function encode(
     if (annotated) encoded.meta.values = rootScope.values;
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
-  return { encoded, skipped };
+  return { encoded, skipped, functions, instances, unlisted };
+}
+
+/**
+ * Where an instance keeps state that `Object.keys` does not show (Symbol-keyed or
+ * non-enumerable own properties), in words; `undefined` when it keeps none.
+ */
+function hiddenState(o: object): string | undefined {
+  const symbols = Object.getOwnPropertySymbols(o).length;
+  if (symbols > 0) {
+    return `under ${symbols} Symbol key${symbols === 1 ? "" : "s"}, which cannot be saved`;
+  }
+  const names = Object.getOwnPropertyNames(o);
+  if (names.length === Object.keys(o).length) return undefined;
+  const hidden = names.filter((n) => !Object.prototype.propertyIsEnumerable.call(o, n));
+  return `in non-enumerable properties (${hidden.slice(0, 5).join(", ")}), which cannot be saved`;
 }
 
 /**
@@ -348,9 +428,14 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
     }
     if (kind === "class") {
       const Ctor = classes.byName(name);
-      return Ctor ? Object.assign(Object.create(Ctor.prototype), inner) : inner;
+      if (!Ctor) throw new TypeError(`its class ${name} is not defined after the restore`);
+      return Object.assign(Object.create(Ctor.prototype), inner);
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
+    if (kind === "custom" && name === "NamedArray") {
+      const { length, ...items } = inner as Record<string, unknown>;
+      return Object.assign(new Array(length as number), items);
+    }
     if (kind === "custom" && name === "Function") {
       return (0, eval)(functionExpression(inner as string));
     }

@@ -1,0 +1,97 @@
+/**
+ * What the inspector sees of a value and JavaScript cannot, so a snapshot can say what does not
+ * come back: the local variables a function closes over (a function is saved by its source,
+ * which does not hold them) and an object's `#private` fields.
+ *
+ * V8 lists a function's scope chain in the inspector's internal `[[Scopes]]` property. Global
+ * and Script scopes hold the session's own variables, which a snapshot restores. Any other
+ * scope (a Closure, a Block, a Module) holds captured locals, except the Block a named class or
+ * function expression makes for its own name, which its source declares again.
+ *
+ * @module
+ */
+import type { Repl } from "./repl.ts";
+
+interface RemoteObject {
+  objectId?: string;
+  description?: string;
+}
+
+interface Property {
+  name: string;
+  value?: RemoteObject;
+}
+
+interface Properties {
+  result?: Property[];
+  internalProperties?: Property[];
+  privateProperties?: Property[];
+}
+
+const PROBE = Symbol.for("mcp-kernel-host.probe");
+const GROUP = "closures";
+const RESTORED_SCOPES = /^(Global|Script)\b/;
+
+/** Looks into values through the Worker's inspector session. */
+export class StateProbe {
+  #repl: Repl;
+
+  /** @param repl The REPL whose inspector session looks into the functions. */
+  constructor(repl: Repl) {
+    this.#repl = repl;
+  }
+
+  /**
+   * Names of the local variables `fn` closes over (its source does not bring them back); empty
+   * when it captures none, or when `fn` cannot be looked into.
+   */
+  captured(fn: unknown): Promise<string[]> {
+    if (typeof fn !== "function") return Promise.resolve([]);
+    return this.#look(fn, async (properties) => {
+      const scopes = properties.internalProperties?.find((p) => p.name === "[[Scopes]]")?.value;
+      const names: string[] = [];
+      for (const scope of (await this.#properties(scopes?.objectId)).result ?? []) {
+        if (RESTORED_SCOPES.test(scope.value?.description ?? "")) continue;
+        const variables = ((await this.#properties(scope.value?.objectId)).result ?? [])
+          .map((p) => p.name);
+        if (variables.length === 1 && variables[0] === fn.name) continue;
+        names.push(...variables);
+      }
+      return names;
+    });
+  }
+
+  /** Names of `object`'s own `#private` fields (`#count`); empty when it has none. */
+  privateFields(object: unknown): Promise<string[]> {
+    if (typeof object !== "object" || object === null) return Promise.resolve([]);
+    return this.#look(
+      object,
+      (properties) => Promise.resolve((properties.privateProperties ?? []).map((p) => p.name)),
+    );
+  }
+
+  /** Hands `value`'s own properties, as the inspector lists them, to `read`. */
+  async #look(value: unknown, read: (p: Properties) => Promise<string[]>): Promise<string[]> {
+    (globalThis as Record<symbol, unknown>)[PROBE] = value;
+    try {
+      const { result } = await this.#repl.post<{ result: RemoteObject }>("Runtime.evaluate", {
+        expression: `globalThis[Symbol.for(${JSON.stringify(Symbol.keyFor(PROBE))})]`,
+        objectGroup: GROUP,
+      });
+      return await read(await this.#properties(result.objectId));
+    } catch {
+      return [];
+    } finally {
+      delete (globalThis as Record<symbol, unknown>)[PROBE];
+      await this.#repl.post("Runtime.releaseObjectGroup", { objectGroup: GROUP });
+    }
+  }
+
+  async #properties(objectId: string | undefined): Promise<Properties> {
+    if (!objectId) return {};
+    return await this.#repl.post<Properties>("Runtime.getProperties", {
+      objectId,
+      ownProperties: true,
+    });
+  }
+}
