@@ -131,6 +131,7 @@ export class Host {
           cellTimeoutMs: options.cellTimeout * 1000,
           prelude: options.preludeSource,
           onRestart: hooks.onRestart,
+          executionCount: hooks.executionCount,
         })),
       maxKernels: options.maxKernels,
       saveIntervalMs: options.saveInterval * 1000,

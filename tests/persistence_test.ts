@@ -176,3 +176,37 @@ Deno.test("after kill -9 the registry opens and the kernel resumes from its last
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("after kill -9 the next result names the cells and variables that were never saved", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
+  try {
+    // Saved after the 3rd request; the two cells after it are not.
+    const host = spawnHost(dataDir, ["--save-every", "3"]);
+    const talk = rpc(host);
+    await talk.start();
+    await (await talk.call("const kept = 'saved'"))();
+    await (await talk.call("1"))();
+    await (await talk.call("2"))();
+    await new Promise((r) => setTimeout(r, 300));
+    await (await talk.call("const rows = [1, 2, 3]; function total() { return 6 }"))();
+    await (await talk.call("let late = rows.length"))();
+    host.kill("SIGKILL");
+    await host.status;
+    await talk.close();
+
+    const again = spawnHost(dataDir);
+    const talk2 = rpc(again);
+    await talk2.start();
+    const back = await (await talk2.call("[typeof kept, typeof rows, typeof late]"))();
+    assert.equal(back.result, '[ "string", "undefined", "undefined" ]');
+    assert.match(
+      String(back.lost),
+      /cells 4–5 ran after the last save and were lost, with the variables they declared: rows, total, late/,
+    );
+    assert.equal(back.execution_count, 6, "no cell number is given twice");
+    await talk2.close();
+    await again.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -35,7 +35,10 @@ function cellPrefix(kinds: Record<string, DeclarationKind>): string {
 }
 
 /** A compiled cell, or the syntax error that prevents compiling it. */
-export type CompiledCell = { ok: true; code: string } | { ok: false; error: ErrorInfo };
+export type CompiledCell =
+  /** `declared`: the top-level names the cell declares, for the record of what it changed. */
+  | { ok: true; code: string; declared: string[] }
+  | { ok: false; error: ErrorInfo };
 
 /**
  * Compiles one cell.
@@ -62,11 +65,13 @@ export function compileCell(source: string, name = "cell"): CompiledCell {
     });
   } catch {
     // Leave the code as it is: V8 reports the syntax error in its own words.
-    return { ok: true, code: cellPrefix({}) + code };
+    return { ok: true, code: cellPrefix({}) + code, declared: [] };
   }
+  const kinds = declarationKinds(program);
   return {
     ok: true,
-    code: cellPrefix(declarationKinds(program)) + rewriteModuleSyntax(code, program),
+    code: cellPrefix(kinds) + rewriteModuleSyntax(code, program),
+    declared: Object.keys(kinds),
   };
 }
 

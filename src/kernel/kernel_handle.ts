@@ -45,6 +45,11 @@ export interface KernelOptions {
   /** TypeScript run in every new, restarted or reset kernel before any cell (default none). */
   prelude?: string;
   /**
+   * Cells this kernel ran before (default 0): the count goes on from there, so that a kernel
+   * brought back after an eviction or a restart never gives a cell a number seen before.
+   */
+  executionCount?: number;
+  /**
    * Called after the kernel died (timeout, memory, crash) and a fresh sandbox started, to put
    * saved state back; returns what the result should tell the client. Without it, everything is
    * reported lost.
@@ -109,6 +114,8 @@ export interface ExecuteResult {
   restoredFrom?: { version: number; savedAt: number };
   /** Set while the kernel's latest save failed: why, in words (its state is not saved). */
   saveFailed?: string;
+  /** The top-level names the cell declared (for the record of what a restore could lose). */
+  declared?: string[];
 }
 
 /** Thrown when a request other than `execute` fails inside the kernel. */
@@ -149,6 +156,7 @@ export class KernelHandle implements AsyncDisposable {
     this.#options = options;
     this.#prelude = prelude;
     this.#process = process;
+    this.#executionCount = options.executionCount;
   }
 
   /**
@@ -162,6 +170,7 @@ export class KernelHandle implements AsyncDisposable {
       memoryLimitMb: 512,
       cellTimeoutMs: 60_000,
       prelude: "",
+      executionCount: 0,
       ...options,
     };
     if (!(full.memoryLimitMb >= 64)) {
@@ -244,7 +253,7 @@ export class KernelHandle implements AsyncDisposable {
         { kind: "execute", code: compiled.code, cell, timeoutMs },
         { timeoutMs, signal, onOutput },
       );
-      const base = { executionCount: cell, durationMs: 0 };
+      const base = { executionCount: cell, durationMs: 0, declared: compiled.declared };
       let result: ExecuteResult;
       if (run.kind === "reply") {
         const { exhausted, ...outcome } = unwrap(run.reply) as CellOutcome;
@@ -286,12 +295,12 @@ export class KernelHandle implements AsyncDisposable {
     return this.#ask("restore", { body });
   }
 
-  /** Empties the namespace: a fresh sandbox, the prelude re-run, the count back to 0. */
+  /**
+   * Empties the namespace: a fresh sandbox, the prelude re-run. The count goes on (as after
+   * IPython's `%reset`): a number the agent has seen is never given to another cell.
+   */
   reset(): Promise<void> {
-    return this.#enqueue(async () => {
-      await this.#restart();
-      this.#executionCount = 0;
-    });
+    return this.#enqueue(() => this.#restart());
   }
 
   /** Stops the sandbox process. Later calls reject. */

@@ -60,6 +60,15 @@ export interface NewSnapshot {
   skipped: SkippedItem[];
 }
 
+/** One cell a kernel ran, as recorded when it ran: what a restore without it would lose. */
+export interface CellRecord {
+  /** The cell's execution count. */
+  cell: number;
+  /** The top-level names the cell declared. */
+  declared: string[];
+  at: number;
+}
+
 /** One MCP session. */
 export interface SessionRecord {
   id: string;
@@ -98,6 +107,13 @@ export interface Registry extends AsyncDisposable {
   ): Promise<void>;
   /** Marks a kernel closed and deletes its snapshots, quarantined ones included. */
   closeKernel(id: string): Promise<void>;
+  /**
+   * Records a cell a kernel ran. Cells that every kept snapshot already includes are dropped at
+   * the next snapshot write, so the log holds only what a restore could lose.
+   */
+  recordCell(kernelId: string, cell: CellRecord): Promise<void>;
+  /** The recorded cells of a kernel after execution count `after`, in order. */
+  cellsAfter(kernelId: string, after: number): Promise<CellRecord[]>;
 
   /**
    * Writes a new snapshot version in one transaction, then keeps only the newest `keep`

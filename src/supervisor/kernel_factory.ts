@@ -27,6 +27,8 @@ export type SupervisedKernel = Pick<
 export interface KernelHooks {
   /** Called after the kernel died and restarted empty, to put its saved state back. */
   onRestart: (control: RestartControl) => Promise<RestartOutcome>;
+  /** Cells the kernel ran in its earlier lives: its count goes on from there. */
+  executionCount: number;
 }
 
 /** Starts the kernel `id` in a fresh sandbox. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { RestartControl, RestartOutcome } from "../kernel/kernel_handle.ts";
-import type { Registry, SkippedItem } from "../registry/registry.ts";
+import type { KernelRecord, Registry, SkippedItem } from "../registry/registry.ts";
 
 /** What a result should say about how its kernel came back. */
 export interface Notice {
@@ -41,13 +41,8 @@ export async function restoreLatest(
       // What the save left out is lost as surely as what the restore could not rebuild.
       const skipped = [...meta.skipped, ...report.skipped];
       if (skipped.length > 0) notes.push(`not restored: ${describeSkipped(skipped)}`);
-      if (recorded && recorded.executionCount > meta.executionCount) {
-        notes.push(
-          `cells ${
-            meta.executionCount + 1
-          }–${recorded.executionCount} ran after the last save and were lost`,
-        );
-      }
+      const cells = await lostCells(store, kernelId, meta.executionCount, recorded);
+      if (cells) notes.push(cells);
       return {
         restoredFrom: { version: meta.version, savedAt: meta.savedAt },
         lost: notes.length > 0 ? notes.join("; ") : undefined,
@@ -63,7 +58,31 @@ export async function restoreLatest(
       await control.restart();
     }
   }
+  // No snapshot loaded: whatever the kernel ran is gone, and is said, even at a host's start.
+  const cells = await lostCells(store, kernelId, 0, recorded);
+  if (cells) notes.push(cells);
   return { lost: notes.length > 0 ? notes.join("; ") : undefined };
+}
+
+/**
+ * The words for the cells run after execution count `after`, which a restore from a snapshot
+ * taken then loses: their numbers and the variables they declared (from the registry's cell
+ * log, written as each cell ran), else the count the kernel record holds.
+ */
+async function lostCells(
+  store: Registry,
+  kernelId: string,
+  after: number,
+  recorded: KernelRecord | undefined,
+): Promise<string | undefined> {
+  const cells = await store.cellsAfter(kernelId, after);
+  const last = Math.max(cells.at(-1)?.cell ?? 0, recorded?.executionCount ?? 0);
+  if (last <= after) return undefined;
+  const names = [...new Set(cells.flatMap((c) => c.declared))];
+  const shown = names.length > 20 ? [...names.slice(0, 20), `${names.length - 20} more`] : names;
+  const when = after === 0 ? "before any save" : "after the last save";
+  return `cells ${after + 1}–${last} ran ${when} and were lost` +
+    (names.length > 0 ? `, with the variables they declared: ${shown.join(", ")}` : "");
 }
 
 /** The words for a kernel that died and came back as `notice` says. */

@@ -201,6 +201,13 @@ export class Supervisor {
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const result = await this.run(id, (k) => k.execute(code, options));
     const entry = this.#entries.get(id);
+    // Written before the reply, so that a host killed right after it can still name what the
+    // cell declared if its effect was never saved.
+    await entry?.store.recordCell(id, {
+      cell: result.executionCount,
+      declared: result.declared ?? [],
+      at: this.#o.now(),
+    }).catch((error) => this.#o.log(`recording a cell failed: ${(error as Error).message}`));
     const notice = entry?.notice;
     if (entry) entry.notice = undefined;
     if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
@@ -344,7 +351,10 @@ export class Supervisor {
   async #start(entry: Entry): Promise<SupervisedKernel> {
     await this.#admission.admit(entry.id, () => entry.reserved = true);
     try {
+      const record = await entry.store.getKernel(entry.id);
+      const logged = (await entry.store.cellsAfter(entry.id, record?.executionCount ?? 0)).at(-1);
       const kernel = await this.#o.startKernel(entry.id, {
+        executionCount: Math.max(record?.executionCount ?? 0, logged?.cell ?? 0),
         onRestart: async (control) => {
           const notice = await restoreLatest(entry.store, entry.id, control, this.#o);
           markSaved(entry);

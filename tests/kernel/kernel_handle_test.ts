@@ -363,15 +363,16 @@ Deno.test("inspecting shows members along the prototype chain and source of clas
   });
 });
 
-Deno.test("reset empties the namespace, keeps the kernel and restarts the count", async () => {
+Deno.test("reset empties the namespace, keeps the kernel and its count goes on", async () => {
   await using t = await startKernel();
   await t.kernel.execute("const gone = 1");
   await t.kernel.reset();
-  assert.equal(t.kernel.executionCount, 0);
+  assert.equal(t.kernel.executionCount, 1, "a number the agent has seen is not given again");
   assert.deepEqual(await t.kernel.variables(), []);
   const r = await t.kernel.execute("const gone = 2; gone");
-  assert.equal(r.executionCount, 1);
+  assert.equal(r.executionCount, 2);
   assert.equal(r.data?.["text/plain"], "2");
+  assert.deepEqual(r.declared, ["gone"], "the names the cell declared are reported");
 });
 
 Deno.test("a cell with a syntax error reports where, and the kernel keeps its state", async () => {

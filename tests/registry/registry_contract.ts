@@ -140,6 +140,21 @@ export function registryContract(name: string, open: OpenRegistry): void {
     assert.deepEqual((await r.kernelsOfSession("s")).map((k) => k.id), ["own"]);
   });
 
+  test("the cell log keeps what no kept snapshot includes, in order", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    for (let cell = 1; cell <= 6; cell++) {
+      await r.recordCell("k", { cell, declared: [`v${cell}`], at: cell });
+    }
+    assert.deepEqual((await r.cellsAfter("k", 4)).map((c) => c.declared), [["v5"], ["v6"]]);
+    await r.saveSnapshot("k", snap("a", 3), 2);
+    await r.saveSnapshot("k", snap("b", 5), 2);
+    assert.deepEqual((await r.cellsAfter("k", 0)).map((c) => c.cell), [4, 5, 6], "kept after 3");
+    await r.saveSnapshot("k", snap("c", 6), 2);
+    assert.deepEqual((await r.cellsAfter("k", 0)).map((c) => c.cell), [6], "3 was pruned");
+    await r.closeKernel("k");
+    assert.deepEqual(await r.cellsAfter("k", 0), []);
+  });
+
   test("a closed registry rejects calls; closing twice is harmless", async (r) => {
     await r.close();
     await r.close();

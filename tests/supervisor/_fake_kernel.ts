@@ -23,6 +23,7 @@ export class FakeKernel {
   constructor(id: string, hooks: KernelHooks) {
     this.id = id;
     this.hooks = hooks;
+    this.executionCount = hooks.executionCount;
   }
 
   execute(code: string): Promise<ExecuteResult> {
@@ -40,6 +41,8 @@ export class FakeKernel {
       stdout: "",
       stderr: "",
       durationMs: 0,
+      // `name = value` declares `name`, as a top-level `let` would.
+      declared: m?.[2] === "=" ? [m[1]!] : [],
       ...(value !== undefined && { data: { "text/plain": String(value) } }),
     });
   }
@@ -88,7 +91,6 @@ export class FakeKernel {
 
   reset(): Promise<void> {
     this.vars.clear();
-    this.executionCount = 0;
     return Promise.resolve();
   }
 

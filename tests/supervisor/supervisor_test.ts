@@ -289,7 +289,7 @@ Deno.test("shutdown saves each changed persistent kernel once and reports saves 
 });
 
 Deno.test("a failed save is said on every result until a save works, logged once, retried later", async () => {
-  await using r = rig({ saveEvery: 1 });
+  await using r = rig({ saveIntervalMs: 1 });
   await r.supervisor.create("a", { persistent: true });
   const a = r.kernel("a");
   const snapshot = a.snapshot.bind(a);
@@ -299,7 +299,11 @@ Deno.test("a failed save is said on every result until a save works, logged once
   const second = await r.supervisor.execute("a", "x += 1");
   assert.match(second.saveFailed ?? "", /too big/);
   assert.equal(first.saveFailed, undefined, "the first result came before the failed save");
-  for (let i = 0; i < 5; i++) await r.supervisor.tick();
+  // Due by the interval at every tick, but held back by the retry delay (1 s, then doubling).
+  for (let i = 0; i < 5; i++) {
+    r.clock.now += 10;
+    await r.supervisor.tick();
+  }
   assert.equal(r.logs.length, 1, `logged once: ${r.logs.join(" | ")}`);
   a.snapshot = snapshot;
   r.clock.now += 60_000;
@@ -308,4 +312,70 @@ Deno.test("a failed save is said on every result until a save works, logged once
   const third = await r.supervisor.execute("a", "x");
   assert.equal(third.saveFailed, undefined);
   assert.equal((await r.registry.listSnapshots("a")).length, 1);
+});
+
+Deno.test("a kernel brought back after an eviction goes on counting its cells", async () => {
+  await using r = rig({ maxKernels: 1 });
+  await r.supervisor.create("a", { persistent: true });
+  for (let i = 0; i < 3; i++) await r.supervisor.execute("a", "x += 1");
+  await r.supervisor.create("b", { persistent: true });
+  assert.equal(r.supervisor.isLive("a"), false);
+  const back = await r.supervisor.execute("a", "x");
+  assert.equal(back.executionCount, 4, "no cell number is given twice");
+  assert.equal(back.data?.["text/plain"], "3");
+});
+
+Deno.test("after a host died unsaved, the lost cells are named with the variables they declared", async () => {
+  const registry = openMemoryRegistry();
+  const options = {
+    registry,
+    maxKernels: 4,
+    idleTimeoutMs: 60_000,
+    capacityWaitMs: 0,
+    snapshotVersions: 3,
+    saveIntervalMs: 60_000,
+    saveEvery: 1_000,
+    tickMs: 0,
+  };
+  const before = new Supervisor({ ...options, startKernel: fakeFactory().start });
+  await before.create("a", { persistent: true });
+  await before.execute("a", "x = 1");
+  await before.save("a");
+  await before.execute("a", "y = 2");
+  await before.execute("a", "z = 3");
+  // The host is killed: no shutdown, no save. A new one opens the same registry.
+  const after = new Supervisor({ ...options, startKernel: fakeFactory().start });
+  const back = await after.execute("a", "x");
+  assert.equal(back.data?.["text/plain"], "1");
+  assert.equal(back.restoredFrom?.version, 1);
+  assert.match(
+    back.lost ?? "",
+    /cells 2–3 ran after the last save and were lost, with the variables they declared: y, z/,
+  );
+  assert.equal(back.executionCount, 4, "the count goes on past the lost cells");
+  await after.shutdown(0);
+  await registry.close();
+});
+
+Deno.test("a kernel never saved names every cell it lost", async () => {
+  const registry = openMemoryRegistry();
+  const options = {
+    registry,
+    maxKernels: 4,
+    idleTimeoutMs: 60_000,
+    capacityWaitMs: 0,
+    snapshotVersions: 3,
+    saveIntervalMs: 60_000,
+    saveEvery: 1_000,
+    tickMs: 0,
+  };
+  const before = new Supervisor({ ...options, startKernel: fakeFactory().start });
+  await before.create("a", { persistent: true });
+  await before.execute("a", "rows = 5");
+  const after = new Supervisor({ ...options, startKernel: fakeFactory().start });
+  const back = await after.execute("a", "rows");
+  assert.equal(back.data, undefined);
+  assert.match(back.lost ?? "", /cells 1–1 ran before any save and were lost, .*: rows/);
+  await after.shutdown(0);
+  await registry.close();
 });

@@ -7,6 +7,7 @@
 // Nothing here waits: the methods are `async` so that a throw becomes a rejection, as elsewhere.
 // deno-lint-ignore-file require-await
 import type {
+  CellRecord,
   KernelRecord,
   KernelState,
   NewSnapshot,
@@ -29,6 +30,8 @@ class MemoryRegistry implements Registry {
   #sessions = new Map<string, SessionRecord>();
   /** Kernel ids each session has used. */
   #uses = new Map<string, Set<string>>();
+  /** Recorded cells by kernel, in order. */
+  #cells = new Map<string, CellRecord[]>();
   #closed = false;
 
   async createKernel(
@@ -89,6 +92,7 @@ class MemoryRegistry implements Registry {
   async closeKernel(id: string): Promise<void> {
     this.#open();
     this.#snapshots.delete(id);
+    this.#cells.delete(id);
     const record = this.#kernels.get(id);
     if (record) Object.assign(record, { state: "closed", name: null });
   }
@@ -105,12 +109,30 @@ class MemoryRegistry implements Registry {
       kernelId,
       [record, ...kept].filter((v) => v.quarantined !== null || ++good <= keep),
     );
+    const usable = this.#snapshots.get(kernelId)!.filter((v) => v.quarantined === null);
+    const covered = Math.min(...usable.map((v) => v.executionCount));
+    this.#cells.set(kernelId, (this.#cells.get(kernelId) ?? []).filter((c) => c.cell > covered));
     const kernel = this.#kernels.get(kernelId);
     if (kernel) {
       kernel.lastSavedAt = s.savedAt;
       kernel.executionCount = Math.max(kernel.executionCount, s.executionCount);
     }
     return meta(record);
+  }
+
+  async recordCell(kernelId: string, cell: CellRecord): Promise<void> {
+    this.#open();
+    const cells = (this.#cells.get(kernelId) ?? []).filter((c) => c.cell !== cell.cell);
+    cells.push({ ...cell, declared: [...cell.declared] });
+    this.#cells.set(kernelId, cells.sort((a, b) => a.cell - b.cell));
+  }
+
+  async cellsAfter(kernelId: string, after: number): Promise<CellRecord[]> {
+    this.#open();
+    return (this.#cells.get(kernelId) ?? []).filter((c) => c.cell > after).map((c) => ({
+      ...c,
+      declared: [...c.declared],
+    }));
   }
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {

@@ -50,4 +50,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX kernels_by_owner ON kernels(owner_session);
   `,
+  `
+  CREATE TABLE cells (
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    cell INTEGER NOT NULL,
+    declared TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (kernel_id, cell)
+  );
+  `,
 ];

@@ -9,6 +9,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { MIGRATIONS } from "./migrations.ts";
 import type {
+  CellRecord,
   KernelRecord,
   KernelState,
   NewSnapshot,
@@ -151,6 +152,7 @@ class SqliteRegistry implements Registry {
   async closeKernel(id: string): Promise<void> {
     this.#transaction(() => {
       this.#prepare("DELETE FROM snapshots WHERE kernel_id = ?").run(id);
+      this.#prepare("DELETE FROM cells WHERE kernel_id = ?").run(id);
       this.#prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
     });
   }
@@ -180,6 +182,10 @@ class SqliteRegistry implements Registry {
            ORDER BY version DESC LIMIT ?)`,
       ).run(kernelId, kernelId, keep);
       this.#prepare(
+        `DELETE FROM cells WHERE kernel_id = ? AND cell <= (
+           SELECT MIN(execution_count) FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL)`,
+      ).run(kernelId, kernelId);
+      this.#prepare(
         `UPDATE kernels SET last_saved_at = ?, execution_count = MAX(execution_count, ?) WHERE id = ?`,
       ).run(s.savedAt, s.executionCount, kernelId);
       return {
@@ -193,6 +199,23 @@ class SqliteRegistry implements Registry {
         quarantined: null,
       };
     });
+  }
+
+  async recordCell(kernelId: string, c: CellRecord): Promise<void> {
+    this.#prepare(
+      "INSERT OR REPLACE INTO cells (kernel_id, cell, declared, at) VALUES (?, ?, ?, ?)",
+    ).run(kernelId, c.cell, JSON.stringify(c.declared), c.at);
+  }
+
+  async cellsAfter(kernelId: string, after: number): Promise<CellRecord[]> {
+    const rows = this.#prepare(
+      "SELECT cell, declared, at FROM cells WHERE kernel_id = ? AND cell > ? ORDER BY cell",
+    ).all(kernelId, after) as Row[];
+    return rows.map((r) => ({
+      cell: Number(r.cell),
+      declared: JSON.parse(String(r.declared)),
+      at: Number(r.at),
+    }));
   }
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
