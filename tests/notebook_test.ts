@@ -2,7 +2,8 @@
  * A realistic data notebook, played over HTTP by the SDK's real Client against a real host with
  * the default settings: a 100,000-row CSV parsed by papaparse and d3-dsv, an arquero table, a
  * vega View, session functions, classes and instances, a closure and a million floats. After a
- * host restart, an eviction and a timeout, every variable works again or is named in `lost`.
+ * host restart, an eviction, a timeout and a kill -9 of a real host process, every variable
+ * works again or is named in `lost`.
  */
 import assert from "node:assert/strict";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/index"
@@ -11,7 +12,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { parseConfig } from "../src/config.ts";
 import { createHttpHandler } from "../src/mcp/http.ts";
+import { startHostProcess } from "../testing/host_process.ts";
 import { openHost } from "./_host.ts";
+import { waitFor } from "./_processes.ts";
 
 const { dataDir: _dataDir, ...DEFAULTS } = parseConfig([], {});
 
@@ -205,6 +208,50 @@ Deno.test("a data notebook over HTTP loses nothing silently across a restart, an
     assertNoSilentLoss(afterTimeout, "after a timeout", announced);
     assert.ok(announced.has("next"), "the closure is named as lost");
     await client.close();
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("the same notebook on a real host process killed with kill -9 names what it lost", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-notebook-kill-" });
+  try {
+    const first = await startHostProcess(["--data-dir", dataDir]);
+    const client = await connect(new URL(first.url));
+    let kernel = "";
+    for (const cell of CELLS) {
+      const r = await run(client, cell);
+      assert.equal(r.status, "ok", `${cell}\n${JSON.stringify(r.error)}`);
+      kernel = r.kernel as string;
+    }
+    // Under the default flags a kernel is saved after 10 requests: make them, wait for the save.
+    for (let i = 0; i < 5; i++) assert.equal((await run(client, CHECK_CELL)).status, "ok");
+    assert.ok(
+      await waitFor(async () => {
+        const info = await client.callTool({ name: "kernel_info", arguments: {} });
+        return (info.structuredContent as { last_saved_at: string | null }).last_saved_at !== null;
+      }, 20_000),
+      "the periodic save happened",
+    );
+    assert.equal((await run(client, "const extra = [1, 2]; extra.length")).status, "ok");
+    first.process.kill("SIGKILL");
+    await first.process.status;
+    await client.close().catch(() => {});
+
+    const second = await startHostProcess(["--data-dir", dataDir]);
+    try {
+      // A new session reaches the kernel by the id every result reported.
+      const again = await connect(new URL(second.url));
+      const back = await run(again, CHECK_CELL, { kernel });
+      assert.ok(back.restored_from, "the kernel came back from its last save");
+      const announced = new Set<string>();
+      assertNoSilentLoss(back, "after kill -9", announced);
+      assert.match(String(back.lost), /ran after the last save and were lost.*extra/);
+      await again.close();
+    } finally {
+      second.process.kill("SIGTERM");
+      await second.process.status;
+    }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
