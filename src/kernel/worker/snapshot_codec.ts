@@ -477,11 +477,12 @@ function getDeep(json: unknown, path: string[]): unknown {
   for (let i = 0; i < path.length; i++) {
     if (at instanceof Map) {
       const entry = [...at.entries()][Number(path[i])];
+      if (!entry) throw new TypeError(`Snapshot path ${path.join(".")} names no Map entry`);
       at = entry[Number(path[++i])];
     } else if (at instanceof Set) {
       at = [...at][Number(path[i])];
     } else {
-      at = (at as Record<string, unknown>)[path[i]];
+      at = (at as Record<string, unknown>)[path[i]!];
     }
   }
   return at;
@@ -489,10 +490,11 @@ function getDeep(json: unknown, path: string[]): unknown {
 
 function setDeep(json: unknown, path: string[], value: unknown): unknown {
   if (path.length === 0) return value;
-  const [head, ...rest] = path;
+  const [head, ...rest] = path as [string, ...string[]];
   if (json instanceof Map) {
     const entries = [...json.entries()];
     const entry = entries[Number(head)];
+    if (!entry) throw new TypeError(`Snapshot path ${path.join(".")} names no Map entry`);
     const [which, ...deeper] = rest;
     entry[Number(which)] = setDeep(entry[Number(which)], deeper, value);
     json.clear();
