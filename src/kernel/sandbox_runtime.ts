@@ -41,6 +41,8 @@ export const SANDBOX_FILES = [
   "worker/repl.ts",
   "worker/snapshot.ts",
   "worker/snapshot_codec.ts",
+  "worker/snapshot_decode.ts",
+  "worker/snapshot_format.ts",
   "worker/state_probe.ts",
 ] as const;
 

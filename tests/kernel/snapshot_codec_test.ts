@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import superjson from "superjson";
-import {
-  type ClassTable,
-  decode,
-  decodeRecord,
-  encode,
-  LISTED,
-} from "../../src/kernel/worker/snapshot_codec.ts";
+import { encode, LISTED } from "../../src/kernel/worker/snapshot_codec.ts";
+import { decode, decodeRecord } from "../../src/kernel/worker/snapshot_decode.ts";
+import type { ClassTable } from "../../src/kernel/worker/snapshot_format.ts";
 
 class Point {
   constructor(public x: number, public y: number) {}

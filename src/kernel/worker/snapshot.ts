@@ -20,14 +20,9 @@ import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
 import { writeJson } from "./json_chunks.ts";
-import {
-  type ClassTable,
-  decodeRecord,
-  encode,
-  type Encoded,
-  type EncodedItem,
-  type Unlisted,
-} from "./snapshot_codec.ts";
+import { encode, type EncodedItem, type Unlisted } from "./snapshot_codec.ts";
+import { decodeRecord } from "./snapshot_decode.ts";
+import type { ClassTable, Encoded } from "./snapshot_format.ts";
 import { StateProbe } from "./state_probe.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */

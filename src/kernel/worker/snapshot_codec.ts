@@ -1,6 +1,6 @@
 /**
- * A fast encoder and decoder for superjson's format (`{json, meta: {values,
- * referentialEqualities, v: 1}}`), so a snapshot stays readable by `superjson.deserialize`
+ * A fast encoder for superjson's format (`{json, meta: {values, referentialEqualities, v: 1}}`;
+ * `snapshot_decode.ts` reads it back), so a snapshot stays readable by `superjson.deserialize`
  * (with the custom types `ArrayBuffer`, `Function` and `NamedArray` registered) while JSON-safe
  * data costs little more than `JSON.stringify`: the walk copies only what needs an annotation and
  * hands the rest to `JSON.stringify` as it is.
@@ -15,32 +15,16 @@
  * @module
  */
 import type { SkippedItem } from "../protocol.ts";
-import { functionExpression, isNativeFunction, userSource } from "./function_source.ts";
-
-/** superjson's annotation tree: `[type]` or `[type, children by relative path]`. */
-type TypeName = string | [string, string];
-type Tree = [TypeName] | [TypeName, Record<string, Tree>];
-
-/** The encoded form, superjson's own. */
-export interface Encoded {
-  json: unknown;
-  meta?: {
-    values?: Record<string, Tree> | Tree;
-    referentialEqualities?: Record<string, string[]>;
-    v: 1;
-  };
-}
-
-/**
- * What the codec needs to know of classes: the session's own, and those of imported modules
- * (`class_map.ts`), each under a name the snapshot keeps.
- */
-export interface ClassTable {
-  /** The name of `ctor`, if it can be found again after a restore. */
-  nameOf(ctor: unknown): string | undefined;
-  /** The class by that name; `undefined` (or a throw) when it is gone. */
-  byName(name: string): (new (...args: never[]) => unknown) | undefined;
-}
+import { isNativeFunction, userSource } from "./function_source.ts";
+import {
+  type ClassTable,
+  displayPath,
+  type Encoded,
+  escapeKey,
+  NO_CLASSES,
+  type Tree,
+  type TypeName,
+} from "./snapshot_format.ts";
 
 /** A function or an instance the encoding carries, at its display path (`obj.f`, `list[0]`). */
 export interface EncodedItem {
@@ -56,8 +40,6 @@ export interface Unlisted {
 
 /** Functions, and instances, that {@linkcode encode} lists by path at most. */
 export const LISTED = 1_000;
-
-const NO_CLASSES: ClassTable = { nameOf: () => undefined, byName: () => undefined };
 
 interface Scope {
   prefix: string;
@@ -325,194 +307,6 @@ function hiddenState(o: object): string | undefined {
   return `in non-enumerable properties (${hidden.slice(0, 5).join(", ")}), which cannot be saved`;
 }
 
-/**
- * Decodes {@linkcode encode}'s output (or superjson's, for the types listed in the module doc).
- *
- * @throws {TypeError} On an annotation it does not know, so a damaged snapshot is noticed.
- */
-export function decode(encoded: Encoded, classes: ClassTable = NO_CLASSES): unknown {
-  let json = encoded.json;
-  const values = encoded.meta?.values;
-  if (Array.isArray(values)) json = untransform(json, values, classes);
-  else if (values) json = applyAll(json, values, classes);
-  for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
-    const target = getDeep(json, parsePath(first));
-    for (const other of others) json = setDeep(json, parsePath(other), target);
-  }
-  return json;
-}
-
-/**
- * Decodes a record of variables (as {@linkcode encode} made it) one variable at a time: a
- * variable whose part fails to decode is left out and reported with the reason, the others come
- * back. A shared reference into a variable left out is dropped from the variable that held it.
- *
- * @throws {TypeError} When the record itself is damaged (not an object).
- */
-export function decodeRecord(
-  encoded: Encoded,
-  classes: ClassTable = NO_CLASSES,
-): { values: Record<string, unknown>; skipped: SkippedItem[] } {
-  const record = encoded.json;
-  if (typeof record !== "object" || record === null || Array.isArray(record)) {
-    throw new TypeError("Cannot decode the snapshot's variables: they are not a record");
-  }
-  const json = record as Record<string, unknown>;
-  const failed = new Map<string, string>();
-  const fail = (name: string, error: unknown) => {
-    if (!failed.has(name)) failed.set(name, error instanceof Error ? error.message : String(error));
-  };
-  const values = encoded.meta?.values;
-  if (values && !Array.isArray(values)) {
-    for (const [path, tree] of Object.entries(values)) {
-      const segments = parsePath(path);
-      const name = segments[0]!;
-      if (failed.has(name)) continue;
-      try {
-        setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
-      } catch (error) {
-        fail(name, error);
-      }
-    }
-  }
-  const dropped: SkippedItem[] = [];
-  for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
-    const from = parsePath(first);
-    for (const other of others) {
-      const to = parsePath(other);
-      if (failed.has(to[0]!)) continue;
-      if (failed.has(from[0]!)) {
-        dropped.push({
-          path: displayPath(other),
-          reason: `it was the same value as ${displayPath(first)}, which could not be restored`,
-        });
-        continue;
-      }
-      try {
-        setDeep(json, to, getDeep(json, from));
-      } catch (error) {
-        fail(to[0]!, error);
-      }
-    }
-  }
-  for (const name of failed.keys()) delete json[name];
-  const skipped = [...failed].map(([path, reason]) => ({
-    path,
-    reason: `could not be restored: ${reason}`,
-  }));
-  return { values: json, skipped: [...skipped, ...dropped] };
-}
-
-function applyAll(json: unknown, values: Record<string, Tree>, classes: ClassTable): unknown {
-  for (const [path, tree] of Object.entries(values)) {
-    const segments = parsePath(path);
-    json = setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
-  }
-  return json;
-}
-
-function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
-  const [type, children] = tree;
-  const inner = children ? applyAll(json, children, classes) : json;
-  if (Array.isArray(type)) {
-    const [kind, name] = type;
-    if (kind === "typed-array") {
-      const Ctor = (globalThis as Record<string, unknown>)[name] as
-        | (new (items: unknown[]) => unknown)
-        | undefined;
-      if (typeof Ctor !== "function" || !/Array$/.test(name)) {
-        throw new TypeError(`Unknown typed array "${name}" in snapshot`);
-      }
-      const items = inner as unknown[];
-      return new Ctor(/Big/.test(name) ? items.map((n) => BigInt(n as string)) : items);
-    }
-    if (kind === "class") {
-      const Ctor = classes.byName(name);
-      if (!Ctor) throw new TypeError(`its class ${name} is not defined after the restore`);
-      return Object.assign(Object.create(Ctor.prototype), inner);
-    }
-    if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
-    if (kind === "custom" && name === "NamedArray") {
-      const { length, ...items } = inner as Record<string, unknown>;
-      return Object.assign(new Array(length as number), items);
-    }
-    if (kind === "custom" && name === "Function") {
-      return (0, eval)(functionExpression(inner as string));
-    }
-    throw new TypeError(`Unknown annotation ${JSON.stringify(type)} in snapshot`);
-  }
-  switch (type) {
-    case "undefined":
-      return undefined;
-    case "bigint":
-      return BigInt(inner as string);
-    case "number":
-      return Number(inner);
-    case "Date":
-      return new Date(inner as string);
-    case "regexp": {
-      const text = inner as string;
-      const slash = text.lastIndexOf("/");
-      return new RegExp(text.slice(1, slash), text.slice(slash + 1));
-    }
-    case "map":
-      return new Map(inner as [unknown, unknown][]);
-    case "set":
-      return new Set(inner as unknown[]);
-    case "Error": {
-      const e = inner as { name: string; message: string; stack?: string };
-      const error = new Error(e.message);
-      error.name = e.name;
-      if (e.stack) error.stack = e.stack;
-      return error;
-    }
-    case "URL":
-      return new URL(inner as string);
-  }
-  throw new TypeError(`Unknown annotation "${type}" in snapshot`);
-}
-
-function getDeep(json: unknown, path: string[]): unknown {
-  let at = json;
-  for (let i = 0; i < path.length; i++) {
-    if (at instanceof Map) {
-      const entry = [...at.entries()][Number(path[i])];
-      if (!entry) throw new TypeError(`Snapshot path ${path.join(".")} names no Map entry`);
-      at = entry[Number(path[++i])];
-    } else if (at instanceof Set) {
-      at = [...at][Number(path[i])];
-    } else {
-      at = (at as Record<string, unknown>)[path[i]!];
-    }
-  }
-  return at;
-}
-
-function setDeep(json: unknown, path: string[], value: unknown): unknown {
-  if (path.length === 0) return value;
-  const [head, ...rest] = path as [string, ...string[]];
-  if (json instanceof Map) {
-    const entries = [...json.entries()];
-    const entry = entries[Number(head)];
-    if (!entry) throw new TypeError(`Snapshot path ${path.join(".")} names no Map entry`);
-    const [which, ...deeper] = rest;
-    entry[Number(which)] = setDeep(entry[Number(which)], deeper, value);
-    json.clear();
-    for (const [k, v] of entries) json.set(k, v);
-    return json;
-  }
-  if (json instanceof Set) {
-    const items = [...json];
-    items[Number(head)] = setDeep(items[Number(head)], rest, value);
-    json.clear();
-    for (const item of items) json.add(item);
-    return json;
-  }
-  const record = json as Record<string, unknown>;
-  record[head] = setDeep(record[head], rest, value);
-  return json;
-}
-
 function withChildren(type: TypeName, inner: Scope): Tree {
   return Object.keys(inner.values).length > 0 ? [type, inner.values] : [type];
 }
@@ -521,44 +315,10 @@ function relative(scope: Scope, path: string): string {
   return scope.prefix === "" ? path : path.slice(scope.prefix.length + 1);
 }
 
-function escapeKey(key: string): string {
-  return key.includes(".") || key.includes("\\")
-    ? key.replaceAll("\\", "\\\\").replaceAll(".", "\\.")
-    : key;
-}
-
-/** Splits a superjson path, honouring `\.` and `\\`. */
-function parsePath(path: string): string[] {
-  const out: string[] = [];
-  let segment = "";
-  for (let i = 0; i < path.length; i++) {
-    const c = path[i];
-    if (c === "\\" && (path[i + 1] === "." || path[i + 1] === "\\")) segment += path[++i];
-    else if (c === ".") {
-      out.push(segment);
-      segment = "";
-    } else segment += c;
-  }
-  out.push(segment);
-  return out;
-}
-
-function displayPath(path: string): string {
-  return parsePath(path).map((s, i) => i === 0 ? s : /^\d+$/.test(s) ? `[${s}]` : `.${s}`)
-    .join("");
-}
-
 function toBase64(bytes: Uint8Array): string {
   let text = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
     text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(text);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }

@@ -1,0 +1,211 @@
+/**
+ * Decoding a snapshot written by `snapshot_codec.ts` (or by superjson, for the types that module
+ * lists): the whole tree at once, or a record of variables one variable at a time.
+ *
+ * @module
+ */
+import type { SkippedItem } from "../protocol.ts";
+import { functionExpression } from "./function_source.ts";
+import {
+  type ClassTable,
+  displayPath,
+  type Encoded,
+  NO_CLASSES,
+  parsePath,
+  type Tree,
+} from "./snapshot_format.ts";
+
+/**
+ * Decodes {@linkcode encode}'s output (or superjson's, for the types listed in the module doc).
+ *
+ * @throws {TypeError} On an annotation it does not know, so a damaged snapshot is noticed.
+ */
+export function decode(encoded: Encoded, classes: ClassTable = NO_CLASSES): unknown {
+  let json = encoded.json;
+  const values = encoded.meta?.values;
+  if (Array.isArray(values)) json = untransform(json, values, classes);
+  else if (values) json = applyAll(json, values, classes);
+  for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
+    const target = getDeep(json, parsePath(first));
+    for (const other of others) json = setDeep(json, parsePath(other), target);
+  }
+  return json;
+}
+
+/**
+ * Decodes a record of variables (as {@linkcode encode} made it) one variable at a time: a
+ * variable whose part fails to decode is left out and reported with the reason, the others come
+ * back. A shared reference into a variable left out is dropped from the variable that held it.
+ *
+ * @throws {TypeError} When the record itself is damaged (not an object).
+ */
+export function decodeRecord(
+  encoded: Encoded,
+  classes: ClassTable = NO_CLASSES,
+): { values: Record<string, unknown>; skipped: SkippedItem[] } {
+  const record = encoded.json;
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new TypeError("Cannot decode the snapshot's variables: they are not a record");
+  }
+  const json = record as Record<string, unknown>;
+  const failed = new Map<string, string>();
+  const fail = (name: string, error: unknown) => {
+    if (!failed.has(name)) failed.set(name, error instanceof Error ? error.message : String(error));
+  };
+  const values = encoded.meta?.values;
+  if (values && !Array.isArray(values)) {
+    for (const [path, tree] of Object.entries(values)) {
+      const segments = parsePath(path);
+      const name = segments[0]!;
+      if (failed.has(name)) continue;
+      try {
+        setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
+      } catch (error) {
+        fail(name, error);
+      }
+    }
+  }
+  const dropped: SkippedItem[] = [];
+  for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
+    const from = parsePath(first);
+    for (const other of others) {
+      const to = parsePath(other);
+      if (failed.has(to[0]!)) continue;
+      if (failed.has(from[0]!)) {
+        dropped.push({
+          path: displayPath(other),
+          reason: `it was the same value as ${displayPath(first)}, which could not be restored`,
+        });
+        continue;
+      }
+      try {
+        setDeep(json, to, getDeep(json, from));
+      } catch (error) {
+        fail(to[0]!, error);
+      }
+    }
+  }
+  for (const name of failed.keys()) delete json[name];
+  const skipped = [...failed].map(([path, reason]) => ({
+    path,
+    reason: `could not be restored: ${reason}`,
+  }));
+  return { values: json, skipped: [...skipped, ...dropped] };
+}
+
+function applyAll(json: unknown, values: Record<string, Tree>, classes: ClassTable): unknown {
+  for (const [path, tree] of Object.entries(values)) {
+    const segments = parsePath(path);
+    json = setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
+  }
+  return json;
+}
+
+function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
+  const [type, children] = tree;
+  const inner = children ? applyAll(json, children, classes) : json;
+  if (Array.isArray(type)) {
+    const [kind, name] = type;
+    if (kind === "typed-array") {
+      const Ctor = (globalThis as Record<string, unknown>)[name] as
+        | (new (items: unknown[]) => unknown)
+        | undefined;
+      if (typeof Ctor !== "function" || !/Array$/.test(name)) {
+        throw new TypeError(`Unknown typed array "${name}" in snapshot`);
+      }
+      const items = inner as unknown[];
+      return new Ctor(/Big/.test(name) ? items.map((n) => BigInt(n as string)) : items);
+    }
+    if (kind === "class") {
+      const Ctor = classes.byName(name);
+      if (!Ctor) throw new TypeError(`its class ${name} is not defined after the restore`);
+      return Object.assign(Object.create(Ctor.prototype), inner);
+    }
+    if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
+    if (kind === "custom" && name === "NamedArray") {
+      const { length, ...items } = inner as Record<string, unknown>;
+      return Object.assign(new Array(length as number), items);
+    }
+    if (kind === "custom" && name === "Function") {
+      return (0, eval)(functionExpression(inner as string));
+    }
+    throw new TypeError(`Unknown annotation ${JSON.stringify(type)} in snapshot`);
+  }
+  switch (type) {
+    case "undefined":
+      return undefined;
+    case "bigint":
+      return BigInt(inner as string);
+    case "number":
+      return Number(inner);
+    case "Date":
+      return new Date(inner as string);
+    case "regexp": {
+      const text = inner as string;
+      const slash = text.lastIndexOf("/");
+      return new RegExp(text.slice(1, slash), text.slice(slash + 1));
+    }
+    case "map":
+      return new Map(inner as [unknown, unknown][]);
+    case "set":
+      return new Set(inner as unknown[]);
+    case "Error": {
+      const e = inner as { name: string; message: string; stack?: string };
+      const error = new Error(e.message);
+      error.name = e.name;
+      if (e.stack) error.stack = e.stack;
+      return error;
+    }
+    case "URL":
+      return new URL(inner as string);
+  }
+  throw new TypeError(`Unknown annotation "${type}" in snapshot`);
+}
+
+function getDeep(json: unknown, path: string[]): unknown {
+  let at = json;
+  for (let i = 0; i < path.length; i++) {
+    if (at instanceof Map) {
+      const entry = [...at.entries()][Number(path[i])];
+      if (!entry) throw new TypeError(`Snapshot path ${path.join(".")} names no Map entry`);
+      at = entry[Number(path[++i])];
+    } else if (at instanceof Set) {
+      at = [...at][Number(path[i])];
+    } else {
+      at = (at as Record<string, unknown>)[path[i]!];
+    }
+  }
+  return at;
+}
+
+function setDeep(json: unknown, path: string[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path as [string, ...string[]];
+  if (json instanceof Map) {
+    const entries = [...json.entries()];
+    const entry = entries[Number(head)];
+    if (!entry) throw new TypeError(`Snapshot path ${path.join(".")} names no Map entry`);
+    const [which, ...deeper] = rest;
+    entry[Number(which)] = setDeep(entry[Number(which)], deeper, value);
+    json.clear();
+    for (const [k, v] of entries) json.set(k, v);
+    return json;
+  }
+  if (json instanceof Set) {
+    const items = [...json];
+    items[Number(head)] = setDeep(items[Number(head)], rest, value);
+    json.clear();
+    for (const item of items) json.add(item);
+    return json;
+  }
+  const record = json as Record<string, unknown>;
+  record[head] = setDeep(record[head], rest, value);
+  return json;
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

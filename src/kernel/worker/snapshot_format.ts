@@ -1,0 +1,64 @@
+/**
+ * The snapshot format shared by the encoder (`snapshot_codec.ts`) and the decoder
+ * (`snapshot_decode.ts`): superjson's `{json, meta: {values, referentialEqualities, v: 1}}`, its
+ * annotation trees and its paths (`a.b\\.c`, `\\` escaping a dot).
+ *
+ * @module
+ */
+
+/** superjson's annotation tree: `[type]` or `[type, children by relative path]`. */
+export type TypeName = string | [string, string];
+export type Tree = [TypeName] | [TypeName, Record<string, Tree>];
+
+/** The encoded form, superjson's own. */
+export interface Encoded {
+  json: unknown;
+  meta?: {
+    values?: Record<string, Tree> | Tree;
+    referentialEqualities?: Record<string, string[]>;
+    v: 1;
+  };
+}
+
+/**
+ * What the codec needs to know of classes: the session's own, and those of imported modules
+ * (`class_map.ts`), each under a name the snapshot keeps.
+ */
+export interface ClassTable {
+  /** The name of `ctor`, if it can be found again after a restore. */
+  nameOf(ctor: unknown): string | undefined;
+  /** The class by that name; `undefined` (or a throw) when it is gone. */
+  byName(name: string): (new (...args: never[]) => unknown) | undefined;
+}
+
+/** A table that knows no class. */
+export const NO_CLASSES: ClassTable = { nameOf: () => undefined, byName: () => undefined };
+
+/** Escapes a key for a superjson path. */
+export function escapeKey(key: string): string {
+  return key.includes(".") || key.includes("\\")
+    ? key.replaceAll("\\", "\\\\").replaceAll(".", "\\.")
+    : key;
+}
+
+/** Splits a superjson path, honouring `\.` and `\\`. */
+export function parsePath(path: string): string[] {
+  const out: string[] = [];
+  let segment = "";
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i];
+    if (c === "\\" && (path[i + 1] === "." || path[i + 1] === "\\")) segment += path[++i];
+    else if (c === ".") {
+      out.push(segment);
+      segment = "";
+    } else segment += c;
+  }
+  out.push(segment);
+  return out;
+}
+
+/** A path as JavaScript writes it: `rows[0].name`. */
+export function displayPath(path: string): string {
+  return parsePath(path).map((s, i) => i === 0 ? s : /^\d+$/.test(s) ? `[${s}]` : `.${s}`)
+    .join("");
+}
