@@ -67,5 +67,33 @@ export async function kernelFigures(sizes: Sizes, floors: Floors): Promise<Row[]
   } finally {
     await host.shutdown();
   }
+  rows.push(await interruptCost(sizes, join(t.dir, "files")));
   return rows;
+}
+
+/**
+ * What arming the interrupt (V8's evaluation timeout and the deadlines) costs a trivial cell:
+ * the same kernel, cells with their timeout and cells with none, in interleaved batches so
+ * that the machine's drift falls on both alike.
+ */
+async function interruptCost(sizes: Sizes, scratchDir: string): Promise<Row> {
+  await using k = await KernelHandle.start({ scratchDir });
+  await k.execute("let y = 0");
+  const armed: number[] = [];
+  const unarmed: number[] = [];
+  const batch = Math.max(10, Math.floor(sizes.cells / 20));
+  for (let done = 0; done < sizes.cells; done += batch) {
+    for (let i = 0; i < batch; i++) armed.push(await time(() => k.execute("y = y + 1")));
+    for (let i = 0; i < batch; i++) {
+      unarmed.push(await time(() => k.execute("y = y + 1", { timeoutMs: Infinity })));
+    }
+  }
+  return {
+    name: "trivial cell with the interrupt armed",
+    workload: "KernelHandle.execute('y = y + 1'), with its timeout vs none",
+    reps: armed.length,
+    ...stats(armed),
+    unit: "ms",
+    floor: { name: "the same cell with no interrupt armed", median: stats(unarmed).median },
+  };
 }

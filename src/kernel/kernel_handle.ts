@@ -86,7 +86,11 @@ export const CANCEL_GRACE_MS = 500;
 
 /** What a caller may add to one `execute`. */
 export interface ExecuteOptions {
-  /** Time allowed for this cell (default: the kernel's cell timeout). */
+  /**
+   * Time allowed for this cell (default: the kernel's cell timeout). `Infinity` arms no
+   * interrupt at all: no V8 timeout, no deadline (the benchmarks measure the interrupt's cost
+   * this way; the MCP tools always bound a cell).
+   */
   timeoutMs?: number;
   /** Aborting it interrupts the cell (a client's cancel). */
   signal?: AbortSignal;
@@ -250,7 +254,12 @@ export class KernelHandle implements AsyncDisposable {
       }
       const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
       const run = await this.#send(
-        { kind: "execute", code: compiled.code, cell, timeoutMs },
+        {
+          kind: "execute",
+          code: compiled.code,
+          cell,
+          ...(Number.isFinite(timeoutMs) && { timeoutMs }),
+        },
         { timeoutMs, signal, onOutput },
       );
       const base = { executionCount: cell, durationMs: 0, declared: compiled.declared };
@@ -376,9 +385,11 @@ export class KernelHandle implements AsyncDisposable {
     const interruptible = request.kind === "execute";
     const timers: ReturnType<typeof setTimeout>[] = [];
     const { promise: gaveUp, resolve: giveUp } = Promise.withResolvers<"timeout" | "cancelled">();
-    timers.push(
-      setTimeout(() => giveUp("timeout"), timeoutMs + (interruptible ? TIMEOUT_GRACE_MS : 0)),
-    );
+    if (Number.isFinite(timeoutMs)) {
+      timers.push(
+        setTimeout(() => giveUp("timeout"), timeoutMs + (interruptible ? TIMEOUT_GRACE_MS : 0)),
+      );
+    }
     const cancel = () => {
       process.interrupt();
       timers.push(setTimeout(() => giveUp("cancelled"), CANCEL_GRACE_MS));

@@ -39,7 +39,8 @@ export interface ErrorInfo {
 /** A request from the host to a kernel. */
 export type KernelRequest =
   /** `timeoutMs`: the Worker stops the cell after this long and answers `timeout`. */
-  | { id: number; kind: "execute"; code: string; cell: number; timeoutMs: number }
+  /** Without `timeoutMs` the cell runs with no interrupt armed (see `ExecuteOptions`). */
+  | { id: number; kind: "execute"; code: string; cell: number; timeoutMs?: number }
   | { id: number; kind: "complete"; code: string; cursor: number }
   | { id: number; kind: "variables" }
   | { id: number; kind: "inspect"; name: string; depth: number }

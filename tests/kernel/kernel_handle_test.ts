@@ -418,3 +418,12 @@ Deno.test("SIGINT and SIGTERM, as a process group gets them, leave the sandbox a
   assert.equal(r.data?.["text/plain"], '"still here"');
   assert.equal(t.kernel.pid, pid, "the same sandbox process");
 });
+
+Deno.test("a cell given no timeout (Infinity) runs with no interrupt armed and finishes", async () => {
+  await using t = await startKernel({ cellTimeoutMs: 50 });
+  const r = await t.kernel.execute("await new Promise((r) => setTimeout(r, 200)); 'done'", {
+    timeoutMs: Infinity,
+  });
+  assert.equal(r.status, "ok", JSON.stringify(r.error));
+  assert.equal(r.data?.["text/plain"], '"done"', "the kernel's 50 ms default did not apply");
+});
