@@ -94,7 +94,10 @@ export async function takeSnapshot(
         skipped.push({ path: name, reason: "a built-in or bound function cannot be saved" });
         continue;
       }
-      const captured = await probe.captured(value);
+      // A function or class declared at a cell's top level has no locals to close over; only
+      // other values (`const next = mk(10)`) are looked into, a few inspector calls each.
+      const declared = kind === "function" || kind === "class";
+      const captured = declared ? [] : await probe.captured(value);
       if (captured.length > 0) {
         skipped.push({ path: name, reason: closureReason(captured) });
         continue;

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { userSource } from "./function_source.ts";
 import type { Repl } from "./repl.ts";
 
 interface RemoteObject {
@@ -35,6 +36,8 @@ const RESTORED_SCOPES = /^(Global|Script)\b/;
 /** Looks into values through the Worker's inspector session. */
 export class StateProbe {
   #repl: Repl;
+  /** Per prototype: whether its instances may hold private fields. */
+  #privateByProto = new WeakMap<object, boolean>();
 
   /** @param repl The REPL whose inspector session looks into the functions. */
   constructor(repl: Repl) {
@@ -64,10 +67,27 @@ export class StateProbe {
   /** Names of `object`'s own `#private` fields (`#count`); empty when it has none. */
   privateFields(object: unknown): Promise<string[]> {
     if (typeof object !== "object" || object === null) return Promise.resolve([]);
+    // Only a class whose source has a `#` can give its instances private fields: the others
+    // are not looked into (a save may hold thousands of instances).
+    if (!this.#mayHavePrivate(Object.getPrototypeOf(object))) return Promise.resolve([]);
     return this.#look(
       object,
       (properties) => Promise.resolve((properties.privateProperties ?? []).map((p) => p.name)),
     );
+  }
+
+  /** Whether a class along `proto`'s chain has `#` in its source (built-ins have none). */
+  #mayHavePrivate(proto: object | null): boolean {
+    if (proto === null || proto === Object.prototype) return false;
+    let known = this.#privateByProto.get(proto);
+    if (known === undefined) {
+      const ctor = (proto as { constructor?: unknown }).constructor;
+      const source = typeof ctor === "function" ? userSource(ctor) : undefined;
+      known = (source !== undefined && source.includes("#")) ||
+        this.#mayHavePrivate(Object.getPrototypeOf(proto));
+      this.#privateByProto.set(proto, known);
+    }
+    return known;
   }
 
   /** Hands `value`'s own properties, as the inspector lists them, to `read`. */
