@@ -29,20 +29,7 @@ Deno.test("deno task serve's entry point serves HTTP, logs JSON to stderr and sa
 
     // The same session id, sent to the restarted server without a new initialize.
     const second = await startServer(dataDir);
-    const reply = await fetch(second.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-session-id": transport.sessionId!,
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 5,
-        method: "tools/call",
-        params: { name: "execute", arguments: { code: "kept" } },
-      }),
-    });
+    const reply = await executeInSession(second.url, transport.sessionId!, "kept");
     assert.equal(reply.status, 200);
     assert.equal((await reply.json()).result.structuredContent.result, '"across restarts"');
 
@@ -77,20 +64,7 @@ Deno.test("a cell running at SIGTERM gets its reply, its effect is saved, and th
     const second = await startServer(dataDir);
     const after = new Client({ name: "main-test", version: "1" });
     await after.connect(new StreamableHTTPClientTransport(second.url));
-    const resumed = await fetch(second.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-session-id": transport.sessionId!,
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 2,
-        method: "tools/call",
-        params: { name: "execute", arguments: { code: "finished" } },
-      }),
-    });
+    const resumed = await executeInSession(second.url, transport.sessionId!, "finished");
     assert.equal((await resumed.json()).result.structuredContent.result, '"yes"');
     await after.close();
     second.process.kill("SIGTERM");
@@ -217,20 +191,7 @@ async function stopsAndSaves(stop: (npx: Deno.ChildProcess) => void): Promise<vo
     assert.doesNotMatch(stderr, /could not save/);
 
     const again = await startHostProcess(["--data-dir", dataDir]);
-    const reply = await fetch(again.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-session-id": transport.sessionId!,
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 2,
-        method: "tools/call",
-        params: { name: "execute", arguments: { code: "kept" } },
-      }),
-    });
+    const reply = await executeInSession(again.url, transport.sessionId!, "kept");
     assert.equal((await reply.json()).result.structuredContent.result, '"through npx"');
     again.process.kill("SIGTERM");
     await again.process.status;
@@ -337,3 +298,21 @@ Deno.test("a port in use and an unusable --data-dir each end the start with one 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+/** A raw `tools/call` of `execute` in an existing session, as a resuming client sends it. */
+function executeInSession(url: string | URL, sessionId: string, code: string): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-session-id": sessionId,
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "execute", arguments: { code } },
+    }),
+  });
+}

@@ -11,9 +11,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { parseConfig } from "../src/config.ts";
-import { createHttpHandler } from "../src/mcp/http.ts";
 import { startHostProcess } from "../testing/host_process.ts";
-import { openHost } from "./_host.ts";
+import { serveHttp } from "./_http.ts";
 import { waitFor } from "./_processes.ts";
 
 const { dataDir: _dataDir, ...DEFAULTS } = parseConfig([], {});
@@ -107,23 +106,8 @@ function announce(result: Record<string, unknown>, announced: Set<string>): stri
 }
 
 /** A real server on a loopback port (a free one unless given) around a host on `dataDir`. */
-async function serve(dataDir: string, options: { port?: number; maxKernels?: number } = {}) {
-  const t = await openHost({ ...DEFAULTS, dataDir, maxKernels: options.maxKernels ?? 4 });
-  const handler = createHttpHandler({ host: t.host, log: () => {} });
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: options.port ?? 0, onListen() {} },
-    handler.fetch,
-  );
-  return {
-    ...t,
-    url: new URL(`http://127.0.0.1:${server.addr.port}/mcp`),
-    port: server.addr.port,
-    async [Symbol.asyncDispose]() {
-      await handler.close();
-      await server.shutdown();
-      await t[Symbol.asyncDispose]();
-    },
-  };
+function serve(dataDir: string, options: { port?: number; maxKernels?: number } = {}) {
+  return serveHttp({ ...DEFAULTS, dataDir, maxKernels: options.maxKernels ?? 4 }, options.port);
 }
 
 async function connect(url: URL): Promise<Client> {

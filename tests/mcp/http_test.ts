@@ -6,6 +6,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { initializeRequest } from "../../testing/host_process.ts";
 import { createHttpHandler, type HttpOptions } from "../../src/mcp/http.ts";
 import { openHost } from "../_host.ts";
+import { type ServedHost, serveHttp } from "../_http.ts";
 
 const URL_ = "http://127.0.0.1:8000/mcp";
 const INIT = initializeRequest();
@@ -93,20 +94,8 @@ Deno.test("requests that break the rules get precise 4xx answers and change noth
 });
 
 /** A real server on a free loopback port around a host on `dataDir`. */
-async function serve(dataDir?: string, port = 0) {
-  const t = await openHost(dataDir ? { dataDir } : {});
-  const handler = createHttpHandler({ host: t.host, log: () => {} });
-  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler.fetch);
-  return {
-    ...t,
-    url: new URL(`http://127.0.0.1:${server.addr.port}/mcp`),
-    port: server.addr.port,
-    async [Symbol.asyncDispose]() {
-      await handler.close();
-      await server.shutdown();
-      await t[Symbol.asyncDispose]();
-    },
-  };
+function serve(dataDir?: string, port = 0): Promise<ServedHost> {
+  return serveHttp(dataDir ? { dataDir } : {}, port);
 }
 
 async function client(

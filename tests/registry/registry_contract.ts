@@ -10,7 +10,8 @@ import type { Registry } from "../../src/registry/registry.ts";
 /** Opens an empty registry of one implementation; disposing it removes what it wrote. */
 export type OpenRegistry = () => Promise<{ registry: Registry } & AsyncDisposable>;
 
-const snap = (body: string, executionCount = 1, savedAt = 1000) => ({
+/** A snapshot to write, with one skipped item. */
+export const snap = (body: string, executionCount = 1, savedAt = 1000) => ({
   body,
   format: 1,
   savedAt,

@@ -4,7 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import { MIGRATIONS } from "../../src/registry/sqlite/migrations.ts";
 import { openSqliteRegistry } from "../../src/registry/sqlite/sqlite_registry.ts";
 import type { Registry } from "../../src/registry/registry.ts";
-import { registryContract } from "./registry_contract.ts";
+import { registryContract, snap } from "./registry_contract.ts";
 
 async function tempRegistry(): Promise<{ registry: Registry; path: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "mkh-registry-" });
@@ -19,14 +19,6 @@ async function tempRegistry(): Promise<{ registry: Registry; path: string } & As
     },
   };
 }
-
-const snap = (body: string, executionCount = 1, savedAt = 1000) => ({
-  body,
-  format: 1,
-  savedAt,
-  executionCount,
-  skipped: [{ path: "p", reason: "a Promise cannot be saved" }],
-});
 
 Deno.test("the registry is created in WAL mode with the current schema version", async () => {
   await using t = await tempRegistry();

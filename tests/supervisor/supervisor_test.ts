@@ -11,6 +11,20 @@ import { CapacityError, KernelNotFoundError } from "../../src/supervisor/errors.
 import { Supervisor, type SupervisorOptions } from "../../src/supervisor/supervisor.ts";
 import { fakeFactory, type FakeKernel } from "./_fake_kernel.ts";
 
+/** What two supervisors of one host's lives share: the registry and the policy (no timer). */
+function hostOptions(registry: Registry): Omit<SupervisorOptions, "startKernel"> {
+  return {
+    registry,
+    maxKernels: 4,
+    idleTimeoutMs: 60_000,
+    capacityWaitMs: 0,
+    snapshotVersions: 3,
+    saveIntervalMs: 60_000,
+    saveEvery: 1_000,
+    tickMs: 0,
+  };
+}
+
 interface Rig extends AsyncDisposable {
   supervisor: Supervisor;
   registry: Registry;
@@ -27,16 +41,9 @@ function rig(options: Partial<SupervisorOptions> = {}): Rig {
   const clock = { now: 1_000 };
   const logs: string[] = [];
   const supervisor = new Supervisor({
-    registry,
+    ...hostOptions(registry),
     startKernel: factory.start,
-    maxKernels: 4,
-    idleTimeoutMs: 60_000,
-    capacityWaitMs: 0,
-    snapshotVersions: 3,
-    saveIntervalMs: 60_000,
-    saveEvery: 1_000,
     now: () => clock.now,
-    tickMs: 0,
     log: (m) => logs.push(m),
     ...options,
   });
@@ -256,15 +263,9 @@ Deno.test("rehydration starts the most recently active live kernels up to the ca
   }
   const factory = fakeFactory();
   const supervisor = new Supervisor({
-    registry,
+    ...hostOptions(registry),
     startKernel: factory.start,
     maxKernels: 2,
-    idleTimeoutMs: 60_000,
-    capacityWaitMs: 0,
-    snapshotVersions: 3,
-    saveIntervalMs: 60_000,
-    saveEvery: 1_000,
-    tickMs: 0,
   });
   await supervisor.rehydrate();
   assert.deepEqual(factory.started.map((k) => k.id), ["new", "mid"]);
@@ -327,16 +328,7 @@ Deno.test("a kernel brought back after an eviction goes on counting its cells", 
 
 Deno.test("after a host died unsaved, the lost cells are named with the variables they declared", async () => {
   const registry = openMemoryRegistry();
-  const options = {
-    registry,
-    maxKernels: 4,
-    idleTimeoutMs: 60_000,
-    capacityWaitMs: 0,
-    snapshotVersions: 3,
-    saveIntervalMs: 60_000,
-    saveEvery: 1_000,
-    tickMs: 0,
-  };
+  const options = hostOptions(registry);
   const before = new Supervisor({ ...options, startKernel: fakeFactory().start });
   await before.create("a", { persistent: true });
   await before.execute("a", "x = 1");
@@ -359,16 +351,7 @@ Deno.test("after a host died unsaved, the lost cells are named with the variable
 
 Deno.test("a kernel never saved names every cell it lost", async () => {
   const registry = openMemoryRegistry();
-  const options = {
-    registry,
-    maxKernels: 4,
-    idleTimeoutMs: 60_000,
-    capacityWaitMs: 0,
-    snapshotVersions: 3,
-    saveIntervalMs: 60_000,
-    saveEvery: 1_000,
-    tickMs: 0,
-  };
+  const options = hostOptions(registry);
   const before = new Supervisor({ ...options, startKernel: fakeFactory().start });
   await before.create("a", { persistent: true });
   await before.execute("a", "rows = 5");
