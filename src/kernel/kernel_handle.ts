@@ -25,13 +25,8 @@ import type {
   VariableDetail,
   VariableSummary,
 } from "./protocol.ts";
-import {
-  describe,
-  type DistributiveOmit,
-  type OutputListener,
-  type SandboxExit,
-  SandboxProcess,
-} from "./sandbox_process.ts";
+import { deathFailure, interruptError, unansweredFailure } from "./failure_words.ts";
+import { type DistributiveOmit, type OutputListener, SandboxProcess } from "./sandbox_process.ts";
 import type { SandboxRuntime } from "./sandbox_runtime.ts";
 
 /** How a kernel runs. */
@@ -484,57 +479,4 @@ function merge(earlier: RestartOutcome | undefined, later: RestartOutcome): Rest
 function unwrap(reply: KernelReply): ReplyValues[keyof ReplyValues] {
   if (!reply.ok) throw new KernelRequestError(reply.error);
   return reply.value;
-}
-
-/**
- * The error of a cell the kernel stopped itself (`kept`, nothing lost) or one that was cancelled
- * before it started.
- */
-function interruptError(
-  status: "timeout" | "cancelled",
-  timeoutMs: number,
-  how: "kept" | "before it started",
-): ErrorInfo {
-  const kept = "; it was interrupted and the kernel kept every variable (effects of the cell " +
-    "before it stopped stay), nothing was lost";
-  const message = how === "before it started"
-    ? "The cell was cancelled before it started; it did not run"
-    : status === "timeout"
-    ? `The cell did not finish within ${formatSeconds(timeoutMs)}${kept}`
-    : `The cell was cancelled${kept}`;
-  const name = status === "timeout" ? "KernelTimeoutError" : "KernelInterruptError";
-  return { name, message, stack: `${name}: ${message}` };
-}
-
-/** The failure of a request whose kernel did not answer in time and was restarted. */
-function unansweredFailure(
-  status: "timeout" | "cancelled",
-  timeoutMs: number,
-  interruptible: boolean,
-): { status: "timeout" | "cancelled"; error: ErrorInfo } {
-  const restarted = "; the kernel was stopped and restarted";
-  const message = status === "cancelled"
-    ? "The cell was cancelled but kept running (synchronous code cannot be interrupted)" +
-      restarted
-    : `The ${interruptible ? "cell" : "request"} did not finish within ` +
-      formatSeconds(timeoutMs) + (interruptible ? " and did not stop when interrupted" : "") +
-      restarted;
-  const name = status === "timeout" ? "KernelTimeoutError" : "KernelInterruptError";
-  return { status, error: { name, message, stack: `${name}: ${message}` } };
-}
-
-function deathFailure(exit: SandboxExit, limitMb: number): { status: "killed"; error: ErrorInfo } {
-  const outOfMemory = exit.memoryRssBytes !== undefined ||
-    /out of memory|heap limit/i.test(exit.stderrTail);
-  const message = outOfMemory
-    ? `The kernel exceeded its memory limit of ${limitMb} MB` +
-      (exit.memoryRssBytes ? ` (resident ${Math.round(exit.memoryRssBytes / 2 ** 20)} MB)` : "") +
-      `; it was stopped and restarted`
-    : `The kernel process died (${describe(exit)}); it was restarted`;
-  const name = outOfMemory ? "KernelMemoryError" : "KernelCrashError";
-  return { status: "killed", error: { name, message, stack: `${name}: ${message}` } };
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
