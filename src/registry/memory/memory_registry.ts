@@ -17,6 +17,7 @@ import type {
   SnapshotMeta,
   SnapshotRecord,
 } from "../registry.ts";
+import { utf8Length } from "../utf8_length.ts";
 
 /** A registry that keeps everything in this process. */
 export function openMemoryRegistry(): Registry {
@@ -101,7 +102,7 @@ class MemoryRegistry implements Registry {
     this.#open();
     const kept = this.#snapshots.get(kernelId) ?? [];
     const version = Math.max(0, ...kept.map((v) => v.version)) + 1;
-    const size = new TextEncoder().encode(s.body).length;
+    const size = utf8Length(s.body);
     const record: SnapshotRecord = { ...s, kernelId, version, size, quarantined: null };
     let good = 0;
     // Newest first; quarantined versions are never pruned.

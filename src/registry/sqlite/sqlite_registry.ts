@@ -8,6 +8,7 @@
 // deno-lint-ignore-file require-await
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { MIGRATIONS } from "./migrations.ts";
+import { utf8Length } from "../utf8_length.ts";
 import type {
   CellRecord,
   KernelRecord,
@@ -162,7 +163,7 @@ class SqliteRegistry implements Registry {
       const { next } = this.#prepare(
         "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM snapshots WHERE kernel_id = ?",
       ).get(kernelId) as { next: number };
-      const size = new TextEncoder().encode(s.body).length;
+      const size = utf8Length(s.body);
       this.#prepare(
         `INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body, skipped)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
