@@ -62,14 +62,35 @@ export type HostOptions =
     startKernel?: KernelFactory;
   };
 
-/** Who is calling: an HTTP session, or the one stdio client. */
+/**
+ * Who is calling: a legacy HTTP session, the one stdio client (either era), or one request of the
+ * 2026-07-28 revision over HTTP, which has no session and therefore no default kernel.
+ */
 export interface Caller {
-  /** The session's default kernel. */
-  defaultKernel: string;
-  /** The HTTP session id; absent for stdio, whose created kernels are ephemeral. */
+  /** The kernel a call without a `kernel` argument uses; absent without a session. */
+  defaultKernel?: string;
+  /** The HTTP session id; absent for stdio and for sessionless requests. */
   sessionId?: string;
   /** Kernels a stdio caller created (an HTTP session's are in the registry). */
   created: Set<string>;
+}
+
+/** The caller of one sessionless (2026-07-28) HTTP request: every kernel is named by handle. */
+export function sessionlessCaller(): Caller {
+  return { created: new Set() };
+}
+
+/** Thrown when a sessionless call names no kernel. */
+export class NoKernelError extends Error {
+  constructor(options?: ErrorOptions) {
+    super(
+      "This call names no kernel, and without a session there is no default one: pass " +
+        "`kernel` with the handle that execute or create_kernel returned. execute without a " +
+        "kernel creates one and returns its handle.",
+      options,
+    );
+    this.name = "NoKernelError";
+  }
 }
 
 /** One kernel as `list_kernels` shows it to its caller. Times are ms since the epoch. */
@@ -155,6 +176,11 @@ export class Host {
     return this.#options.cellTimeout * 1000;
   }
 
+  /** How long a kernel may be idle before it is stopped (its state saved), in seconds. */
+  get idleTimeoutS(): number {
+    return this.#options.idleTimeout;
+  }
+
   /** The registry, for operators' tools and tests. */
   get registry(): Registry {
     return this.#registry;
@@ -178,24 +204,31 @@ export class Host {
    */
   async resolveKernel(caller: Caller, kernel?: string): Promise<string> {
     const id = kernel ?? caller.defaultKernel;
+    if (id === undefined) throw new NoKernelError();
     const own = id === caller.defaultKernel || caller.created.has(id);
-    if (!(caller.sessionId || own) || !(await this.hasKernel(id))) {
+    // Over stdio only the caller's own kernels are addressable; with a session or without one
+    // (HTTP), a handle is a capability.
+    const http = caller.sessionId !== undefined || caller.defaultKernel === undefined;
+    if (!(http || own) || !(await this.hasKernel(id))) {
       throw new KernelNotFoundError(id);
     }
     if (caller.sessionId && id !== caller.defaultKernel) {
       await this.sessions.recordUse(caller.sessionId, id);
     }
+    if (!caller.sessionId && caller.defaultKernel === undefined) caller.created.add(id);
     return id;
   }
 
   /**
-   * A new kernel for the caller. An HTTP session's is registered, owned by the session and
-   * started on first use; a stdio caller's is ephemeral and added to `caller.created`.
+   * A new kernel for the caller: a session's is recorded and starts on first use; a sessionless
+   * caller's is persistent, owned by no session, and kept until `close_kernel`; a stdio caller's
+   * is ephemeral.
    */
   async createKernelFor(caller: Caller): Promise<string> {
-    if (caller.sessionId) {
+    if (caller.sessionId || caller.defaultKernel === undefined) {
       const id = newId();
-      await this.registerKernel(id, caller.sessionId);
+      await this.#supervisor.register(id, { ownerSession: caller.sessionId });
+      if (!caller.sessionId) caller.created.add(id);
       return id;
     }
     const id = await this.createKernel({ persistent: false });
@@ -219,9 +252,9 @@ export class Host {
       );
     }
     await this.resolveKernel(caller, id);
-    if (
-      caller.sessionId && (await this.registry.getKernel(id))?.ownerSession !== caller.sessionId
-    ) {
+    // A session closes the kernels it created; a sessionless caller, those no session owns.
+    const owner = caller.sessionId ?? (caller.defaultKernel === undefined ? null : undefined);
+    if (owner !== undefined && (await this.registry.getKernel(id))?.ownerSession !== owner) {
       throw new KernelAccessError(
         `Cannot close kernel ${id}: only the session that created it can close it`,
       );
@@ -239,7 +272,8 @@ export class Host {
         id: k.id,
         owned: k.ownerSession === sessionId,
       }))
-      : [caller.defaultKernel, ...caller.created].map((id) => ({ id, owned: true }));
+      : [...(caller.defaultKernel ? [caller.defaultKernel] : []), ...caller.created]
+        .map((id) => ({ id, owned: true }));
     const kernels: KernelListing[] = [];
     for (const { id, owned } of listed) {
       if (!(await this.hasKernel(id))) continue;

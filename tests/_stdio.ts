@@ -41,3 +41,40 @@ export async function connectStdio(args: string[]): Promise<StdioSession> {
     },
   };
 }
+
+/** Starts the stdio host directly (no `deno task` wrapper), so its pid is the host's. */
+export function spawnHost(dataDir: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "--stdio", "--data-dir", dataDir],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+}
+
+/** Sends JSON-RPC lines to a host and reads its stdout until the reply with id `until`. */
+export async function converse(
+  host: Deno.ChildProcess,
+  lines: unknown[],
+  until: number,
+): Promise<
+  {
+    writer: WritableStreamDefaultWriter<Uint8Array>;
+    reader: ReadableStreamDefaultReader<string>;
+    text: string;
+  }
+> {
+  const writer = host.stdin.getWriter();
+  for (const line of lines) {
+    await writer.write(new TextEncoder().encode(JSON.stringify(line) + "\n"));
+  }
+  const reader = host.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes(`"id":${until}`)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  return { writer, reader, text };
+}

@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
-import { type Caller, KernelAccessError, KernelNotFoundError } from "../src/host.ts";
+import {
+  type Caller,
+  KernelAccessError,
+  KernelNotFoundError,
+  NoKernelError,
+  sessionlessCaller,
+} from "../src/host.ts";
 import { openHost } from "./_host.ts";
 
 Deno.test("a stdio caller addresses only its default kernel and the kernels it created", async () => {
   await using t = await openHost();
   const other = await t.host.createKernel({ persistent: false });
-  const caller: Caller = { defaultKernel: await t.host.createKernel(), created: new Set() };
-  assert.equal(await t.host.resolveKernel(caller), caller.defaultKernel);
+  const own = await t.host.createKernel();
+  const caller: Caller = { defaultKernel: own, created: new Set() };
+  assert.equal(await t.host.resolveKernel(caller), own);
   await assert.rejects(t.host.resolveKernel(caller, other), KernelNotFoundError);
 
   const mine = await t.host.createKernelFor(caller);
@@ -15,11 +22,11 @@ Deno.test("a stdio caller addresses only its default kernel and the kernels it c
   const listed = await t.host.listKernelsFor(caller);
   assert.deepEqual(
     listed.map((k) => [k.kernel, k.default, k.owned]),
-    [[caller.defaultKernel, true, true], [mine, false, true]],
+    [[own, true, true], [mine, false, true]],
   );
 
   await assert.rejects(
-    t.host.deleteKernel(caller.defaultKernel, { by: caller }),
+    t.host.deleteKernel(own, { by: caller }),
     new KernelAccessError(
       "Cannot close this session's default kernel: it ends with the session; " +
         "reset_kernel empties it",
@@ -60,4 +67,32 @@ Deno.test("an HTTP session may use another's kernel by id, sees it as shared, an
 
   await t.host.deleteKernel(shared, { by: a });
   await assert.rejects(t.host.resolveKernel(b, shared), KernelNotFoundError);
+});
+
+Deno.test("a sessionless caller names kernels by handle: created persistent, owned by no session, closable by any holder", async () => {
+  await using t = await openHost();
+  const first = sessionlessCaller();
+  await assert.rejects(t.host.resolveKernel(first), NoKernelError);
+  await assert.rejects(t.host.resolveKernel(first, "no-such-handle"), KernelNotFoundError);
+
+  const handle = await t.host.createKernelFor(first);
+  const record = await t.host.registry.getKernel(handle);
+  assert.equal(record?.ownerSession, null);
+  assert.equal(record?.state, "stored");
+  assert.deepEqual((await t.host.listKernelsFor(first)).map((k) => [k.kernel, k.owned]), [
+    [handle, true],
+  ]);
+
+  // A later request is another caller holding the same handle.
+  const later = sessionlessCaller();
+  assert.equal(await t.host.resolveKernel(later, handle), handle);
+  await t.host.sessions.open("s", {});
+  await assert.rejects(
+    t.host.deleteKernel("s", { by: later }),
+    new KernelAccessError("Cannot close kernel s: only the session that created it can close it"),
+  );
+  const session: Caller = { defaultKernel: "s", sessionId: "s", created: new Set() };
+  await assert.rejects(t.host.deleteKernel(handle, { by: session }), KernelAccessError);
+  await t.host.deleteKernel(handle, { by: later });
+  assert.equal(await t.host.hasKernel(handle), false);
 });

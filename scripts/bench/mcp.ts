@@ -1,10 +1,17 @@
 /**
- * Figure 3: a trivial cell end to end through the MCP SDK's real Client, over stdio (a
- * `main.ts` child process) and over HTTP (an in-process server), against a pipe round trip.
+ * Figure 3: a trivial cell end to end through the MCP SDKs' real Clients, over stdio (a
+ * `main.ts` child process) and over HTTP (an in-process server), in both protocol eras: the v1
+ * Client with 2025-11-25 sessions, the v2 Client pinned to 2026-07-28 (kernels by handle),
+ * against a pipe round trip.
  *
  * @module
  */
 import { join } from "node:path";
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernHttpTransport,
+} from "@modelcontextprotocol/client";
+import { StdioClientTransport as ModernStdioTransport } from "@modelcontextprotocol/client/stdio";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/index"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/stdio"
@@ -16,34 +23,36 @@ import { ROOT } from "../../testing/host_process.ts";
 import type { Floors } from "./floors.ts";
 import { openBenchHost, type Row, type Sizes, stats, temp, time } from "./harness.ts";
 
-/** A connected client and how to tear down everything behind it. */
+/** A connected client: one `execute` call, and how to tear down everything behind it. */
 interface Connection {
-  client: Client;
+  execute(code: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The revision without sessions. */
+const MODERN = "2026-07-28";
 
 /** Measures `execute('x = x + 1')` over each transport. */
 export async function mcpFigures(sizes: Sizes, floors: Floors): Promise<Row[]> {
   await using t = await temp("mkh-bench-");
   const floorMedian = stats(floors.pipeTrip).median;
   const transports: [string, () => Promise<Connection>][] = [
-    ["stdio", () => connectStdio(t.dir)],
-    ["HTTP", () => connectHttp(join(t.dir, "http"))],
+    ["stdio (2025-11-25)", () => connectStdio(join(t.dir, "stdio"), "legacy")],
+    ["stdio (2026-07-28)", () => connectStdio(join(t.dir, "stdio-modern"), "modern")],
+    ["HTTP (2025-11-25, session)", () => connectHttp(join(t.dir, "http"), "legacy")],
+    ["HTTP (2026-07-28, by handle)", () => connectHttp(join(t.dir, "http-modern"), "modern")],
   ];
   const rows: Row[] = [];
   for (const [name, connect] of transports) {
-    const { client, close } = await connect();
+    const { execute, close } = await connect();
     try {
-      await client.callTool({ name: "execute", arguments: { code: "let x = 0" } });
+      await execute("let x = 0");
       const samples: number[] = [];
-      for (let i = 0; i < sizes.cells; i++) {
-        samples.push(
-          await time(() => client.callTool({ name: "execute", arguments: { code: "x = x + 1" } })),
-        );
-      }
+      for (let i = 0; i < sizes.cells; i++) samples.push(await time(() => execute("x = x + 1")));
       rows.push({
         name: `trivial cell over MCP ${name}`,
-        workload: "SDK Client callTool execute('x = x + 1')",
+        workload: "SDK Client callTool execute('x = x + 1')" +
+          (name.includes("handle") ? " with kernel: handle" : ""),
         reps: sizes.cells,
         ...stats(samples),
         unit: "ms",
@@ -57,33 +66,68 @@ export async function mcpFigures(sizes: Sizes, floors: Floors): Promise<Row[]> {
   return rows;
 }
 
-async function connectStdio(dataDir: string): Promise<Connection> {
-  const transport = new StdioClientTransport({
+async function connectStdio(dataDir: string, era: "legacy" | "modern"): Promise<Connection> {
+  const params = {
     command: Deno.execPath(),
     args: ["run", "-A", "main.ts", "--stdio", "--data-dir", dataDir, "--log-level", "warn"],
     cwd: ROOT,
-    stderr: "inherit",
-  });
+    stderr: "inherit" as const,
+  };
+  if (era === "modern") {
+    const client = new ModernClient({ name: "bench", version: "1" }, {
+      versionNegotiation: { mode: { pin: MODERN } },
+    });
+    await client.connect(new ModernStdioTransport(params));
+    return {
+      execute: async (code) => void await client.callTool({ name: "execute", arguments: { code } }),
+      close: () => client.close(),
+    };
+  }
   const client = new Client({ name: "bench", version: "1" });
-  await client.connect(transport);
-  return { client, close: () => client.close() };
+  await client.connect(new StdioClientTransport(params));
+  return {
+    execute: async (code) => void await client.callTool({ name: "execute", arguments: { code } }),
+    close: () => client.close(),
+  };
 }
 
-async function connectHttp(dataDir: string): Promise<Connection> {
+async function connectHttp(dataDir: string, era: "legacy" | "modern"): Promise<Connection> {
   const host = await openBenchHost({ dataDir });
   const handler = createHttpHandler({ host, log: () => {} });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler.fetch);
+  const url = new URL(`http://127.0.0.1:${server.addr.port}/mcp`);
+  const teardown = async () => {
+    await handler.close();
+    await server.shutdown();
+    await host.shutdown();
+  };
+  if (era === "modern") {
+    const client = new ModernClient({ name: "bench", version: "1" }, {
+      versionNegotiation: { mode: { pin: MODERN } },
+    });
+    await client.connect(new ModernHttpTransport(url));
+    let kernel: string | undefined;
+    return {
+      async execute(code) {
+        const r = await client.callTool({
+          name: "execute",
+          arguments: { code, ...(kernel && { kernel }) },
+        });
+        kernel ??= (r.structuredContent as { kernel: string }).kernel;
+      },
+      async close() {
+        await client.close();
+        await teardown();
+      },
+    };
+  }
   const client = new Client({ name: "bench", version: "1" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${server.addr.port}/mcp`)),
-  );
+  await client.connect(new StreamableHTTPClientTransport(url));
   return {
-    client,
+    execute: async (code) => void await client.callTool({ name: "execute", arguments: { code } }),
     async close() {
       await client.close();
-      await handler.close();
-      await server.shutdown();
-      await host.shutdown();
+      await teardown();
     },
   };
 }

@@ -4,8 +4,7 @@
  *
  * @module
  */
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { BackgroundCell } from "../background_cells.ts";
 import type { ExecuteResult } from "../kernel/kernel_handle.ts";
 import type { MimeBundle } from "../kernel/protocol.ts";
@@ -49,13 +48,29 @@ export function valueText(data: MimeBundle): string {
   return typeof markdown === "string" ? markdown : data["text/plain"];
 }
 
+/** Whether the call created the kernel it ran in (a sessionless call without a handle). */
+export interface NewKernel {
+  created?: boolean;
+}
+
+/** The line that hands a new kernel's handle to the agent, first in the text; pure. */
+export function handleLine(kernel: string, options: NewKernel): string {
+  return options.created
+    ? `New kernel, handle ${kernel}: pass kernel: "${kernel}" on later calls to keep its state.\n`
+    : "";
+}
+
 /**
  * The `execute` tool's result: the text of {@linkcode executeText}, the structured view of its
  * output schema, and `isError` for every status but `ok`.
  *
  * @param kernel The id of the kernel that ran the cell.
  */
-export function executeResult(r: ExecuteResult, kernel: string): CallToolResult {
+export function executeResult(
+  r: ExecuteResult,
+  kernel: string,
+  options: NewKernel = {},
+): CallToolResult {
   const structured = {
     status: r.status,
     execution_count: r.executionCount,
@@ -65,6 +80,7 @@ export function executeResult(r: ExecuteResult, kernel: string): CallToolResult 
     ...(r.error && { error: r.error }),
     duration_ms: Math.round(r.durationMs * 1000) / 1000,
     kernel,
+    ...(options.created && { new_kernel: true }),
     ...(r.restoredFrom && {
       restored_from: {
         version: r.restoredFrom.version,
@@ -75,7 +91,7 @@ export function executeResult(r: ExecuteResult, kernel: string): CallToolResult 
     ...(r.saveFailed && { save_failed: r.saveFailed }),
   };
   return {
-    content: [{ type: "text", text: executeText(r) }],
+    content: [{ type: "text", text: handleLine(kernel, options) + executeText(r) }],
     structuredContent: structured,
     isError: r.status !== "ok",
   };
@@ -108,15 +124,20 @@ export function executeText(r: ExecuteResult): string {
  * `execute` result it ended with; if it ended without one, `killed` with why. Each carries the
  * cell's handle.
  *
- * @param now The clock, for the time it has run so far.
+ * @param options.now The clock, for the time it has run so far.
  */
-export function cellResult(c: BackgroundCell, now = Date.now()): CallToolResult {
+export function cellResult(
+  c: BackgroundCell,
+  options: NewKernel & { now?: number } = {},
+): CallToolResult {
+  const now = options.now ?? Date.now();
+  const handle = handleLine(c.kernel, options);
   if (c.result) {
     const done = executeResult(c.result, c.kernel);
     return {
       ...done,
-      content: [{ type: "text", text: `cell ${c.cell}\n${executeText(c.result)}` }],
-      structuredContent: { ...done.structuredContent, cell: c.cell },
+      content: [{ type: "text", text: `${handle}cell ${c.cell}\n${executeText(c.result)}` }],
+      structuredContent: { ...(done.structuredContent as Record<string, unknown>), cell: c.cell },
     };
   }
   const ms = now - c.startedAt;
@@ -135,11 +156,17 @@ export function cellResult(c: BackgroundCell, now = Date.now()): CallToolResult 
       isError: true,
     };
   }
-  const parts = [`cell ${c.cell} running (${Math.round(ms)} ms so far); ask cell_status for more`];
+  const parts = [
+    `${handle}cell ${c.cell} running (${Math.round(ms)} ms so far); ask cell_status for more`,
+  ];
   if (c.stdout) parts.push(`stdout so far:\n${c.stdout.replace(/\n$/, "")}`);
   if (c.stderr) parts.push(`stderr so far:\n${c.stderr.replace(/\n$/, "")}`);
   return {
     content: [{ type: "text", text: truncate(parts.join("\n")) }],
-    structuredContent: { status: "running", ...base },
+    structuredContent: {
+      status: "running",
+      ...base,
+      ...(options.created && { new_kernel: true }),
+    },
   };
 }

@@ -7,6 +7,11 @@
  * rebinding), `Origin`, when sent, must be local or allowed by flag, the bearer token must match
  * when one is set, and a body must be JSON of at most the size limit.
  *
+ * Two protocol eras share the endpoint; the SDK's `isLegacyRequest` tells them apart. A request
+ * of the 2026-07-28 revision (its `_meta` carries the protocol version) is served statelessly by
+ * the SDK's `createMcpHandler`, one server per request, its kernels named by handle; closing its
+ * response stream cancels it. Everything else is the 2025-11-25 era, with sessions:
+ *
  * Sessions: `initialize` creates one with a 256-bit base64url id, which also names its default
  * kernel. A request carrying an id the registry knows but this process does not (after a
  * restart) resumes it: a fresh transport is brought to the initialized state by replaying the
@@ -18,9 +23,12 @@
  *
  * @module
  */
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/webStandardStreamableHttp"
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import type { Host } from "../host.ts";
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/server";
+import { type Host, sessionlessCaller } from "../host.ts";
 import { newId } from "../ids.ts";
 import { log } from "../log.ts";
 import { isLoopback, LOOPBACK_HOSTS } from "../loopback.ts";
@@ -65,6 +73,11 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const report = options.log ?? ((m: string) => log("warn", m));
   const sessions = new Map<string, Promise<LiveSession | undefined>>();
+  const modern = createMcpHandler(() => createMcpServer(host, sessionlessCaller()), {
+    legacy: "reject",
+    maxRequestBodySize: maxBody,
+    onerror: (e) => report(`a 2026-07-28 request failed: ${e.message}`),
+  });
 
   /**
    * A transport and server for session `id`: a new session (recorded with its `initialize`
@@ -167,9 +180,18 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
         return error(400, -32700, `Parse error: ${(e as Error).message}`);
       }
     }
+    // The signal comes along: a client that closes the stream cancels its request.
     const rebuilt = bytes
-      ? new Request(request.url, { method: "POST", headers: request.headers, body: bytes })
+      ? new Request(request.url, {
+        method: "POST",
+        headers: request.headers,
+        body: bytes,
+        signal: request.signal,
+      })
       : request;
+    if (!await isLegacyRequest(rebuilt, body, { maxRequestBodySize: maxBody })) {
+      return await modern.fetch(rebuilt, { parsedBody: body });
+    }
     const sessionId = request.headers.get("mcp-session-id");
     if (!sessionId) {
       if (request.method === "POST" && isInitialize(body)) {
@@ -217,6 +239,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   return {
     fetch,
     async close() {
+      await modern.close();
       const all = await Promise.allSettled([...sessions.values()]);
       sessions.clear();
       for (const s of all) if (s.status === "fulfilled") await s.value?.close();

@@ -1,11 +1,13 @@
 /**
- * One MCP server per session: the tools of DESIGN.md section 3, each in its own file under
- * `tools/`, registered here for one caller.
+ * One MCP server per serving unit — a legacy session, a stdio connection, or one 2026-07-28
+ * request — with the tools of DESIGN.md section 3, each in its own file under `tools/`,
+ * registered here for one caller. The SDK (`@modelcontextprotocol/server`, v2) speaks both
+ * protocol eras; the same tools serve both.
  *
  * @module
  */
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/mcp"
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
 import type { Caller, Host } from "../host.ts";
 import { cellStatus } from "./tools/cell_status.ts";
 import { closeKernel } from "./tools/close_kernel.ts";
@@ -35,43 +37,105 @@ const TOOLS: readonly Tool[] = [
   closeKernel,
 ];
 
+/** What `registerTool` takes for one tool, built from its definition and the host's settings. */
+interface ToolConfig {
+  tool: Tool;
+  config: {
+    title: string;
+    description: string;
+    inputSchema: z.ZodObject;
+    outputSchema?: z.ZodObject;
+    annotations: Tool["annotations"];
+  };
+}
+
 /**
- * Builds the MCP server for one session.
+ * The tools' schemas, built once per host: a server is built for every sessionless request,
+ * and the SDK keeps the JSON Schema it derives from a schema object, so the same objects are
+ * reused (building them anew cost about 0.3 ms a request).
+ */
+const configs = new WeakMap<Host, readonly ToolConfig[]>();
+
+function toolConfigs(host: Host): readonly ToolConfig[] {
+  let built = configs.get(host);
+  if (!built) {
+    built = TOOLS.map((tool) => ({
+      tool,
+      config: {
+        title: tool.title,
+        description: typeof tool.description === "function"
+          ? tool.description(host)
+          : tool.description,
+        inputSchema: jsonSchemaOnce(z.object(
+          typeof tool.inputSchema === "function" ? tool.inputSchema(host) : tool.inputSchema,
+        )),
+        ...(tool.outputSchema && { outputSchema: jsonSchemaOnce(z.object(tool.outputSchema)) }),
+        annotations: tool.annotations,
+      },
+    }));
+    configs.set(host, built);
+  }
+  return built;
+}
+
+/**
+ * The schema, with its JSON Schema derived once per target rather than at every `tools/list`
+ * and `tools/call` (the SDK derives it each time, for the listing and for the `Mcp-Param-*`
+ * header check: about 1.5 ms a sessionless request). Validation is the schema's own.
+ */
+function jsonSchemaOnce<T extends z.ZodObject>(schema: T): T {
+  const standard = schema["~standard"];
+  const derived = new Map<string, Record<string, unknown>>();
+  const once = (io: "input" | "output") => (options: { target: string }) => {
+    const key = `${io} ${options.target}`;
+    let json = derived.get(key);
+    if (!json) derived.set(key, json = standard.jsonSchema[io](options));
+    return json;
+  };
+  return Object.create(schema, {
+    "~standard": {
+      value: { ...standard, jsonSchema: { input: once("input"), output: once("output") } },
+    },
+  });
+}
+
+/**
+ * Builds the MCP server for one caller.
  *
  * @param host Where the tools send their calls.
- * @param caller The session: its default kernel, and who it is to the host's access rules.
+ * @param caller Who is calling: its default kernel (if any), and who it is to the host's access
+ *   rules.
  */
 export function createMcpServer(host: Host, caller: Caller): McpServer {
   const server = new McpServer(
     { name: "mcp-kernel-host", version: VERSION },
     {
+      capabilities: { tools: {} },
       instructions: "A persistent TypeScript/JavaScript kernel (Deno). Variables, functions, " +
         "classes and imports persist between execute calls, like a notebook. Use npm: " +
         "specifiers to import packages. Files can be read and written only in the kernel's " +
-        "working folder; there is no network.",
+        "working folder; there is no network." +
+        (caller.defaultKernel === undefined
+          ? " Each kernel has a handle: execute without one creates a kernel and returns its " +
+            "handle; pass it as `kernel` on every later call."
+          : ""),
     },
   );
   const ctx = { host, caller };
-  for (const tool of TOOLS) {
-    const inputSchema = typeof tool.inputSchema === "function"
-      ? tool.inputSchema(host)
-      : tool.inputSchema;
-    server.registerTool(tool.name, {
-      title: tool.title,
-      description: tool.description,
-      inputSchema,
-      ...(tool.outputSchema && { outputSchema: tool.outputSchema }),
-      annotations: tool.annotations,
-    }, (args, extra) => {
-      const token = extra._meta?.progressToken;
+  for (const { tool, config } of toolConfigs(host)) {
+    server.registerTool(tool.name, config, (args, extra) => {
+      const token = extra.mcpReq._meta?.progressToken;
       const progress = token === undefined ? undefined : (
         update: { progress: number; message: string },
       ) =>
-        extra.sendNotification({
+        extra.mcpReq.notify({
           method: "notifications/progress",
           params: { progressToken: token, ...update },
         });
-      return tool.handler(args, { ...ctx, call: { signal: extra.signal, progress } });
+      return tool.handler(args as never, {
+        ...ctx,
+        call: { signal: extra.mcpReq.signal, progress },
+      });
     });
   }
   return server;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { initializeRequest } from "../../testing/host_process.ts";
 import { isRunning, sandboxesOf, waitFor } from "../_processes.ts";
-import { connectStdio, ROOT, type StdioSession } from "../_stdio.ts";
+import { connectStdio, converse, spawnHost, type StdioSession } from "../_stdio.ts";
 
 /** A session on `serve --stdio` with a temporary data folder, removed when disposed. */
 async function connect(): Promise<StdioSession> {
@@ -153,45 +153,7 @@ Deno.test("over stdio, a value's own text/markdown is the execute text; result s
   assert.equal((await s.execute("_ === report")).result, "true");
 });
 
-/** Starts the stdio host directly (no `deno task` wrapper), so its pid is the host's. */
-
-function spawnHost(dataDir: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "--stdio", "--data-dir", dataDir],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-}
-
 const INITIALIZE = initializeRequest();
-
-/** Sends JSON-RPC lines to a host and reads its stdout until the reply with id `until`. */
-async function converse(
-  host: Deno.ChildProcess,
-  lines: unknown[],
-  until: number,
-): Promise<
-  {
-    writer: WritableStreamDefaultWriter<Uint8Array>;
-    reader: ReadableStreamDefaultReader<string>;
-    text: string;
-  }
-> {
-  const writer = host.stdin.getWriter();
-  for (const line of lines) {
-    await writer.write(new TextEncoder().encode(JSON.stringify(line) + "\n"));
-  }
-  const reader = host.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes(`"id":${until}`)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  return { writer, reader, text };
-}
 
 const EXECUTE = (id: number, code: string) => ({
   jsonrpc: "2.0",

@@ -1,5 +1,5 @@
 /**
- * The `create_kernel` tool: another kernel for this session.
+ * The `create_kernel` tool: another kernel, by handle.
  *
  * @module
  */
@@ -7,18 +7,22 @@ import { z } from "zod";
 import { textResult } from "../content.ts";
 import { defineTool } from "./tool.ts";
 
-/** Creates a kernel owned by the calling session and returns its id. */
+/** Creates a kernel for the caller (owned by its session, if it has one) and returns its id. */
 export const createKernel = defineTool({
   name: "create_kernel",
   title: "Create a kernel",
-  description: "Creates another kernel owned by this session and returns its id; pass it as " +
-    "`kernel` to the other tools. It is saved like the default kernel and deleted with the " +
-    "session.",
+  description: (host) =>
+    "Creates another kernel and returns its handle (id); pass it as `kernel` to the other " +
+    "tools. Retention: a kernel idle for " + `${host.idleTimeoutS} s` + " is stopped with its " +
+    "state saved and comes back on its next call. Its stored state is deleted by close_kernel; " +
+    "a session's kernels (MCP 2025-11-25) also when the session ends (DELETE). Without a " +
+    "session (MCP 2026-07-28 over HTTP) a kernel is owned by no one: it is kept until " +
+    "close_kernel, and anyone holding its handle may use it.",
   inputSchema: {},
   outputSchema: { kernel: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   async handler(_args, { host, caller }) {
     const id = await host.createKernelFor(caller);
-    return textResult(`Created kernel ${id}`, { kernel: id });
+    return textResult(`Created kernel ${id}: pass kernel: "${id}" to use it.`, { kernel: id });
   },
 });

@@ -17,7 +17,9 @@ export const execute = defineTool({
     "Returns stdout, stderr, the last expression's value (also kept in `_`) and any error " +
     "(kept in `_error`). A cell past its timeout, or cancelled, is interrupted and the kernel " +
     "keeps its variables; progress notifications carry its newest output while it runs. " +
-    "With background: true it returns at once with a cell handle for cell_status.",
+    "With background: true it returns at once with a cell handle for cell_status. Without a " +
+    "session (MCP 2026-07-28 over HTTP), a call without `kernel` creates a kernel and returns " +
+    "its handle: pass it as `kernel` on later calls to keep the state.",
   // A cell may ask for up to ten times the host's default timeout.
   inputSchema: (host) => {
     const maxTimeoutMs = host.cellTimeoutMs * 10;
@@ -36,8 +38,14 @@ export const execute = defineTool({
   outputSchema: cellOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   async handler({ code, timeout_ms, kernel, background }, { host, caller, call }) {
-    const id = await host.resolveKernel(caller, kernel);
-    if (background) return cellResult(await host.startCell(id, code, { timeoutMs: timeout_ms }));
+    // Without a session there is no default kernel: a call without a handle creates one.
+    const created = kernel === undefined && caller.defaultKernel === undefined;
+    const id = created
+      ? await host.createKernelFor(caller)
+      : await host.resolveKernel(caller, kernel);
+    if (background) {
+      return cellResult(await host.startCell(id, code, { timeoutMs: timeout_ms }), { created });
+    }
     const progress = call.progress && reportProgress(call.progress);
     try {
       const result = await host.execute(id, code, {
@@ -45,7 +53,7 @@ export const execute = defineTool({
         signal: call.signal,
         onOutput: progress?.onOutput,
       });
-      return executeResult(result, id);
+      return executeResult(result, id, { created });
     } finally {
       progress?.stop();
     }

@@ -11,7 +11,10 @@ import { defineTool, kernelSummary, summaryFields } from "./tool.ts";
 export const listKernels = defineTool({
   name: "list_kernels",
   title: "List kernels",
-  description: "The kernels this session owns or has used.",
+  description: "The kernels this session owns or has used; over stdio, this process's kernel " +
+    "and those it created. Without a session (MCP 2026-07-28 over HTTP) the server cannot tell " +
+    "one caller from another, so it lists nothing: keep the handles execute and create_kernel " +
+    "return, and ask kernel_info about one.",
   inputSchema: {},
   outputSchema: {
     kernels: z.array(z.object({ ...kernelSummary, default: z.boolean(), owned: z.boolean() })),
@@ -28,6 +31,10 @@ export const listKernels = defineTool({
       `${k.kernel}${k.default ? " (default)" : ""}${k.owned ? "" : " (shared)"}: ` +
       `${k.execution_count} cells, ${k.live ? "live" : "stored"}`
     ).join("\n");
-    return textResult(text, { kernels });
+    const none = caller.sessionId || caller.defaultKernel
+      ? "No kernels."
+      : "Without a session there is nothing to list: keep the handles that execute and " +
+        "create_kernel return, and ask kernel_info about one.";
+    return textResult(text || none, { kernels });
   },
 });

@@ -6,8 +6,7 @@
  *
  * @module
  */
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
-import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Caller, Host, KernelInfo } from "../../host.ts";
 
@@ -33,7 +32,8 @@ export interface CallContext {
 export interface Tool<Shape extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
   title: string;
-  description: string;
+  /** What the model reads; a function where it states the host's configuration. */
+  description: string | ((host: Host) => string);
   /** The arguments; a function where their bounds come from the host's configuration. */
   inputSchema: Shape | ((host: Host) => Shape);
   /** The shape of `structuredContent`, for tools that return it. */
@@ -62,10 +62,27 @@ export function defineTool<Shape extends z.ZodRawShape>(tool: Tool<Shape>): Tool
   return tool;
 }
 
-/** The optional `kernel` argument of every tool that works on one kernel. */
-export const kernelArg = z.string().min(1).optional().describe(
-  "Kernel id (default: this session's kernel). Any session holding an id may use that kernel.",
-);
+/**
+ * Marks a tool's `kernel` argument with `x-mcp-header` (SEP-2243), so 2026-07-28 clients mirror
+ * it into the `Mcp-Param-Kernel` header that a load balancer can route on; the SDK checks that
+ * header against the argument.
+ */
+const ROUTING_HEADER = { "x-mcp-header": "Kernel" };
+
+/** The optional `kernel` argument of every tool that works on one kernel: its handle. */
+export const kernelArg = z.string().min(1).optional().meta({
+  description: "Kernel handle (its id). With a session (MCP 2025-11-25) or over stdio, omit it " +
+    "to use the session's kernel. Without a session (MCP 2026-07-28 over HTTP) pass the handle " +
+    "that execute or create_kernel returned; execute without one creates a kernel. Anyone " +
+    "holding a handle may use that kernel.",
+  ...ROUTING_HEADER,
+});
+
+/** The `kernel` argument of a tool that needs one, e.g. `close_kernel`. */
+export const requiredKernelArg = z.string().min(1).meta({
+  description: "Kernel handle (its id)",
+  ...ROUTING_HEADER,
+});
 
 const errorShape = z.object({ name: z.string(), message: z.string(), stack: z.string() });
 
@@ -84,6 +101,9 @@ export const cellOutput = {
   error: errorShape.optional(),
   duration_ms: z.number(),
   kernel: z.string(),
+  new_kernel: z.boolean().optional().describe(
+    "This call created the kernel: pass `kernel` on later calls to keep its state",
+  ),
   restored_from: z.object({ version: z.number().int(), saved_at: z.string() }).optional(),
   lost: z.string().optional(),
   save_failed: z.string().optional().describe(
