@@ -211,3 +211,20 @@ Deno.test("over 2026-07-28 HTTP, closing the response stream cancels the cell; t
   assert.equal(after.out.lost, undefined);
   await client.close();
 });
+
+Deno.test("over 2026-07-28 HTTP, a long cell streams progress with its newest output in its own response", async () => {
+  await using s = await serveHttp();
+  const client = await modernClient(s.url);
+  const messages: string[] = [];
+  const r = await client.callTool({
+    name: "execute",
+    arguments: {
+      code: "for (let i = 1; i <= 3; i++) { console.log(`step ${i}`); " +
+        "await new Promise((r) => setTimeout(r, 600)); }",
+    },
+  }, { onprogress: (p) => messages.push(p.message ?? "") });
+  assert.equal((r.structuredContent as { status: string }).status, "ok");
+  assert.ok(messages.length >= 1, "at least one progress notification");
+  assert.match(messages.at(-1)!, /running for \d+\.\d s; newest output: step \d/);
+  await client.close();
+});
