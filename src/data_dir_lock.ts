@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { ensurePrivateFolder } from "./private_files.ts";
 import { join } from "node:path";
 
 /** How long to wait before deciding that another live process holds the lock. */
@@ -39,7 +40,7 @@ export class DataDirInUseError extends Error {
  * @throws {Error} When the folder or the lock file cannot be created.
  */
 export async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
-  await Deno.mkdir(dataDir, { recursive: true });
+  await ensurePrivateFolder(dataDir);
   const path = join(dataDir, DATA_DIR_LOCK);
   // Not truncated on open: the pid in it belongs to the holder until this process holds the lock.
   const file = await Deno.open(path, { create: true, read: true, write: true });

@@ -328,7 +328,7 @@ export class Host {
   /**
    * Records a persistent kernel for a session without starting it; it starts on first use.
    *
-   * @param id The kernel id; a session's default kernel has the session's id.
+   * @param id The kernel id; a session's default kernel's is derived from the session's.
    */
   registerKernel(id: string, ownerSession: string): Promise<void> {
     return this.#supervisor.register(id, { ownerSession });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DefaultKernels } from "./default_kernel.ts";
 import type { KernelRecord, Registry, SessionRecord } from "./registry/registry.ts";
 
 /** What the session book needs from the host. */
@@ -21,20 +22,34 @@ export class Sessions {
   #o: SessionsOptions;
   /** When each open session's activity was last written; see `touch`. */
   #touched = new Map<string, number>();
+  #defaults: DefaultKernels;
 
   /** @param options The registry, the clock and the host's kernel operations. */
   constructor(options: SessionsOptions) {
     this.#o = options;
+    this.#defaults = new DefaultKernels(options.registry);
   }
 
   /**
-   * Records a new session with its default kernel (same id, started on first use).
+   * The id of session `id`'s default kernel, derived from the session id (see
+   * `default_kernel.ts`); a session recorded when the two ids were equal keeps its kernel.
+   */
+  async defaultKernelOf(id: string): Promise<string> {
+    const old = await this.#o.registry.getKernel(id);
+    return await this.#defaults.of(id, { legacy: old?.ownerSession === id });
+  }
+
+  /**
+   * Records a new session with its default kernel (started on first use).
    *
    * @param metadata Kept with the session, e.g. its `initialize` parameters for a resume.
+   * @returns The default kernel's id.
    */
-  async open(id: string, metadata: Record<string, unknown>): Promise<void> {
+  async open(id: string, metadata: Record<string, unknown>): Promise<string> {
     await this.#o.registry.createSession({ id, now: this.#o.now(), metadata });
-    await this.#o.registerKernel(id, id);
+    const kernel = await this.#defaults.of(id);
+    await this.#o.registerKernel(kernel, id);
+    return kernel;
   }
 
   /** Notes that a stored session was brought back to the initialized state (a resume). */

@@ -40,19 +40,19 @@ Deno.test("a stdio caller addresses only its default kernel and the kernels it c
 
 Deno.test("an HTTP session may use another's kernel by id, sees it as shared, and cannot close it", async () => {
   await using t = await openHost();
-  await t.host.sessions.open("a", {});
-  await t.host.sessions.open("b", {});
-  const a: Caller = { defaultKernel: "a", sessionId: "a", created: new Set() };
-  const b: Caller = { defaultKernel: "b", sessionId: "b", created: new Set() };
+  const ka = await t.host.sessions.open("a", {});
+  const kb = await t.host.sessions.open("b", {});
+  const a: Caller = { defaultKernel: ka, sessionId: "a", created: new Set() };
+  const b: Caller = { defaultKernel: kb, sessionId: "b", created: new Set() };
   const shared = await t.host.createKernelFor(a);
   assert.equal(a.created.size, 0, "an HTTP session's kernels are in the registry");
-  assert.deepEqual((await t.host.listKernelsFor(b)).map((k) => k.kernel), ["b"]);
+  assert.deepEqual((await t.host.listKernelsFor(b)).map((k) => k.kernel), [kb]);
 
   assert.equal(await t.host.resolveKernel(b, shared), shared);
   const seenByB = await t.host.listKernelsFor(b);
   assert.deepEqual(
     Object.fromEntries(seenByB.map((k) => [k.kernel, k.owned])),
-    { b: true, [shared]: false },
+    { [kb]: true, [shared]: false },
   );
   await assert.rejects(
     t.host.deleteKernel(shared, { by: b }),
@@ -86,13 +86,44 @@ Deno.test("a sessionless caller names kernels by handle: created persistent, own
   // A later request is another caller holding the same handle.
   const later = sessionlessCaller();
   assert.equal(await t.host.resolveKernel(later, handle), handle);
-  await t.host.sessions.open("s", {});
+  const ks = await t.host.sessions.open("s", {});
   await assert.rejects(
-    t.host.deleteKernel("s", { by: later }),
-    new KernelAccessError("Cannot close kernel s: only the session that created it can close it"),
+    t.host.deleteKernel(ks, { by: later }),
+    new KernelAccessError(
+      `Cannot close kernel ${ks}: only the session that created it can close it`,
+    ),
   );
-  const session: Caller = { defaultKernel: "s", sessionId: "s", created: new Set() };
+  const session: Caller = { defaultKernel: ks, sessionId: "s", created: new Set() };
   await assert.rejects(t.host.deleteKernel(handle, { by: session }), KernelAccessError);
   await t.host.deleteKernel(handle, { by: later });
   assert.equal(await t.host.hasKernel(handle), false);
+});
+
+Deno.test("a session's default kernel id is derived one way from the session id, the same on every host of a registry", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-derived-" });
+  let kernel: string;
+  {
+    await using t = await openHost({ dataDir });
+    kernel = await t.host.sessions.open("session-x", {});
+    assert.match(kernel, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(kernel, "session-x");
+    assert.equal((await t.host.registry.getKernel(kernel))?.ownerSession, "session-x");
+    assert.equal(await t.host.sessions.defaultKernelOf("session-x"), kernel);
+    assert.notEqual(await t.host.sessions.defaultKernelOf("session-y"), kernel);
+  }
+  await using again = await openHost({ dataDir });
+  assert.equal(await again.host.sessions.defaultKernelOf("session-x"), kernel, "after a restart");
+  await Deno.remove(dataDir, { recursive: true });
+});
+
+Deno.test("a session stored when its default kernel had the session's id keeps that kernel", async () => {
+  await using t = await openHost();
+  await t.host.registry.createSession({ id: "old-session", now: 1 });
+  await t.host.registry.createKernel({
+    id: "old-session",
+    ownerSession: "old-session",
+    state: "stored",
+    now: 1,
+  });
+  assert.equal(await t.host.sessions.defaultKernelOf("old-session"), "old-session");
 });

@@ -37,7 +37,8 @@ Deno.test("hostile cells get precise errors or bounded results; nothing else is 
     const transport = new StreamableHTTPClientTransport(url);
     const client = new Client({ name: "hostile", version: "1" });
     await client.connect(transport);
-    return { client, id: transport.sessionId! };
+    const info = await client.callTool({ name: "kernel_info", arguments: {} });
+    return { client, id: (info.structuredContent as { kernel: string }).kernel };
   };
   const attacker = await connect();
   const bystander = await connect();

@@ -20,14 +20,15 @@ async function cli(
 
 Deno.test("deno task sessions lists, shows and deletes stored sessions for the operator", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-cli-" });
+  let kernel: string;
   try {
     {
       await using t = await openHost({ dataDir });
-      await t.host.sessions.open("session-one", {
+      kernel = await t.host.sessions.open("session-one", {
         initialize: { clientInfo: { name: "claude", version: "1.2" } },
       });
-      await t.host.execute("session-one", "const x = 1; await Promise.resolve()");
-      await t.host.save("session-one");
+      await t.host.execute(kernel, "const x = 1; await Promise.resolve()");
+      await t.host.save(kernel);
     }
     const listed = await cli(dataDir);
     assert.equal(listed.code, 0, listed.err);
@@ -36,7 +37,8 @@ Deno.test("deno task sessions lists, shows and deletes stored sessions for the o
 
     const asJson = JSON.parse((await cli(dataDir, "--json")).out);
     assert.equal(asJson.sessions[0].id, "session-one");
-    assert.equal(asJson.sessions[0].kernels[0].id, "session-one");
+    assert.equal(asJson.sessions[0].kernels[0].id, kernel);
+    assert.notEqual(kernel, "session-one", "the default kernel's id is not the session's");
 
     const shown = await cli(dataDir, "show", "session-one");
     assert.match(shown.out, /client claude 1\.2/);

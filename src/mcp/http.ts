@@ -12,8 +12,8 @@
  * the SDK's `createMcpHandler`, one server per request, its kernels named by handle; closing its
  * response stream cancels it. Everything else is the 2025-11-25 era, with sessions:
  *
- * Sessions: `initialize` creates one with a 256-bit base64url id, which also names its default
- * kernel. A request carrying an id the registry knows but this process does not (after a
+ * Sessions: `initialize` creates one with a 256-bit base64url id; its default kernel's id is
+ * derived from it one way (holding a kernel id never grants the session). A request carrying an id the registry knows but this process does not (after a
  * restart) resumes it: a fresh transport is brought to the initialized state by replaying the
  * session's stored `initialize` parameters. An unknown or ended id gets 404; a request without an
  * id that is not `initialize`, 400; `DELETE` ends the session and deletes its kernels.
@@ -106,7 +106,8 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
         log("debug", "session ended", { session: sid });
       },
     });
-    const server = createMcpServer(host, { defaultKernel: id, sessionId: id, created: new Set() });
+    const defaultKernel = await host.sessions.defaultKernelOf(id);
+    const server = createMcpServer(host, { defaultKernel, sessionId: id, created: new Set() });
     await server.connect(transport);
     const live: LiveSession = {
       transport,

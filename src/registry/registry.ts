@@ -139,6 +139,12 @@ export interface Registry extends AsyncDisposable {
   /** Kernels a session owns or has used, not closed, most recently active first. */
   kernelsOfSession(sessionId: string): Promise<KernelRecord[]>;
 
+  /**
+   * The secret stored under `name`, created from `candidate` if there is none yet. Every caller,
+   * on any host of the registry, gets the same value: the first write wins.
+   */
+  secret(name: string, candidate: string): Promise<string>;
+
   /** Releases the store; later calls reject. Closing twice is harmless. */
   close(): Promise<void>;
 }

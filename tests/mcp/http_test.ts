@@ -44,7 +44,10 @@ Deno.test("initialize gets a 256-bit base64url session id; the handler needs no 
   assert.match(id, /^[A-Za-z0-9_-]{43}$/);
   assert.equal((await response.json()).result.serverInfo.name, "mcp-kernel-host");
   assert.ok(await h.host.sessions.get(id), "the session is recorded");
-  assert.ok(await h.host.hasKernel(id), "and names its default kernel");
+  const kernel = await h.host.sessions.defaultKernelOf(id);
+  assert.notEqual(kernel, id, "its default kernel's id is derived, not the session's");
+  assert.ok(await h.host.hasKernel(kernel), "and its default kernel is recorded");
+  assert.equal(await h.host.hasKernel(id), false);
 });
 
 Deno.test("requests that break the rules get precise 4xx answers and change nothing", async () => {
@@ -125,12 +128,13 @@ Deno.test("over HTTP, two sessions get different ids and kernels that cannot see
   const seen = await run(b.client, "typeof secret");
   assert.equal(seen.out.result, '"undefined"');
   const infoA = await a.client.callTool({ name: "kernel_info", arguments: {} });
-  assert.equal((infoA.structuredContent as { kernel: string }).kernel, a.transport.sessionId);
+  const kernelA = (infoA.structuredContent as { kernel: string }).kernel;
+  assert.notEqual(kernelA, a.transport.sessionId, "a kernel id does not reveal the session id");
   const listB = await b.client.callTool({ name: "list_kernels", arguments: {} });
   const kernelsB = (listB.structuredContent as { kernels: { kernel: string }[] }).kernels;
-  assert.deepEqual(
-    kernelsB.map((k) => k.kernel),
-    [b.transport.sessionId],
+  assert.equal(kernelsB.length, 1);
+  assert.ok(
+    ![kernelA, a.transport.sessionId].includes(kernelsB[0]!.kernel),
     "B's list shows none of A's ids",
   );
   await a.client.close();
@@ -165,10 +169,15 @@ Deno.test("over HTTP, a variable set by execute is seen by list_variables, inspe
 Deno.test("over HTTP, DELETE ends the session and deletes its kernel; the id then gets 404", async () => {
   await using s = await serve();
   const { client: c, transport } = await client(s.url);
-  await run(c, "const x = 1");
+  const kernel = (await run(c, "const x = 1")).out.kernel as string;
   const id = transport.sessionId!;
+  // Holding the kernel id does not give the session: as a session id it is unknown.
+  const asSession = await fetch(s.url, { method: "DELETE", headers: { "mcp-session-id": kernel } });
+  assert.equal(asSession.status, 404);
+  await asSession.body?.cancel();
+  assert.equal(await s.host.hasKernel(kernel), true);
   await transport.terminateSession();
-  assert.equal(await s.host.hasKernel(id), false);
+  assert.equal(await s.host.hasKernel(kernel), false);
   const after = await fetch(s.url, {
     method: "POST",
     headers: { ...HEADERS, "mcp-session-id": id },
@@ -182,14 +191,15 @@ Deno.test("over HTTP, DELETE ends the session and deletes its kernel; the id the
 Deno.test("over HTTP, a client keeps its variables across a restart of the host", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-http-" });
   let port: number;
+  let kernel: string;
   const { client: c, transport } = await (async () => {
     await using first = await serve(dataDir);
     port = first.port;
     const connected = await client(first.url);
-    await run(
+    kernel = (await run(
       connected.client,
       "class Acc { total = 0; add(n) { this.total += n; return this } }\nconst acc = new Acc().add(40)",
-    );
+    )).out.kernel as string;
     return connected;
   })();
   // The first host is gone: its shutdown saved the kernel. A new one listens on the same port.
@@ -198,8 +208,9 @@ Deno.test("over HTTP, a client keeps its variables across a restart of the host"
   assert.equal(r.out.status, "ok", JSON.stringify(r.out.error));
   assert.equal(r.out.result, "42");
   assert.equal((r.out.restored_from as { version: number }).version, 1);
-  assert.equal(r.out.kernel, transport.sessionId);
-  assert.ok(second.host.isLive(transport.sessionId!), "the resumed session's kernel runs here");
+  assert.equal(r.out.kernel, kernel!);
+  assert.ok(transport.sessionId, "the session goes on");
+  assert.ok(second.host.isLive(kernel!), "the resumed session's kernel runs here");
 
   await c.close();
   await Deno.remove(dataDir, { recursive: true });

@@ -156,6 +156,12 @@ export function registryContract(name: string, open: OpenRegistry): void {
     assert.deepEqual(await r.cellsAfter("k", 0), []);
   });
 
+  test("a secret is created by its first writer and then the same for every caller", async (r) => {
+    assert.equal(await r.secret("host", "first"), "first");
+    assert.equal(await r.secret("host", "second"), "first");
+    assert.equal(await r.secret("other", "x"), "x");
+  });
+
   test("a closed registry rejects calls; closing twice is harmless", async (r) => {
     await r.close();
     await r.close();

@@ -29,6 +29,7 @@ class MemoryRegistry implements Registry {
   /** Newest first, per kernel. */
   #snapshots = new Map<string, SnapshotRecord[]>();
   #sessions = new Map<string, SessionRecord>();
+  #secrets = new Map<string, string>();
   /** Kernel ids each session has used. */
   #uses = new Map<string, Set<string>>();
   /** Recorded cells by kernel, in order. */
@@ -156,6 +157,12 @@ class MemoryRegistry implements Registry {
     this.#open();
     const record = this.#snapshots.get(kernelId)?.find((v) => v.version === version);
     if (record) record.quarantined = { at: now, reason };
+  }
+
+  async secret(name: string, candidate: string): Promise<string> {
+    this.#open();
+    if (!this.#secrets.has(name)) this.#secrets.set(name, candidate);
+    return this.#secrets.get(name)!;
   }
 
   async createSession(

@@ -59,4 +59,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kernel_id, cell)
   );
   `,
+  `
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

@@ -245,6 +245,14 @@ class SqliteRegistry implements Registry {
     ).run(now, reason, kernelId, version);
   }
 
+  async secret(name: string, candidate: string): Promise<string> {
+    this.#prepare("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)").run(name, candidate);
+    const row = this.#prepare("SELECT value FROM secrets WHERE name = ?").get(name) as
+      | { value: string }
+      | undefined;
+    return row!.value;
+  }
+
   async createSession(
     s: { id: string; now: number; metadata?: Record<string, unknown> },
   ): Promise<SessionRecord> {
