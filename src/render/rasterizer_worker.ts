@@ -3,16 +3,12 @@
  * with resvg's WebAssembly build, one request at a time. It runs off the host's main thread
  * because a drawing blocks its thread for milliseconds to seconds, and so that a drawing that
  * panics (resvg aborts on a canvas it cannot allocate) or hangs can be ended with its Worker.
- *
- * A WebAssembly renderer sees no system fonts, so it is given DejaVu, read from the npm package
- * `dejavu-fonts-ttf`: the family matplotlib draws charts in, TrueType (resvg reads no WOFF), and
- * there on any machine that can install the host, unlike `/usr/share/fonts`.
+ * Text is drawn in the fonts of `fonts.ts`.
  *
  * @module
  */
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
-// Imported only so that Deno fetches the font package with the host; the fonts are read as files.
-import "dejavu-fonts-ttf/package.json" with { type: "json" };
+import { type FontOptions, loadFonts } from "./fonts.ts";
 import { fitBytes, fitRaster, type RasterBounds } from "./raster_bounds.ts";
 
 /** A drawing to make. */
@@ -35,24 +31,13 @@ export type RasterReply =
   }
   | { id: number; ok: false; message: string };
 
-const FONT_FILES = [
-  "DejaVuSans.ttf",
-  "DejaVuSans-Bold.ttf",
-  "DejaVuSans-Oblique.ttf",
-  "DejaVuSans-BoldOblique.ttf",
-  "DejaVuSansMono.ttf",
-  "DejaVuSerif.ttf",
-];
-
 const scope = self as unknown as Worker;
 
 const ready = (async () => {
   await initWasm(
     await Deno.readFile(new URL(import.meta.resolve("@resvg/resvg-wasm/index_bg.wasm"))),
   );
-  return await Promise.all(
-    FONT_FILES.map((f) => Deno.readFile(new URL(import.meta.resolve(`dejavu-fonts-ttf/ttf/${f}`)))),
-  );
+  return await loadFonts();
 })();
 
 scope.addEventListener("message", async (event: MessageEvent<RasterRequest>) => {
@@ -66,14 +51,7 @@ scope.addEventListener("message", async (event: MessageEvent<RasterRequest>) => 
   scope.postMessage(reply, reply.ok ? [reply.png.buffer as ArrayBuffer] : []);
 });
 
-function draw(svg: string, bounds: RasterBounds, fontBuffers: Uint8Array[]) {
-  const font = {
-    fontBuffers,
-    defaultFontFamily: "DejaVu Sans",
-    sansSerifFamily: "DejaVu Sans",
-    serifFamily: "DejaVu Serif",
-    monospaceFamily: "DejaVu Sans Mono",
-  };
+function draw(svg: string, bounds: RasterBounds, font: FontOptions) {
   const parsed = new Resvg(svg, { font });
   const intrinsic = { width: parsed.width, height: parsed.height };
   parsed.free();
