@@ -161,6 +161,12 @@ Deno.test("an SVG from Deno.jupyter.svg arrives as a PNG of its size with its te
   // Only the text is drawn: without a font, every pixel would stay transparent.
   assert.ok(paintedPixels(decoded) > 200, `painted ${paintedPixels(decoded)} pixels`);
   assert.doesNotMatch(text(ran), /scaled/);
+  // An element as d3 on linkedom makes one is drawn too, as Deno's format finds it.
+  const element = await run(
+    client,
+    `({ outerHTML: '<svg xmlns="http://www.w3.org/2000/svg" width="50" height="40"><circle r="9"/></svg>' })`,
+  );
+  assert.deepEqual(pngSize(images(element)[0]!), { width: 50, height: 40 });
   await client.close();
 });
 

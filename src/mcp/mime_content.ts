@@ -24,7 +24,8 @@ export function bundleImage(bundle: MimeBundle): ImageContent | undefined {
 
 /**
  * The text a model reads for a bundle: `text/markdown`, else the text of `text/html`, else
- * `text/plain`; a renderer's note, if any, follows.
+ * `text/plain`, else which types it holds that are not shown; a renderer's note, if any,
+ * follows.
  */
 export function bundleText(bundle: MimeBundle): string {
   const markdown = bundle["text/markdown"];
@@ -35,7 +36,9 @@ export function bundleText(bundle: MimeBundle): string {
     ? htmlText(html)
     : bundle["text/plain"];
   const note = bundle[NOTE_TYPE];
-  return typeof note === "string" ? `${text}\n${note}` : text;
+  if (typeof note === "string") return text === "" ? note : `${text}\n${note}`;
+  const others = Object.keys(bundle).filter((t) => t !== "text/plain");
+  return text === "" && others.length > 0 ? `[${others.join(", ")}: not shown]` : text;
 }
 
 /**

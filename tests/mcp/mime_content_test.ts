@@ -10,6 +10,15 @@ Deno.test("a bundle's text is its markdown, else its HTML's text, else text/plai
   assert.equal(bundleText({ "text/html": "<p>h &amp; i</p>", "text/plain": "p" }), "h & i");
   assert.equal(bundleText({ "application/json": { a: 1 }, "text/plain": "p" }), "p");
   assert.equal(bundleText({ "text/plain": "p", [NOTE_TYPE]: "[note]" }), "p\n[note]");
+  // A bundle of nothing a model can read says what it held.
+  assert.equal(
+    bundleText({ "application/vnd.vegalite.v5+json": {}, "text/plain": "" }),
+    "[application/vnd.vegalite.v5+json: not shown]",
+  );
+  assert.equal(
+    bundleText({ "image/svg+xml": "<svg", "text/plain": "", [NOTE_TYPE]: "[n]" }),
+    "[n]",
+  );
 });
 
 Deno.test("a raster image in a bundle is MCP image content; its other entries are not shown", () => {

@@ -1,8 +1,10 @@
 /**
  * Values as MIME bundles, the way Deno's own Jupyter kernel formats them (its
- * `cli/js/40_jupyter.js`): `text/plain` is the REPL-like rendering of `render.ts`, the bytes of
- * a PNG, JPEG, GIF or WebP image are that image, and an object with a
- * `[Symbol.for("Jupyter.display")]()` method (Deno's `$display`) returns its own bundle.
+ * `cli/js/40_jupyter.js`): `text/plain` is the REPL-like rendering of `render.ts`; an object
+ * with a `[Symbol.for("Jupyter.display")]()` method (Deno's `$display`) returns its own bundle;
+ * and Deno's duck typing finds the rest: a canvas (`toDataURL()`), a Vega view (`toSpec()`),
+ * the bytes of a PNG, JPEG, GIF or WebP image, and an SVG or HTML element (`outerHTML`, as
+ * d3 on linkedom or deno-dom makes them).
  *
  * @module
  */
@@ -67,16 +69,47 @@ export function rawBundle(bundle: object): MimeBundle {
 }
 
 function complete(own: Record<string, unknown> | undefined, value: unknown): MimeBundle {
-  const bundle = own ?? imageBundle(value);
+  const bundle = own ?? likeBundle(value);
   const plain = bundle?.["text/plain"];
   return { ...bundle, "text/plain": typeof plain === "string" ? plain : render(value) };
 }
 
-/** Image bytes as their image, as Deno's `format` shows a PNG or JPEG `Uint8Array`. */
-function imageBundle(value: unknown): Record<string, unknown> | undefined {
-  if (!(value instanceof Uint8Array)) return undefined;
-  const type = imageType(value);
-  return type && { [type]: value.toBase64() };
+/**
+ * The bundle of a value that looks like something displayable, in the order Deno's `format`
+ * tries them; `undefined` for anything else, or when looking threw (a getter, a Proxy).
+ */
+function likeBundle(value: unknown): Record<string, unknown> | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  try {
+    const v = value as Record<string, unknown>;
+    if (typeof v.toDataURL === "function") {
+      const url = String(v.toDataURL());
+      const match = /^data:([^;,]+)(;base64)?,(.*)$/s.exec(url);
+      if (match?.[2]) return { [match[1]!]: match[3] };
+    }
+    if (typeof v.toSpec === "function") {
+      const spec = v.toSpec() as Record<string, unknown> | null;
+      if (spec !== null && typeof spec === "object" && "$schema" in spec) {
+        return plainData({ [vegaType(String(spec.$schema))]: spec });
+      }
+    }
+    if (value instanceof Uint8Array) {
+      const type = imageType(value);
+      if (type) return { [type]: value.toBase64() };
+    }
+    const html = v.outerHTML;
+    if (typeof html === "string") {
+      return { [html.startsWith("<svg") ? "image/svg+xml" : "text/html"]: html };
+    }
+  } catch {
+    // Looking was not possible: the value is shown as text/plain.
+  }
+  return undefined;
+}
+
+function vegaType(schema: string): string {
+  const lite = /vega-lite\/v(\d+)/.exec(schema);
+  return lite ? `application/vnd.vegalite.v${lite[1]}+json` : "application/vnd.vega.v5+json";
 }
 
 /** What the value's `$display` method returns; `undefined` if it has none or it threw. */
