@@ -182,3 +182,23 @@ Deno.test("a snapshot binds Deno.jupyter's functions again instead of saving the
   assert.equal(r.data?.["text/plain"], "true");
   assert.equal(r.displays?.[0]?.["text/markdown"], "n is 2");
 });
+
+Deno.test("a cell's own display shadows the global one and is a variable like any other", async () => {
+  await using t = await startKernel();
+  assert.deepEqual((await t.kernel.complete("Deno.jup")).matches, ["jupyter"]);
+  await t.kernel.execute(`const display = "mine"; let name = "n";`);
+  assert.deepEqual(
+    (await t.kernel.variables()).map((v) => [v.name, v.preview]),
+    [["display", '"mine"'], ["name", '"n"']],
+  );
+  const taken = await t.kernel.snapshot();
+  await using fresh = await startKernel();
+  await fresh.kernel.restore(taken.body);
+  assert.equal(
+    (await fresh.kernel.execute("[display, name]")).data?.["text/plain"],
+    '[ "mine", "n" ]',
+  );
+  // Deno.jupyter.display is still there for the cell that shadowed the global.
+  const shown = await fresh.kernel.execute("Deno.jupyter.display(1)");
+  assert.deepEqual(shown.displays, [{ "text/plain": "1" }]);
+});

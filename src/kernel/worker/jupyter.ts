@@ -77,9 +77,14 @@ export class Displays {
 export function installJupyter(displays: Displays, scratchDir: string): void {
   const jupyter = createJupyter(displays, scratchDir);
   const real = Deno;
+  // Reported as an own property too, so that completion and Deno.inspect see it.
+  const own = { value: jupyter, writable: false, enumerable: true, configurable: true };
   const proxy = new Proxy(real, {
     get: (target, key) => key === "jupyter" ? jupyter : Reflect.get(target, key),
     has: (target, key) => key === "jupyter" || Reflect.has(target, key),
+    ownKeys: (target) => [...Reflect.ownKeys(target), "jupyter"],
+    getOwnPropertyDescriptor: (target, key) =>
+      key === "jupyter" ? own : Reflect.getOwnPropertyDescriptor(target, key),
   });
   Object.defineProperty(globalThis, "Deno", {
     value: proxy,
