@@ -8,6 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { serveHttp } from "./_http.ts";
+import { connectStdio } from "./_stdio.ts";
 import { decodePng, paintedPixels, pngSize } from "./_png.ts";
 
 /** A 4×3 red PNG, as resvg wrote it. */
@@ -225,4 +226,23 @@ Deno.test("an SVG larger than the bounds is scaled down, keeping its aspect rati
   assert.deepEqual(pngSize(images(ran)[0]!), { width: 8000, height: 400 });
   assert.match(text(ran), /image\/svg\+xml of 20000×1000 px scaled to 8000×400 px/);
   await client.close();
+});
+
+Deno.test("over stdio, as Claude Code and Desktop connect, a chart arrives as a PNG image", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-rich-stdio-" });
+  try {
+    await using s = await connectStdio(["--data-dir", dataDir]);
+    const ran = await run(
+      s.client,
+      "await display(Deno.jupyter.md`## Chart`);\n" +
+        "Deno.jupyter.svg`<svg xmlns='http://www.w3.org/2000/svg' width='120' height='80'>" +
+        "<rect width='120' height='80' fill='navy'/><text x='10' y='50'>Q1</text></svg>`",
+    );
+    assert.equal(ran.isError, false, text(ran));
+    assert.deepEqual(ran.content.map((b) => b.type), ["text", "image", "text"]);
+    assert.match(text(ran), /## Chart\nOut\[1\]:/);
+    assert.deepEqual(pngSize(images(ran)[0]!), { width: 120, height: 80 });
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });
