@@ -56,9 +56,12 @@ export async function decodePng(bytes: Uint8Array): Promise<Png> {
   return { width, height, pixels };
 }
 
-/** How many pixels are not fully transparent. */
+/** How many pixels are neither fully transparent nor white: what was drawn on the background. */
 export function paintedPixels(png: Png): number {
   let painted = 0;
-  for (let i = 3; i < png.pixels.length; i += 4) if (png.pixels[i] !== 0) painted++;
+  for (let i = 0; i < png.pixels.length; i += 4) {
+    const [r, g, b, a] = png.pixels.subarray(i, i + 4);
+    if (a !== 0 && !(r === 255 && g === 255 && b === 255)) painted++;
+  }
   return painted;
 }

@@ -159,7 +159,7 @@ Deno.test("an SVG from Deno.jupyter.svg arrives as a PNG of its size with its te
   const [png] = images(ran);
   const decoded = await decodePng(png!);
   assert.deepEqual({ width: decoded.width, height: decoded.height }, { width: 240, height: 60 });
-  // Only the text is drawn: without a font, every pixel would stay transparent.
+  // Only the text is drawn: without a font, every pixel would stay white.
   assert.ok(paintedPixels(decoded) > 200, `painted ${paintedPixels(decoded)} pixels`);
   assert.doesNotMatch(text(ran), /scaled/);
   // An element as d3 on linkedom makes one is drawn too, as Deno's format finds it.

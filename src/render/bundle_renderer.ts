@@ -21,9 +21,16 @@ export const NOTE_TYPE = "text/x-mcp-kernel-host-note";
 /** Draws one bundle entry as PNG. */
 type Renderer = (entry: unknown, rasterizer: SvgRasterizer) => Promise<Raster>;
 
-/** Which MIME types are drawn, by what, in the order they are preferred. */
+/**
+ * Which MIME types are drawn, by what, in the order they are preferred. SVG is drawn on white,
+ * as a notebook page shows it: black axis labels on a transparent PNG vanish for a viewer
+ * that puts it on a dark background.
+ */
 const RENDERERS: ReadonlyMap<string, Renderer> = new Map([
-  ["image/svg+xml", (entry, rasterizer) => rasterizer.rasterize(String(entry))],
+  [
+    "image/svg+xml",
+    (entry, rasterizer) => rasterizer.rasterize(String(entry), { background: "white" }),
+  ],
 ]);
 
 /** How a {@linkcode BundleRenderer} bounds images. */

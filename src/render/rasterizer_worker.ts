@@ -16,6 +16,8 @@ export interface RasterRequest {
   id: number;
   svg: string;
   bounds: RasterBounds;
+  /** A CSS colour under the drawing; without it, what the SVG leaves bare stays transparent. */
+  background?: string;
 }
 
 /** What became of one {@linkcode RasterRequest}. */
@@ -41,24 +43,28 @@ const ready = (async () => {
 })();
 
 scope.addEventListener("message", async (event: MessageEvent<RasterRequest>) => {
-  const { id, svg, bounds } = event.data;
+  const { id, svg, bounds, background } = event.data;
   let reply: RasterReply;
   try {
-    reply = { id, ok: true, ...draw(svg, bounds, await ready) };
+    reply = { id, ok: true, ...draw(svg, bounds, await ready, background) };
   } catch (error) {
     reply = { id, ok: false, message: error instanceof Error ? error.message : String(error) };
   }
   scope.postMessage(reply, reply.ok ? [reply.png.buffer as ArrayBuffer] : []);
 });
 
-function draw(svg: string, bounds: RasterBounds, font: FontOptions) {
+function draw(svg: string, bounds: RasterBounds, font: FontOptions, background?: string) {
   const parsed = new Resvg(svg, { font });
   const intrinsic = { width: parsed.width, height: parsed.height };
   parsed.free();
   // The canvas is bounded before it is allocated: resvg aborts on one too large.
   let size = fitRaster(intrinsic, bounds);
   for (let attempt = 0;; attempt++) {
-    const resvg = new Resvg(svg, { font, fitTo: { mode: "width", value: size.width } });
+    const resvg = new Resvg(svg, {
+      font,
+      fitTo: { mode: "width", value: size.width },
+      ...(background && { background }),
+    });
     const image = resvg.render();
     const png = image.asPng();
     const drawn = { width: image.width, height: image.height };

@@ -28,6 +28,12 @@ export interface RasterizerOptions {
   maxSvgChars?: number;
 }
 
+/** How one drawing is made. */
+export interface DrawOptions {
+  /** A CSS colour under the drawing (default none: what the SVG leaves bare is transparent). */
+  background?: string;
+}
+
 /** Draws SVG to PNG in a Worker; close it with `close()` or `await using`. */
 export class SvgRasterizer implements AsyncDisposable {
   #options: Required<RasterizerOptions>;
@@ -53,7 +59,7 @@ export class SvgRasterizer implements AsyncDisposable {
    * @throws {Error} When the SVG cannot be parsed or drawn, is too long, or took too long; the
    * message says which.
    */
-  rasterize(svg: string): Promise<Raster> {
+  rasterize(svg: string, options: DrawOptions = {}): Promise<Raster> {
     if (this.#closed) return Promise.reject(new Error("Cannot draw SVG: the rasterizer is closed"));
     if (svg.length > this.#options.maxSvgChars) {
       return Promise.reject(
@@ -62,7 +68,7 @@ export class SvgRasterizer implements AsyncDisposable {
         ),
       );
     }
-    const run = this.#queue.then(() => this.#draw(svg));
+    const run = this.#queue.then(() => this.#draw(svg, options));
     this.#queue = run.catch(() => {});
     return run;
   }
@@ -79,13 +85,15 @@ export class SvgRasterizer implements AsyncDisposable {
     return this.close();
   }
 
-  async #draw(svg: string): Promise<Raster> {
+  async #draw(svg: string, { background }: DrawOptions): Promise<Raster> {
     const worker = this.#worker ??= this.#start();
     const id = this.#next++;
     const { promise, resolve } = Promise.withResolvers<RasterReply | "timeout">();
     this.#pending.set(id, resolve);
     const timer = setTimeout(() => resolve("timeout"), this.#options.timeoutMs);
-    worker.postMessage({ id, svg, bounds: this.#options.bounds } satisfies RasterRequest);
+    worker.postMessage(
+      { id, svg, bounds: this.#options.bounds, background } satisfies RasterRequest,
+    );
     try {
       const reply = await promise;
       if (reply === "timeout") {

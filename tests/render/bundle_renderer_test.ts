@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BundleRenderer, NOTE_TYPE } from "../../src/render/bundle_renderer.ts";
-import { pngSize } from "../_png.ts";
+import { decodePng, pngSize } from "../_png.ts";
 
 const SVG = "http://www.w3.org/2000/svg";
 /** A 4×3 red PNG, as resvg wrote it. */
@@ -86,13 +86,18 @@ function png(bundle: Record<string, unknown>): Uint8Array {
   return Uint8Array.fromBase64(bundle["image/png"] as string);
 }
 
-Deno.test("an SVG entry gets a PNG beside it; other entries are kept", async () => {
+Deno.test("an SVG entry gets a PNG beside it, drawn on white; other entries are kept", async () => {
   await using renderer = new BundleRenderer();
-  const svg = `<svg xmlns="${SVG}" width="60" height="30"><rect width="60" height="30"/></svg>`;
+  const svg =
+    `<svg xmlns="${SVG}" width="60" height="30"><rect x="30" width="30" height="30"/></svg>`;
   const out = await renderer.render({ "image/svg+xml": svg, "text/plain": "chart" });
   assert.equal(out["image/svg+xml"], svg);
   assert.equal(out["text/plain"], "chart");
-  assert.deepEqual(pngSize(png(out)), { width: 60, height: 30 });
+  const drawn = await decodePng(png(out));
+  assert.deepEqual([drawn.width, drawn.height], [60, 30]);
+  // Bare canvas is white, not transparent: black labels stay visible on any viewer.
+  assert.deepEqual([...drawn.pixels.subarray(0, 4)], [255, 255, 255, 255]);
+  assert.deepEqual([...drawn.pixels.subarray(59 * 4, 60 * 4)], [0, 0, 0, 255]);
   assert.equal(out[NOTE_TYPE], undefined);
 });
 

@@ -23,6 +23,12 @@ Deno.test("an SVG is drawn at its own size, or scaled to the bounds before its c
   });
   const own = await rasterizer.rasterize(`<svg xmlns="${SVG}" viewBox="0 0 300 150"></svg>`);
   assert.deepEqual([own.width, own.height], [300, 150]);
+  // Transparent unless a background is asked for.
+  assert.equal((await decodePng(own.png)).pixels[3], 0);
+  const white = await rasterizer.rasterize(`<svg xmlns="${SVG}" width="2" height="2"/>`, {
+    background: "white",
+  });
+  assert.deepEqual([...(await decodePng(white.png)).pixels.subarray(0, 4)], [255, 255, 255, 255]);
   // resvg aborts on a canvas this large; bounded first, it is drawn.
   const huge = await rasterizer.rasterize(
     `<svg xmlns="${SVG}" width="100000" height="100000"><circle cx="50000" cy="50000" r="40000"/></svg>`,
