@@ -93,8 +93,10 @@ export class BundleRenderer implements AsyncDisposable {
   }
 
   async #bounded(bundle: MimeBundle, type: string): Promise<MimeBundle> {
-    const { [type]: entry, ...rest } = bundle;
-    const bytes = decodeBase64(entry as string);
+    const { [type]: given, ...rest } = bundle;
+    // Base64 wrapped in lines (as some libraries write it) is no valid MCP image data.
+    const entry = (given as string).replace(/\s+/g, "");
+    const bytes = decodeBase64(entry);
     const actual = bytes && imageType(bytes);
     const size = bytes && imageSize(bytes);
     if (!bytes || !actual || !size) {
@@ -154,7 +156,7 @@ function scaledNote(type: string, drawn: Raster): string | undefined {
 
 function decodeBase64(text: string): Uint8Array | undefined {
   try {
-    return Uint8Array.fromBase64(text.replace(/\s+/g, ""));
+    return Uint8Array.fromBase64(text);
   } catch {
     return undefined;
   }

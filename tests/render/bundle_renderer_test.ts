@@ -113,6 +113,12 @@ Deno.test("a raster image within the bounds is kept as it is, under the type its
     "image/png": data,
     "text/plain": "j",
   });
+  // Base64 wrapped in lines is unwrapped.
+  const wrapped = data.replace(/(.{20})/g, "$1\n");
+  assert.equal(
+    (await renderer.render({ "image/png": wrapped, "text/plain": "" }))["image/png"],
+    data,
+  );
   // An SVG beside a raster image is not drawn: the raster is the richer entry already.
   const both = await renderer.render({
     "image/png": data,
