@@ -15,6 +15,7 @@ import { printRows, sizes, temp, writeResults } from "./bench/harness.ts";
 import { kernelFigures } from "./bench/kernel_start.ts";
 import { mcpFigures } from "./bench/mcp.ts";
 import { memoryFigures } from "./bench/memory.ts";
+import { rasterizeFigures } from "./bench/rasterize.ts";
 import { printSnapshots, snapshotFigures } from "./bench/snapshots.ts";
 import { startupFigures } from "./bench/startup.ts";
 import { throughputFigures } from "./bench/throughput.ts";
@@ -31,6 +32,7 @@ const snapshots = await snapshotFigures(run);
 rows.push(...await memoryFigures(run, floorScratch.dir));
 rows.push(...await startupFigures(run));
 rows.push(...await throughputFigures(run));
+rows.push(...await rasterizeFigures(run));
 
 printRows(rows);
 printSnapshots(snapshots);

@@ -13,6 +13,7 @@ import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { lockName } from "./name_lock.ts";
+import { BundleRenderer } from "./render/bundle_renderer.ts";
 import { Sessions } from "./sessions.ts";
 import type { Registry } from "./registry/registry.ts";
 import { KernelNotFoundError } from "./supervisor/errors.ts";
@@ -134,6 +135,8 @@ export class Host {
   /** Ids already found addressable; see `hasKernel`. */
   #addressable = new Set<string>();
   #cells: BackgroundCells;
+  /** Draws the SVG of results as PNG and bounds their images, for models. */
+  #renderer = new BundleRenderer();
   /** The MCP sessions and the kernels they use. */
   readonly sessions: Sessions;
 
@@ -348,10 +351,13 @@ export class Host {
     return addressable;
   }
 
-  /** Runs a cell; see `KernelHandle.execute` for its timeout, cancel and output options. */
+  /**
+   * Runs a cell; see `KernelHandle.execute` for its timeout, cancel and output options. The
+   * result's bundles come rendered for a model (see `render/bundle_renderer.ts`).
+   */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     await this.#check(id);
-    return await this.#supervisor.execute(id, code, options);
+    return await this.#renderer.renderResult(await this.#supervisor.execute(id, code, options));
   }
 
   /**
@@ -366,7 +372,10 @@ export class Host {
     await this.#check(id);
     return this.#cells.start(
       id,
-      (onOutput) => this.#supervisor.execute(id, code, { ...options, onOutput }),
+      async (onOutput) =>
+        await this.#renderer.renderResult(
+          await this.#supervisor.execute(id, code, { ...options, onOutput }),
+        ),
     );
   }
 
@@ -466,6 +475,7 @@ export class Host {
       await removeKernelFolder(this.#options.dataDir, id).catch(() => {});
     }
     await this.#registry.close();
+    await this.#renderer.close();
     for (const lock of this.#locks) lock.close();
     this.#locks = [];
     return report;

@@ -103,6 +103,8 @@ export interface ExecuteResult {
   executionCount: number;
   /** The last expression's value as a MIME bundle; absent when it is `undefined`. */
   data?: MimeBundle;
+  /** What the cell displayed, in order (`Deno.jupyter.display`); absent when nothing. */
+  displays?: MimeBundle[];
   stdout: string;
   stderr: string;
   error?: ErrorInfo;

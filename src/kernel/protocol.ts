@@ -80,6 +80,8 @@ export interface CellOutcome {
   exhausted?: true;
   /** The last expression's value (see `worker/format.ts`); absent when it is `undefined`. */
   data?: MimeBundle;
+  /** What the cell displayed (`Deno.jupyter.display`, `display`), in order; absent if nothing. */
+  displays?: MimeBundle[];
   error?: ErrorInfo;
 }
 

@@ -34,6 +34,8 @@ export const SANDBOX_FILES = [
   "worker/complete.ts",
   "worker/format.ts",
   "worker/function_source.ts",
+  "worker/image_bytes.ts",
+  "worker/jupyter.ts",
   "worker/json_chunks.ts",
   "worker/module_loader.ts",
   "worker/namespace.ts",

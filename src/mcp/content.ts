@@ -1,13 +1,14 @@
 /**
- * MCP content built in one place: text blocks, tool errors, the `execute` result's text and
- * structured views, and the size budget of text for a model.
+ * MCP content built in one place: text blocks, tool errors, the `execute` result's text,
+ * images and structured views, and the size budget of text for a model. What one MIME bundle
+ * shows is decided in `mime_content.ts`.
  *
  * @module
  */
-import type { CallToolResult } from "@modelcontextprotocol/server";
+import type { CallToolResult, ImageContent } from "@modelcontextprotocol/server";
 import type { BackgroundCell } from "../background_cells.ts";
 import type { ExecuteResult } from "../kernel/kernel_handle.ts";
-import type { MimeBundle } from "../kernel/protocol.ts";
+import { bundleParts, bundleText, type ContentPart } from "./mime_content.ts";
 
 /** Characters of text returned per result before it is cut with a note (DESIGN.md section 2). */
 export const TEXT_LIMIT = 100_000;
@@ -38,15 +39,8 @@ export function toolError(message: string): CallToolResult {
   return { content: [{ type: "text", text: message }], isError: true };
 }
 
-/**
- * The text a model reads for a value. Of its MIME bundle only `text/markdown` (preferred) and
- * `text/plain` become text for now; the other types are ignored until the rich-results issue
- * (DESIGN.md section 4, item 9: images as `image` content, SVG and Vega rendered, tables).
- */
-export function valueText(data: MimeBundle): string {
-  const markdown = data["text/markdown"];
-  return typeof markdown === "string" ? markdown : data["text/plain"];
-}
+/** Images one result carries at most; later ones are named in its text instead. */
+export const MAX_IMAGES = 20;
 
 /** Whether the call created the kernel it ran in (a sessionless call without a handle). */
 export interface NewKernel {
@@ -54,15 +48,18 @@ export interface NewKernel {
 }
 
 /** The line that hands a new kernel's handle to the agent, first in the text; pure. */
-export function handleLine(kernel: string, options: NewKernel): string {
+export function handleLine(kernel: string, options: NewKernel): string[] {
   return options.created
-    ? `New kernel, handle ${kernel}: pass kernel: "${kernel}" on later calls to keep its state.\n`
-    : "";
+    ? [`New kernel, handle ${kernel}: pass kernel: "${kernel}" on later calls to keep its state.`]
+    : [];
 }
 
 /**
- * The `execute` tool's result: the text of {@linkcode executeText}, the structured view of its
- * output schema, and `isError` for every status but `ok`.
+ * The `execute` tool's result, and `isError` for every status but `ok`. Without images it is
+ * the text of {@linkcode executeText} and the structured view of {@linkcode executeStructured}.
+ * With images it has no `structuredContent`: a client that finds some shows the model only
+ * that (Claude Code does), dropping the images; so its text holds everything the structured
+ * view would, the kernel id included, and the images sit in order among the text.
  *
  * @param kernel The id of the kernel that ran the cell.
  */
@@ -71,16 +68,37 @@ export function executeResult(
   kernel: string,
   options: NewKernel = {},
 ): CallToolResult {
-  const structured = {
+  const parts = [...handleLine(kernel, options), ...executeParts(r)];
+  const isError = r.status !== "ok";
+  if (parts.every((p) => typeof p === "string")) {
+    return {
+      content: [{ type: "text", text: truncate(parts.join("\n")) }],
+      structuredContent: {
+        ...executeStructured(r, kernel),
+        ...(options.created && { new_kernel: true }),
+      },
+      isError,
+    };
+  }
+  return { content: contentBlocks([...parts, `kernel: ${kernel}`]), isError };
+}
+
+/** The structured view of an `execute` result (DESIGN.md section 3). */
+export function executeStructured(r: ExecuteResult, kernel: string): Record<string, unknown> {
+  const plain = r.data?.["text/plain"];
+  const rich = r.data && bundleText(r.data);
+  return {
     status: r.status,
     execution_count: r.executionCount,
-    ...(r.data !== undefined && { result: truncate(r.data["text/plain"]) }),
+    ...(plain !== undefined && { result: truncate(plain) }),
+    // A value's markdown (or HTML's text) when it says more than text/plain.
+    ...(rich !== undefined && rich !== plain && { result_text: truncate(rich) }),
+    ...(r.displays && { displays: r.displays.map((d) => truncate(bundleText(d))) }),
     stdout: r.stdout,
     stderr: r.stderr,
     ...(r.error && { error: r.error }),
     duration_ms: Math.round(r.durationMs * 1000) / 1000,
     kernel,
-    ...(options.created && { new_kernel: true }),
     ...(r.restoredFrom && {
       restored_from: {
         version: r.restoredFrom.version,
@@ -90,24 +108,28 @@ export function executeResult(
     ...(r.lost && { lost: r.lost }),
     ...(r.saveFailed && { save_failed: r.saveFailed }),
   };
-  return {
-    content: [{ type: "text", text: handleLine(kernel, options) + executeText(r) }],
-    structuredContent: structured,
-    isError: r.status !== "ok",
-  };
 }
 
 /**
  * The text an agent reads for an `execute` result: status and count first, then the output,
- * the value and the error, bounded in size.
+ * what the cell displayed, the value and the error, bounded in size. Images are named here by
+ * type and size (see {@linkcode executeResult} for the images themselves).
  */
 export function executeText(r: ExecuteResult): string {
-  const parts: string[] = [];
+  return truncate(
+    executeParts(r).map((p) => typeof p === "string" ? p : imageName(p)).join("\n"),
+  );
+}
+
+/** An `execute` result's parts in the order a model reads them. */
+function executeParts(r: ExecuteResult): ContentPart[] {
+  const parts: ContentPart[] = [];
   const ms = r.durationMs < 10 ? r.durationMs.toFixed(1) : Math.round(r.durationMs).toString();
   parts.push(`[${r.executionCount}] ${r.status} (${ms} ms)`);
   if (r.stdout) parts.push(`stdout:\n${r.stdout.replace(/\n$/, "")}`);
   if (r.stderr) parts.push(`stderr:\n${r.stderr.replace(/\n$/, "")}`);
-  if (r.data !== undefined) parts.push(`Out[${r.executionCount}]: ${valueText(r.data)}`);
+  for (const bundle of r.displays ?? []) parts.push(...bundleParts(bundle));
+  if (r.data !== undefined) parts.push(...bundleParts(r.data, `Out[${r.executionCount}]: `));
   if (r.error) parts.push(r.error.stack || `${r.error.name}: ${r.error.message}`);
   if (r.restoredFrom) {
     const at = new Date(r.restoredFrom.savedAt).toISOString();
@@ -115,14 +137,42 @@ export function executeText(r: ExecuteResult): string {
   }
   if (r.lost) parts.push(`Lost: ${r.lost}`);
   if (r.saveFailed) parts.push(`Not saved: ${r.saveFailed}`);
+  return parts;
+}
 
-  return truncate(parts.join("\n"));
+/**
+ * Content blocks from parts: neighbouring text joined in one block, each block bounded, and
+ * images past {@linkcode MAX_IMAGES} named in text instead.
+ */
+function contentBlocks(parts: ContentPart[]): CallToolResult["content"] {
+  const blocks: CallToolResult["content"] = [];
+  let text: string[] = [];
+  let images = 0;
+  const flush = () => {
+    if (text.length > 0) blocks.push({ type: "text", text: truncate(text.join("\n")) });
+    text = [];
+  };
+  for (const part of parts) {
+    if (typeof part === "string") text.push(part);
+    else if (++images > MAX_IMAGES) {
+      text.push(`${imageName(part)} not shown: a result carries at most ${MAX_IMAGES} images`);
+    } else {
+      flush();
+      blocks.push(part);
+    }
+  }
+  flush();
+  return blocks;
+}
+
+function imageName(image: ImageContent): string {
+  return `[${image.mimeType}, ${Math.round(image.data.length * 3 / 4)} bytes]`;
 }
 
 /**
  * A background cell's result: while it runs, `running` with its output so far; once done, the
- * `execute` result it ended with; if it ended without one, `killed` with why. Each carries the
- * cell's handle.
+ * `execute` result it ended with (without structured content when it has images, as there);
+ * if it ended without one, `killed` with why. Each carries the cell's handle.
  *
  * @param options.now The clock, for the time it has run so far.
  */
@@ -133,12 +183,16 @@ export function cellResult(
   const now = options.now ?? Date.now();
   const handle = handleLine(c.kernel, options);
   if (c.result) {
-    const done = executeResult(c.result, c.kernel);
-    return {
-      ...done,
-      content: [{ type: "text", text: `${handle}cell ${c.cell}\n${executeText(c.result)}` }],
-      structuredContent: { ...(done.structuredContent as Record<string, unknown>), cell: c.cell },
-    };
+    const parts = [...handle, `cell ${c.cell}`, ...executeParts(c.result)];
+    const isError = c.result.status !== "ok";
+    if (parts.every((p) => typeof p === "string")) {
+      return {
+        content: contentBlocks(parts),
+        structuredContent: { ...executeStructured(c.result, c.kernel), cell: c.cell },
+        isError,
+      };
+    }
+    return { content: contentBlocks([...parts, `kernel: ${c.kernel}`]), isError };
   }
   const ms = now - c.startedAt;
   const base = {
@@ -157,7 +211,8 @@ export function cellResult(
     };
   }
   const parts = [
-    `${handle}cell ${c.cell} running (${Math.round(ms)} ms so far); ask cell_status for more`,
+    ...handle,
+    `cell ${c.cell} running (${Math.round(ms)} ms so far); ask cell_status for more`,
   ];
   if (c.stdout) parts.push(`stdout so far:\n${c.stdout.replace(/\n$/, "")}`);
   if (c.stderr) parts.push(`stderr so far:\n${c.stderr.replace(/\n$/, "")}`);

@@ -127,3 +127,28 @@ Deno.test("a cell's $display bundle reaches the host; _ holds the value, not the
   assert.match(thrown.stderr, /broken display/);
   assert.deepEqual(Object.keys(thrown.data ?? {}), ["text/plain"]);
 });
+
+Deno.test("values that look displayable get Deno's bundles: canvas, Vega, image bytes, elements", () => {
+  const canvas = { toDataURL: () => "data:image/png;base64,iVBORw0K" };
+  assert.deepEqual(format(canvas), { "image/png": "iVBORw0K", "text/plain": render(canvas) });
+  const view = { toSpec: () => ({ $schema: "https://vega.github.io/schema/vega-lite/v5.json" }) };
+  assert.deepEqual(Object.keys(format(view)), ["application/vnd.vegalite.v5+json", "text/plain"]);
+  const vega = { toSpec: () => ({ $schema: "https://vega.github.io/schema/vega/v5.json", n: 1n }) };
+  assert.deepEqual(Object.keys(format(vega)), ["text/plain"]);
+  const gif = new TextEncoder().encode("GIF89a\x01\x00\x01\x00");
+  assert.deepEqual(format(gif), { "image/gif": gif.toBase64(), "text/plain": render(gif) });
+  const svg = { outerHTML: "<svg><circle r='1'/></svg>" };
+  assert.equal(format(svg)["image/svg+xml"], "<svg><circle r='1'/></svg>");
+  const div = { outerHTML: "<div>hi</div>" };
+  assert.equal(format(div)["text/html"], "<div>hi</div>");
+  const hostile = {
+    get toDataURL() {
+      throw new Error("no looking");
+    },
+  };
+  assert.deepEqual(Object.keys(format(hostile)), ["text/plain"]);
+  // Bytes that are no image stay bytes.
+  assert.deepEqual(format(new Uint8Array([1, 2])), {
+    "text/plain": render(new Uint8Array([1, 2])),
+  });
+});

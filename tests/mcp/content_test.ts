@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { executeResult, executeText, truncate } from "../../src/mcp/content.ts";
+import {
+  cellResult,
+  executeResult,
+  executeText,
+  MAX_IMAGES,
+  truncate,
+} from "../../src/mcp/content.ts";
 
 Deno.test("execute text shows count and status, output, value and error in that order", () => {
   const text = executeText({
@@ -36,12 +42,106 @@ Deno.test("a value's text/markdown is its text for the model; the structured res
     executionCount: 2,
     stdout: "",
     stderr: "",
-    data: { "text/plain": "Report {}", "text/markdown": "**report**", "image/png": "iVBORw0K" },
+    data: { "text/plain": "Report {}", "text/markdown": "**report**", "application/json": {} },
     durationMs: 20,
   };
   assert.equal(executeText(r), "[2] ok (20 ms)\nOut[2]: **report**");
   const result = executeResult(r, "k");
   assert.deepEqual(result.content, [{ type: "text", text: "[2] ok (20 ms)\nOut[2]: **report**" }]);
   assert.equal((result.structuredContent as { result: string }).result, "Report {}");
+  assert.equal((result.structuredContent as { result_text: string }).result_text, "**report**");
   assert.equal(result.isError, false);
+});
+
+Deno.test("a result with images has no structured content; its text says everything, kernel id too", () => {
+  const r = {
+    status: "error" as const,
+    executionCount: 5,
+    stdout: "printed\n",
+    stderr: "",
+    displays: [
+      { "text/markdown": "# Chart", "text/plain": "" },
+      { "image/png": "iVBORw0K", "text/plain": "" },
+    ],
+    error: { name: "Error", message: "late", stack: "Error: late\n    at cell-5:3:1" },
+    durationMs: 3,
+    lost: "x",
+  };
+  const result = executeResult(r, "kernel-id");
+  assert.equal(result.structuredContent, undefined);
+  assert.equal(result.isError, true);
+  assert.deepEqual(result.content, [
+    { type: "text", text: "[5] error (3.0 ms)\nstdout:\nprinted\n# Chart" },
+    { type: "image", data: "iVBORw0K", mimeType: "image/png" },
+    { type: "text", text: "Error: late\n    at cell-5:3:1\nLost: x\nkernel: kernel-id" },
+  ]);
+  assert.equal(
+    executeText(r),
+    "[5] error (3.0 ms)\nstdout:\nprinted\n# Chart\n[image/png, 6 bytes]\nError: late\n    at cell-5:3:1\nLost: x",
+  );
+});
+
+Deno.test("without images, what a cell displayed is text and a structured list", () => {
+  const r = {
+    status: "ok" as const,
+    executionCount: 1,
+    stdout: "",
+    stderr: "",
+    displays: [{ "text/html": "<b>one</b>", "text/plain": "<b>one</b>" }, { "text/plain": "two" }],
+    data: { "text/markdown": "**v**", "text/plain": "V {}" },
+    durationMs: 1,
+  };
+  const result = executeResult(r, "k");
+  assert.deepEqual(result.content, [{
+    type: "text",
+    text: "[1] ok (1.0 ms)\none\ntwo\nOut[1]: **v**",
+  }]);
+  const structured = result.structuredContent as Record<string, unknown>;
+  assert.deepEqual(structured.displays, ["one", "two"]);
+  assert.equal(structured.result, "V {}");
+  assert.equal(structured.result_text, "**v**");
+});
+
+Deno.test("a result carries at most MAX_IMAGES images and names the rest", () => {
+  const image = { "image/png": "AAAA", "text/plain": "" };
+  const r = {
+    status: "ok" as const,
+    executionCount: 1,
+    stdout: "",
+    stderr: "",
+    displays: Array.from({ length: MAX_IMAGES + 2 }, () => image),
+    durationMs: 1,
+  };
+  const content = executeResult(r, "k").content;
+  assert.equal(content.filter((b) => b.type === "image").length, MAX_IMAGES);
+  const last = content.at(-1) as { text: string };
+  assert.equal(
+    last.text,
+    `[image/png, 3 bytes] not shown: a result carries at most ${MAX_IMAGES} images\n`.repeat(2) +
+      "kernel: k",
+  );
+});
+
+Deno.test("a finished background cell with an image carries no structured content, its text the kernel", () => {
+  const result = cellResult({
+    cell: "c1",
+    kernel: "k",
+    startedAt: 0,
+    stdout: "",
+    stderr: "",
+    result: {
+      status: "ok",
+      executionCount: 2,
+      stdout: "",
+      stderr: "",
+      data: { "image/png": "AAAA", "text/plain": "" },
+      durationMs: 1,
+    },
+  });
+  assert.deepEqual(result.content, [
+    { type: "text", text: "cell c1\n[2] ok (1.0 ms)\nOut[2]:" },
+    { type: "image", data: "AAAA", mimeType: "image/png" },
+    { type: "text", text: "kernel: k" },
+  ]);
+  assert.equal(result.structuredContent, undefined);
 });

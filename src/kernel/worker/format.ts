@@ -1,21 +1,26 @@
 /**
  * Values as MIME bundles, the way Deno's own Jupyter kernel formats them (its
- * `cli/js/40_jupyter.js`): `text/plain` is the REPL-like rendering of `render.ts`, and an object
- * with a `[Symbol.for("Jupyter.display")]()` method (Deno's `$display`) returns its own bundle.
+ * `cli/js/40_jupyter.js`): `text/plain` is the REPL-like rendering of `render.ts`; an object
+ * with a `[Symbol.for("Jupyter.display")]()` method (Deno's `$display`) returns its own bundle;
+ * and Deno's duck typing finds the rest: a canvas (`toDataURL()`), a Vega view (`toSpec()`),
+ * the bytes of a PNG, JPEG, GIF or WebP image, and an SVG or HTML element (`outerHTML`, as
+ * d3 on linkedom or deno-dom makes them).
  *
  * @module
  */
 import type { MimeBundle } from "../protocol.ts";
+import { imageType } from "./image_bytes.ts";
 import { render } from "./render.ts";
 
-const DISPLAY = Symbol.for("Jupyter.display");
+/** Deno's `$display`: the method by which any object gives its own MIME bundle. */
+export const DISPLAY = Symbol.for("Jupyter.display");
 
 /**
  * The MIME bundle of a cell's value. For an ordinary value it is `{"text/plain": render(value)}`;
- * for an object with a callable `$display` method it is the bundle that method returns, with
- * `text/plain` rendered when the bundle has no string one. A `$display` that throws or returns
- * no bundle is reported on the cell's stderr and the value shown as text/plain: the cell still
- * succeeds.
+ * for image bytes it adds the image, base64; for an object with a callable `$display` method it
+ * is the bundle that method returns, with `text/plain` rendered when the bundle has no string
+ * one. A `$display` that throws, returns a promise or returns no bundle is reported on the
+ * cell's stderr and the value shown as text/plain: the cell still succeeds.
  *
  * @example
  * ```ts
@@ -25,36 +30,109 @@ const DISPLAY = Symbol.for("Jupyter.display");
  * ```
  */
 export function format(value: unknown): MimeBundle {
-  const own = displayBundle(value);
-  const plain = own?.["text/plain"];
-  return { ...own, "text/plain": typeof plain === "string" ? plain : render(value) };
+  const own = callDisplay(value);
+  // Deno's kernel awaits an async $display; a cell's value does not wait, because a promise
+  // that never settles would hang the kernel after its cell had finished.
+  if (own instanceof Promise) {
+    own.catch(() => {});
+    console.error('[Symbol.for("Jupyter.display")]() returned a promise; showing text/plain');
+    return complete(undefined, value);
+  }
+  return complete(checked(own), value);
 }
 
-/** What the value's `$display` method returns, as plain data; `undefined` if nothing usable. */
-function displayBundle(value: unknown): Record<string, unknown> | undefined {
+/**
+ * The MIME bundle of a displayed value (`Deno.jupyter.display`, `Deno.jupyter.format`): as
+ * {@linkcode format}, except that a `$display` returning a promise is awaited, as Deno's kernel
+ * does. Returns the bundle itself when nothing needs awaiting, so displays keep their order.
+ */
+export function formatDisplayed(value: unknown): MimeBundle | Promise<MimeBundle> {
+  const own = callDisplay(value);
+  if (!(own instanceof Promise)) return complete(checked(own), value);
+  return own.then(
+    (bundle) => complete(checked(bundle), value),
+    (error) => {
+      console.error('[Symbol.for("Jupyter.display")]() threw; showing text/plain:', error);
+      return complete(undefined, value);
+    },
+  );
+}
+
+/**
+ * A bundle given as it is (`display(bundle, { raw: true })`): its usable entries, and
+ * `text/plain` empty when it has none, since a frontend shows only the richest entry anyway.
+ */
+export function rawBundle(bundle: object): MimeBundle {
+  const data = plainData(bundle);
+  const plain = data["text/plain"];
+  return { ...data, "text/plain": typeof plain === "string" ? plain : "" };
+}
+
+function complete(own: Record<string, unknown> | undefined, value: unknown): MimeBundle {
+  const bundle = own ?? likeBundle(value);
+  const plain = bundle?.["text/plain"];
+  return { ...bundle, "text/plain": typeof plain === "string" ? plain : render(value) };
+}
+
+/**
+ * The bundle of a value that looks like something displayable, in the order Deno's `format`
+ * tries them; `undefined` for anything else, or when looking threw (a getter, a Proxy).
+ */
+function likeBundle(value: unknown): Record<string, unknown> | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  try {
+    const v = value as Record<string, unknown>;
+    if (typeof v.toDataURL === "function") {
+      const url = String(v.toDataURL());
+      const match = /^data:([^;,]+)(;base64)?,(.*)$/s.exec(url);
+      if (match?.[2]) return { [match[1]!]: match[3] };
+    }
+    if (typeof v.toSpec === "function") {
+      const spec = v.toSpec() as Record<string, unknown> | null;
+      if (spec !== null && typeof spec === "object" && "$schema" in spec) {
+        return plainData({ [vegaType(String(spec.$schema))]: spec });
+      }
+    }
+    if (value instanceof Uint8Array) {
+      const type = imageType(value);
+      if (type) return { [type]: value.toBase64() };
+    }
+    const html = v.outerHTML;
+    if (typeof html === "string") {
+      return { [html.startsWith("<svg") ? "image/svg+xml" : "text/html"]: html };
+    }
+  } catch {
+    // Looking was not possible: the value is shown as text/plain.
+  }
+  return undefined;
+}
+
+function vegaType(schema: string): string {
+  const lite = /vega-lite\/v(\d+)/.exec(schema);
+  return lite ? `application/vnd.vegalite.v${lite[1]}+json` : "application/vnd.vega.v5+json";
+}
+
+/** What the value's `$display` method returns; `undefined` if it has none or it threw. */
+function callDisplay(value: unknown): unknown {
   if (value === null || value === undefined) return undefined;
   try {
     const method = (value as Record<symbol, unknown>)[DISPLAY];
     if (typeof method !== "function") return undefined;
-    const bundle: unknown = method.call(value);
-    // Deno's kernel awaits an async $display; this one does not, because values are also
-    // formatted when a restore re-binds saved variables, where a promise that never settles
-    // would hang the kernel.
-    if (bundle instanceof Promise) {
-      console.error('[Symbol.for("Jupyter.display")]() returned a promise; showing text/plain');
-      return undefined;
-    }
-    if (bundle === null || typeof bundle !== "object") {
-      console.error(
-        '[Symbol.for("Jupyter.display")]() returned no MIME bundle; showing text/plain',
-      );
-      return undefined;
-    }
-    return plainData(bundle);
+    return method.call(value);
   } catch (error) {
     console.error('[Symbol.for("Jupyter.display")]() threw; showing text/plain:', error);
     return undefined;
   }
+}
+
+/** A `$display` method's return value as plain data; `undefined` if it is no bundle. */
+function checked(bundle: unknown): Record<string, unknown> | undefined {
+  if (bundle === undefined) return undefined;
+  if (bundle === null || typeof bundle !== "object") {
+    console.error('[Symbol.for("Jupyter.display")]() returned no MIME bundle; showing text/plain');
+    return undefined;
+  }
+  return plainData(bundle);
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
 } from "../protocol.ts";
 import { complete } from "./complete.ts";
 import { LOADER_KEY } from "./compiled_cell.ts";
+import { Displays, installJupyter } from "./jupyter.ts";
 import { createModuleLoader, type ModuleLoader } from "./module_loader.ts";
 
 import { Namespace } from "./namespace.ts";
@@ -88,11 +89,15 @@ async function start(init: WorkerInit): Promise<void> {
   const loader = createModuleLoader(init.scratchDir);
   Object.defineProperty(globalThis, LOADER_KEY, { value: loader });
   await lockExits();
+  const displays = new Displays();
+  installJupyter(displays, init.scratchDir);
   const namespace = new Namespace(repl, loader.libraryGlobals);
   if (init.prelude) {
     const outcome = await repl.run(init.prelude, "prelude");
     if (outcome.status === "error") console.error("The prelude threw:", outcome.error?.stack);
   }
+  // What the prelude displayed belongs to no cell.
+  displays.take();
   await namespace.markBaseline();
 
   let queue = Promise.resolve();
@@ -114,6 +119,7 @@ async function start(init: WorkerInit): Promise<void> {
           repl,
           namespace,
           loader,
+          displays,
           signal: controller.signal,
           saveStartBytes: init.saveStartBytes,
         });
@@ -130,20 +136,24 @@ async function start(init: WorkerInit): Promise<void> {
 
 async function serve(
   request: KernelRequest,
-  { repl, namespace, loader, signal, saveStartBytes }: {
+  { repl, namespace, loader, displays, signal, saveStartBytes }: {
     repl: Repl;
     namespace: Namespace;
     loader: ModuleLoader;
+    displays: Displays;
     signal: AbortSignal;
     saveStartBytes: number;
   },
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
-    case "execute":
-      return repl.run(request.code, `cell-${request.cell}`, {
+    case "execute": {
+      const outcome = await repl.run(request.code, `cell-${request.cell}`, {
         timeoutMs: request.timeoutMs,
         signal,
       });
+      const shown = displays.take();
+      return shown.length > 0 ? { ...outcome, displays: shown } : outcome;
+    }
     case "complete":
       return complete(repl, request.code, request.cursor);
     case "variables":

@@ -24,6 +24,7 @@ const KERNEL_NAMES = new Set(["_", "_error", "nodeBootstrap"]);
 export class Namespace {
   #repl: Repl;
   #baseline = new Set<string>();
+  #baselineLexical = new Set<string>();
   #libraryGlobals: ReadonlySet<string>;
 
   /**
@@ -37,20 +38,21 @@ export class Namespace {
 
   /** Records the names that exist now (built-ins, the prelude's) so they are not listed. */
   async markBaseline(): Promise<void> {
-    this.#baseline = new Set([
-      ...Object.getOwnPropertyNames(globalThis),
-      ...await this.#repl.lexicalNames(),
-    ]);
+    this.#baselineLexical = new Set(await this.#repl.lexicalNames());
+    this.#baseline = new Set([...Object.getOwnPropertyNames(globalThis), ...this.#baselineLexical]);
   }
 
-  /** Names of user variables, in definition order where the engine keeps it. */
+  /**
+   * Names of user variables, in definition order where the engine keeps it. A cell's `let`,
+   * `const` or `class` counts even when it shadows a global of the same name (`display`,
+   * `name`): the global scope's lexical bindings are all the prelude's or the cells'.
+   */
   async names(): Promise<string[]> {
-    const names = [
-      ...await this.#repl.lexicalNames(),
-      ...Object.keys(globalThis),
-    ];
+    const lexical = await this.#repl.lexicalNames();
+    const names = [...lexical, ...Object.keys(globalThis)];
+    const declared = new Set(lexical.filter((n) => !this.#baselineLexical.has(n)));
     return [...new Set(names)].filter((n) =>
-      !this.#baseline.has(n) && !KERNEL_NAMES.has(n) &&
+      (declared.has(n) || !this.#baseline.has(n)) && !KERNEL_NAMES.has(n) &&
       !(this.#libraryGlobals.has(n) && !this.#repl.kinds.has(n))
     );
   }
@@ -100,7 +102,10 @@ export class Namespace {
 
   /** Reads a variable by name: `ok: false` when it is uninitialized or does not exist. */
   async read(name: string): Promise<{ ok: boolean; value?: unknown }> {
-    if (Object.hasOwn(globalThis, name)) {
+    const kind = this.#repl.kinds.get(name);
+    // A cell's `const display` shadows the global property of that name.
+    const lexical = kind === "let" || kind === "const" || kind === "class";
+    if (!lexical && Object.hasOwn(globalThis, name)) {
       return { ok: true, value: (globalThis as Record<string, unknown>)[name] };
     }
     return await this.#repl.peek(name);

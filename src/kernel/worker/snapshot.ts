@@ -16,6 +16,7 @@ import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
 import { classLabel, type ClassRef, exportedClasses, resolveClass } from "./class_map.ts";
 import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
 import { functionExpression, userSource } from "./function_source.ts";
+import { providedExpression } from "./jupyter.ts";
 import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
@@ -86,6 +87,11 @@ export async function takeSnapshot(
     const dynamic = await dynamicImportOf(loader, value);
     if (dynamic) {
       body.imports.push({ name, kind, ...dynamic });
+      continue;
+    }
+    const provided = providedExpression(value);
+    if (provided) {
+      body.declarations.push({ name, kind, source: provided });
       continue;
     }
     if (typeof value === "function") {

@@ -5,9 +5,12 @@
  */
 import { z } from "zod";
 import { cellResult } from "../content.ts";
-import { cellOutput, defineTool, kernelArg } from "./tool.ts";
+import { defineTool, kernelArg } from "./tool.ts";
 
-/** A background cell's output so far, and its result once done; never waits for the kernel. */
+/**
+ * A background cell's output so far, and its result once done; never waits for the kernel. Like
+ * `execute`, it declares no output schema: a result with images carries no structured content.
+ */
 export const cellStatus = defineTool({
   name: "cell_status",
   title: "Background cell status",
@@ -18,7 +21,6 @@ export const cellStatus = defineTool({
     cell: z.string().min(1).describe("The cell handle execute returned"),
     kernel: kernelArg,
   },
-  outputSchema: cellOutput,
   annotations: { readOnlyHint: true },
   async handler({ cell, kernel }, { host, caller }) {
     return cellResult(await host.cell(await host.resolveKernel(caller, kernel), cell));

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { cellResult, executeResult } from "../content.ts";
 import { reportProgress } from "../progress.ts";
-import { cellOutput, defineTool, kernelArg } from "./tool.ts";
+import { defineTool, kernelArg } from "./tool.ts";
 
 /** Runs TypeScript or JavaScript in a kernel; every status but `ok` is an `isError` result. */
 export const execute = defineTool({
@@ -35,7 +35,6 @@ export const execute = defineTool({
       ),
     };
   },
-  outputSchema: cellOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   async handler({ code, timeout_ms, kernel, background }, { host, caller, call }) {
     // Without a session there is no default kernel: a call without a handle creates one.

@@ -84,33 +84,6 @@ export const requiredKernelArg = z.string().min(1).meta({
   ...ROUTING_HEADER,
 });
 
-const errorShape = z.object({ name: z.string(), message: z.string(), stack: z.string() });
-
-/**
- * The structured content of `execute` and `cell_status`: a cell's status and output. A cell
- * started in the background is `running` until done and carries its `cell` handle; it has no
- * `execution_count` before it has started.
- */
-export const cellOutput = {
-  status: z.enum(["ok", "error", "timeout", "cancelled", "killed", "running"]),
-  cell: z.string().optional(),
-  execution_count: z.number().int().optional(),
-  result: z.string().optional(),
-  stdout: z.string(),
-  stderr: z.string(),
-  error: errorShape.optional(),
-  duration_ms: z.number(),
-  kernel: z.string(),
-  new_kernel: z.boolean().optional().describe(
-    "This call created the kernel: pass `kernel` on later calls to keep its state",
-  ),
-  restored_from: z.object({ version: z.number().int(), saved_at: z.string() }).optional(),
-  lost: z.string().optional(),
-  save_failed: z.string().optional().describe(
-    "Why the kernel's latest save failed; until a save works its state survives no restart",
-  ),
-};
-
 /** The facts `kernel_info` and `list_kernels` share, as structured content. */
 export const kernelSummary = {
   kernel: z.string(),

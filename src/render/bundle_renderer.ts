@@ -1,0 +1,163 @@
+/**
+ * MIME bundles made fit for a model, on the host: an entry a model cannot take is drawn to PNG
+ * by the renderer its MIME type maps to (SVG today; Vega-Lite is meant to join the table), and
+ * a raster image larger than the bounds is scaled down. What the bundle shows a model is then
+ * chosen in one place, `mcp/mime_content.ts`.
+ *
+ * @module
+ */
+import type { ExecuteResult } from "../kernel/kernel_handle.ts";
+import type { MimeBundle } from "../kernel/protocol.ts";
+import { imageSize, imageType, RASTER_TYPES } from "../kernel/worker/image_bytes.ts";
+import { RASTER_BOUNDS, type RasterBounds } from "./raster_bounds.ts";
+import { type Raster, SvgRasterizer } from "./svg_rasterizer.ts";
+
+/**
+ * The bundle entry in which the renderer says what it did to an image (scaled it, or could not
+ * show it), for the model to read beside the image.
+ */
+export const NOTE_TYPE = "text/x-mcp-kernel-host-note";
+
+/** Draws one bundle entry as PNG. */
+type Renderer = (entry: unknown, rasterizer: SvgRasterizer) => Promise<Raster>;
+
+/**
+ * Which MIME types are drawn, by what, in the order they are preferred. SVG is drawn on white,
+ * as a notebook page shows it: black axis labels on a transparent PNG vanish for a viewer
+ * that puts it on a dark background.
+ */
+const RENDERERS: ReadonlyMap<string, Renderer> = new Map([
+  [
+    "image/svg+xml",
+    (entry, rasterizer) => rasterizer.rasterize(String(entry), { background: "white" }),
+  ],
+]);
+
+/** How a {@linkcode BundleRenderer} bounds images. */
+export interface BundleRendererOptions {
+  /** The largest image a bundle keeps (default {@linkcode RASTER_BOUNDS}). */
+  bounds?: RasterBounds;
+}
+
+/** Makes bundles fit for a model; owns its rasterizer, so close it with `close()`. */
+export class BundleRenderer implements AsyncDisposable {
+  #rasterizer: SvgRasterizer;
+  #bounds: RasterBounds;
+
+  constructor(options: BundleRendererOptions = {}) {
+    this.#bounds = options.bounds ?? RASTER_BOUNDS;
+    this.#rasterizer = new SvgRasterizer({ bounds: this.#bounds });
+  }
+
+  /** The result with its value's and its displays' bundles rendered. */
+  async renderResult(result: ExecuteResult): Promise<ExecuteResult> {
+    if (!result.data && !result.displays) return result;
+    const rendered = { ...result };
+    if (result.data) rendered.data = await this.render(result.data);
+    if (result.displays) {
+      rendered.displays = [];
+      for (const bundle of result.displays) rendered.displays.push(await this.render(bundle));
+    }
+    return rendered;
+  }
+
+  /**
+   * One bundle, rendered: a raster image that fits is kept; one beyond the bounds is scaled
+   * to a PNG; one whose bytes are not the image its type names is dropped; a bundle with no
+   * raster image gets a PNG drawn from its first renderable entry. Whatever was done to an
+   * image is said in {@linkcode NOTE_TYPE}; the other entries are kept as they are.
+   */
+  async render(bundle: MimeBundle): Promise<MimeBundle> {
+    const raster = RASTER_TYPES.find((type) => typeof bundle[type] === "string");
+    if (raster) return await this.#bounded(bundle, raster);
+    for (const [type, renderer] of RENDERERS) {
+      if (bundle[type] === undefined) continue;
+      try {
+        const drawn = await renderer(bundle[type], this.#rasterizer);
+        return withImage(bundle, drawn, scaledNote(type, drawn));
+      } catch (error) {
+        return { ...bundle, [NOTE_TYPE]: `[${type} not shown: ${(error as Error).message}]` };
+      }
+    }
+    return bundle;
+  }
+
+  /** Ends the rasterizer's Worker. */
+  close(): Promise<void> {
+    return this.#rasterizer.close();
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #bounded(bundle: MimeBundle, type: string): Promise<MimeBundle> {
+    const { [type]: given, ...rest } = bundle;
+    // Base64 wrapped in lines (as some libraries write it) is no valid MCP image data.
+    const entry = (given as string).replace(/\s+/g, "");
+    const bytes = decodeBase64(entry);
+    const actual = bytes && imageType(bytes);
+    const size = bytes && imageSize(bytes);
+    if (!bytes || !actual || !size) {
+      return {
+        ...rest,
+        "text/plain": bundle["text/plain"],
+        [NOTE_TYPE]: `[${type} not shown: its data is no PNG, JPEG, GIF or WebP image in base64]`,
+      };
+    }
+    const { maxSide, maxPixels, maxBytes } = this.#bounds;
+    const fits = size.width <= maxSide && size.height <= maxSide &&
+      size.width * size.height <= maxPixels && bytes.length <= maxBytes;
+    // Bytes labelled with the wrong type are shown as what they are.
+    if (fits) return { ...rest, "text/plain": bundle["text/plain"], [actual]: entry };
+    try {
+      // Drawn as an SVG of one image: resvg decodes PNG, JPEG, GIF and WebP and scales them.
+      const drawn = await this.#rasterizer.rasterize(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${size.width}" height="${size.height}">` +
+          `<image href="data:${actual};base64,${entry}" width="${size.width}" ` +
+          `height="${size.height}"/></svg>`,
+      );
+      return withImage(
+        { ...rest, "text/plain": bundle["text/plain"] },
+        drawn,
+        `[${actual} of ${size.width}×${size.height} px, ${bytes.length} bytes, scaled to ` +
+          `${drawn.width}×${drawn.height} px PNG to fit the model's image limits]`,
+      );
+    } catch (error) {
+      return {
+        ...rest,
+        "text/plain": bundle["text/plain"],
+        [NOTE_TYPE]: `[${actual} of ${size.width}×${size.height} px not shown: it is beyond ` +
+          `the image limits and could not be scaled: ${(error as Error).message}]`,
+      };
+    }
+  }
+}
+
+function withImage(bundle: MimeBundle, drawn: Raster, note: string | undefined): MimeBundle {
+  return {
+    ...bundle,
+    "image/png": drawn.png.toBase64(),
+    ...(note && { [NOTE_TYPE]: note }),
+  };
+}
+
+function scaledNote(type: string, drawn: Raster): string | undefined {
+  const { intrinsic } = drawn;
+  if (drawn.width >= Math.floor(intrinsic.width) && drawn.height >= Math.floor(intrinsic.height)) {
+    return undefined;
+  }
+  const w = Math.round(intrinsic.width);
+  const h = Math.round(intrinsic.height);
+  return `[${type} of ${w}×${h} px scaled to ${drawn.width}×${drawn.height} px to fit the ` +
+    "model's image limits]";
+}
+
+function decodeBase64(text: string): Uint8Array | undefined {
+  try {
+    return Uint8Array.fromBase64(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { BundleRenderer, NOTE_TYPE } from "../../src/render/bundle_renderer.ts";
+import { decodePng, pngSize } from "../_png.ts";
+
+const SVG = "http://www.w3.org/2000/svg";
+/** A 4×3 red PNG, as resvg wrote it. */
+const RED_PNG = new Uint8Array([
+  137,
+  80,
+  78,
+  71,
+  13,
+  10,
+  26,
+  10,
+  0,
+  0,
+  0,
+  13,
+  73,
+  72,
+  68,
+  82,
+  0,
+  0,
+  0,
+  4,
+  0,
+  0,
+  0,
+  3,
+  8,
+  6,
+  0,
+  0,
+  0,
+  180,
+  244,
+  174,
+  198,
+  0,
+  0,
+  0,
+  18,
+  73,
+  68,
+  65,
+  84,
+  120,
+  156,
+  99,
+  60,
+  195,
+  192,
+  240,
+  159,
+  1,
+  9,
+  16,
+  22,
+  0,
+  0,
+  169,
+  35,
+  5,
+  101,
+  110,
+  179,
+  1,
+  17,
+  0,
+  0,
+  0,
+  0,
+  73,
+  69,
+  78,
+  68,
+  174,
+  66,
+  96,
+  130,
+]);
+
+function png(bundle: Record<string, unknown>): Uint8Array {
+  return Uint8Array.fromBase64(bundle["image/png"] as string);
+}
+
+Deno.test("an SVG entry gets a PNG beside it, drawn on white; other entries are kept", async () => {
+  await using renderer = new BundleRenderer();
+  const svg =
+    `<svg xmlns="${SVG}" width="60" height="30"><rect x="30" width="30" height="30"/></svg>`;
+  const out = await renderer.render({ "image/svg+xml": svg, "text/plain": "chart" });
+  assert.equal(out["image/svg+xml"], svg);
+  assert.equal(out["text/plain"], "chart");
+  const drawn = await decodePng(png(out));
+  assert.deepEqual([drawn.width, drawn.height], [60, 30]);
+  // Bare canvas is white, not transparent: black labels stay visible on any viewer.
+  assert.deepEqual([...drawn.pixels.subarray(0, 4)], [255, 255, 255, 255]);
+  assert.deepEqual([...drawn.pixels.subarray(59 * 4, 60 * 4)], [0, 0, 0, 255]);
+  assert.equal(out[NOTE_TYPE], undefined);
+});
+
+Deno.test("a raster image within the bounds is kept as it is, under the type its bytes have", async () => {
+  await using renderer = new BundleRenderer();
+  const data = RED_PNG.toBase64();
+  assert.deepEqual(await renderer.render({ "image/png": data, "text/plain": "p" }), {
+    "image/png": data,
+    "text/plain": "p",
+  });
+  // PNG bytes labelled JPEG are shown as the PNG they are.
+  assert.deepEqual(await renderer.render({ "image/jpeg": data, "text/plain": "j" }), {
+    "image/png": data,
+    "text/plain": "j",
+  });
+  // Base64 wrapped in lines is unwrapped.
+  const wrapped = data.replace(/(.{20})/g, "$1\n");
+  assert.equal(
+    (await renderer.render({ "image/png": wrapped, "text/plain": "" }))["image/png"],
+    data,
+  );
+  // An SVG beside a raster image is not drawn: the raster is the richer entry already.
+  const both = await renderer.render({
+    "image/png": data,
+    "image/svg+xml": "<svg",
+    "text/plain": "",
+  });
+  assert.equal(both["image/png"], data);
+});
+
+Deno.test("a raster image beyond the bounds is scaled to a PNG with a note; a broken one is dropped", async () => {
+  await using renderer = new BundleRenderer({
+    bounds: { maxSide: 2, maxPixels: 100, maxBytes: 2 ** 20 },
+  });
+  const out = await renderer.render({ "image/png": RED_PNG.toBase64(), "text/plain": "p" });
+  // 2×1.5 px, which resvg rounds up.
+  assert.deepEqual(pngSize(png(out)), { width: 2, height: 2 });
+  assert.equal(
+    out[NOTE_TYPE],
+    "[image/png of 4×3 px, 75 bytes, scaled to 2×2 px PNG to fit the model's image limits]",
+  );
+  const broken = await renderer.render({ "image/png": "bm90IGFuIGltYWdl", "text/plain": "p" });
+  assert.deepEqual(broken, {
+    "text/plain": "p",
+    [NOTE_TYPE]: "[image/png not shown: its data is no PNG, JPEG, GIF or WebP image in base64]",
+  });
+});
+
+Deno.test("an SVG that cannot be drawn keeps its text, with a note of why", async () => {
+  await using renderer = new BundleRenderer();
+  const out = await renderer.render({ "image/svg+xml": "<svg", "text/plain": "chart" });
+  assert.equal(out["image/png"], undefined);
+  assert.match(out[NOTE_TYPE] as string, /^\[image\/svg\+xml not shown: Cannot draw SVG: /);
+});
+
+Deno.test("a result's value and displays are rendered; a result with neither is returned as it is", async () => {
+  await using renderer = new BundleRenderer();
+  const base = { status: "ok" as const, executionCount: 1, stdout: "", stderr: "", durationMs: 1 };
+  assert.equal(await renderer.renderResult(base), base);
+  const svg = `<svg xmlns="${SVG}" width="8" height="8"/>`;
+  const out = await renderer.renderResult({
+    ...base,
+    data: { "image/svg+xml": svg, "text/plain": "" },
+    displays: [{ "text/markdown": "m", "text/plain": "m" }, {
+      "image/svg+xml": svg,
+      "text/plain": "",
+    }],
+  });
+  assert.deepEqual(pngSize(png(out.data!)), { width: 8, height: 8 });
+  assert.deepEqual(out.displays?.[0], { "text/markdown": "m", "text/plain": "m" });
+  assert.deepEqual(pngSize(png(out.displays![1]!)), { width: 8, height: 8 });
+});

@@ -1,0 +1,248 @@
+/**
+ * Rich display end to end: cells use Deno's notebook API, and the SDK's real Client receives
+ * images as MCP `image` content and text as text (over Streamable HTTP, with a real host).
+ */
+import assert from "node:assert/strict";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/index"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { serveHttp } from "./_http.ts";
+import { connectStdio } from "./_stdio.ts";
+import { decodePng, paintedPixels, pngSize } from "./_png.ts";
+
+/** A 4×3 red PNG, as resvg wrote it. */
+const RED_PNG = [
+  137,
+  80,
+  78,
+  71,
+  13,
+  10,
+  26,
+  10,
+  0,
+  0,
+  0,
+  13,
+  73,
+  72,
+  68,
+  82,
+  0,
+  0,
+  0,
+  4,
+  0,
+  0,
+  0,
+  3,
+  8,
+  6,
+  0,
+  0,
+  0,
+  180,
+  244,
+  174,
+  198,
+  0,
+  0,
+  0,
+  18,
+  73,
+  68,
+  65,
+  84,
+  120,
+  156,
+  99,
+  60,
+  195,
+  192,
+  240,
+  159,
+  1,
+  9,
+  16,
+  22,
+  0,
+  0,
+  169,
+  35,
+  5,
+  101,
+  110,
+  179,
+  1,
+  17,
+  0,
+  0,
+  0,
+  0,
+  73,
+  69,
+  78,
+  68,
+  174,
+  66,
+  96,
+  130,
+];
+
+type Block = { type: "text"; text: string } | { type: "image"; data: string; mimeType: string };
+
+interface Ran {
+  isError: boolean;
+  content: Block[];
+  structured?: Record<string, unknown>;
+}
+
+async function connect(url: URL): Promise<Client> {
+  const client = new Client({ name: "rich-display-test", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(url));
+  return client;
+}
+
+async function run(client: Client, code: string): Promise<Ran> {
+  const r = await client.callTool({ name: "execute", arguments: { code } });
+  return {
+    isError: r.isError === true,
+    content: r.content as Block[],
+    structured: r.structuredContent as Record<string, unknown> | undefined,
+  };
+}
+
+function images(ran: Ran): Uint8Array[] {
+  return ran.content.flatMap((b) => b.type === "image" ? [Uint8Array.fromBase64(b.data)] : []);
+}
+
+function text(ran: Ran): string {
+  return ran.content.flatMap((b) => b.type === "text" ? [b.text] : []).join("\n");
+}
+
+Deno.test("a PNG made in a cell reaches the client as image content of its own bytes", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  // With an output schema, the SDK would refuse a result without structured content.
+  const { tools } = await client.listTools();
+  assert.equal(tools.find((t) => t.name === "execute")?.outputSchema, undefined);
+  const ran = await run(
+    client,
+    `const bytes = new Uint8Array(${JSON.stringify(RED_PNG)});\nDeno.jupyter.image(bytes)`,
+  );
+  assert.equal(ran.isError, false, text(ran));
+  const [png, ...more] = images(ran);
+  assert.equal(more.length, 0);
+  assert.deepEqual(pngSize(png!), { width: 4, height: 3 });
+  assert.deepEqual([...png!], RED_PNG);
+  assert.equal(ran.content.find((b) => b.type === "image")?.mimeType, "image/png");
+  // A result with images has no structured content: its text says everything.
+  assert.equal(ran.structured, undefined);
+  assert.match(text(ran), /^\[1\] ok \(/);
+  assert.match(text(ran), /Out\[1\]:/);
+  assert.match(text(ran), /kernel: \S+/);
+  // Image bytes as a cell's value are an image too, as in Deno's notebooks.
+  assert.deepEqual([...images(await run(client, "bytes"))[0]!], RED_PNG);
+  await client.close();
+});
+
+Deno.test("an SVG from Deno.jupyter.svg arrives as a PNG of its size with its text drawn", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  const ran = await run(
+    client,
+    "Deno.jupyter.svg`<svg xmlns='http://www.w3.org/2000/svg' width='240' height='60'>" +
+      "<text x='10' y='40' font-size='24' font-family='sans-serif'>Axis label</text></svg>`",
+  );
+  assert.equal(ran.isError, false, text(ran));
+  const [png] = images(ran);
+  const decoded = await decodePng(png!);
+  assert.deepEqual({ width: decoded.width, height: decoded.height }, { width: 240, height: 60 });
+  // Only the text is drawn: without a font, every pixel would stay white.
+  assert.ok(paintedPixels(decoded) > 200, `painted ${paintedPixels(decoded)} pixels`);
+  assert.doesNotMatch(text(ran), /scaled/);
+  // An element as d3 on linkedom makes one is drawn too, as Deno's format finds it.
+  const element = await run(
+    client,
+    `({ outerHTML: '<svg xmlns="http://www.w3.org/2000/svg" width="50" height="40"><circle r="9"/></svg>' })`,
+  );
+  assert.deepEqual(pngSize(images(element)[0]!), { width: 50, height: 40 });
+  await client.close();
+});
+
+Deno.test("a $display object's markdown arrives as text, with structured content", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  const ran = await run(
+    client,
+    `class Report {
+       rows = 3;
+       [Deno.jupyter.$display]() { return { "text/markdown": "# Report\\n\\n" + this.rows + " rows" }; }
+     }
+     new Report()`,
+  );
+  assert.equal(ran.isError, false);
+  assert.deepEqual(ran.content.map((b) => b.type), ["text"]);
+  assert.match(text(ran), /Out\[1\]: # Report\n\n3 rows/);
+  assert.equal(ran.structured?.result_text, "# Report\n\n3 rows");
+  assert.equal(ran.structured?.result, "Report { rows: 3 }");
+  await client.close();
+});
+
+Deno.test("several displays in one cell arrive in order, then the value", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  const ran = await run(
+    client,
+    `const { md, html, svg } = Deno.jupyter;
+     display(md\`**first**\`);
+     await Deno.jupyter.display(svg\`<svg xmlns="http://www.w3.org/2000/svg" width="30" height="20"><rect width="30" height="20"/></svg>\`);
+     display(html\`<p>third &amp; <b>bold</b></p>\`);
+     await display({ "text/plain": "fourth" }, { raw: true });
+     Deno.jupyter.image(new Uint8Array(${JSON.stringify(RED_PNG)}))`,
+  );
+  assert.equal(ran.isError, false, text(ran));
+  assert.deepEqual(ran.content.map((b) => b.type), ["text", "image", "text", "image", "text"]);
+  const [head, , middle, , tail] = ran.content as { text: string }[];
+  assert.match(head!.text, /\*\*first\*\*$/);
+  assert.match(middle!.text, /^third & bold\nfourth\nOut\[1\]:$/);
+  assert.match(tail!.text, /^kernel: /);
+  const [drawn, own] = images(ran);
+  assert.deepEqual(pngSize(drawn!), { width: 30, height: 20 });
+  assert.deepEqual([...own!], RED_PNG);
+  await client.close();
+});
+
+Deno.test("an SVG larger than the bounds is scaled down, keeping its aspect ratio, with a note", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  const ran = await run(
+    client,
+    "Deno.jupyter.svg`<svg xmlns='http://www.w3.org/2000/svg' width='20000' height='1000'>" +
+      "<rect width='20000' height='1000' fill='teal'/></svg>`",
+  );
+  assert.equal(ran.isError, false, text(ran));
+  assert.deepEqual(pngSize(images(ran)[0]!), { width: 8000, height: 400 });
+  assert.match(text(ran), /image\/svg\+xml of 20000×1000 px scaled to 8000×400 px/);
+  await client.close();
+});
+
+Deno.test("over stdio, as Claude Code and Desktop connect, a chart arrives as a PNG image", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-rich-stdio-" });
+  try {
+    await using s = await connectStdio(["--data-dir", dataDir]);
+    const ran = await run(
+      s.client,
+      "await display(Deno.jupyter.md`## Chart`);\n" +
+        "Deno.jupyter.svg`<svg xmlns='http://www.w3.org/2000/svg' width='120' height='80'>" +
+        "<rect width='120' height='80' fill='navy'/><text x='10' y='50'>Q1</text></svg>`",
+    );
+    assert.equal(ran.isError, false, text(ran));
+    assert.deepEqual(ran.content.map((b) => b.type), ["text", "image", "text"]);
+    assert.match(text(ran), /## Chart\nOut\[1\]:/);
+    assert.deepEqual(pngSize(images(ran)[0]!), { width: 120, height: 80 });
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
