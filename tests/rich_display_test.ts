@@ -171,6 +171,26 @@ Deno.test("an SVG from Deno.jupyter.svg arrives as a PNG of its size with its te
   await client.close();
 });
 
+Deno.test("an Observable Plot chart made on linkedom (an SVG without xmlns) arrives as a PNG with its labels", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  const ran = await run(
+    client,
+    "import * as Plot from 'npm:@observablehq/plot@0.6.17'; " +
+      "import { parseHTML } from 'npm:linkedom@0.18.12';\n" +
+      "const { document } = parseHTML('<html></html>');\n" +
+      "Plot.plot({ document, width: 400, height: 240, marks: [Plot.barY([3, 1, 2])] })",
+  );
+  assert.equal(ran.isError, false, text(ran));
+  assert.doesNotMatch(text(ran), /not shown/);
+  const [png] = images(ran);
+  assert.ok(png, `an image: ${text(ran)}`);
+  const decoded = await decodePng(png);
+  assert.deepEqual({ width: decoded.width, height: decoded.height }, { width: 400, height: 240 });
+  assert.ok(paintedPixels(decoded) > 2000, `painted ${paintedPixels(decoded)} pixels`);
+  await client.close();
+});
+
 Deno.test("a $display object's markdown arrives as text, with structured content", async () => {
   await using s = await serveHttp();
   const client = await connect(s.url);

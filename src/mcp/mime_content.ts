@@ -6,8 +6,7 @@
  *
  * @module
  */
-// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
-import type { ImageContent } from "@modelcontextprotocol/sdk/types.js";
+import type { ImageContent } from "@modelcontextprotocol/server";
 import type { MimeBundle } from "../kernel/protocol.ts";
 import { RASTER_TYPES } from "../kernel/worker/image_bytes.ts";
 import { NOTE_TYPE } from "../render/bundle_renderer.ts";

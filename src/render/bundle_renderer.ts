@@ -29,9 +29,25 @@ type Renderer = (entry: unknown, rasterizer: SvgRasterizer) => Promise<Raster>;
 const RENDERERS: ReadonlyMap<string, Renderer> = new Map([
   [
     "image/svg+xml",
-    (entry, rasterizer) => rasterizer.rasterize(String(entry), { background: "white" }),
+    (entry, rasterizer) =>
+      rasterizer.rasterize(withSvgNamespace(String(entry)), { background: "white" }),
   ],
 ]);
+
+/**
+ * The SVG with the SVG namespace on its root element. Browsers draw an `<svg>` without one
+ * inside HTML, and DOMs such as linkedom serialize it so (Observable Plot, d3), but resvg finds
+ * no root node in it. Pure.
+ */
+export function withSvgNamespace(svg: string): string {
+  return svg.replace(
+    /<svg\b([^>]*)>/,
+    (root, attributes: string) =>
+      /\sxmlns\s*=/.test(attributes)
+        ? root
+        : `<svg xmlns="http://www.w3.org/2000/svg"${attributes}>`,
+  );
+}
 
 /** How a {@linkcode BundleRenderer} bounds images. */
 export interface BundleRendererOptions {

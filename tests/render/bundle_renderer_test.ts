@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BundleRenderer, NOTE_TYPE } from "../../src/render/bundle_renderer.ts";
+import { BundleRenderer, NOTE_TYPE, withSvgNamespace } from "../../src/render/bundle_renderer.ts";
 import { decodePng, pngSize } from "../_png.ts";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -169,4 +169,14 @@ Deno.test("a result's value and displays are rendered; a result with neither is 
   assert.deepEqual(pngSize(png(out.data!)), { width: 8, height: 8 });
   assert.deepEqual(out.displays?.[0], { "text/markdown": "m", "text/plain": "m" });
   assert.deepEqual(pngSize(png(out.displays![1]!)), { width: 8, height: 8 });
+});
+
+Deno.test("an SVG root without the SVG namespace gets it; one with it, or without a root, is kept", () => {
+  assert.equal(
+    withSvgNamespace('<svg width="2"><g/></svg>'),
+    '<svg xmlns="http://www.w3.org/2000/svg" width="2"><g/></svg>',
+  );
+  const namespaced = '<svg xmlns="http://www.w3.org/2000/svg" width="2"><svg width="1"/></svg>';
+  assert.equal(withSvgNamespace(namespaced), namespaced);
+  assert.equal(withSvgNamespace("<p>no svg</p>"), "<p>no svg</p>");
 });
