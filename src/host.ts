@@ -436,9 +436,9 @@ export class Host {
     if (!await this.hasKernel(id)) throw new KernelNotFoundError(id);
   }
 
-  /** Saves a kernel now if it changed since its last save. */
-  save(id: string): Promise<boolean> {
-    return this.#supervisor.save(id);
+  /** Saves a kernel now if it changed since its last save; see `Supervisor.save` for `periodic`. */
+  save(id: string, options: { periodic?: boolean } = {}): Promise<boolean> {
+    return this.#supervisor.save(id, options);
   }
 
   /** Saves and stops a kernel; it comes back with its state on its next request. */

@@ -25,6 +25,7 @@ import type {
   VariableDetail,
   VariableSummary,
 } from "./protocol.ts";
+import { SAVE_YIELDED } from "./worker/save_yield.ts";
 import { deathFailure, interruptError, unansweredFailure } from "./failure_words.ts";
 import { type DistributiveOmit, type OutputListener, SandboxProcess } from "./sandbox_process.ts";
 import type { SandboxRuntime } from "./sandbox_runtime.ts";
@@ -128,6 +129,13 @@ export class KernelRequestError extends Error {
   }
 }
 
+/** What a snapshot that gave way before it started answers (as the Worker would). */
+const SAVE_YIELDED_INFO = {
+  name: SAVE_YIELDED,
+  message: "The save gave way to a request waiting behind it",
+  stack: "",
+};
+
 const LOST_ON_RESTART = "all variables: the kernel was restarted with an empty namespace";
 
 type ResolvedOptions =
@@ -141,6 +149,10 @@ export class KernelHandle implements AsyncDisposable {
   #prelude: string;
   #process: SandboxProcess;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Tasks ever queued: a yieldable snapshot gives way to any queued after it. */
+  #queued = 0;
+  /** Set while a yieldable snapshot is being taken, to the ticket it was queued with. */
+  #yieldable?: number;
   #executionCount = 0;
   #closed = false;
   /**
@@ -291,9 +303,21 @@ export class KernelHandle implements AsyncDisposable {
     return this.#ask("inspect", { name, depth });
   }
 
-  /** Serializes the namespace; what cannot be saved is listed in `skipped`. */
-  snapshot(): Promise<SnapshotTaken> {
-    return this.#ask("snapshot", {});
+  /**
+   * Serializes the namespace; what cannot be saved is listed in `skipped`. A `yieldable` one
+   * gives way to any request queued behind it, before it starts or at its next checkpoint, and
+   * then rejects with a `KernelRequestError` named `SaveYieldedError`.
+   */
+  snapshot(options: { yieldable?: boolean } = {}): Promise<SnapshotTaken> {
+    if (!options.yieldable) return this.#ask("snapshot", {});
+    const ticket = this.#queued + 1;
+    return this.#ask("snapshot", { yieldable: true }, {
+      before: () => {
+        if (this.#queued > ticket) throw new KernelRequestError(SAVE_YIELDED_INFO);
+        this.#yieldable = ticket;
+      },
+      after: () => this.#yieldable = undefined,
+    });
   }
 
   /** Rebuilds the namespace from a snapshot body, on top of what the kernel holds now. */
@@ -333,6 +357,8 @@ export class KernelHandle implements AsyncDisposable {
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("Cannot use a closed kernel"));
+    this.#queued++;
+    if (this.#yieldable !== undefined) this.#process.yieldSave();
     const run = this.#queue.then(task);
     this.#queue = run.catch(() => {});
     return run;
@@ -341,10 +367,17 @@ export class KernelHandle implements AsyncDisposable {
   #ask<K extends keyof ReplyValues>(
     kind: K,
     fields: Omit<Extract<KernelRequest, { kind: K }>, "id" | "kind">,
+    hooks: { before?: () => void; after?: () => void } = {},
   ): Promise<ReplyValues[K]> {
     return this.#enqueue(async () => {
       const request = { kind, ...fields } as DistributiveOmit<KernelRequest, "id">;
-      const run = await this.#send(request, { timeoutMs: this.#options.cellTimeoutMs });
+      hooks.before?.();
+      let run;
+      try {
+        run = await this.#send(request, { timeoutMs: this.#options.cellTimeoutMs });
+      } finally {
+        hooks.after?.();
+      }
       if (run.kind === "failed") {
         // A failed restore is reported by whoever restores (the supervisor's recovery).
         if (kind !== "restore") {

@@ -44,7 +44,7 @@ export type KernelRequest =
   | { id: number; kind: "complete"; code: string; cursor: number }
   | { id: number; kind: "variables" }
   | { id: number; kind: "inspect"; name: string; depth: number }
-  | { id: number; kind: "snapshot" }
+  | { id: number; kind: "snapshot"; yieldable?: boolean }
   | { id: number; kind: "restore"; body: string };
 
 /**
@@ -57,8 +57,19 @@ export interface KernelInterrupt {
   target: number;
 }
 
+/**
+ * Asks a `yieldable` snapshot, request `target`, to give way to a request waiting behind it: the
+ * Worker stops it at its next checkpoint and answers `SaveYieldedError` (the kernel is saved
+ * later). The sandbox's main thread serves it through a flag it shares with the Worker, which a
+ * save busy in a synchronous walk still reads. Ignored unless that snapshot is running.
+ */
+export interface KernelYieldSave {
+  kind: "yield-save";
+  target: number;
+}
+
 /** Anything the host writes to a sandbox after its {@linkcode SandboxStart} line. */
-export type HostMessage = KernelRequest | KernelInterrupt;
+export type HostMessage = KernelRequest | KernelInterrupt | KernelYieldSave;
 
 /**
  * A value as a Jupyter kernel shows it: renderings keyed by MIME type, `text/plain` always among

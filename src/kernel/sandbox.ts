@@ -43,6 +43,8 @@ function send(stream: typeof Deno.stdout, message: SandboxMessage): void {
 
 /** The snapshot or restore being served, if any: it may use the save limit's headroom. */
 let saving: number | undefined;
+/** Set to 1 to make the running yieldable snapshot give way (see `KernelYieldSave`). */
+const yieldFlag = new Int32Array(new SharedArrayBuffer(4));
 /**
  * After a save or restore, V8 and the allocator keep freed pages resident for a while: until
  * resident memory is back under the limit, the save limit still holds, so the kernel is not
@@ -107,6 +109,7 @@ worker.postMessage(
     scratchDir: start.scratchDir,
     prelude: start.prelude,
     saveStartBytes: start.saveStartBytes,
+    yieldFlag,
   } satisfies WorkerInit,
 );
 
@@ -117,7 +120,15 @@ for await (const raw of requests) {
     send(Deno.stdout, { id: message.id, ok: true, value: { rssBytes: Deno.memoryUsage().rss } });
     continue;
   }
-  if (message.kind === "snapshot" || message.kind === "restore") saving = message.id;
+  if (message.kind === "yield-save") {
+    if (message.target === saving) Atomics.store(yieldFlag, 0, 1);
+    continue;
+  }
+  if (message.kind === "snapshot" || message.kind === "restore") {
+    saving = message.id;
+    // Cleared here, before the Worker sees the request: a yield that arrives first still counts.
+    Atomics.store(yieldFlag, 0, 0);
+  }
   worker.postMessage(message);
 }
 

@@ -15,6 +15,7 @@ import type {
   KernelInterrupt,
   KernelReply,
   KernelRequest,
+  KernelYieldSave,
   MemoryReply,
   SandboxMessage,
   SandboxStart,
@@ -218,6 +219,17 @@ export class SandboxProcess {
     const pending = this.#pending;
     if (!pending) return;
     const message: KernelInterrupt = { kind: "interrupt", target: pending.id };
+    this.#write(message).catch(() => {});
+  }
+
+  /**
+   * Asks the running request, if it is a yieldable snapshot, to give way (see
+   * `KernelYieldSave`). Does nothing when no request runs.
+   */
+  yieldSave(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    const message: KernelYieldSave = { kind: "yield-save", target: pending.id };
     this.#write(message).catch(() => {});
   }
 

@@ -31,6 +31,8 @@ export interface Entry {
   saveFailure?: { reason: string; attempts: number; retryAt: number };
   /** The registry's last active time and count need writing. */
   touched: boolean;
+  /** Periodic saves that gave way to a request since the last save that finished. */
+  yields: number;
 }
 
 /** An entry for a kernel that is not live yet. */
@@ -48,6 +50,7 @@ export function newEntry(id: string, store: Registry, persistent: boolean, now: 
     saving: Promise.resolve(true),
     touched: false,
     reserved: false,
+    yields: 0,
   };
 }
 
@@ -78,17 +81,20 @@ export function view(e: Entry): KernelView {
  * Saves the kernel's namespace as a new snapshot version if it changed. A request that ran
  * during the save keeps the kernel dirty, so its effect is saved next time.
  *
- * @throws When the snapshot cannot be taken or written; the entry is then left dirty.
+ * @param options.yieldable The snapshot gives way to a request queued behind it (it then
+ *   throws a `SaveYieldedError`).
+ * @throws When the snapshot cannot be taken or written, or gave way; the entry is then left
+ *   dirty.
  */
 export async function saveEntry(
   entry: Entry,
-  options: { now: () => number; snapshotVersions: number },
+  options: { now: () => number; snapshotVersions: number; yieldable?: boolean },
 ): Promise<void> {
   const kernel = entry.kernel;
   if (!kernel || !entry.dirty) return;
   const generation = entry.generation;
   const requests = entry.requestsSinceSave;
-  const taken = await kernel.snapshot();
+  const taken = await kernel.snapshot({ yieldable: options.yieldable });
   await entry.store.saveSnapshot(entry.id, {
     body: taken.body,
     format: taken.format,

@@ -11,6 +11,7 @@
  * @module
  */
 import type { ExecuteOptions, ExecuteResult } from "../kernel/kernel_handle.ts";
+import { SAVE_YIELDED } from "../kernel/worker/save_yield.ts";
 import { log } from "../log.ts";
 import { openMemoryRegistry } from "../registry/memory/memory_registry.ts";
 import type { KernelRecord, Registry } from "../registry/registry.ts";
@@ -23,6 +24,12 @@ import { needsSave, pickCulls, retryDelayMs, type SavePolicy } from "./policy.ts
 import { describeRestart, restoreLatest } from "./recovery.ts";
 
 /** How the supervisor runs. Durations in milliseconds. */
+/** A save the policy asks for (see `save`). */
+const PERIODIC = { periodic: true };
+
+/** Periodic saves in a row that may give way to a request before one must finish. */
+export const MAX_YIELDS = 3;
+
 export interface SupervisorOptions extends SavePolicy {
   /** Where persistent kernels and their snapshots live. */
   registry: Registry;
@@ -187,7 +194,7 @@ export class Supervisor {
         entry.dirtySince ??= entry.lastActive;
         entry.requestsSinceSave++;
         entry.generation++;
-        if (needsSave(view(entry), entry.lastActive, this.#o)) void this.save(id);
+        if (needsSave(view(entry), entry.lastActive, this.#o)) void this.save(id, PERIODIC);
       }
       this.#changes.notify();
     }
@@ -219,11 +226,21 @@ export class Supervisor {
     return result;
   }
 
-  /** Saves the kernel now if it changed; resolves `false` if the save failed (it stays dirty). */
-  save(id: string): Promise<boolean> {
+  /**
+   * Saves the kernel now if it changed; resolves `false` if the save failed or gave way (it
+   * stays dirty).
+   *
+   * @param options.periodic A save the policy asked for, not one a stop or shutdown needs: it
+   *   gives way to a request that arrives while it runs, so the agent does not wait through a
+   *   long save (the kernel is saved after that request), except after
+   *   {@linkcode MAX_YIELDS} such yields in a row, so that a busy kernel is saved all the same.
+   */
+  save(id: string, options: { periodic?: boolean } = {}): Promise<boolean> {
     const entry = this.#entries.get(id);
     if (!entry) return Promise.resolve(true);
-    entry.saving = entry.saving.then(() => this.#save(entry));
+    entry.saving = entry.saving.then(() =>
+      this.#save(entry, options.periodic === true && entry.yields < MAX_YIELDS)
+    );
     return entry.saving;
   }
 
@@ -265,7 +282,7 @@ export class Supervisor {
     const now = this.#o.now();
     const views = [...this.#entries.values()].map(view);
     const work: Promise<unknown>[] = [];
-    for (const v of views) if (needsSave(v, now, this.#o)) work.push(this.save(v.id));
+    for (const v of views) if (needsSave(v, now, this.#o)) work.push(this.save(v.id, PERIODIC));
     for (const id of pickCulls(views, now, this.#o.idleTimeoutMs)) work.push(this.stop(id));
     work.push(this.#flushActivity());
     return Promise.all(work).then(() => {}, (error) => {
@@ -380,11 +397,16 @@ export class Supervisor {
     }
   }
 
-  async #save(entry: Entry): Promise<boolean> {
+  async #save(entry: Entry, yieldable: boolean): Promise<boolean> {
     try {
-      await saveEntry(entry, this.#o);
+      await saveEntry(entry, { ...this.#o, yieldable });
+      entry.yields = 0;
       return true;
     } catch (error) {
+      if ((error as Error).name === SAVE_YIELDED) {
+        entry.yields++;
+        return false;
+      }
       // The kernel keeps running and stays dirty: a failed save never costs its state. It is
       // retried with a growing delay, logged once per run of failures (the reason is bounded:
       // it may quote the kernel).

@@ -6,6 +6,7 @@
  * @module
  */
 import type { ExecuteResult } from "../../src/kernel/kernel_handle.ts";
+import { SAVE_YIELDED } from "../../src/kernel/worker/save_yield.ts";
 import type { KernelFactory, KernelHooks } from "../../src/supervisor/kernel_factory.ts";
 
 /** A kernel with a namespace of numbers; see the module doc. */
@@ -19,6 +20,10 @@ export class FakeKernel {
   snapshotGate?: Promise<void>;
   /** Called when a snapshot starts, before it waits for the gate. */
   onSnapshot?: () => void;
+  /** Whether each snapshot asked was yieldable, in order. */
+  yieldables: boolean[] = [];
+  /** A yieldable snapshot gives way (as to a request behind it) while this is set. */
+  busy = false;
 
   constructor(id: string, hooks: KernelHooks) {
     this.id = id;
@@ -75,8 +80,14 @@ export class FakeKernel {
     });
   }
 
-  async snapshot(): Promise<{ body: string; format: number; skipped: [] }> {
+  async snapshot(
+    options: { yieldable?: boolean } = {},
+  ): Promise<{ body: string; format: number; skipped: [] }> {
     this.#live();
+    this.yieldables.push(options.yieldable === true);
+    if (options.yieldable && this.busy) {
+      throw Object.assign(new Error("gave way"), { name: SAVE_YIELDED });
+    }
     const body = JSON.stringify(Object.fromEntries(this.vars));
     this.onSnapshot?.();
     await this.snapshotGate;

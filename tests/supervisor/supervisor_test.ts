@@ -8,7 +8,7 @@ import type { ExecuteResult } from "../../src/kernel/kernel_handle.ts";
 import { openMemoryRegistry } from "../../src/registry/memory/memory_registry.ts";
 import type { Registry } from "../../src/registry/registry.ts";
 import { CapacityError, KernelNotFoundError } from "../../src/supervisor/errors.ts";
-import { Supervisor, type SupervisorOptions } from "../../src/supervisor/supervisor.ts";
+import { MAX_YIELDS, Supervisor, type SupervisorOptions } from "../../src/supervisor/supervisor.ts";
 import { fakeFactory, type FakeKernel } from "./_fake_kernel.ts";
 
 /** What two supervisors of one host's lives share: the registry and the policy (no timer). */
@@ -188,6 +188,34 @@ Deno.test("a kernel is saved after N requests, and once the interval passed sinc
   r.clock.now += 1;
   await r.supervisor.tick();
   assert.equal((await r.registry.listSnapshots("a")).length, 2);
+});
+
+Deno.test("a periodic save gives way to requests, not a failure, at most MAX_YIELDS times in a row", async () => {
+  await using r = rig();
+  await r.supervisor.create("a", { persistent: true });
+  const k = r.kernel("a");
+  k.busy = true;
+  for (let i = 0; i < MAX_YIELDS; i++) {
+    const result = await r.supervisor.execute("a", `i = ${i}`);
+    assert.equal(result.saveFailed, undefined, "giving way is not a failed save");
+    assert.equal(await r.supervisor.save("a", { periodic: true }), false);
+  }
+  assert.equal((await r.registry.listSnapshots("a")).length, 0);
+  // Each periodic save gave way; the next one must finish.
+  const after = await r.supervisor.execute("a", "i = 9");
+  assert.equal(after.saveFailed, undefined);
+  assert.equal(await r.supervisor.save("a", { periodic: true }), true);
+  const saved = await r.registry.listSnapshots("a");
+  assert.equal(saved.length, 1);
+  assert.equal(saved[0]?.executionCount, MAX_YIELDS + 1);
+  assert.ok(k.yieldables.slice(0, MAX_YIELDS).every((y) => y), "the first ones could give way");
+  assert.equal(k.yieldables.at(-1), false, "the last one could not");
+  assert.equal(r.logs.length, 0, "nothing logged");
+
+  // Saves that must finish never give way.
+  await r.supervisor.execute("a", "i = 10");
+  assert.equal(await r.supervisor.stop("a"), true);
+  assert.equal(k.yieldables.at(-1), false);
 });
 
 Deno.test("a kernel that dies comes back from its freshest snapshot, and says what was lost", async () => {

@@ -18,6 +18,7 @@ import { createModuleLoader, type ModuleLoader } from "./module_loader.ts";
 
 import { Namespace } from "./namespace.ts";
 import { describeError, Repl } from "./repl.ts";
+import { NO_YIELD, yieldCheckpoint } from "./save_yield.ts";
 import { restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 
 /** The first message the sandbox posts to its Worker. */
@@ -26,6 +27,8 @@ export interface WorkerInit {
   prelude: string;
   /** Resident bytes, after a collection, above which a snapshot is refused (see protocol.ts). */
   saveStartBytes: number;
+  /** Shared with the sandbox's main thread: 1 when the running snapshot should give way. */
+  yieldFlag: Int32Array;
 }
 
 const scope = self as unknown as Worker & typeof globalThis;
@@ -109,6 +112,8 @@ async function start(init: WorkerInit): Promise<void> {
       running.get(message.target)?.abort();
       return;
     }
+    // The sandbox's main thread serves these through the shared flag; none reaches here.
+    if (message.kind === "yield-save") return;
     const request = message;
     const controller = new AbortController();
     running.set(request.id, controller);
@@ -122,6 +127,7 @@ async function start(init: WorkerInit): Promise<void> {
           displays,
           signal: controller.signal,
           saveStartBytes: init.saveStartBytes,
+          yieldFlag: init.yieldFlag,
         });
         reply = { id: request.id, ok: true, value };
       } catch (error) {
@@ -136,13 +142,14 @@ async function start(init: WorkerInit): Promise<void> {
 
 async function serve(
   request: KernelRequest,
-  { repl, namespace, loader, displays, signal, saveStartBytes }: {
+  { repl, namespace, loader, displays, signal, saveStartBytes, yieldFlag }: {
     repl: Repl;
     namespace: Namespace;
     loader: ModuleLoader;
     displays: Displays;
     signal: AbortSignal;
     saveStartBytes: number;
+    yieldFlag: Int32Array;
   },
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
@@ -162,13 +169,15 @@ async function serve(
       return namespace.inspect(request.name, request.depth);
     case "snapshot": {
       await refuseLargeSave(saveStartBytes);
+      const checkpoint = request.yieldable ? yieldCheckpoint(yieldFlag) : NO_YIELD;
       let written = 0;
       try {
         // The body goes out in chunk events; the host puts it back (sandbox_process.ts).
         return await takeSnapshot(repl, namespace, loader, (text) => {
+          checkpoint();
           written += text.length;
           post({ event: "chunk", id: request.id, text });
-        }) as SnapshotTaken;
+        }, checkpoint) as SnapshotTaken;
       } finally {
         // A large save's own garbage would otherwise count against the next cells. (A
         // collection costs milliseconds even on a small heap: only when it pays.)

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { type Checkpoint, NO_YIELD } from "./save_yield.ts";
 import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
 import { classLabel, type ClassRef, exportedClasses, resolveClass } from "./class_map.ts";
 import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
@@ -58,6 +59,7 @@ export async function takeSnapshot(
   namespace: Namespace,
   loader: ModuleLoader,
   emit: (text: string) => void,
+  checkpoint: Checkpoint = NO_YIELD,
 ): Promise<Omit<SnapshotTaken, "body">> {
   const lexical = new Set(await repl.lexicalNames());
   const body: SnapshotBody = {
@@ -72,6 +74,7 @@ export async function takeSnapshot(
   const functions = new Map<unknown, string>();
   const probe = new StateProbe(repl);
   for (const name of await namespace.names()) {
+    checkpoint();
     const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
     const read = await namespace.read(name);
     if (!read.ok) {
@@ -129,7 +132,7 @@ export async function takeSnapshot(
     },
     byName: () => undefined,
   };
-  const encoded = encode(values, classes);
+  const encoded = encode(values, classes, checkpoint);
   body.data = encoded.encoded;
   if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);

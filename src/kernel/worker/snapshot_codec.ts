@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { type Checkpoint, NO_YIELD } from "./save_yield.ts";
 import type { SkippedItem } from "../protocol.ts";
 import { isNativeFunction, userSource } from "./function_source.ts";
 import {
@@ -59,6 +60,7 @@ interface Scope {
 export function encode(
   root: Record<string, unknown>,
   classes: ClassTable = NO_CLASSES,
+  checkpoint: Checkpoint = NO_YIELD,
 ): {
   encoded: Encoded;
   skipped: SkippedItem[];
@@ -88,7 +90,10 @@ export function encode(
 
   function node(parent: number, key: string | number): number {
     keys.push(key);
-    return parents.push(parent) - 1;
+    const n = parents.push(parent) - 1;
+    // A yieldable save looks up from its walk every few thousand nodes (see save_yield.ts).
+    if ((n & 4095) === 0) checkpoint();
+    return n;
   }
 
   function pathOf(n: number): string {
