@@ -106,6 +106,7 @@ worker.postMessage(
   {
     scratchDir: start.scratchDir,
     prelude: start.prelude,
+    npm: start.npm,
     saveStartBytes: start.saveStartBytes,
   } satisfies WorkerInit,
 );

@@ -8,6 +8,7 @@ import type {
   HostMessage,
   KernelReply,
   KernelRequest,
+  NpmReadiness,
   ReplyValues,
   SnapshotTaken,
 } from "../protocol.ts";
@@ -23,6 +24,8 @@ import { restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 export interface WorkerInit {
   scratchDir: string;
   prelude: string;
+  /** What the host did about the prelude's `npm:` imports. */
+  npm: NpmReadiness;
   /** Resident bytes, after a collection, above which a snapshot is refused (see protocol.ts). */
   saveStartBytes: number;
 }
@@ -88,6 +91,7 @@ async function start(init: WorkerInit): Promise<void> {
   const loader = createModuleLoader(init.scratchDir);
   Object.defineProperty(globalThis, LOADER_KEY, { value: loader });
   await lockExits();
+  loader.admitNpm(init.npm);
   const namespace = new Namespace(repl, loader.libraryGlobals);
   if (init.prelude) {
     const outcome = await repl.run(init.prelude, "prelude");
@@ -140,6 +144,7 @@ async function serve(
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
     case "execute":
+      loader.admitNpm(request.npm);
       return repl.run(request.code, `cell-${request.cell}`, {
         timeoutMs: request.timeoutMs,
         signal,
@@ -166,6 +171,7 @@ async function serve(
       }
     }
     case "restore":
+      loader.admitNpm(request.npm);
       try {
         return await restoreSnapshot(request.body, repl, namespace, loader);
       } finally {
