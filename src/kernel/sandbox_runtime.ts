@@ -37,6 +37,7 @@ export const SANDBOX_FILES = [
   "worker/json_chunks.ts",
   "worker/module_loader.ts",
   "worker/namespace.ts",
+  "worker/nested_workers.ts",
   "worker/render.ts",
   "worker/repl.ts",
   "worker/snapshot.ts",

@@ -15,6 +15,7 @@ import type {
 import { complete } from "./complete.ts";
 import { LOADER_KEY } from "./compiled_cell.ts";
 import { createModuleLoader, type ModuleLoader } from "./module_loader.ts";
+import { trackWorkers, type WorkerTracker } from "./nested_workers.ts";
 
 import { Namespace } from "./namespace.ts";
 import { describeError, Repl } from "./repl.ts";
@@ -91,6 +92,7 @@ async function start(init: WorkerInit): Promise<void> {
   const loader = createModuleLoader(init.scratchDir);
   Object.defineProperty(globalThis, LOADER_KEY, { value: loader });
   await lockExits();
+  const workers = trackWorkers();
   loader.admitNpm(init.npm);
   const namespace = new Namespace(repl, loader.libraryGlobals);
   if (init.prelude) {
@@ -118,6 +120,7 @@ async function start(init: WorkerInit): Promise<void> {
           repl,
           namespace,
           loader,
+          workers,
           signal: controller.signal,
           saveStartBytes: init.saveStartBytes,
         });
@@ -134,21 +137,32 @@ async function start(init: WorkerInit): Promise<void> {
 
 async function serve(
   request: KernelRequest,
-  { repl, namespace, loader, signal, saveStartBytes }: {
+  { repl, namespace, loader, workers, signal, saveStartBytes }: {
     repl: Repl;
     namespace: Namespace;
     loader: ModuleLoader;
+    workers: WorkerTracker;
     signal: AbortSignal;
     saveStartBytes: number;
   },
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
-    case "execute":
+    case "execute": {
       loader.admitNpm(request.npm);
-      return repl.run(request.code, `cell-${request.cell}`, {
-        timeoutMs: request.timeoutMs,
-        signal,
-      });
+      try {
+        return await repl.run(request.code, `cell-${request.cell}`, {
+          timeoutMs: request.timeoutMs,
+          signal,
+        });
+      } finally {
+        const stopped = workers.stopStarted();
+        if (stopped > 0) {
+          console.error(
+            `terminated ${stopped} Worker(s) the cell started: a Worker ends with its cell`,
+          );
+        }
+      }
+    }
     case "complete":
       return complete(repl, request.code, request.cursor);
     case "variables":
