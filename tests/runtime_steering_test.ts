@@ -233,3 +233,36 @@ Deno.test("npm imports of scratch-folder modules, the prelude and a restored sna
   const back = await fresh.execute("sj.parse(kept)");
   assert.equal(back.data?.["text/plain"], "2n", JSON.stringify(back.error));
 });
+
+Deno.test("a module whose npm imports the host has not fetched is refused before Deno tries it", async () => {
+  await using t = await startKernel();
+  // Written and imported in the same cell: the host read no such file before the cell ran.
+  const same = await t.kernel.execute(
+    `await Deno.writeTextFile("late.ts", 'export { default as ms } from "npm:ms@2.1.3";');
+     await import("./late.ts")`,
+  );
+  assert.equal(same.status, "error");
+  assert.equal(
+    same.error?.message,
+    'Cannot import "./late.ts", which imports "npm:ms@2.1.3": the host fetches the npm packages ' +
+      "of scratch-folder modules before a cell runs, for the modules the cell imports by a " +
+      "literal path; import it in a new cell",
+  );
+  const next = await t.kernel.execute('import { ms } from "./late.ts"; ms("3s")');
+  assert.equal(next.data?.["text/plain"], "3000", JSON.stringify(next.error));
+});
+
+Deno.test("--npm-allow holds for the packages of scratch-folder modules too", async () => {
+  await using t = await startKernel({ npmAllow: ["superjson"] });
+  await Deno.writeTextFile(join(t.scratchDir, "uses_ms.js"), 'export * from "npm:ms@2.1.3";');
+  await Deno.writeTextFile(join(t.scratchDir, "wrapper.js"), 'export * from "./uses_ms.js";');
+  const r = await t.kernel.execute('import * as m from "./wrapper.js"');
+  assert.equal(r.status, "error");
+  assert.equal(
+    r.error?.message,
+    'Cannot import "./wrapper.js", which imports "npm:ms@2.1.3": the package ms is not among ' +
+      "those this host allows kernels to import (--npm-allow: superjson); the operator may add it",
+  );
+  const computed = await t.kernel.execute('const path = "./wrap" + "per.js"; await import(path)');
+  assert.match(computed.error!.message, /package ms is not among/);
+});

@@ -133,13 +133,7 @@ interface StripError {
   startColumn?: number;
 }
 
-/**
- * TypeScript to JavaScript with types blanked in place (transform mode where strip-only cannot
- * do: enums, namespaces, parameter properties).
- *
- * @throws {unknown} amaro's error object for a syntax error.
- */
-export function stripTypes(source: string): string {
+function stripTypes(source: string): string {
   // A hashbang is valid only at the very start of a module, never in a REPL cell.
   const body = source.startsWith("#!") ? source.replace(/^#![^\n]*/, "") : source;
   try {

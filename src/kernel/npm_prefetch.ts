@@ -4,21 +4,18 @@
  * read, with `deno cache` under the host's own environment (see `deno_env.ts`), and tells the
  * kernel what it fetched and what it refused.
  *
- * Found are the cell's literal specifiers and those of the scratch-folder files it imports by a
- * literal path, and of the files those import in turn. Not found: a specifier computed at run
- * time (the kernel refuses it with the rule), and the imports of a file imported by a computed
- * path or rewritten after the cell started (Deno then reports the package missing from the
- * cache).
+ * Found are the cell's literal specifiers and those mentioned by the scratch-folder files it
+ * imports by a literal path, and by the files those mention in turn (`module_mentions.ts`). A
+ * specifier computed at run time is not found: the kernel refuses it with the rule, and refuses
+ * a module whose packages were not fetched (written or changed after the cell started, or
+ * imported by a computed path); the next cell that imports it literally gets them fetched.
  *
  * @module
  */
-import { parse, type Program } from "acorn";
-import { extname } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { stripTypes } from "./cell_compiler.ts";
 import { emptyHome, fetchEnv } from "./deno_env.ts";
-import { type ModuleImports, moduleImports, npmRefusal } from "./npm_imports.ts";
+import { type ModuleImports, npmRefusal } from "./npm_imports.ts";
 import type { NpmReadiness } from "./protocol.ts";
+import { mentionedNpm } from "./worker/module_mentions.ts";
 
 /** How to fetch a cell's packages. */
 export interface PrefetchOptions {
@@ -32,9 +29,6 @@ export interface PrefetchOptions {
   signal?: AbortSignal;
 }
 
-/** Files read to find imports, at most, per cell, and bytes read of each. */
-const MAX_FILES = 200;
-const MAX_FILE_BYTES = 2 * 2 ** 20;
 /** Characters of `deno cache`'s error kept in the message to the cell. */
 const MAX_REASON = 600;
 
@@ -56,7 +50,9 @@ export async function prefetchNpm(
 ): Promise<NpmReadiness | undefined> {
   const specifiers = new Set(imports.npm);
   if (imports.files.length > 0) {
-    for (const s of await fileImports(imports.files, options.scratchDir)) specifiers.add(s);
+    const base = new URL(`file://${options.scratchDir.replace(/\/?$/, "/")}`);
+    const modules = imports.files.map((file) => new URL(file, base));
+    for (const s of await mentionedNpm(modules, options.scratchDir)) specifiers.add(s);
   }
   if (specifiers.size === 0) return undefined;
   const readiness: NpmReadiness = { fetched: [], refused: {} };
@@ -114,42 +110,4 @@ async function denoCache(
 
 function stopped(): string {
   return "the fetch was stopped (the cell was cancelled or ran out of time)";
-}
-
-/**
- * The `npm:` specifiers of scratch-folder files imported by literal path, and of the files
- * they import, within the scratch folder; files outside it the kernel refuses anyway.
- */
-async function fileImports(files: string[], scratchDir: string): Promise<string[]> {
-  const root = pathToFileURL(scratchDir.endsWith("/") ? scratchDir : `${scratchDir}/`);
-  const npm = new Set<string>();
-  const seen = new Set<string>();
-  const queue = files.map((specifier) => new URL(specifier, root));
-  while (queue.length > 0 && seen.size < MAX_FILES) {
-    const url = queue.shift()!;
-    url.search = "";
-    url.hash = "";
-    if (url.protocol !== "file:" || !url.pathname.startsWith(root.pathname)) continue;
-    if (seen.has(url.href)) continue;
-    seen.add(url.href);
-    const program = await readProgram(fileURLToPath(url));
-    if (!program) continue;
-    const found = moduleImports(program);
-    for (const s of found.npm) npm.add(s);
-    for (const s of found.files) queue.push(new URL(s, url));
-  }
-  return [...npm];
-}
-
-/** A file parsed as a module; `undefined` when it is missing, too large or does not parse. */
-async function readProgram(path: string): Promise<Program | undefined> {
-  try {
-    if ((await Deno.stat(path)).size > MAX_FILE_BYTES) return undefined;
-    const text = await Deno.readTextFile(path);
-    const code = /^\.[mc]?tsx?$/.test(extname(path)) ? stripTypes(text) : text;
-    return parse(code, { ecmaVersion: "latest", sourceType: "module", allowHashBang: true });
-  } catch {
-    // Deno reports a missing file or a syntax error in its own words when the cell imports it.
-    return undefined;
-  }
 }

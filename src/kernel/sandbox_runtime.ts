@@ -36,6 +36,7 @@ export const SANDBOX_FILES = [
   "worker/function_source.ts",
   "worker/json_chunks.ts",
   "worker/module_loader.ts",
+  "worker/module_mentions.ts",
   "worker/namespace.ts",
   "worker/nested_workers.ts",
   "worker/render.ts",

@@ -9,6 +9,7 @@
  * @module
  */
 import type { NpmReadiness } from "../protocol.ts";
+import { mentionedNpm } from "./module_mentions.ts";
 
 /** Where an import binding came from: its module and export (`*` for the namespace). */
 export interface ImportRecord {
@@ -89,6 +90,21 @@ export function createModuleLoader(scratchDir: string): ModuleLoader {
     );
   }
 
+  /** The same for the packages a scratch-folder module may import (see module_mentions.ts). */
+  async function checkModuleNpm(specifier: string, url: string): Promise<void> {
+    const mentioned = await mentionedNpm([new URL(url)], scratchDir);
+    const unfetched = mentioned.filter((s) => !npmFetched.has(s));
+    if (unfetched.length === 0) return;
+    const named = unfetched.map((s) => `"${s}"`).join(", ");
+    const refusal = unfetched.map((s) => npmRefused.get(s)).find((r) => r !== undefined);
+    throw new TypeError(
+      `Cannot import "${specifier}", which imports ${named}: ` +
+        (refusal?.replace(/^Cannot import "[^"]*": /, "") ??
+          "the host fetches the npm packages of scratch-folder modules before a cell runs, " +
+            "for the modules the cell imports by a literal path; import it in a new cell"),
+    );
+  }
+
   const libraryGlobals = new Set<string>();
   const imported = new Map<string, Omit<ImportRecord, "export">>();
   const loader: ModuleLoader = {
@@ -107,6 +123,7 @@ export function createModuleLoader(scratchDir: string): ModuleLoader {
     async import(specifier, options) {
       checkNpm(String(specifier));
       const url = resolve(String(specifier));
+      if (url.startsWith("file:")) await checkModuleNpm(String(specifier), url);
       imported.set(JSON.stringify([String(specifier), options ?? null]), {
         specifier: String(specifier),
         ...(options && { options }),
