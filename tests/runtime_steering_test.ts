@@ -266,3 +266,17 @@ Deno.test("--npm-allow holds for the packages of scratch-folder modules too", as
   const computed = await t.kernel.execute('const path = "./wrap" + "per.js"; await import(path)');
   assert.match(computed.error!.message, /package ms is not among/);
 });
+
+Deno.test("a cell cancelled while the host fetches its packages does not run", async () => {
+  await using t = await startKernel();
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 20);
+  const r = await t.kernel.execute(
+    `globalThis.ran = true; await import(${JSON.stringify(UNCACHED)})`,
+    { signal: controller.signal },
+  );
+  assert.equal(r.status, "cancelled");
+  assert.match(r.error!.message, /cancelled before it started; it did not run/);
+  const ran = await t.kernel.execute("typeof ran");
+  assert.equal(ran.data?.["text/plain"], '"undefined"');
+});

@@ -107,10 +107,20 @@ let home: Promise<string> | undefined;
 /**
  * An empty folder, made once per host process with a random name (a fixed name in a shared
  * temporary folder could be made first by another user, with an `.npmrc` in it), for sandboxes'
- * `HOME`. Sandboxes may write only their scratch folders, so it stays empty.
+ * `HOME`. Sandboxes may write only their scratch folders, so it stays empty; it is removed when
+ * the host exits.
  */
 export function emptyHome(): Promise<string> {
-  home ??= Deno.makeTempDir({ prefix: "mcp-kernel-host-home-" });
+  home ??= Deno.makeTempDir({ prefix: "mcp-kernel-host-home-" }).then((path) => {
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(path);
+      } catch {
+        // Already gone, or not empty after all: left in place.
+      }
+    });
+    return path;
+  });
   return home;
 }
 

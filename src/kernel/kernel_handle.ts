@@ -263,6 +263,17 @@ export class KernelHandle implements AsyncDisposable {
       }
       const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
       const npm = await fetchNpm(this.#options, compiled.imports, { timeoutMs, signal });
+      // A cancel heard while the host fetched: the cell has not started, and does not.
+      if (signal?.aborted) {
+        return this.#withUnreported({
+          status: "cancelled",
+          executionCount: cell,
+          stdout: "",
+          stderr: "",
+          error: interruptError("cancelled", 0, "before it started"),
+          durationMs: performance.now() - started,
+        });
+      }
       const run = await this.#send(
         {
           kind: "execute",
