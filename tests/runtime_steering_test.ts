@@ -102,6 +102,14 @@ Deno.test("a cell cannot set proxy, certificate or registry variables, and its n
   );
   assert.equal(plain.data?.["text/plain"], "true", JSON.stringify(plain.error));
 
+  // Read, they are unset (they are: the sandbox's environment has none of them), so a package
+  // that looks for a proxy as it loads still loads.
+  const read = await t.kernel.execute(
+    `const env = (await import("node:process")).default.env;
+     [Deno.env.get("HTTPS_PROXY"), env.https_proxy, "DENO_CERT" in env, Deno.env.has("ALL_PROXY")]`,
+  );
+  assert.equal(read.data?.["text/plain"], "[ undefined, undefined, false, false ]");
+
   const imported = await t.kernel.execute(
     `import superjson from "${CACHED}"; superjson.stringify({ n: 1n })`,
   );

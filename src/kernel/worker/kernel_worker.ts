@@ -85,6 +85,29 @@ async function lockExits(): Promise<void> {
   }
 }
 
+/**
+ * Makes the variables the sandbox denies (`--deny-env`, see `deno_env.ts`) read as unset instead
+ * of throwing `NotCapable`, through `Deno.env` and `process.env` alike, so that a package which
+ * looks for `HTTPS_PROXY` as it loads still loads. Setting them still throws.
+ */
+function readDeniedEnvAsUnset(): void {
+  const { get, has } = Deno.env;
+  const unsetIfDenied = <T>(read: () => T, unset: T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) return unset;
+      throw error;
+    }
+  };
+  Object.defineProperty(Deno.env, "get", {
+    value: (key: string) => unsetIfDenied(() => get.call(Deno.env, key), undefined),
+  });
+  Object.defineProperty(Deno.env, "has", {
+    value: (key: string) => unsetIfDenied(() => has.call(Deno.env, key), false),
+  });
+}
+
 async function start(init: WorkerInit): Promise<void> {
   const repl = new Repl();
   // The inspector session needed sys to connect; user code must not have it.
@@ -92,6 +115,7 @@ async function start(init: WorkerInit): Promise<void> {
   const loader = createModuleLoader(init.scratchDir);
   Object.defineProperty(globalThis, LOADER_KEY, { value: loader });
   await lockExits();
+  readDeniedEnvAsUnset();
   const workers = trackWorkers();
   loader.admitNpm(init.npm);
   const namespace = new Namespace(repl, loader.libraryGlobals);
