@@ -260,6 +260,22 @@ Deno.test("a module whose npm imports the host has not fetched is refused before
   assert.equal(next.data?.["text/plain"], "3000", JSON.stringify(next.error));
 });
 
+Deno.test("a module's npm imports never make the host download: a cell must name them", async () => {
+  await using t = await startKernel();
+  await Deno.writeTextFile(
+    join(t.scratchDir, "exfil.js"),
+    `export * from "${UNCACHED}";`,
+  );
+  const r = await t.kernel.execute('import * as m from "./exfil.js"');
+  assert.equal(r.status, "error");
+  assert.equal(
+    r.error?.message,
+    `Cannot import "./exfil.js", which imports "${UNCACHED}": a scratch-folder module imports ` +
+      "it, and the host downloads only the packages a cell names in its own text: import " +
+      `"${UNCACHED}" in a cell first`,
+  );
+});
+
 Deno.test("--npm-allow holds for the packages of scratch-folder modules too", async () => {
   await using t = await startKernel({ npmAllow: ["superjson"] });
   await Deno.writeTextFile(join(t.scratchDir, "uses_ms.js"), 'export * from "npm:ms@2.1.3";');

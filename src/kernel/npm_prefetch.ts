@@ -4,15 +4,17 @@
  * read, with `deno cache` under the host's own environment (see `deno_env.ts`), and tells the
  * kernel what it fetched and what it refused.
  *
- * Found are the cell's literal specifiers and those mentioned by the scratch-folder files it
- * imports by a literal path, and by the files those mention in turn (`module_mentions.ts`). A
+ * Fetched are the cell's literal specifiers: text the agent wrote. The packages that the
+ * scratch-folder modules it imports by a literal path mention (and the modules those mention in
+ * turn, see `module_mentions.ts`) are only looked up in the cache, never downloaded: a module's
+ * text may be data a cell computed, and the registry would learn it from the download. A
  * specifier computed at run time is not found: the kernel refuses it with the rule, and refuses
- * a module whose packages were not fetched (written or changed after the cell started, or
- * imported by a computed path); the next cell that imports it literally gets them fetched.
+ * a module whose packages were not found (written after the cell started, or imported by a
+ * computed path); the next cell that imports it literally has them looked up.
  *
  * @module
  */
-import { emptyHome, fetchEnv } from "./deno_env.ts";
+import { emptyHome, fetchEnv, lookupEnv } from "./deno_env.ts";
 import { type ModuleImports, npmRefusal } from "./npm_imports.ts";
 import type { NpmReadiness } from "./protocol.ts";
 import { mentionedNpm } from "./worker/module_mentions.ts";
@@ -48,43 +50,86 @@ export async function prefetchNpm(
   imports: ModuleImports,
   options: PrefetchOptions,
 ): Promise<NpmReadiness | undefined> {
-  const specifiers = new Set(imports.npm);
+  const named = new Set(imports.npm);
+  const mentioned = new Set<string>();
   if (imports.files.length > 0) {
     const base = new URL(`file://${options.scratchDir.replace(/\/?$/, "/")}`);
     const modules = imports.files.map((file) => new URL(file, base));
-    for (const s of await mentionedNpm(modules, options.scratchDir)) specifiers.add(s);
+    for (const s of await mentionedNpm(modules, options.scratchDir)) {
+      if (!named.has(s)) mentioned.add(s);
+    }
   }
-  if (specifiers.size === 0) return undefined;
+  if (named.size === 0 && mentioned.size === 0) return undefined;
   const readiness: NpmReadiness = { fetched: [], refused: {} };
-  const missing: string[] = [];
-  for (const specifier of specifiers) {
+  const toFetch: string[] = [];
+  const toFind: string[] = [];
+  for (const specifier of [...named, ...mentioned]) {
     const refusal = npmRefusal(specifier, options.allow);
     if (refusal) readiness.refused[specifier] = refusal;
     else if (fetched.has(specifier)) readiness.fetched.push(specifier);
-    else missing.push(specifier);
+    else (named.has(specifier) ? toFetch : toFind).push(specifier);
   }
-  if (missing.length === 0) return readiness;
-  // One `deno cache` for all; only when it fails, one per specifier, to name the culprits.
-  const batch = await denoCache(missing, options);
-  const outcomes = batch === undefined || missing.length === 1
-    ? missing.map((s) => [s, batch] as const)
-    : await Promise.all(missing.map(async (s) => [s, await denoCache([s], options)] as const));
-  for (const [specifier, error] of outcomes) {
-    if (error === undefined) {
-      fetched.add(specifier);
-      readiness.fetched.push(specifier);
-    } else {
-      readiness.refused[specifier] = `Cannot import "${specifier}": the host could not fetch ` +
-        `it: ${error}`;
-    }
+  const [downloaded, found] = await Promise.all([
+    denoCacheEach(toFetch, options, false),
+    denoCacheEach(toFind, options, true),
+  ]);
+  for (const [specifier, error] of downloaded) {
+    settle(readiness, specifier, error === undefined ? undefined : fetchFailed(error));
+  }
+  for (const [specifier, error] of found) {
+    const refusal = error === undefined || options.signal?.aborted ? error : notCached(specifier);
+    settle(readiness, specifier, refusal);
   }
   return readiness;
+}
+
+function settle(readiness: NpmReadiness, specifier: string, refusal: string | undefined): void {
+  if (refusal === undefined) {
+    fetched.add(specifier);
+    readiness.fetched.push(specifier);
+  } else {
+    readiness.refused[specifier] = `Cannot import "${specifier}": ${refusal}`;
+  }
+}
+
+function fetchFailed(error: string): string {
+  return `the host could not fetch it: ${error}`;
+}
+
+/**
+ * Why a package a module mentions is not fetched: a file's text may be data a cell wrote, and
+ * a download it asked for would tell the registry that data (`npm:exfil-<secret>`).
+ */
+function notCached(specifier: string): string {
+  return "a scratch-folder module imports it, and the host downloads only the packages a cell " +
+    `names in its own text: import "${specifier}" in a cell first`;
+}
+
+/**
+ * Runs one `deno cache` for all, and only when it fails one per specifier, to name the culprits.
+ * With `cachedOnly`, nothing is downloaded (see `lookupEnv`): it only finds whether each is in
+ * the cache.
+ *
+ * @returns Each specifier with its error, `undefined` for those now in the cache.
+ */
+async function denoCacheEach(
+  specifiers: string[],
+  options: PrefetchOptions,
+  cachedOnly: boolean,
+): Promise<(readonly [string, string | undefined])[]> {
+  if (specifiers.length === 0) return [];
+  const batch = await denoCache(specifiers, options, cachedOnly);
+  if (batch === undefined || specifiers.length === 1) return specifiers.map((s) => [s, batch]);
+  return await Promise.all(
+    specifiers.map(async (s) => [s, await denoCache([s], options, cachedOnly)] as const),
+  );
 }
 
 /** Runs `deno cache`; resolves with its error in a few lines, `undefined` on success. */
 async function denoCache(
   specifiers: string[],
   options: PrefetchOptions,
+  cachedOnly: boolean,
 ): Promise<string | undefined> {
   if (options.signal?.aborted) return stopped();
   try {
@@ -93,7 +138,7 @@ async function denoCache(
       // Not the scratch folder: Deno would read an `.npmrc` a cell put there.
       cwd: await emptyHome(),
       clearEnv: true,
-      env: fetchEnv(),
+      env: cachedOnly ? lookupEnv(await emptyHome()) : fetchEnv(),
       stdin: "null",
       stdout: "null",
       stderr: "piped",

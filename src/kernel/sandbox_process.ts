@@ -297,7 +297,8 @@ function sandboxArgs(options: SandboxOptions, runtime: SandboxRuntime): string[]
 
 /**
  * The `deno run` flags of a sandbox process: only the given folders readable and writable, no
- * net, run, ffi or remote imports, no npm download, no access to the variables that steer Deno. Exported so the benchmarks' floor starts with the same flags.
+ * net, run, ffi or remote imports, no npm download, no access to the variables that steer Deno.
+ * Exported so the benchmarks' floor starts with the same flags.
  *
  * @param options.read Folders the process may read (its scratch folder and its Worker's code).
  * @param options.write Folders it may write (at least one: an empty list would mean all).
@@ -325,7 +326,7 @@ export function sandboxFlags(
     // Never download: a cell could steer a download (see deno_env.ts); the host fetches first.
     "--cached-only",
     // The environment is cleared (sandboxEnv), so env access reveals only what Deno needs; the
-    // variables that steer Deno cannot be read or set.
+    // variables that steer Deno cannot be set (a kernel reads them as unset, kernel_worker.ts).
     "--allow-env",
     `--deny-env=${DENIED_ENV.join(",")}`,
   ];

@@ -81,3 +81,21 @@ Deno.test("a stopped fetch refuses what it did not fetch, saying why", async () 
   );
   assert.match(readiness!.refused["npm:mkh-never-fetched@1.0.0"]!, /the fetch was stopped/);
 });
+
+Deno.test("packages a module mentions are looked up in the cache, never downloaded", async () => {
+  await using dir = await scratch({
+    "files/a.js": 'import "npm:ms@2.1.3";\n// import "npm:mkh-no-such-package-7f3a@1.0.0"',
+  });
+  const readiness = await prefetchNpm(
+    { npm: [], files: ["./a.js"] },
+    { scratchDir: dir, deno: Deno.execPath() },
+  );
+  assert.deepEqual(readiness?.fetched, ["npm:ms@2.1.3"]);
+  // A download would have said the package does not exist; the lookup names the rule.
+  assert.equal(
+    readiness!.refused["npm:mkh-no-such-package-7f3a@1.0.0"],
+    'Cannot import "npm:mkh-no-such-package-7f3a@1.0.0": a scratch-folder module imports it, ' +
+      "and the host downloads only the packages a cell names in its own text: import " +
+      '"npm:mkh-no-such-package-7f3a@1.0.0" in a cell first',
+  );
+});

@@ -1,7 +1,7 @@
 /**
  * The `npm:` packages a kernel's scratch-folder modules may import, found by pattern rather than
- * by parsing, so that the host (before a cell runs, to fetch them) and the kernel (before it
- * imports a module, to refuse what was not fetched) find exactly the same ones. Every quoted
+ * by parsing, so that the host (before a cell runs, to look them up in the npm cache) and the
+ * kernel (before it imports a module, to refuse what was not found) find exactly the same ones. Every quoted
  * `npm:` specifier counts, in comments and strings too, and every quoted relative path that
  * names a file of the scratch folder is read in turn. A sandbox must never try an npm package
  * that is not in the cache: under `--cached-only` it would fail again for the rest of its life.
