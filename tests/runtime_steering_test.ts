@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { emptyHome } from "../src/kernel/deno_env.ts";
+import { DENIED_ENV, emptyHome } from "../src/kernel/deno_env.ts";
 import { KernelHandle } from "../src/kernel/kernel_handle.ts";
 import { sandboxFlags } from "../src/kernel/sandbox_process.ts";
 import { startKernel } from "./kernel/_kernel.ts";
@@ -34,11 +34,14 @@ function countingListener(): { port: number; count: () => number } & Disposable 
 
 const PROXY_NAMES = ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy"];
 
-/** A cell that tries to point Deno at `port` every way it can; returns the error names. */
+/**
+ * A cell that tries to point Deno at `port` every way it can (each denied variable, checking
+ * that Deno 2.9.6 honours each name), and returns the error names.
+ */
 function steeringCell(port: number): string {
   const url = `http://leaked:data@127.0.0.1:${port}`;
   return `const tried = [];
-    for (const name of ${JSON.stringify([...PROXY_NAMES, "DENO_CERT", "NPM_CONFIG_REGISTRY"])}) {
+    for (const name of ${JSON.stringify(DENIED_ENV)}) {
       try { Deno.env.set(name, ${JSON.stringify(url)}); tried.push("set " + name); }
       catch (e) { tried.push(e.name); }
     }
