@@ -1,5 +1,6 @@
 /**
- * mcp-kernel-host: flags and environment → config → host → transport; signals → shutdown.
+ * mcp-kernel-host: flags and environment → config → host → transport; signals → shutdown; a
+ * stray rejected promise is logged, never fatal.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { log, setLogLevel } from "./src/log.ts";
 import { watchLauncher } from "./src/launcher_watch.ts";
 import { isLoopback } from "./src/loopback.ts";
 import { serveStdio } from "./src/mcp/stdio.ts";
+import { guardRejections } from "./src/rejection_guard.ts";
 import { VERSION } from "./src/version.ts";
 
 /** Signals this close together are one: see `stop`. */
@@ -54,6 +56,7 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   setLogLevel(config.logLevel);
+  guardRejections();
   let prelude = "";
   if (config.prelude !== undefined) {
     try {

@@ -48,6 +48,8 @@ export interface Config {
   shutdownGrace: number;
   /** Seconds a new kernel waits for a live slot when every live kernel is busy. */
   capacityWait: number;
+  /** npm packages kernels may import, by name; absent: every package. */
+  npmAllow?: string[];
   /** Least severe log level written to stderr. */
   logLevel: LogLevel;
   /** Print the flags and exit. */
@@ -59,8 +61,11 @@ export interface Config {
 interface FlagSpec {
   key: keyof Config;
   flag: string;
-  /** `optional`: a string whose empty value means unset; `origins`: a comma-separated list. */
-  kind: "boolean" | "integer" | "string" | "optional" | "origins";
+  /**
+   * `optional`: a string whose empty value means unset; `origins`, `packages`: comma-separated
+   * lists (an empty `packages` list means unset).
+   */
+  kind: "boolean" | "integer" | "string" | "optional" | "origins" | "packages";
   unit?: string;
   min?: number;
   max?: number;
@@ -70,6 +75,8 @@ interface FlagSpec {
   env?: false;
   /** How the value is shown in `--help`, e.g. `file` (default: the unit or the kind). */
   value?: string;
+  /** How an unset default is shown in `--help` (default: `none`). */
+  unset?: string;
   help: string;
   default: (env: Record<string, string>) => Config[keyof Config];
 }
@@ -231,6 +238,15 @@ const FLAGS: FlagSpec[] = [
     default: () => 30,
   },
   {
+    key: "npmAllow",
+    flag: "--npm-allow",
+    kind: "packages",
+    value: "names",
+    unset: "all packages",
+    help: "comma-separated npm packages kernels may import; others are not fetched",
+    default: () => undefined,
+  },
+  {
     key: "logLevel",
     flag: "--log-level",
     kind: "string",
@@ -327,6 +343,7 @@ function parseValue(spec: FlagSpec, raw: string): Config[keyof Config] {
   // An empty value unsets, so an exported variable can be cleared with `VAR=`.
   if (spec.kind === "optional") return raw === "" ? undefined : raw;
   if (spec.kind === "origins") return parseOrigins(spec.flag, raw);
+  if (spec.kind === "packages") return parsePackages(spec.flag, raw);
   if (spec.kind === "string") {
     if (spec.choices && !spec.choices.includes(raw)) {
       throw new RangeError(
@@ -368,13 +385,27 @@ function parseOrigins(flag: string, raw: string): string[] {
   });
 }
 
+/** `superjson, @scope/pkg` → `["superjson", "@scope/pkg"]`; nothing listed means unset. */
+function parsePackages(flag: string, raw: string): string[] | undefined {
+  const names = raw.split(",").map((entry) => entry.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!/^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/.test(name)) {
+      throw new RangeError(
+        `Invalid value for ${flag}: "${name}" (expected npm package names such as superjson ` +
+          "or @scope/name, comma-separated, without versions)",
+      );
+    }
+  }
+  return names.length > 0 ? names : undefined;
+}
+
 /** The text `--help` prints: every flag with its variable, default and unit. */
 export function helpText(env: Record<string, string>): string {
   const rows = FLAGS.map((s) => {
     const value = s.kind === "boolean" ? "" : ` <${s.value ?? s.unit ?? s.kind}>`;
     const fallback = s.default(env);
     const none = fallback === undefined || (Array.isArray(fallback) && fallback.length === 0);
-    const shown = none ? "none" : `${fallback}${s.unit ? ` ${s.unit}` : ""}`;
+    const shown = none ? s.unset ?? "none" : `${fallback}${s.unit ? ` ${s.unit}` : ""}`;
     const range = s.min !== undefined ? `, ${s.min}–${s.max}` : "";
     const twin = s.env === false ? "" : `\n      env ${envName(s.flag)}`;
     const about = s.kind === "boolean" ? s.help : `${s.help} (default ${shown}${range})`;

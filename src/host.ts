@@ -49,6 +49,7 @@ export type HostOptions =
     | "snapshotVersions"
     | "shutdownGrace"
     | "capacityWait"
+    | "npmAllow"
   >
   & {
     /** Where sessions, kernels and snapshots live; the host closes it at shutdown. */
@@ -156,6 +157,7 @@ export class Host {
           prelude: options.preludeSource,
           onRestart: hooks.onRestart,
           executionCount: hooks.executionCount,
+          npmAllow: options.npmAllow,
         })),
       maxKernels: options.maxKernels,
       saveIntervalMs: options.saveInterval * 1000,

@@ -148,3 +148,32 @@ Deno.test("--help lists every flag with its variable, default and unit", () => {
   assert.match(text, /--version\n/);
   assert.ok(text.startsWith(`mcp-kernel-host ${VERSION}:`));
 });
+
+Deno.test("--npm-allow lists package names; unset, every package is allowed", () => {
+  assert.equal(parseConfig([], ENV).npmAllow, undefined);
+  assert.deepEqual(
+    parseConfig(["--npm-allow", " superjson, @scope/pkg ,,"], ENV).npmAllow,
+    ["superjson", "@scope/pkg"],
+  );
+  assert.deepEqual(
+    parseConfig([], { ...ENV, MCP_KERNEL_HOST_NPM_ALLOW: "ms" }).npmAllow,
+    ["ms"],
+  );
+  // The flag beats its variable; an empty variable clears the setting.
+  assert.deepEqual(
+    parseConfig(["--npm-allow=debug"], { ...ENV, MCP_KERNEL_HOST_NPM_ALLOW: "ms" }).npmAllow,
+    ["debug"],
+  );
+  assert.equal(parseConfig([], { ...ENV, MCP_KERNEL_HOST_NPM_ALLOW: "" }).npmAllow, undefined);
+  assert.match(helpText(ENV), /--npm-allow <names>\n.*\(default all packages\)/);
+});
+
+Deno.test("an entry of --npm-allow that is not a package name is refused, naming it", () => {
+  for (const bad of ["superjson@2.2.6", "npm:ms", "Upper", "@scope", "a b", "../x"]) {
+    assert.throws(() => parseConfig(["--npm-allow", `ms,${bad}`], ENV), {
+      name: "RangeError",
+      message: `Invalid value for --npm-allow: "${bad}" (expected npm package names such as ` +
+        "superjson or @scope/name, comma-separated, without versions)",
+    });
+  }
+});

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { emptyHome } from "../src/kernel/deno_env.ts";
 import { createHttpHandler } from "../src/mcp/http.ts";
 import { openHost } from "./_host.ts";
 
@@ -106,7 +107,8 @@ Deno.test("hostile cells get precise errors or bounded results; nothing else is 
         code: `await fetch("http://127.0.0.1:${listener.addr.port}/")`,
         expect: error(/net access/),
       },
-      { code: "Deno.env.get('HOME') ?? 'no HOME'", expect: ok('"no HOME"') },
+      // Not the host user's: an empty folder, so Deno reads no ~/.npmrc.
+      { code: "Deno.env.get('HOME')", expect: ok(JSON.stringify(await emptyHome())) },
       { code: "new Deno.Command('/bin/sh').outputSync()", expect: error(/run access/) },
       { code: "Deno.dlopen('libc.so.6', {})", expect: error(/ffi access/) },
       { code: "Deno.hostname()", expect: error(/sys access/) },

@@ -13,6 +13,8 @@
 import { parse } from "acorn";
 import type { ImportDeclaration, Node, Program } from "acorn";
 import { transformSync } from "amaro";
+import { walk } from "./ast_walk.ts";
+import { type ModuleImports, moduleImports, NO_IMPORTS } from "./npm_imports.ts";
 import type { ErrorInfo } from "./protocol.ts";
 import {
   CELL_KEY,
@@ -36,8 +38,11 @@ function cellPrefix(kinds: Record<string, DeclarationKind>): string {
 
 /** A compiled cell, or the syntax error that prevents compiling it. */
 export type CompiledCell =
-  /** `declared`: the top-level names the cell declares, for the record of what it changed. */
-  | { ok: true; code: string; declared: string[] }
+  /**
+   * `declared`: the top-level names the cell declares, for the record of what it changed.
+   * `imports`: its literal `npm:` and file specifiers, which the host fetches or reads first.
+   */
+  | { ok: true; code: string; declared: string[]; imports: ModuleImports }
   | { ok: false; error: ErrorInfo };
 
 /**
@@ -65,13 +70,15 @@ export function compileCell(source: string, name = "cell"): CompiledCell {
     });
   } catch {
     // Leave the code as it is: V8 reports the syntax error in its own words.
-    return { ok: true, code: cellPrefix({}) + code, declared: [] };
+    return { ok: true, code: cellPrefix({}) + code, declared: [], imports: NO_IMPORTS };
   }
   const kinds = declarationKinds(program);
   return {
     ok: true,
     code: cellPrefix(kinds) + rewriteModuleSyntax(code, program),
     declared: Object.keys(kinds),
+    // Most cells import nothing: no second walk for them.
+    imports: /\b(import|export)\b/.test(code) ? moduleImports(program) : NO_IMPORTS,
   };
 }
 
@@ -220,22 +227,4 @@ function importBinding(node: ImportDeclaration, code: string): string {
   if (!namespace) return `const { ${fields.join(", ")} } = ${bound};`;
   const rest = fields.length > 0 ? ` const { ${fields.join(", ")} } = ${namespace};` : "";
   return `const ${namespace} = ${bound};${rest}`;
-}
-
-/** Visits every node of an ESTree tree. */
-function walk(node: Node, visit: (node: Node) => void): void {
-  visit(node);
-  for (const value of Object.values(node)) {
-    if (Array.isArray(value)) {
-      for (const item of value) if (isNode(item)) walk(item, visit);
-    } else if (isNode(value)) {
-      walk(value, visit);
-    }
-  }
-}
-
-function isNode(value: unknown): value is Node {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { type?: unknown }).type === "string" &&
-    typeof (value as { start?: unknown }).start === "number";
 }

@@ -19,6 +19,7 @@ import type {
   KernelReply,
   KernelRequest,
   MimeBundle,
+  NpmReadiness,
   ReplyValues,
   RestoreReport,
   SnapshotTaken,
@@ -27,8 +28,10 @@ import type {
 } from "./protocol.ts";
 import { SAVE_YIELDED } from "./worker/save_yield.ts";
 import { deathFailure, interruptError, unansweredFailure } from "./failure_words.ts";
+import { type ModuleImports, snapshotImports } from "./npm_imports.ts";
+import { prefetchNpm } from "./npm_prefetch.ts";
 import { type DistributiveOmit, type OutputListener, SandboxProcess } from "./sandbox_process.ts";
-import type { SandboxRuntime } from "./sandbox_runtime.ts";
+import { type SandboxRuntime, sandboxRuntime } from "./sandbox_runtime.ts";
 
 /** How a kernel runs. */
 export interface KernelOptions {
@@ -53,6 +56,11 @@ export interface KernelOptions {
   onRestart?: (kernel: RestartControl) => Promise<RestartOutcome>;
   /** Which `deno` and sandbox files to use (default: the running ones, see sandbox_runtime.ts). */
   runtime?: SandboxRuntime;
+  /**
+   * npm packages cells may import, by name (`--npm-allow`); default: every package. Others are
+   * neither fetched nor imported.
+   */
+  npmAllow?: readonly string[];
 }
 
 /** What `onRestart` may do with the fresh sandbox (outside the request queue). */
@@ -139,14 +147,16 @@ const SAVE_YIELDED_INFO = {
 const LOST_ON_RESTART = "all variables: the kernel was restarted with an empty namespace";
 
 type ResolvedOptions =
-  & Required<Omit<KernelOptions, "onRestart" | "runtime">>
-  & Pick<KernelOptions, "onRestart" | "runtime">;
+  & Required<Omit<KernelOptions, "onRestart" | "runtime" | "npmAllow">>
+  & Pick<KernelOptions, "onRestart" | "npmAllow">
+  & { runtime: SandboxRuntime };
 
 /** A live kernel. Use {@linkcode KernelHandle.start}; close it with `await using` or `close()`. */
 export class KernelHandle implements AsyncDisposable {
   #options: ResolvedOptions;
   #recovering = false;
   #prelude: string;
+  #preludeNpm: NpmReadiness | undefined;
   #process: SandboxProcess;
   #queue: Promise<unknown> = Promise.resolve();
   /** Tasks ever queued: a yieldable snapshot gives way to any queued after it. */
@@ -163,11 +173,12 @@ export class KernelHandle implements AsyncDisposable {
 
   private constructor(
     options: ResolvedOptions,
-    prelude: string,
+    prelude: { code: string; npm: NpmReadiness | undefined },
     process: SandboxProcess,
   ) {
     this.#options = options;
-    this.#prelude = prelude;
+    this.#prelude = prelude.code;
+    this.#preludeNpm = prelude.npm;
     this.#process = process;
     this.#executionCount = options.executionCount;
   }
@@ -185,6 +196,7 @@ export class KernelHandle implements AsyncDisposable {
       prelude: "",
       executionCount: 0,
       ...options,
+      runtime: options.runtime ?? await sandboxRuntime(),
     };
     if (!(full.memoryLimitMb >= 64)) {
       throw new RangeError(
@@ -202,13 +214,15 @@ export class KernelHandle implements AsyncDisposable {
         `Cannot start kernel: the prelude does not compile: ${compiled.error.message}`,
       );
     }
+    const preludeNpm = await fetchNpm(full, compiled.imports);
     const process = await SandboxProcess.spawn({
       scratchDir: full.scratchDir,
       memoryLimitMb: full.memoryLimitMb,
       prelude: compiled.code,
+      preludeNpm,
       runtime: full.runtime,
     });
-    return new KernelHandle(full, compiled.code, process);
+    return new KernelHandle(full, { code: compiled.code, npm: preludeNpm }, process);
   }
 
   /** Cells run so far, errors included, as IPython counts them. */
@@ -262,12 +276,25 @@ export class KernelHandle implements AsyncDisposable {
         });
       }
       const timeoutMs = options.timeoutMs ?? this.#options.cellTimeoutMs;
+      const npm = await fetchNpm(this.#options, compiled.imports, { timeoutMs, signal });
+      // A cancel heard while the host fetched: the cell has not started, and does not.
+      if (signal?.aborted) {
+        return this.#withUnreported({
+          status: "cancelled",
+          executionCount: cell,
+          stdout: "",
+          stderr: "",
+          error: interruptError("cancelled", 0, "before it started"),
+          durationMs: performance.now() - started,
+        });
+      }
       const run = await this.#send(
         {
           kind: "execute",
           code: compiled.code,
           cell,
           ...(Number.isFinite(timeoutMs) && { timeoutMs }),
+          ...(npm && { npm }),
         },
         { timeoutMs, signal, onOutput },
       );
@@ -322,7 +349,24 @@ export class KernelHandle implements AsyncDisposable {
 
   /** Rebuilds the namespace from a snapshot body, on top of what the kernel holds now. */
   restore(body: string): Promise<RestoreReport> {
-    return this.#ask("restore", { body });
+    return this.#enqueue(() => this.#restoreNow(body));
+  }
+
+  /** Restores outside the queue; a kernel that dies on the way is restarted, and this throws. */
+  async #restoreNow(body: string): Promise<RestoreReport> {
+    const run = await this.#send(await this.#restoreRequest(body), {
+      timeoutMs: this.#options.cellTimeoutMs,
+    });
+    if (run.kind === "failed") throw new KernelRequestError(run.failure.error);
+    return unwrap(run.reply) as RestoreReport;
+  }
+
+  /** A restore request, once the npm packages the snapshot imports are fetched. */
+  async #restoreRequest(body: string): Promise<DistributiveOmit<KernelRequest, "id">> {
+    const npm = await fetchNpm(this.#options, snapshotImports(body), {
+      timeoutMs: this.#options.cellTimeoutMs,
+    });
+    return { kind: "restore", body, ...(npm && { npm }) };
   }
 
   /**
@@ -458,7 +502,7 @@ export class KernelHandle implements AsyncDisposable {
     if (taken.kind === "failed") return taken.outcome;
     const snapshot = unwrap(taken.reply) as SnapshotTaken;
     await this.#restart();
-    const restored = await this.#send({ kind: "restore", body: snapshot.body }, {
+    const restored = await this.#send(await this.#restoreRequest(snapshot.body), {
       timeoutMs: this.#options.cellTimeoutMs,
     });
     if (restored.kind === "failed") return restored.outcome;
@@ -479,13 +523,7 @@ export class KernelHandle implements AsyncDisposable {
     this.#recovering = true;
     try {
       return await this.#options.onRestart({
-        restore: async (body) => {
-          const run = await this.#send({ kind: "restore", body }, {
-            timeoutMs: this.#options.cellTimeoutMs,
-          });
-          if (run.kind === "failed") throw new KernelRequestError(run.failure.error);
-          return unwrap(run.reply) as RestoreReport;
-        },
+        restore: (body) => this.#restoreNow(body),
         restart: () => this.#restart(),
       });
     } finally {
@@ -500,9 +538,33 @@ export class KernelHandle implements AsyncDisposable {
       scratchDir: this.#options.scratchDir,
       memoryLimitMb: this.#options.memoryLimitMb,
       prelude: this.#prelude,
+      preludeNpm: this.#preludeNpm,
       runtime: this.#options.runtime,
     });
   }
+}
+
+/**
+ * Fetches the npm packages that code importing `imports` needs, within the cell's time (a fetch
+ * that outlasts it is stopped, and its packages refused).
+ */
+async function fetchNpm(
+  options: ResolvedOptions,
+  imports: ModuleImports,
+  limits: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<NpmReadiness | undefined> {
+  if (imports.npm.length === 0 && imports.files.length === 0) return undefined;
+  const signals: AbortSignal[] = limits.signal ? [limits.signal] : [];
+  const { timeoutMs } = limits;
+  if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+    signals.push(AbortSignal.timeout(timeoutMs));
+  }
+  return await prefetchNpm(imports, {
+    scratchDir: options.scratchDir,
+    deno: options.runtime.deno,
+    allow: options.npmAllow,
+    signal: AbortSignal.any(signals),
+  });
 }
 
 /** Two restarts' outcomes as one: the later restore, both losses. */

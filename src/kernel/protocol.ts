@@ -27,6 +27,23 @@ export interface SandboxStart {
   saveStartBytes: number;
   /** Compiled prelude to run before any user code, or `""`. */
   prelude: string;
+  /** What the host did about the prelude's `npm:` imports. */
+  npm: NpmReadiness;
+}
+
+/**
+ * What the host did about the `npm:` specifiers a request will import, before sending it: a
+ * sandbox never downloads (it runs `--cached-only`), so the host fetches literal specifiers into
+ * the cache first (`npm_prefetch.ts`). The kernel imports only specifiers fetched so far; one
+ * that failed to fetch, or is not allowed, is refused with the host's reason, before Deno tries
+ * it (a failed npm import in a `--cached-only` process fails again for the life of the process,
+ * even once the package is cached).
+ */
+export interface NpmReadiness {
+  /** Specifiers now in the cache, exactly as the code writes them. */
+  fetched: string[];
+  /** Reasons, by specifier, for those the kernel must refuse. */
+  refused: Record<string, string>;
 }
 
 /** An error as it crosses the process boundary. */
@@ -40,12 +57,19 @@ export interface ErrorInfo {
 export type KernelRequest =
   /** `timeoutMs`: the Worker stops the cell after this long and answers `timeout`. */
   /** Without `timeoutMs` the cell runs with no interrupt armed (see `ExecuteOptions`). */
-  | { id: number; kind: "execute"; code: string; cell: number; timeoutMs?: number }
+  | {
+    id: number;
+    kind: "execute";
+    code: string;
+    cell: number;
+    timeoutMs?: number;
+    npm?: NpmReadiness;
+  }
   | { id: number; kind: "complete"; code: string; cursor: number }
   | { id: number; kind: "variables" }
   | { id: number; kind: "inspect"; name: string; depth: number }
   | { id: number; kind: "snapshot"; yieldable?: boolean }
-  | { id: number; kind: "restore"; body: string };
+  | { id: number; kind: "restore"; body: string; npm?: NpmReadiness };
 
 /**
  * Asks the Worker to stop the cell of request `target` now (a client's cancel). A cell awaiting

@@ -108,6 +108,7 @@ worker.postMessage(
   {
     scratchDir: start.scratchDir,
     prelude: start.prelude,
+    npm: start.npm,
     saveStartBytes: start.saveStartBytes,
     yieldFlag,
   } satisfies WorkerInit,

@@ -6,6 +6,7 @@
  * @module
  */
 import { deadline, TIMED_OUT } from "./deadline.ts";
+import { DENIED_ENV, emptyHome, sandboxEnv } from "./deno_env.ts";
 import { FrameDecoder } from "./frames.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import { encodeRequest } from "./request_stream.ts";
@@ -17,30 +18,10 @@ import type {
   KernelRequest,
   KernelYieldSave,
   MemoryReply,
+  NpmReadiness,
   SandboxMessage,
   SandboxStart,
 } from "./protocol.ts";
-
-/**
- * Host variables a sandbox inherits: only those Deno itself needs to fetch npm packages (cache
- * folder, CA certificates, registry, proxy). Deno reads them when a cell first imports from npm,
- * so they must stay set; nothing else of the host's environment reaches a kernel.
- */
-const MODULE_LOADING_ENV = [
-  "DENO_DIR",
-  "DENO_CERT",
-  "DENO_TLS_CA_STORE",
-  "NODE_EXTRA_CA_CERTS",
-  "SSL_CERT_FILE",
-  "SSL_CERT_DIR",
-  "NPM_CONFIG_REGISTRY",
-  "HTTPS_PROXY",
-  "HTTP_PROXY",
-  "NO_PROXY",
-  "https_proxy",
-  "http_proxy",
-  "no_proxy",
-];
 
 /** How long a sandbox may take to exit by itself once its stdin is closed. */
 const CLOSE_GRACE_MS = 2000;
@@ -53,6 +34,8 @@ export interface SandboxOptions {
   memoryLimitMb: number;
   /** Compiled prelude, run before the process reports ready. */
   prelude: string;
+  /** What the host did about the prelude's `npm:` imports (default: nothing to do). */
+  preludeNpm?: NpmReadiness;
   /** Which `deno` and sandbox files to use (default: `sandboxRuntime()`). */
   runtime?: SandboxRuntime;
 }
@@ -136,7 +119,7 @@ export class SandboxProcess {
       args: sandboxArgs(options, runtime),
       cwd: options.scratchDir,
       clearEnv: true,
-      env: sandboxEnv(),
+      env: sandboxEnv(await emptyHome()),
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -149,6 +132,7 @@ export class SandboxProcess {
       saveLimitBytes: saveLimitMb(options.memoryLimitMb) * 1024 * 1024,
       saveStartBytes: options.memoryLimitMb * 0.6 * 1024 * 1024,
       prelude: options.prelude,
+      npm: options.preludeNpm ?? { fetched: [], refused: {} },
     };
     try {
       await process.#write(start);
@@ -325,7 +309,8 @@ function sandboxArgs(options: SandboxOptions, runtime: SandboxRuntime): string[]
 
 /**
  * The `deno run` flags of a sandbox process: only the given folders readable and writable, no
- * net, run, ffi or remote imports. Exported so the benchmarks' floor starts with the same flags.
+ * net, run, ffi or remote imports, no npm download, no access to the variables that steer Deno.
+ * Exported so the benchmarks' floor starts with the same flags.
  *
  * @param options.read Folders the process may read (its scratch folder and its Worker's code).
  * @param options.write Folders it may write (at least one: an empty list would mean all).
@@ -350,8 +335,12 @@ export function sandboxFlags(
     `--allow-write=${options.write.join(",")}`,
     // The Worker needs sys to connect its inspector session and revokes it at once (kernel_worker.ts).
     "--allow-sys",
-    // The environment is cleared (sandboxEnv), so env access reveals only module-loading settings.
+    // Never download: a cell could steer a download (see deno_env.ts); the host fetches first.
+    "--cached-only",
+    // The environment is cleared (sandboxEnv), so env access reveals only what Deno needs; the
+    // variables that steer Deno cannot be set (a kernel reads them as unset, kernel_worker.ts).
     "--allow-env",
+    `--deny-env=${DENIED_ENV.join(",")}`,
   ];
 }
 
@@ -364,23 +353,6 @@ export function sandboxFlags(
  */
 export function saveLimitMb(memoryLimitMb: number): number {
   return memoryLimitMb * 2;
-}
-
-function sandboxEnv(): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1", DENO_DIR: defaultDenoDir() };
-  for (const name of MODULE_LOADING_ENV) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
-/** Deno's cache folder as Deno itself finds it, so a sandbox reuses the host's npm cache. */
-function defaultDenoDir(): string {
-  const home = Deno.env.get("HOME") ?? "";
-  if (Deno.build.os === "darwin") return `${home}/Library/Caches/deno`;
-  if (Deno.build.os === "windows") return `${Deno.env.get("LOCALAPPDATA")}\\deno`;
-  return `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/deno`;
 }
 
 function toError(info: ErrorInfo): Error {

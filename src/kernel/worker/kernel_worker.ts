@@ -8,6 +8,7 @@ import type {
   HostMessage,
   KernelReply,
   KernelRequest,
+  NpmReadiness,
   ReplyValues,
   SnapshotTaken,
 } from "../protocol.ts";
@@ -15,6 +16,7 @@ import { complete } from "./complete.ts";
 import { LOADER_KEY } from "./compiled_cell.ts";
 import { Displays, installJupyter } from "./jupyter.ts";
 import { createModuleLoader, type ModuleLoader } from "./module_loader.ts";
+import { trackWorkers, type WorkerTracker } from "./nested_workers.ts";
 
 import { Namespace } from "./namespace.ts";
 import { describeError, Repl } from "./repl.ts";
@@ -25,6 +27,8 @@ import { restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 export interface WorkerInit {
   scratchDir: string;
   prelude: string;
+  /** What the host did about the prelude's `npm:` imports. */
+  npm: NpmReadiness;
   /** Resident bytes, after a collection, above which a snapshot is refused (see protocol.ts). */
   saveStartBytes: number;
   /** Shared with the sandbox's main thread: 1 when the running snapshot should give way. */
@@ -85,6 +89,29 @@ async function lockExits(): Promise<void> {
   }
 }
 
+/**
+ * Makes the variables the sandbox denies (`--deny-env`, see `deno_env.ts`) read as unset instead
+ * of throwing `NotCapable`, through `Deno.env` and `process.env` alike, so that a package which
+ * looks for `HTTPS_PROXY` as it loads still loads. Setting them still throws.
+ */
+function readDeniedEnvAsUnset(): void {
+  const { get, has } = Deno.env;
+  const unsetIfDenied = <T>(read: () => T, unset: T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) return unset;
+      throw error;
+    }
+  };
+  Object.defineProperty(Deno.env, "get", {
+    value: (key: string) => unsetIfDenied(() => get.call(Deno.env, key), undefined),
+  });
+  Object.defineProperty(Deno.env, "has", {
+    value: (key: string) => unsetIfDenied(() => has.call(Deno.env, key), false),
+  });
+}
+
 async function start(init: WorkerInit): Promise<void> {
   const repl = new Repl();
   // The inspector session needed sys to connect; user code must not have it.
@@ -94,6 +121,9 @@ async function start(init: WorkerInit): Promise<void> {
   await lockExits();
   const displays = new Displays();
   installJupyter(displays, init.scratchDir);
+  readDeniedEnvAsUnset();
+  const workers = trackWorkers();
+  loader.admitNpm(init.npm);
   const namespace = new Namespace(repl, loader.libraryGlobals);
   if (init.prelude) {
     const outcome = await repl.run(init.prelude, "prelude");
@@ -125,6 +155,7 @@ async function start(init: WorkerInit): Promise<void> {
           namespace,
           loader,
           displays,
+          workers,
           signal: controller.signal,
           saveStartBytes: init.saveStartBytes,
           yieldFlag: init.yieldFlag,
@@ -142,11 +173,12 @@ async function start(init: WorkerInit): Promise<void> {
 
 async function serve(
   request: KernelRequest,
-  { repl, namespace, loader, displays, signal, saveStartBytes, yieldFlag }: {
+  { repl, namespace, loader, displays, workers, signal, saveStartBytes, yieldFlag }: {
     repl: Repl;
     namespace: Namespace;
     loader: ModuleLoader;
     displays: Displays;
+    workers: WorkerTracker;
     signal: AbortSignal;
     saveStartBytes: number;
     yieldFlag: Int32Array;
@@ -154,10 +186,21 @@ async function serve(
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
     case "execute": {
-      const outcome = await repl.run(request.code, `cell-${request.cell}`, {
-        timeoutMs: request.timeoutMs,
-        signal,
-      });
+      loader.admitNpm(request.npm);
+      let outcome;
+      try {
+        outcome = await repl.run(request.code, `cell-${request.cell}`, {
+          timeoutMs: request.timeoutMs,
+          signal,
+        });
+      } finally {
+        const stopped = workers.stopStarted();
+        if (stopped > 0) {
+          console.error(
+            `terminated ${stopped} Worker(s) the cell started: a Worker ends with its cell`,
+          );
+        }
+      }
       const shown = displays.take();
       return shown.length > 0 ? { ...outcome, displays: shown } : outcome;
     }
@@ -185,6 +228,7 @@ async function serve(
       }
     }
     case "restore":
+      loader.admitNpm(request.npm);
       try {
         return await restoreSnapshot(request.body, repl, namespace, loader);
       } finally {
