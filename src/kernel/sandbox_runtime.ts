@@ -43,6 +43,7 @@ export const SANDBOX_FILES = [
   "worker/nested_workers.ts",
   "worker/render.ts",
   "worker/repl.ts",
+  "worker/save_yield.ts",
   "worker/snapshot.ts",
   "worker/snapshot_codec.ts",
   "worker/snapshot_decode.ts",

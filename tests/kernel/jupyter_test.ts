@@ -95,7 +95,7 @@ Deno.test("Deno.jupyter has Deno's notebook API, and Deno's other members pass t
   );
   const through = await t.kernel.execute(
     `await Deno.writeTextFile("note.txt", "kept");
-     [await Deno.readTextFile("note.txt"), Deno.env.get("HOME") ?? "unset", Deno.inspect({ a: 1 }),
+     [await Deno.readTextFile("note.txt"), (Deno.env.set("MKH_SET", "unset"), Deno.env.get("MKH_SET")), Deno.inspect({ a: 1 }),
       typeof Deno.version.deno, Deno.cwd() === ${JSON.stringify(t.scratchDir)}]`,
   );
   assert.equal(through.status, "ok", through.error?.message);
