@@ -95,6 +95,13 @@ export class NoKernelError extends Error {
   }
 }
 
+/** A kernel's state as results report it; see `Host.stateNotice`. Times are ms since the epoch. */
+export interface KernelStateNotice {
+  restoredFrom?: { version: number; savedAt: number };
+  lost?: string;
+  saveFailed?: string;
+}
+
 /** One kernel as `list_kernels` shows it to its caller. Times are ms since the epoch. */
 export interface KernelListing extends Omit<KernelInfo, "memoryBytes"> {
   /** The caller's default kernel. */
@@ -436,6 +443,14 @@ export class Host {
 
   async #check(id: string): Promise<void> {
     if (!await this.hasKernel(id)) throw new KernelNotFoundError(id);
+  }
+
+  /**
+   * What the next `execute` of kernel `id` will report about its state (a restore and what it
+   * lost, a failed save), without using it up: other tools show it too.
+   */
+  stateNotice(id: string): KernelStateNotice {
+    return this.#supervisor.stateNotice(id);
   }
 
   /** Saves a kernel now if it changed since its last save; see `Supervisor.save` for `periodic`. */

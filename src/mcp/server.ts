@@ -20,6 +20,7 @@ import { listKernels } from "./tools/list_kernels.ts";
 import { listVariables } from "./tools/list_variables.ts";
 import { resetKernel } from "./tools/reset_kernel.ts";
 import type { Tool } from "./tools/tool.ts";
+import { kernelStateShape, withKernelState } from "./kernel_state.ts";
 
 import { VERSION } from "../version.ts";
 
@@ -69,7 +70,12 @@ function toolConfigs(host: Host): readonly ToolConfig[] {
         inputSchema: jsonSchemaOnce(z.object(
           typeof tool.inputSchema === "function" ? tool.inputSchema(host) : tool.inputSchema,
         )),
-        ...(tool.outputSchema && { outputSchema: jsonSchemaOnce(z.object(tool.outputSchema)) }),
+        ...(tool.outputSchema && {
+          outputSchema: jsonSchemaOnce(z.object({
+            ...tool.outputSchema,
+            ...(tool.reportsKernelState && kernelStateShape),
+          })),
+        }),
         annotations: tool.annotations,
       },
     }));
@@ -123,7 +129,7 @@ export function createMcpServer(host: Host, caller: Caller): McpServer {
   );
   const ctx = { host, caller };
   for (const { tool, config } of toolConfigs(host)) {
-    server.registerTool(tool.name, config, (args, extra) => {
+    server.registerTool(tool.name, config, async (args, extra) => {
       const token = extra.mcpReq._meta?.progressToken;
       const progress = token === undefined ? undefined : (
         update: { progress: number; message: string },
@@ -132,10 +138,14 @@ export function createMcpServer(host: Host, caller: Caller): McpServer {
           method: "notifications/progress",
           params: { progressToken: token, ...update },
         });
-      return tool.handler(args as never, {
+      const result = await tool.handler(args as never, {
         ...ctx,
         call: { signal: extra.mcpReq.signal, progress },
       });
+      const kernel = (args as { kernel?: string }).kernel ?? caller.defaultKernel;
+      return tool.reportsKernelState && kernel && !result.isError
+        ? withKernelState(result, host.stateNotice(kernel))
+        : result;
     });
   }
   return server;

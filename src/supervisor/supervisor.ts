@@ -21,7 +21,7 @@ import { KernelNotFoundError, ShuttingDownError } from "./errors.ts";
 import type { KernelFactory, SupervisedKernel } from "./kernel_factory.ts";
 import { type Entry, markSaved, newEntry, saveEntry, view } from "./kernel_entry.ts";
 import { needsSave, pickCulls, retryDelayMs, type SavePolicy } from "./policy.ts";
-import { describeRestart, restoreLatest } from "./recovery.ts";
+import { describeRestart, type Notice, restoreLatest } from "./recovery.ts";
 
 /** How the supervisor runs. Durations in milliseconds. */
 /** A save the policy asks for (see `save`). */
@@ -152,6 +152,18 @@ export class Supervisor {
   }
 
   /** The execution count of a live kernel. */
+  /**
+   * What the next `execute` result of kernel `id` will say about its state, without using it up:
+   * a restore since the last cell and what it lost, and why the latest save failed.
+   */
+  stateNotice(id: string): Notice & { saveFailed?: string } {
+    const entry = this.#entries.get(id);
+    return {
+      ...entry?.notice,
+      ...(entry?.saveFailure && { saveFailed: entry.saveFailure.reason }),
+    };
+  }
+
   executionCountOf(id: string): number | undefined {
     return this.#entries.get(id)?.kernel?.executionCount;
   }

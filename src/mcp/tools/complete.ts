@@ -23,6 +23,7 @@ export const complete = defineTool({
     cursor_start: z.number().int(),
     cursor_end: z.number().int(),
   },
+  reportsKernelState: true,
   annotations: { readOnlyHint: true },
   async handler({ code, cursor, kernel }, { host, caller }) {
     if (cursor !== undefined && cursor > code.length) {

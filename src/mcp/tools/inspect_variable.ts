@@ -25,6 +25,7 @@ export const inspectVariable = defineTool({
     members: z.array(z.object({ name: z.string(), type: z.string(), preview: z.string() })),
     source: z.string().optional(),
   },
+  reportsKernelState: true,
   annotations: { readOnlyHint: true },
   async handler({ name, depth, kernel }, { host, caller }) {
     const d = await host.inspect(await host.resolveKernel(caller, kernel), name, depth);

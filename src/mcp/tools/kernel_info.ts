@@ -15,6 +15,7 @@ export const kernelInfo = defineTool({
     "now and its resident memory. The id reaches this kernel from any session.",
   inputSchema: { kernel: kernelArg },
   outputSchema: { ...kernelSummary, memory_bytes: z.number().nullable() },
+  reportsKernelState: true,
   annotations: { readOnlyHint: true },
   async handler({ kernel }, { host, caller }) {
     const info = await host.kernelInfo(await host.resolveKernel(caller, kernel));

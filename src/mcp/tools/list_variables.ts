@@ -22,6 +22,7 @@ export const listVariables = defineTool({
       approx_bytes: z.number(),
     })),
   },
+  reportsKernelState: true,
   annotations: { readOnlyHint: true },
   async handler({ kernel }, { host, caller }) {
     const list = await host.variables(await host.resolveKernel(caller, kernel));

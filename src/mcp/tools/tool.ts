@@ -39,6 +39,11 @@ export interface Tool<Shape extends z.ZodRawShape = z.ZodRawShape> {
   /** The shape of `structuredContent`, for tools that return it. */
   outputSchema?: z.ZodRawShape;
   annotations: ToolAnnotations;
+  /**
+   * The tool works on one kernel and reports its state as `execute` would (a restore, a loss, a
+   * failed save; see `../kernel_state.ts`); its output schema gains those optional fields.
+   */
+  reportsKernelState?: true;
   /** Serves one call with arguments already validated against `inputSchema`. */
   handler(args: z.output<z.ZodObject<Shape>>, ctx: ToolContext): Promise<CallToolResult>;
 }
