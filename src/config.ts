@@ -48,6 +48,12 @@ export interface Config {
   shutdownGrace: number;
   /** Seconds a new kernel waits for a live slot when every live kernel is busy. */
   capacityWait: number;
+  /** Seconds after which an idle 2025-11-25 session is ended (its kernels stay stored). */
+  sessionIdleTimeout: number;
+  /** Days after which an idle stored kernel is deleted, named ones excepted; 0: never. */
+  retention: number;
+  /** Open sessions plus kernels created without a session, at most. */
+  maxSessions: number;
   /** npm packages kernels may import, by name; absent: every package. */
   npmAllow?: string[];
   /** Least severe log level written to stderr. */
@@ -236,6 +242,36 @@ const FLAGS: FlagSpec[] = [
     max: 3600,
     help: "time a new kernel waits for a slot when all live kernels are busy",
     default: () => 30,
+  },
+  {
+    key: "sessionIdleTimeout",
+    flag: "--session-idle-timeout",
+    kind: "integer",
+    unit: "s",
+    min: 1,
+    max: 31_536_000,
+    help: "end a 2025-11-25 session idle this long (its id then gets 404; its kernels stay)",
+    default: () => 86_400,
+  },
+  {
+    key: "retention",
+    flag: "--retention",
+    kind: "integer",
+    unit: "days",
+    min: 0,
+    max: 36_500,
+    help: "delete a stored kernel idle this long, named ones excepted (0: keep them all)",
+    default: () => 30,
+  },
+  {
+    key: "maxSessions",
+    flag: "--max-sessions",
+    kind: "integer",
+    value: "count",
+    min: 1,
+    max: 10_000_000,
+    help: "open sessions plus kernels created without one, at most",
+    default: () => 100_000,
   },
   {
     key: "npmAllow",

@@ -12,6 +12,7 @@ import { KernelHandle } from "./kernel/kernel_handle.ts";
 import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
+import { log } from "./log.ts";
 import { lockName } from "./name_lock.ts";
 import { BundleRenderer } from "./render/bundle_renderer.ts";
 import { Sessions } from "./sessions.ts";
@@ -22,6 +23,9 @@ import { type ShutdownReport, Supervisor } from "./supervisor/supervisor.ts";
 
 export { CapacityError, KernelNotFoundError } from "./supervisor/errors.ts";
 export type { ShutdownReport } from "./supervisor/supervisor.ts";
+
+/** How often the retention policy runs (see `Host.sweep`). */
+const SWEEP_INTERVAL_MS = 60_000;
 
 /** What `kernel_info` reports. Times are milliseconds since the epoch. */
 export interface KernelInfo {
@@ -50,6 +54,9 @@ export type HostOptions =
     | "shutdownGrace"
     | "capacityWait"
     | "npmAllow"
+    | "sessionIdleTimeout"
+    | "retention"
+    | "maxSessions"
   >
   & {
     /** Where sessions, kernels and snapshots live; the host closes it at shutdown. */
@@ -147,6 +154,8 @@ export class Host {
   #renderer = new BundleRenderer();
   /** The MCP sessions and the kernels they use. */
   readonly sessions: Sessions;
+  /** Runs `sweep` every minute. */
+  #sweeper: ReturnType<typeof setInterval>;
 
   /** @param options The registry (owned from now on), limits and policy. */
   constructor(options: HostOptions) {
@@ -178,9 +187,13 @@ export class Host {
     this.sessions = new Sessions({
       registry: options.registry,
       now: this.#now,
+      maxSessions: options.maxSessions,
       registerKernel: (id, owner) => this.registerKernel(id, owner),
       closeKernel: (id) => this.closeKernel(id),
     });
+    this.#sweeper = setInterval(() => {
+      this.sweep().catch((e) => log("warn", `retention sweep failed: ${(e as Error).message}`));
+    }, SWEEP_INTERVAL_MS);
   }
 
   /** The default cell timeout in milliseconds. */
@@ -191,6 +204,11 @@ export class Host {
   /** How long a kernel may be idle before it is stopped (its state saved), in seconds. */
   get idleTimeoutS(): number {
     return this.#options.idleTimeout;
+  }
+
+  /** How long a stored kernel may be idle before it is deleted, in days; 0: never. */
+  get retentionDays(): number {
+    return this.#options.retention;
   }
 
   /** The registry, for operators' tools and tests. */
@@ -238,6 +256,7 @@ export class Host {
    */
   async createKernelFor(caller: Caller): Promise<string> {
     if (caller.sessionId || caller.defaultKernel === undefined) {
+      if (!caller.sessionId) await this.sessions.checkRoom();
       const id = newId();
       await this.#supervisor.register(id, { ownerSession: caller.sessionId });
       if (!caller.sessionId) caller.created.add(id);
@@ -485,7 +504,34 @@ export class Host {
    * Stops accepting requests, lets running cells finish within the shutdown grace, saves every
    * kernel, stops them and closes the registry. Returns what was saved and what could not be.
    */
+  /**
+   * Applies the retention policy once: ends 2025-11-25 sessions idle longer than
+   * `--session-idle-timeout` (their kernels stay), and deletes stored kernels idle longer than
+   * `--retention` days, named ones excepted. Runs every minute; returns what it did.
+   */
+  async sweep(): Promise<{ sessionsEnded: number; kernelsDeleted: number }> {
+    const sessionsEnded = await this.sessions.expire(this.#options.sessionIdleTimeout * 1000);
+    let kernelsDeleted = 0;
+    if (this.#options.retention > 0) {
+      const idleBefore = this.#now() - this.#options.retention * 86_400_000;
+      const old = await this.#registry.listKernels({ state: "stored", named: false, idleBefore });
+      for (const kernel of old) {
+        if (this.isLive(kernel.id)) continue;
+        await this.closeKernel(kernel.id);
+        kernelsDeleted++;
+      }
+    }
+    if (sessionsEnded + kernelsDeleted > 0) {
+      log("info", "retention: ended idle sessions and deleted idle kernels", {
+        sessionsEnded,
+        kernelsDeleted,
+      });
+    }
+    return { sessionsEnded, kernelsDeleted };
+  }
+
   async shutdown(): Promise<ShutdownReport> {
+    clearInterval(this.#sweeper);
     const ephemeral = this.#supervisor.ephemeralIds();
     const report = await this.#supervisor.shutdown(this.#options.shutdownGrace * 1000);
     for (const id of ephemeral) {

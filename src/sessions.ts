@@ -11,6 +11,8 @@ import type { KernelRecord, Registry, SessionRecord } from "./registry/registry.
 export interface SessionsOptions {
   registry: Registry;
   now: () => number;
+  /** Open sessions plus kernels created without one, at most (`--max-sessions`). */
+  maxSessions: number;
   /** Records a session's default kernel, started on first use. */
   registerKernel: (id: string, ownerSession: string) => Promise<void>;
   /** Stops a kernel and deletes its state and files. */
@@ -23,6 +25,7 @@ export class Sessions {
   /** When each open session's activity was last written; see `touch`. */
   #touched = new Map<string, number>();
   #defaults: DefaultKernels;
+  #ended = new Set<(id: string) => void>();
 
   /** @param options The registry, the clock and the host's kernel operations. */
   constructor(options: SessionsOptions) {
@@ -37,6 +40,40 @@ export class Sessions {
   async defaultKernelOf(id: string): Promise<string> {
     const old = await this.#o.registry.getKernel(id);
     return await this.#defaults.of(id, { legacy: old?.ownerSession === id });
+  }
+
+  /**
+   * Whether a new session, or a kernel created without one, fits under `--max-sessions`.
+   *
+   * @throws {TooManySessionsError} When it does not.
+   */
+  async checkRoom(): Promise<void> {
+    const { openSessions, sessionlessKernels } = await this.#o.registry.counts();
+    if (openSessions + sessionlessKernels >= this.#o.maxSessions) {
+      throw new TooManySessionsError(this.#o.maxSessions);
+    }
+  }
+
+  /** Calls `listener` with the id of each session this host ends for idleness. */
+  onEnded(listener: (id: string) => void): () => void {
+    this.#ended.add(listener);
+    return () => this.#ended.delete(listener);
+  }
+
+  /**
+   * Ends the sessions idle longer than `idleMs`: their ids get 404 from now on, and their
+   * kernels stay stored (any holder of a kernel id may still use it; `--retention` deletes them
+   * later). Returns how many were ended.
+   */
+  async expire(idleMs: number): Promise<number> {
+    const now = this.#o.now();
+    const idle = await this.#o.registry.listSessions({ open: true, idleBefore: now - idleMs });
+    for (const session of idle) {
+      this.#touched.delete(session.id);
+      await this.#o.registry.updateSession(session.id, { endedAt: now });
+      for (const listener of this.#ended) listener(session.id);
+    }
+    return idle.length;
   }
 
   /**
@@ -92,5 +129,17 @@ export class Sessions {
   /** Notes that a session used a kernel it may not own (a shared kernel id). */
   recordUse(sessionId: string, kernelId: string): Promise<void> {
     return this.#o.registry.recordKernelUse(sessionId, kernelId, this.#o.now());
+  }
+}
+
+/** Thrown when a new session would exceed `--max-sessions`. */
+export class TooManySessionsError extends Error {
+  constructor(max: number) {
+    super(
+      `Too many open sessions: this host keeps at most ${max.toLocaleString("en-US")} ` +
+        "(sessions plus kernels created without one, --max-sessions); idle sessions end after " +
+        "--session-idle-timeout, or end one with DELETE",
+    );
+    this.name = "TooManySessionsError";
   }
 }

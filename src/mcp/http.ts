@@ -29,6 +29,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { type Host, sessionlessCaller } from "../host.ts";
+import { TooManySessionsError } from "../sessions.ts";
 import { newId } from "../ids.ts";
 import { log } from "../log.ts";
 import { isLoopback, LOOPBACK_HOSTS } from "../loopback.ts";
@@ -51,7 +52,15 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** Where problems are reported (default: stderr). Never given cell code or session ids. */
   log?: (message: string) => void;
+  /**
+   * Sessions whose transport stays in memory (default {@linkcode MAX_LIVE_SESSIONS}); the least
+   * recently used idle one beyond is closed, and resumed from the registry on its next request.
+   */
+  maxLiveSessions?: number;
 }
+
+/** Session transports kept in memory by default: each costs about 150 kB. */
+export const MAX_LIVE_SESSIONS = 1000;
 
 /** The handler and the sessions it holds. */
 export interface HttpHandler {
@@ -62,6 +71,8 @@ export interface HttpHandler {
 
 interface LiveSession {
   transport: WebStandardStreamableHTTPServerTransport;
+  /** Requests of this session being answered now: a session with some is never closed. */
+  active: number;
   close(): Promise<void>;
 }
 
@@ -73,6 +84,30 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const report = options.log ?? ((m: string) => log("warn", m));
   const sessions = new Map<string, Promise<LiveSession | undefined>>();
+  const maxLive = options.maxLiveSessions ?? MAX_LIVE_SESSIONS;
+  // A session the host ended for idleness is dropped here too; its id then gets 404.
+  const unsubscribe = host.sessions.onEnded((id) => drop(id));
+
+  /** Closes a live session's transport and forgets it (its record and kernels stay). */
+  function drop(id: string): void {
+    const live = sessions.get(id);
+    sessions.delete(id);
+    live?.then((s) => s?.close()).catch(() => {});
+  }
+
+  /** Marks `id` most recently used and closes the least recently used idle ones beyond the cap. */
+  async function touchLive(id: string, live: Promise<LiveSession | undefined>): Promise<void> {
+    sessions.delete(id);
+    sessions.set(id, live);
+    if (sessions.size <= maxLive) return;
+    for (const [other, promise] of sessions) {
+      if (sessions.size <= maxLive) break;
+      if (other === id) continue;
+      const session = await promise.catch(() => undefined);
+      if (session && session.active > 0) continue;
+      drop(other);
+    }
+  }
   const modern = createMcpHandler(() => createMcpServer(host, sessionlessCaller()), {
     legacy: "reject",
     maxRequestBodySize: maxBody,
@@ -111,6 +146,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     await server.connect(transport);
     const live: LiveSession = {
       transport,
+      active: 0,
       async close() {
         await server.close();
       },
@@ -196,12 +232,18 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     const sessionId = request.headers.get("mcp-session-id");
     if (!sessionId) {
       if (request.method === "POST" && isInitialize(body)) {
+        try {
+          await host.sessions.checkRoom();
+        } catch (e) {
+          if (!(e instanceof TooManySessionsError)) throw e;
+          return error(503, -32000, e.message, { "Retry-After": "60" });
+        }
         const id = newId();
         const live = await open(id, request.url, {
           initialize: (body as { params?: unknown }).params,
         });
         const response = await answer(live, rebuilt, body);
-        if (response.ok) sessions.set(id, Promise.resolve(live));
+        if (response.ok) await touchLive(id, Promise.resolve(live));
         else await live.close();
         return response;
       }
@@ -228,7 +270,17 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     host.sessions.touch(sessionId).catch((e) => {
       report(`recording session activity failed: ${(e as Error).message}`);
     });
-    return answer(session, rebuilt, body);
+    await touchLive(sessionId, live);
+    session.active++;
+    let response: Response;
+    try {
+      response = await answer(session, rebuilt, body);
+    } catch (e) {
+      session.active--;
+      throw e;
+    }
+    // A stream (progress, or a GET for notifications) keeps the session active until it ends.
+    return whenDone(response, () => session.active--);
   }
 
   /** The transport's reply, as JSON unless the request asked for progress. */
@@ -240,12 +292,51 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   return {
     fetch,
     async close() {
+      unsubscribe();
       await modern.close();
       const all = await Promise.allSettled([...sessions.values()]);
       sessions.clear();
       for (const s of all) if (s.status === "fulfilled") await s.value?.close();
     },
   };
+}
+
+/** `response`, calling `done` once its body has been read to the end or cancelled. */
+function whenDone(response: Response, done: () => void): Response {
+  if (!response.body) {
+    done();
+    return response;
+  }
+  const reader = response.body.getReader();
+  let called = false;
+  const finish = () => {
+    if (called) return;
+    called = true;
+    done();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done: ended } = await reader.read();
+        if (ended) {
+          finish();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (e) {
+        finish();
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 function post(url: string, message: unknown, sessionId?: string): Request {

@@ -84,6 +84,15 @@ export type SessionUpdate = Partial<
   Pick<SessionRecord, "lastActiveAt" | "lastInitializedAt" | "endedAt">
 >;
 
+/** Which kernels `listKernels` lists. */
+export interface KernelFilter {
+  state?: KernelState;
+  named?: boolean;
+  /** Only kernels last active before this time (ms since the epoch). */
+  idleBefore?: number;
+  limit?: number;
+}
+
 /** Sessions, kernels and snapshots, written atomically. Close it with `close()`. */
 export interface Registry extends AsyncDisposable {
   /** Records a new kernel, state `live` unless given. */
@@ -97,10 +106,11 @@ export interface Registry extends AsyncDisposable {
   getKernel(id: string): Promise<KernelRecord | undefined>;
   /** The kernel saved under a `--kernel NAME`, unless closed. */
   findKernelByName(name: string): Promise<KernelRecord | undefined>;
-  /** Kernels in a state, most recently active first. */
-  listKernels(
-    options?: { state?: KernelState; named?: boolean; limit?: number },
-  ): Promise<KernelRecord[]>;
+  /**
+   * Kernels in a state, most recently active first; `idleBefore` keeps those last active before
+   * that time.
+   */
+  listKernels(options?: KernelFilter): Promise<KernelRecord[]>;
   updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount">>,
@@ -132,8 +142,15 @@ export interface Registry extends AsyncDisposable {
   getSession(id: string): Promise<SessionRecord | undefined>;
   /** Sets a session's activity, initialization or end time. */
   updateSession(id: string, fields: SessionUpdate): Promise<void>;
-  /** Sessions, most recently active first. */
-  listSessions(options?: { limit?: number }): Promise<SessionRecord[]>;
+  /**
+   * Sessions, most recently active first; `open` keeps those not ended, `idleBefore` those last
+   * active before that time.
+   */
+  listSessions(
+    options?: { limit?: number; open?: boolean; idleBefore?: number },
+  ): Promise<SessionRecord[]>;
+  /** How many sessions are open, and how many kernels no session owns are not closed. */
+  counts(): Promise<{ openSessions: number; sessionlessKernels: number }>;
   /** Notes that a session used a kernel (kept once). */
   recordKernelUse(sessionId: string, kernelId: string, now: number): Promise<void>;
   /** Kernels a session owns or has used, not closed, most recently active first. */

@@ -58,11 +58,13 @@ Deno.test("a failed save is said by list_variables, inspect_variable and kernel_
     code: "const keep = { a: 1 }; let floats = new Float64Array(20_000_000).fill(0.5); 1",
   })).out.kernel as string;
   assert.equal(await s.host.save(kernel), false, "160 MB cannot be saved at a 256 MB limit");
-  for (const [name, args] of [
-    ["list_variables", {}],
-    ["inspect_variable", { name: "keep" }],
-    ["kernel_info", {}],
-  ] as const) {
+  for (
+    const [name, args] of [
+      ["list_variables", {}],
+      ["inspect_variable", { name: "keep" }],
+      ["kernel_info", {}],
+    ] as const
+  ) {
     const r = await call(client, name, args);
     assert.match(r.out.save_failed as string, /Cannot save the kernel/, name);
     assert.match(r.text, /Not saved: Cannot save the kernel/, name);

@@ -156,6 +156,31 @@ export function registryContract(name: string, open: OpenRegistry): void {
     assert.deepEqual(await r.cellsAfter("k", 0), []);
   });
 
+  test("idle sessions and kernels are found by their last activity; counts of what is open", async (r) => {
+    await r.createSession({ id: "old", now: 10 });
+    await r.createSession({ id: "new", now: 100 });
+    await r.createSession({ id: "ended", now: 10 });
+    await r.updateSession("ended", { endedAt: 20 });
+    assert.deepEqual(
+      (await r.listSessions({ open: true, idleBefore: 50 })).map((s) => s.id),
+      ["old"],
+    );
+    assert.equal((await r.listSessions({ open: true })).length, 2);
+
+    await r.createKernel({ id: "handle", state: "stored", now: 10 });
+    await r.createKernel({ id: "named", name: "n", state: "stored", now: 10 });
+    await r.createKernel({ id: "owned", ownerSession: "old", state: "stored", now: 10 });
+    await r.createKernel({ id: "fresh", state: "stored", now: 100 });
+    await r.createKernel({ id: "gone", now: 10 });
+    await r.closeKernel("gone");
+    assert.deepEqual(
+      (await r.listKernels({ state: "stored", named: false, idleBefore: 50 })).map((k) => k.id)
+        .sort(),
+      ["handle", "owned"],
+    );
+    assert.deepEqual(await r.counts(), { openSessions: 2, sessionlessKernels: 2 });
+  });
+
   test("a secret is created by its first writer and then the same for every caller", async (r) => {
     assert.equal(await r.secret("host", "first"), "first");
     assert.equal(await r.secret("host", "second"), "first");

@@ -13,11 +13,12 @@ export const createKernel = defineTool({
   title: "Create a kernel",
   description: (host) =>
     "Creates another kernel and returns its handle (id); pass it as `kernel` to the other " +
-    "tools. Retention: a kernel idle for " + `${host.idleTimeoutS} s` + " is stopped with its " +
-    "state saved and comes back on its next call. Its stored state is deleted by close_kernel; " +
-    "a session's kernels (MCP 2025-11-25) also when the session ends (DELETE). Without a " +
-    "session (MCP 2026-07-28 over HTTP) a kernel is owned by no one: it is kept until " +
-    "close_kernel, and anyone holding its handle may use it.",
+    `tools. Retention: a kernel idle for ${host.idleTimeoutS} s is stopped with its state ` +
+    "saved and comes back on its next call; a stored kernel idle for " +
+    `${host.retentionDays} days is deleted (0: never). close_kernel deletes it at once; a ` +
+    "session's kernels (MCP 2025-11-25) are also deleted when the session is DELETEd. Without " +
+    "a session (MCP 2026-07-28 over HTTP) a kernel is owned by no one: anyone holding its " +
+    "handle may use and close it.",
   inputSchema: {},
   outputSchema: { kernel: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },

@@ -8,6 +8,7 @@
 // deno-lint-ignore-file require-await
 import type {
   CellRecord,
+  KernelFilter,
   KernelRecord,
   KernelState,
   NewSnapshot,
@@ -70,13 +71,12 @@ class MemoryRegistry implements Registry {
     return record && { ...record };
   }
 
-  async listKernels(
-    options: { state?: KernelState; named?: boolean; limit?: number } = {},
-  ): Promise<KernelRecord[]> {
+  async listKernels(options: KernelFilter = {}): Promise<KernelRecord[]> {
     this.#open();
     return [...this.#kernels.values()]
       .filter((k) => options.state === undefined || k.state === options.state)
       .filter((k) => options.named === undefined || (k.name !== null) === options.named)
+      .filter((k) => options.idleBefore === undefined || k.lastActiveAt < options.idleBefore)
       .sort(byActivity)
       .slice(0, options.limit)
       .map((k) => ({ ...k }));
@@ -195,12 +195,24 @@ class MemoryRegistry implements Registry {
     if (record) Object.assign(record, defined(fields));
   }
 
-  async listSessions(options: { limit?: number } = {}): Promise<SessionRecord[]> {
+  async listSessions(
+    options: { limit?: number; open?: boolean; idleBefore?: number } = {},
+  ): Promise<SessionRecord[]> {
     this.#open();
     return [...this.#sessions.values()]
+      .filter((s) => !options.open || s.endedAt === null)
+      .filter((s) => options.idleBefore === undefined || s.lastActiveAt < options.idleBefore)
       .sort(byActivity)
       .slice(0, options.limit || undefined)
       .map((s) => ({ ...s }));
+  }
+
+  async counts(): Promise<{ openSessions: number; sessionlessKernels: number }> {
+    this.#open();
+    const sessions = [...this.#sessions.values()].filter((s) => s.endedAt === null).length;
+    const kernels = [...this.#kernels.values()]
+      .filter((k) => k.ownerSession === null && k.name === null && k.state !== "closed").length;
+    return { openSessions: sessions, sessionlessKernels: kernels };
   }
 
   async recordKernelUse(sessionId: string, kernelId: string): Promise<void> {

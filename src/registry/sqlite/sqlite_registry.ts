@@ -11,6 +11,7 @@ import { MIGRATIONS } from "./migrations.ts";
 import { utf8Length } from "../utf8_length.ts";
 import type {
   CellRecord,
+  KernelFilter,
   KernelRecord,
   KernelState,
   NewSnapshot,
@@ -112,9 +113,7 @@ class SqliteRegistry implements Registry {
     return row && toKernel(row);
   }
 
-  async listKernels(
-    options: { state?: KernelState; named?: boolean; limit?: number } = {},
-  ): Promise<KernelRecord[]> {
+  async listKernels(options: KernelFilter = {}): Promise<KernelRecord[]> {
     const where: string[] = [];
     const params: SQLInputValue[] = [];
     if (options.state) {
@@ -123,6 +122,10 @@ class SqliteRegistry implements Registry {
     }
     if (options.named !== undefined) {
       where.push(options.named ? "name IS NOT NULL" : "name IS NULL");
+    }
+    if (options.idleBefore !== undefined) {
+      where.push("last_active_at < ?");
+      params.push(options.idleBefore);
     }
     const sql = `SELECT * FROM kernels ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY last_active_at DESC ${options.limit !== undefined ? "LIMIT ?" : ""}`;
@@ -277,11 +280,31 @@ class SqliteRegistry implements Registry {
     this.#update("sessions", id, columns);
   }
 
-  async listSessions(options: { limit?: number } = {}): Promise<SessionRecord[]> {
+  async listSessions(
+    options: { limit?: number; open?: boolean; idleBefore?: number } = {},
+  ): Promise<SessionRecord[]> {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (options.open) where.push("ended_at IS NULL");
+    if (options.idleBefore !== undefined) {
+      where.push("last_active_at < ?");
+      params.push(options.idleBefore);
+    }
+    if (options.limit) params.push(options.limit);
     const rows = this.#prepare(
-      `SELECT * FROM sessions ORDER BY last_active_at DESC ${options.limit ? "LIMIT ?" : ""}`,
-    ).all(...(options.limit ? [options.limit] : [])) as Row[];
+      `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY last_active_at DESC ${options.limit ? "LIMIT ?" : ""}`,
+    ).all(...params) as Row[];
     return rows.map(toSession);
+  }
+
+  async counts(): Promise<{ openSessions: number; sessionlessKernels: number }> {
+    const row = this.#prepare(
+      `SELECT (SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL) AS sessions,
+              (SELECT COUNT(*) FROM kernels WHERE owner_session IS NULL AND name IS NULL
+                 AND state != 'closed') AS kernels`,
+    ).get() as { sessions: number; kernels: number };
+    return { openSessions: row.sessions, sessionlessKernels: row.kernels };
   }
 
   async recordKernelUse(sessionId: string, kernelId: string, now: number): Promise<void> {
