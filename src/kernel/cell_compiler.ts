@@ -15,6 +15,7 @@ import type { ImportDeclaration, Node, Program } from "acorn";
 import { transformSync } from "amaro";
 import { walk } from "./ast_walk.ts";
 import { type ModuleImports, moduleImports, NO_IMPORTS } from "./npm_imports.ts";
+import { PROTECTED_GLOBALS, protectedMessage } from "./protected_globals.ts";
 import type { ErrorInfo } from "./protocol.ts";
 import {
   CELL_KEY,
@@ -73,6 +74,14 @@ export function compileCell(source: string, name = "cell"): CompiledCell {
     return { ok: true, code: cellPrefix({}) + code, declared: [], imports: NO_IMPORTS };
   }
   const kinds = declarationKinds(program);
+  const hidden = Object.keys(kinds).find((n) => PROTECTED_GLOBALS.has(n));
+  if (hidden !== undefined) {
+    const message = protectedMessage(hidden, kinds[hidden]!);
+    return {
+      ok: false,
+      error: { name: "ProtectedGlobalError", message, stack: `ProtectedGlobalError: ${message}` },
+    };
+  }
   return {
     ok: true,
     code: cellPrefix(kinds) + rewriteModuleSyntax(code, program),

@@ -1,0 +1,61 @@
+/**
+ * A cell cannot hide a built-in the kernel and its libraries need (security issue, item 4): a
+ * top-level `const Symbol = "AAPL"` used to break every later cell and the next save; now it is
+ * refused before it runs, with the reason, and the kernel goes on with all its state.
+ */
+import assert from "node:assert/strict";
+import { compileCell } from "../../src/kernel/cell_compiler.ts";
+import { protectedMessage } from "../../src/kernel/protected_globals.ts";
+import { startKernel } from "./_kernel.ts";
+
+Deno.test("top-level declarations of built-ins are refused by the compiler; blocks, functions and other globals are not", () => {
+  for (
+    const [code, name, kind] of [
+      ['const Symbol = "AAPL"', "Symbol", "const"],
+      ["let globalThis = {}", "globalThis", "let"],
+      ["var JSON = 1", "JSON", "var"],
+      ["class Promise {}", "Promise", "class"],
+      ["function Object() {}", "Object", "function"],
+      ["const { URL } = { URL: 1 }", "URL", "const"],
+      ['import Deno from "npm:ms@2.1.3"', "Deno", "const"],
+    ] as const
+  ) {
+    const compiled = compileCell(code);
+    assert.equal(compiled.ok, false, code);
+    if (!compiled.ok) {
+      assert.equal(compiled.error.name, "ProtectedGlobalError");
+      assert.equal(compiled.error.message, protectedMessage(name, kind));
+    }
+  }
+  for (
+    const code of [
+      "{ const Symbol = 1 }",
+      "function f() { let JSON = 2; return JSON }",
+      'const name = "x"',
+      "const symbol = 'AAPL'",
+    ]
+  ) {
+    assert.equal(compileCell(code).ok, true, code);
+  }
+  assert.match(protectedMessage("JSON", "let"), /use another name \(e\.g\. json\)/);
+});
+
+Deno.test("a cell that would hide Symbol or globalThis is refused; later cells, a save and a restore all work", async () => {
+  await using t = await startKernel();
+  const k = t.kernel;
+  await k.execute("const prices = new Map([['AAPL', 190]]); const tag = Symbol('t')");
+  for (const code of ['const Symbol = "AAPL"', "let globalThis = 1", "let Object = 5; 1"]) {
+    const refused = await k.execute(code);
+    assert.equal(refused.status, "error", code);
+    assert.equal(refused.error?.name, "ProtectedGlobalError");
+  }
+  const after = await k.execute(
+    "[prices.get('AAPL'), typeof Symbol, typeof Object.keys, [1, 2].map((x) => x * 2)]",
+  );
+  assert.equal(after.status, "ok", after.error?.message);
+  assert.equal(after.data?.["text/plain"], '[ 190, "function", "function", [ 2, 4 ] ]');
+  const snapshot = await k.snapshot();
+  await k.reset();
+  await k.restore(snapshot.body);
+  assert.equal((await k.execute("prices.get('AAPL')")).data?.["text/plain"], "190");
+});
