@@ -59,3 +59,22 @@ Deno.test("a cell that would hide Symbol or globalThis is refused; later cells, 
   await k.restore(snapshot.body);
   assert.equal((await k.execute("prices.get('AAPL')")).data?.["text/plain"], "190");
 });
+
+Deno.test("a class whose static block does not end at restore is stopped, named and skipped; the rest is restored", async () => {
+  await using t = await startKernel();
+  const k = t.kernel;
+  const defined = await k.execute(
+    "class Clock { static { try { while (Deno.statSync('loop').isFile) {} } catch {} } }\n" +
+      "const rows = [1, 2, 3]; 'defined'",
+  );
+  assert.equal(defined.status, "ok", defined.error?.message);
+  // From now on the static block loops whenever it runs.
+  await k.execute("Deno.writeTextFileSync('loop', 'x')");
+  const snapshot = await k.snapshot();
+  await k.reset();
+  const report = await k.restore(snapshot.body);
+  assert.ok(report.restored.includes("rows"), JSON.stringify(report));
+  const clock = report.skipped.find((s) => s.path === "Clock");
+  assert.match(clock?.reason ?? "", /ran for more than 5 s when restored/);
+  assert.equal((await k.execute("rows.length")).data?.["text/plain"], "3");
+});

@@ -141,6 +141,9 @@ export async function takeSnapshot(
   return { format: SNAPSHOT_FORMAT, skipped };
 }
 
+/** Time each evaluation of a restore may take: class bodies and static blocks run again. */
+export const RESTORE_EVAL_TIMEOUT_MS = 5_000;
+
 /**
  * Rebuilds a namespace from {@linkcode takeSnapshot}'s body in a fresh kernel (after the
  * prelude). What cannot be rebuilt is listed, never fatal.
@@ -185,9 +188,12 @@ export async function restoreSnapshot(
     let pending = body.declarations;
     // Usually all declarations evaluate as one script. If one fails (a class extending one
     // declared later, say), they are evaluated one by one, retried until no more succeed;
-    // redeclaring those the batch already ran is allowed, each with its own keyword.
+    // redeclaring those the batch already ran is allowed, each with its own keyword. Each
+    // evaluation is bounded (class bodies and static blocks run again): one that does not end
+    // is stopped, reported and not retried.
+    const bounded = { timeoutMs: RESTORE_EVAL_TIMEOUT_MS };
     if (pending.length > 1) {
-      const all = await repl.run(pending.map(declarationCode).join("\n"), "restore");
+      const all = await repl.run(pending.map(declarationCode).join("\n"), "restore", bounded);
       if (all.status === "ok") {
         restored.push(...pending.map((d) => d.name));
         pending = [];
@@ -196,9 +202,15 @@ export async function restoreSnapshot(
     while (pending.length > 0) {
       const failed: [Declaration, unknown][] = [];
       for (const d of pending) {
-        const outcome = await repl.run(declarationCode(d), "restore");
+        const outcome = await repl.run(declarationCode(d), "restore", bounded);
         if (outcome.status === "ok") restored.push(d.name);
-        else failed.push([d, outcome.error?.message]);
+        else if (outcome.status === "timeout" || outcome.status === "cancelled") {
+          skipped.push({
+            path: d.name,
+            reason: `its declaration ran for more than ${RESTORE_EVAL_TIMEOUT_MS / 1000} s ` +
+              "when restored (a class body or static block that does not end); it was stopped",
+          });
+        } else failed.push([d, outcome.error?.message]);
       }
       if (failed.length === pending.length) {
         for (const [d, error] of failed) {
