@@ -13,6 +13,7 @@ import { cellStatus } from "./tools/cell_status.ts";
 import { closeKernel } from "./tools/close_kernel.ts";
 import { complete } from "./tools/complete.ts";
 import { createKernel } from "./tools/create_kernel.ts";
+import { downloadFile } from "./tools/download_file.ts";
 import { execute } from "./tools/execute.ts";
 import { inspectVariable } from "./tools/inspect_variable.ts";
 import { kernelInfo } from "./tools/kernel_info.ts";
@@ -20,6 +21,8 @@ import { listKernels } from "./tools/list_kernels.ts";
 import { listVariables } from "./tools/list_variables.ts";
 import { resetKernel } from "./tools/reset_kernel.ts";
 import type { Tool } from "./tools/tool.ts";
+import { uploadFile } from "./tools/upload_file.ts";
+import { registerKernelFiles } from "./kernel_files.ts";
 
 import { VERSION } from "../version.ts";
 
@@ -35,6 +38,8 @@ const TOOLS: readonly Tool[] = [
   createKernel,
   listKernels,
   closeKernel,
+  uploadFile,
+  downloadFile,
 ];
 
 /** What `registerTool` takes for one tool, built from its definition and the host's settings. */
@@ -122,6 +127,7 @@ export function createMcpServer(host: Host, caller: Caller): McpServer {
     },
   );
   const ctx = { host, caller };
+  registerKernelFiles(server, ctx);
   for (const { tool, config } of toolConfigs(host)) {
     server.registerTool(tool.name, config, (args, extra) => {
       const token = extra.mcpReq._meta?.progressToken;
