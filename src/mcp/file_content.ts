@@ -57,11 +57,14 @@ const MIME_BY_EXTENSION: Record<string, string> = {
  * @param head The file's first bytes.
  */
 export function mimeTypeOf(path: string, head: Uint8Array, isText: boolean): string {
-  const raster = imageType(head);
-  if (raster) return raster;
-  const extension = /\.([^./]+)$/.exec(path)?.[1]?.toLowerCase();
-  return (extension && MIME_BY_EXTENSION[extension]) ??
+  return imageType(head) ?? mimeTypeByExtension(path) ??
     (isText ? "text/plain" : "application/octet-stream");
+}
+
+/** The MIME type a file's extension says, for a listing that reads no file; or `undefined`. */
+export function mimeTypeByExtension(path: string): string | undefined {
+  const extension = /\.([^./]+)$/.exec(path)?.[1]?.toLowerCase();
+  return extension === undefined ? undefined : MIME_BY_EXTENSION[extension];
 }
 
 /** A chunk's bytes as text, or `undefined` for bytes that are not NUL-free UTF-8. */

@@ -24,7 +24,7 @@ import {
   DOWNLOAD_LIMIT,
   FILE_URI_TEMPLATE,
   fileUri,
-  mimeTypeOf,
+  mimeTypeByExtension,
   resourceContents,
 } from "./file_content.ts";
 
@@ -49,11 +49,12 @@ export function registerKernelFiles(
         const left = LISTED_FILES - resources.length;
         if (left <= 0) break;
         for (const file of await listScratchFiles(host.scratchDir(kernel), { limit: left })) {
+          const mimeType = mimeTypeByExtension(file.path);
           resources.push({
             uri: fileUri(kernel, file.path),
             name: file.path,
             title: `${file.path} (kernel ${kernel.slice(0, 8)}…)`,
-            mimeType: mimeTypeOf(file.path, new Uint8Array(), false),
+            ...(mimeType && { mimeType }),
             size: file.size,
           });
         }

@@ -3,6 +3,7 @@ import {
   DOWNLOAD_LIMIT,
   downloadResult,
   fileUri,
+  mimeTypeByExtension,
   mimeTypeOf,
   resourceContents,
   textSpan,
@@ -39,6 +40,9 @@ Deno.test("MIME types come from magic bytes first, then the extension", () => {
   assert.equal(mimeTypeOf("data.CSV", new Uint8Array(), true), "text/csv");
   assert.equal(mimeTypeOf("notes", new Uint8Array(), true), "text/plain");
   assert.equal(mimeTypeOf("blob", new Uint8Array(), false), "application/octet-stream");
+  assert.equal(mimeTypeByExtension("out/plot.PNG"), "image/png");
+  assert.equal(mimeTypeByExtension("notes"), undefined);
+  assert.equal(mimeTypeByExtension("a.unknown"), undefined);
 });
 
 Deno.test("a text chunk is cut at character boundaries; NUL or invalid UTF-8 is binary", () => {

@@ -11,6 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { FILE_URI_TEMPLATE, fileUri } from "../../src/mcp/file_content.ts";
+import { UPLOAD_CHUNK_BYTES } from "../../src/mcp/tools/upload_file.ts";
 import { serveHttp } from "../_http.ts";
 import { callTool, modernClient } from "../_modern.ts";
 
@@ -77,6 +78,12 @@ Deno.test("over HTTP, a CSV uploaded in two chunks is read by a cell; files a ce
   assert.equal(second.out.size, bytes.length);
   assert.match(second.text, new RegExp(`the file has ${bytes.length} bytes now`));
   const kernel = second.out.kernel as string;
+  // The most one call should carry, as its description says, fits in one request.
+  const most = await call(c, "upload_file", {
+    path: "most.bin",
+    base64: new Uint8Array(UPLOAD_CHUNK_BYTES).fill(7).toBase64(),
+  });
+  assert.equal(most.out.size, UPLOAD_CHUNK_BYTES, most.text);
 
   const read = await call(c, "execute", {
     code: 'const csv = await Deno.readTextFile("data.csv");\n' +
@@ -127,7 +134,8 @@ Deno.test("over HTTP, a CSV uploaded in two chunks is read by a cell; files a ce
   const byUri = new Map(listed.map((r) => [r.uri, r]));
   assert.deepEqual(
     [...byUri.keys()].sort(),
-    ["blob.bin", "data.csv", "notes.txt", "out/plot.png"].map((p) => fileUri(kernel, p)).sort(),
+    ["blob.bin", "data.csv", "most.bin", "notes.txt", "out/plot.png"].map((p) => fileUri(kernel, p))
+      .sort(),
   );
   assert.equal(byUri.get(fileUri(kernel, "data.csv"))?.size, bytes.length);
   assert.equal(byUri.get(fileUri(kernel, "data.csv"))?.mimeType, "text/csv");
@@ -189,6 +197,10 @@ Deno.test("over HTTP, .., absolute paths and a symbolic link out of the kernel's
     assert.doesNotMatch(r.text, /host secret/);
   }
   assert.equal(await Deno.readTextFile(secret), "host secret", "the secret is unchanged");
+  const neither = await call(c, "upload_file", { path: "x.txt" });
+  assert.match(neither.text, /give exactly one of `text` and `base64`/);
+  const garbled = await call(c, "upload_file", { path: "x.txt", base64: "not base64!" });
+  assert.match(garbled.text, /`base64` is not valid base64/);
   await assert.rejects(Deno.stat(join(s.host.scratchDir(kernel), "..", "evil.txt")));
 
   await assert.rejects(
@@ -202,6 +214,16 @@ Deno.test("over HTTP, .., absolute paths and a symbolic link out of the kernel's
   await assert.rejects(c.readResource({ uri: fileUri(kernel, "none.txt") }), /No file "none\.txt"/);
   const listed = (await c.listResources()).resources.map((r) => r.uri);
   assert.deepEqual(listed, [fileUri(kernel, "mine.txt")], "the link is not listed");
+
+  // A file above one reply's limit is paged by download_file; a resource read says so.
+  await call(c, "execute", { code: 'await Deno.writeFile("big.bin", new Uint8Array(3_000_000))' });
+  await assert.rejects(
+    c.readResource({ uri: fileUri(kernel, "big.bin") }),
+    /big\.bin has 3000000 bytes, more than one read carries \(2097152\): page through it/,
+  );
+  const big = await call(c, "download_file", { path: "big.bin" });
+  assert.match(big.text, /902,848 bytes remain: call download_file again with offset 2097152/);
+  assert.equal(Uint8Array.fromBase64(big.content[1]!.resource!.blob!).length, 2097152);
   await c.close();
 });
 

@@ -22,8 +22,9 @@ export const uploadFile = defineTool({
     'read it, e.g. await Deno.readTextFile("data.csv"). Give `text` (written as UTF-8) or ' +
     "`base64` (bytes). Without `offset` the file is created or replaced; with `offset` the " +
     "bytes are written at that position and the rest of the file is kept, so the file's size " +
-    "appends. One request carries at most 4 MiB over HTTP, which is about 3 MB of file as " +
-    "base64: send a larger file in chunks, the first without offset and each next one at the " +
+    "appends. One request carries at most 4 MiB over HTTP, so send at most " +
+    `${UPLOAD_CHUNK_BYTES.toLocaleString("en-US")} bytes (about 3 MB) of file per call as ` +
+    "base64: a larger file goes in chunks, the first without offset and each next one at the " +
     "size the previous call reported. Paths are relative with / between folders (missing " +
     "folders are created); absolute paths, .. and symbolic links are refused.",
   inputSchema: {
