@@ -17,7 +17,7 @@ import {
   ResourceNotFoundError,
   ResourceTemplate,
 } from "@modelcontextprotocol/server";
-import { type Caller, type Host, KernelNotFoundError, NoKernelError } from "../host.ts";
+import { type Caller, type Host, KernelNotFoundError } from "../host.ts";
 import { listScratchFiles, readScratchFile } from "../scratch_files.ts";
 import { ScratchPathError } from "../scratch_paths.ts";
 import {
@@ -86,10 +86,7 @@ export function registerKernelFiles(
       if (error instanceof ScratchPathError || error instanceof RangeError) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
       }
-      if (
-        error instanceof KernelNotFoundError || error instanceof NoKernelError ||
-        error instanceof Deno.errors.NotFound
-      ) {
+      if (error instanceof KernelNotFoundError || error instanceof Deno.errors.NotFound) {
         throw new ResourceNotFoundError(uri.href, `${error.message} (${uri.href})`);
       }
       throw error;
