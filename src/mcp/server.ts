@@ -13,6 +13,7 @@ import { cellStatus } from "./tools/cell_status.ts";
 import { closeKernel } from "./tools/close_kernel.ts";
 import { complete } from "./tools/complete.ts";
 import { createKernel } from "./tools/create_kernel.ts";
+import { downloadFile } from "./tools/download_file.ts";
 import { execute } from "./tools/execute.ts";
 import { inspectVariable } from "./tools/inspect_variable.ts";
 import { kernelInfo } from "./tools/kernel_info.ts";
@@ -21,6 +22,8 @@ import { listVariables } from "./tools/list_variables.ts";
 import { resetKernel } from "./tools/reset_kernel.ts";
 import type { Tool } from "./tools/tool.ts";
 import { kernelStateShape, withKernelState } from "./kernel_state.ts";
+import { uploadFile } from "./tools/upload_file.ts";
+import { registerKernelFiles } from "./kernel_files.ts";
 
 import { VERSION } from "../version.ts";
 
@@ -36,6 +39,8 @@ const TOOLS: readonly Tool[] = [
   createKernel,
   listKernels,
   closeKernel,
+  uploadFile,
+  downloadFile,
 ];
 
 /** What `registerTool` takes for one tool, built from its definition and the host's settings. */
@@ -120,7 +125,8 @@ export function createMcpServer(host: Host, caller: Caller): McpServer {
       instructions: "A persistent TypeScript/JavaScript kernel (Deno). Variables, functions, " +
         "classes and imports persist between execute calls, like a notebook. Use npm: " +
         "specifiers to import packages. Files can be read and written only in the kernel's " +
-        "working folder; there is no network." +
+        "working folder (upload_file and download_file move files in and out; they are also " +
+        "resources, kernel://{kernel}/files/{path}); there is no network." +
         (caller.defaultKernel === undefined
           ? " Each kernel has a handle: execute without one creates a kernel and returns its " +
             "handle; pass it as `kernel` on every later call."
@@ -128,6 +134,7 @@ export function createMcpServer(host: Host, caller: Caller): McpServer {
     },
   );
   const ctx = { host, caller };
+  registerKernelFiles(server, ctx);
   for (const { tool, config } of toolConfigs(host)) {
     server.registerTool(tool.name, config, async (args, extra) => {
       const token = extra.mcpReq._meta?.progressToken;

@@ -26,12 +26,14 @@ Deno.test("over stdio, execute keeps state between calls and reports errors as r
       "close_kernel",
       "complete",
       "create_kernel",
+      "download_file",
       "execute",
       "inspect_variable",
       "kernel_info",
       "list_kernels",
       "list_variables",
       "reset_kernel",
+      "upload_file",
     ],
   );
   const first = await s.client.callTool({
@@ -132,6 +134,34 @@ Deno.test("over stdio, create_kernel gives a second kernel addressed by id, and 
   assert.equal(closed.isError, undefined);
   const gone = await s.client.callTool({ name: "execute", arguments: { code: "1", kernel } });
   assert.equal(gone.isError, true);
+});
+
+Deno.test("over stdio, resources/list shows the files of this connection's kernels, the default one and those it created", async () => {
+  await using s = await connect();
+  await s.client.callTool({ name: "upload_file", arguments: { path: "a.txt", text: "A" } });
+  const created = await s.client.callTool({ name: "create_kernel", arguments: {} });
+  const kernel = (created.structuredContent as { kernel: string }).kernel;
+  const upload = await s.client.callTool({
+    name: "upload_file",
+    arguments: { path: "b/c.txt", text: "BC", kernel },
+  });
+  const defaultKernel = (await s.execute("1")).kernel as string; // every result names its kernel
+  assert.equal((upload.structuredContent as { size: number }).size, 2);
+  const { resources } = await s.client.listResources();
+  assert.deepEqual(
+    resources.map((r) => r.uri).sort(),
+    [
+      `kernel://${defaultKernel}/files/a.txt`,
+      `kernel://${kernel}/files/b/c.txt`,
+    ].sort(),
+  );
+  const read = await s.client.readResource({ uri: `kernel://${kernel}/files/b/c.txt` });
+  assert.equal((read.contents[0] as { text: string }).text, "BC");
+  // An id this connection did not make names nothing here.
+  await assert.rejects(
+    s.client.readResource({ uri: `kernel://${"A".repeat(43)}/files/a.txt` }),
+    /No kernel with id/,
+  );
 });
 
 Deno.test("over stdio, a value's own text/markdown is the execute text; result stays text/plain", async () => {

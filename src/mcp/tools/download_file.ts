@@ -1,0 +1,37 @@
+/**
+ * The `download_file` tool: reads a file of a kernel's scratch folder, by pages when large.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { readScratchFile } from "../../scratch_files.ts";
+import { DOWNLOAD_LIMIT, downloadResult } from "../file_content.ts";
+import { defineTool, kernelArg } from "./tool.ts";
+
+/** A file as text, an image, or base64 bytes, at most {@linkcode DOWNLOAD_LIMIT} a call. */
+export const downloadFile = defineTool({
+  name: "download_file",
+  title: "Download a file",
+  description: "Reads a file from the kernel's folder (its working directory): UTF-8 text as " +
+    "text, a PNG, JPEG, GIF or WebP image as an image, other files as an embedded resource " +
+    `with base64 bytes. One call returns at most ${DOWNLOAD_LIMIT} bytes (2 MiB); for a ` +
+    "larger file the first line says which bytes came and the offset to continue from. To " +
+    "look at a large file, prefer a small `length`, or read a part of it with execute.",
+  inputSchema: {
+    path: z.string().describe('The file, relative to the kernel\'s folder, e.g. "out/plot.png"'),
+    offset: z.number().int().min(0).optional().describe("First byte to return (default 0)"),
+    length: z.number().int().min(1).max(DOWNLOAD_LIMIT).optional().describe(
+      `How many bytes at most (default and maximum ${DOWNLOAD_LIMIT})`,
+    ),
+    kernel: kernelArg,
+  },
+  annotations: { readOnlyHint: true },
+  async handler({ path, offset, length, kernel }, { host, caller }) {
+    const id = await host.resolveKernel(caller, kernel);
+    const chunk = await readScratchFile(host.scratchDir(id), path, {
+      offset,
+      length: length ?? DOWNLOAD_LIMIT,
+    });
+    return downloadResult(id, chunk);
+  },
+});
