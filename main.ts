@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Config, helpText, parseConfig } from "./src/config.ts";
+import { type Config, helpText, parseConfig, readAuthToken } from "./src/config.ts";
 import { DataDirInUseError, lockDataDir } from "./src/data_dir_lock.ts";
 import { Host, type ShutdownReport } from "./src/host.ts";
 import { openRegistry } from "./src/registry/open_registry.ts";
@@ -57,6 +57,12 @@ if (import.meta.main) {
   }
   setLogLevel(config.logLevel);
   guardRejections();
+  let authToken: string | undefined;
+  try {
+    authToken = await readAuthToken(config);
+  } catch (error) {
+    fail(`cannot read --auth-token-file: ${(error as Error).message}`);
+  }
   let prelude = "";
   if (config.prelude !== undefined) {
     try {
@@ -126,7 +132,7 @@ if (import.meta.main) {
       host,
       allowedOrigins: config.allowedOrigins,
       allowedHosts: isLoopback(config.host) ? [] : [config.host],
-      authToken: config.authToken,
+      authToken,
     });
     let server: Deno.HttpServer;
     try {

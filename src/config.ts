@@ -26,6 +26,8 @@ export interface Config {
   allowedOrigins: string[];
   /** Bearer token every HTTP request must carry; absent: none. */
   authToken?: string;
+  /** File whose first line is the bearer token (read at start, see `readAuthToken`). */
+  authTokenFile?: string;
   /** Seconds a cell may run before its kernel is stopped and restarted. */
   cellTimeout: number;
   /** Memory limit per kernel in MB (V8 heap limit and resident-memory watchdog). */
@@ -134,7 +136,17 @@ const FLAGS: FlagSpec[] = [
     flag: "--auth-token",
     kind: "optional",
     value: "token",
-    help: "bearer token required on every HTTP request",
+    help:
+      "bearer token required on every HTTP request (prefer the variable or --auth-token-file: " +
+      "a command line is visible to every local user)",
+    default: () => undefined,
+  },
+  {
+    key: "authTokenFile",
+    flag: "--auth-token-file",
+    kind: "optional",
+    value: "file",
+    help: "read the bearer token from this file (its first line)",
     default: () => undefined,
   },
   {
@@ -367,10 +379,14 @@ export function validateConfig(config: Config): void {
       `Cannot open --kernel ${config.kernel}: --kernel applies only with --stdio`,
     );
   }
-  if (!config.stdio && !isLoopback(config.host) && config.authToken === undefined) {
+  if (config.authToken !== undefined && config.authTokenFile !== undefined) {
+    throw new RangeError("Cannot use both --auth-token and --auth-token-file: give one");
+  }
+  const token = config.authToken ?? config.authTokenFile;
+  if (!config.stdio && !isLoopback(config.host) && token === undefined) {
     throw new RangeError(
-      `Cannot serve HTTP: binding ${config.host} beyond loopback requires --auth-token ` +
-        "(or a loopback --host)",
+      `Cannot serve HTTP: binding ${config.host} beyond loopback requires --auth-token or ` +
+        "--auth-token-file (or a loopback --host)",
     );
   }
 }
@@ -460,4 +476,17 @@ export function helpText(env: Record<string, string>): string {
 function defaultDataDir(env: Record<string, string>): string {
   const base = env.XDG_DATA_HOME || join(env.HOME ?? env.USERPROFILE ?? "/tmp", ".local", "share");
   return join(base, "mcp-kernel-host");
+}
+
+/**
+ * The bearer token: `--auth-token`, or the first line of `--auth-token-file`.
+ *
+ * @throws {Error} When the file cannot be read or its first line is empty.
+ */
+export async function readAuthToken(config: Config): Promise<string | undefined> {
+  if (config.authTokenFile === undefined) return config.authToken;
+  const text = await Deno.readTextFile(config.authTokenFile);
+  const token = text.split(/\r?\n/, 1)[0]!.trim();
+  if (token === "") throw new Error(`the first line of ${config.authTokenFile} is empty`);
+  return token;
 }

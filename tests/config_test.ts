@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { type Config, envName, helpText, parseConfig, validateConfig } from "../src/config.ts";
+import {
+  type Config,
+  envName,
+  helpText,
+  parseConfig,
+  readAuthToken,
+  validateConfig,
+} from "../src/config.ts";
 import { LOG_LEVELS } from "../src/log.ts";
 import { VERSION } from "../src/version.ts";
 
@@ -83,12 +90,16 @@ Deno.test("validateConfig: HTTP beyond loopback needs --auth-token; loopback and
   const http: Config = parseConfig([], ENV);
   const refusal = {
     name: "RangeError",
-    message: "Cannot serve HTTP: binding 0.0.0.0 beyond loopback requires --auth-token " +
-      "(or a loopback --host)",
+    message: "Cannot serve HTTP: binding 0.0.0.0 beyond loopback requires --auth-token or " +
+      "--auth-token-file (or a loopback --host)",
   };
   assert.throws(() => validateConfig({ ...http, host: "0.0.0.0" }), refusal);
   assert.throws(() => parseConfig(["--host", "0.0.0.0"], ENV), refusal);
   validateConfig({ ...http, host: "0.0.0.0", authToken: "t" });
+  validateConfig({ ...http, host: "0.0.0.0", authTokenFile: "token.txt" });
+  assert.throws(() => validateConfig({ ...http, authToken: "t", authTokenFile: "f" }), {
+    message: "Cannot use both --auth-token and --auth-token-file: give one",
+  });
   validateConfig({ ...http, host: "0.0.0.0", stdio: true });
   for (const host of ["127.0.0.1", "localhost", "LOCALHOST", "::1", "[::1]"]) {
     validateConfig({ ...http, host });
@@ -175,5 +186,20 @@ Deno.test("an entry of --npm-allow that is not a package name is refused, naming
       message: `Invalid value for --npm-allow: "${bad}" (expected npm package names such as ` +
         "superjson or @scope/name, comma-separated, without versions)",
     });
+  }
+});
+
+Deno.test("readAuthToken takes the first line of --auth-token-file, and refuses an empty one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/token`;
+    await Deno.writeTextFile(file, "s3cret \nignored\n", { mode: 0o600 });
+    const config = parseConfig(["--auth-token-file", file], ENV);
+    assert.equal(await readAuthToken(config), "s3cret");
+    assert.equal(await readAuthToken(parseConfig(["--auth-token", "t"], ENV)), "t");
+    await Deno.writeTextFile(file, "\n");
+    await assert.rejects(readAuthToken(config), { message: `the first line of ${file} is empty` });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
