@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type Checkpoint, NO_YIELD } from "./save_yield.ts";
+import { type Checkpoint, NO_YIELD, SAVE_YIELDED } from "./save_yield.ts";
 import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
 import { classLabel, type ClassRef, exportedClasses, resolveClass } from "./class_map.ts";
 import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
@@ -22,7 +22,7 @@ import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
 import { writeJson } from "./json_chunks.ts";
-import { encode, type EncodedItem, type Unlisted } from "./snapshot_codec.ts";
+import { encode, type EncodedItem, type Unlisted, unreadable } from "./snapshot_codec.ts";
 import { decodeRecord } from "./snapshot_decode.ts";
 import type { ClassTable, Encoded } from "./snapshot_format.ts";
 import { StateProbe } from "./state_probe.ts";
@@ -75,33 +75,43 @@ export async function takeSnapshot(
   const probe = new StateProbe(repl);
   for (const name of await namespace.names()) {
     checkpoint();
+    try {
+      await classify(name);
+    } catch (error) {
+      if ((error as Error)?.name === SAVE_YIELDED) throw error;
+      skipped.push({ path: name, reason: unreadable(error) });
+    }
+  }
+
+  /** Puts variable `name` where it belongs in the body: an import, a declaration, a value. */
+  async function classify(name: string): Promise<void> {
     const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
     const read = await namespace.read(name);
     if (!read.ok) {
       skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });
-      continue;
+      return;
     }
     const value = read.value;
     const record = loader.records.get(name);
     if (record && await isStillImported(loader, record, value)) {
       body.imports.push({ name, kind, ...record });
-      continue;
+      return;
     }
     const dynamic = await dynamicImportOf(loader, value);
     if (dynamic) {
       body.imports.push({ name, kind, ...dynamic });
-      continue;
+      return;
     }
     const provided = providedExpression(value);
     if (provided) {
       body.declarations.push({ name, kind, source: provided });
-      continue;
+      return;
     }
     if (typeof value === "function") {
       const source = userSource(value);
       if (source === undefined) {
         skipped.push({ path: name, reason: "a built-in or bound function cannot be saved" });
-        continue;
+        return;
       }
       // A function or class declared at a cell's top level has no locals to close over; only
       // other values (`const next = mk(10)`) are looked into, a few inspector calls each.
@@ -109,11 +119,11 @@ export async function takeSnapshot(
       const captured = declared ? [] : await probe.captured(value);
       if (captured.length > 0) {
         skipped.push({ path: name, reason: closureReason(captured) });
-        continue;
+        return;
       }
       functions.set(value, name);
       body.declarations.push({ name, kind, source });
-      continue;
+      return;
     }
     body.kinds[name] = kind;
     values[name] = value;

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type Checkpoint, NO_YIELD } from "./save_yield.ts";
+import { type Checkpoint, NO_YIELD, SAVE_YIELDED } from "./save_yield.ts";
 import type { SkippedItem } from "../protocol.ts";
 import { isNativeFunction, userSource } from "./function_source.ts";
 import {
@@ -286,7 +286,45 @@ export function encode(
     return true;
   }
 
-  const json = walkObject(root, 0, rootScope, true);
+  // Each variable is walked on its own terms: one whose reading throws (a Proxy's trap, a
+  // getter, nesting too deep for the stack) is skipped by name, and the others are saved.
+  const json: Record<string, unknown> = {};
+  for (const name of Object.keys(root)) {
+    const before = {
+      node: parents.length,
+      skipped: skipped.length,
+      functions: functions.length,
+      instances: instances.length,
+    };
+    try {
+      json[name] = walk(root[name], 0, name, rootScope);
+    } catch (error) {
+      if ((error as Error)?.name === SAVE_YIELDED) throw error;
+      forget(escapeKey(name), before);
+      skipped.push({ path: displayPath(escapeKey(name)), reason: unreadable(error) });
+    }
+  }
+
+  /** Drops what the walk of a variable that failed left behind: annotations, sightings, lists. */
+  function forget(
+    prefix: string,
+    before: { node: number; skipped: number; functions: number; instances: number },
+  ): void {
+    const inside = (path: string) => path === prefix || path.startsWith(`${prefix}.`);
+    for (const path of Object.keys(rootScope.values)) {
+      if (inside(path)) delete rootScope.values[path];
+    }
+    for (const [first, later] of Object.entries(equalities)) {
+      const kept = later.filter((p) => !inside(p));
+      if (inside(first) || kept.length === 0) delete equalities[first];
+      else equalities[first] = kept;
+    }
+    for (const [o, at] of seen) if (at >= before.node) seen.delete(o);
+    skipped.length = before.skipped;
+    functions.length = before.functions;
+    instances.length = before.instances;
+  }
+
   const encoded: Encoded = { json };
   const hasEqualities = Object.keys(equalities).length > 0;
   if (annotated || hasEqualities) {
@@ -295,6 +333,15 @@ export function encode(
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
   return { encoded, skipped, functions, instances, unlisted };
+}
+
+/** Why a variable could not be read for a save, in words; pure. */
+export function unreadable(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return "it is nested too deeply to be saved (the walk ran out of stack)";
+  }
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `reading it threw ${text.slice(0, 200)} (a Proxy or a getter), so it cannot be saved`;
 }
 
 /**
