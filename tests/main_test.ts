@@ -178,7 +178,12 @@ async function stopsAndSaves(stop: (npx: Deno.ChildProcess) => void): Promise<vo
     const below = descendantsOf(npx.process.pid);
     const server = below.find((pid) => commandLine(pid).includes(" main.ts "));
     assert.ok(server, "the server process runs under npx");
-    assert.equal(sandboxesOf(server).length, 1, "the session's kernel runs in a sandbox");
+    await waitFor(() => sandboxesOf(server).length === 2, 10_000);
+    assert.equal(
+      sandboxesOf(server).length,
+      2,
+      "the session's kernel and a spare run in sandboxes",
+    );
 
     stop(npx.process);
     await npx.process.status;
