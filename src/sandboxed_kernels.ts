@@ -68,14 +68,18 @@ export class SandboxedKernels {
     if (hooks.slot === null && !legacy) {
       const spare = await this.#pool.take();
       if (spare) {
+        let recorded = false;
         try {
           await hooks.recordSlot(spare.slot);
+          recorded = true;
           const scratchDir = slotScratch(dataDir, spare.slot);
           const kernel = await KernelHandle.start({ ...base, scratchDir, sandbox: spare.sandbox });
           this.#counts.spare++;
           return kernel;
         } catch (error) {
           await spare.sandbox.close();
+          // A recorded slot is the kernel's from now on; an unrecorded one belongs to no one.
+          if (!recorded) await removeKernelFolder(dataDir, { id, slot: spare.slot });
           throw error;
         }
       }

@@ -82,8 +82,8 @@ Deno.test("a kernel's files stay in its slot across a reset, an eviction and a h
   }
 });
 
-Deno.test("kernels started together never share a slot, spares or not", async () => {
-  await using t = await openHost({ spareKernels: 2 });
+Deno.test("kernels started together never share a slot, spares or not; spares are not kernels", async () => {
+  await using t = await openHost({ spareKernels: 2, maxKernels: 4 });
   await sandboxes(2);
   const ids = await Promise.all([1, 2, 3, 4].map(() => t.host.createKernel()));
   const folders = await Promise.all(ids.map(async (id) => (await whereIs(t.host, id)).cwd));
@@ -93,6 +93,8 @@ Deno.test("kernels started together never share a slot, spares or not", async ()
   );
   assert.equal(new Set(slots).size, 4);
   for (const [i, folder] of folders.entries()) assert.ok(folder.includes(slots[i]!));
+  await sandboxes(6);
+  assert.ok(ids.every((id) => t.host.isLive(id)), "spares do not count toward --max-kernels");
 });
 
 Deno.test("--spare-kernels 0 keeps no spare: a kernel starts its own sandbox, in a slot", async () => {
