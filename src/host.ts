@@ -10,7 +10,7 @@ import type { Config } from "./config.ts";
 import { newId } from "./ids.ts";
 import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
-import { keepsLegacyFolder, removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
+import { hasLegacyFiles, removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { lockName } from "./name_lock.ts";
 import { BundleRenderer } from "./render/bundle_renderer.ts";
 import { SandboxedKernels } from "./sandboxed_kernels.ts";
@@ -199,7 +199,7 @@ export class Host {
   async scratchDir(id: string): Promise<string | undefined> {
     const record = await this.#supervisor.record(id);
     if (!record) return undefined;
-    if (record.slot !== null || await keepsLegacyFolder(this.#options.dataDir, id)) {
+    if (record.slot !== null || await hasLegacyFiles(this.#options.dataDir, id)) {
       return scratchFolder(this.#options.dataDir, record);
     }
     return undefined;

@@ -40,18 +40,23 @@ export function scratchFolder(dataDir: string, kernel: FolderOwner): string {
     : slotScratch(dataDir, kernel.slot);
 }
 
+/** Whether kernel `id` has files in the old layout, `<data>/kernels/<id>/files`. */
+export async function hasLegacyFiles(dataDir: string, id: string): Promise<boolean> {
+  try {
+    for await (const _ of Deno.readDir(join(legacyFolder(dataDir, id), "files"))) return true;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return false;
+}
+
 /**
- * Whether kernel `id` has files in the old layout (`<data>/kernels/<id>/files`) and so keeps
- * it. An empty old folder (every sandbox created one) is removed: the kernel then takes a slot.
+ * Whether kernel `id`, starting, keeps its folder of the old layout: only if it has files there.
+ * An empty old folder (every sandbox created one) is removed: the kernel then takes a slot.
  */
 export async function keepsLegacyFolder(dataDir: string, id: string): Promise<boolean> {
+  if (await hasLegacyFiles(dataDir, id)) return true;
   const folder = legacyFolder(dataDir, id);
-  try {
-    for await (const _ of Deno.readDir(join(folder, "files"))) return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
   // Not recursive: a file written meanwhile keeps the folder.
   await Deno.remove(join(folder, "files")).then(() => Deno.remove(folder)).catch(() => {});
   return false;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  hasLegacyFiles,
   keepsLegacyFolder,
   newSlot,
   removeKernelFolder,
@@ -21,6 +22,8 @@ Deno.test("an old kernel folder with files is kept; an empty one is removed; non
     await Deno.mkdir(join(dataDir, "kernels", "full", "files"), { recursive: true });
     await Deno.writeTextFile(join(dataDir, "kernels", "full", "files", "a.txt"), "a");
     await Deno.mkdir(join(dataDir, "kernels", "empty", "files"), { recursive: true });
+    assert.equal(await hasLegacyFiles(dataDir, "empty"), false);
+    assert.ok(await Deno.stat(join(dataDir, "kernels", "empty")), "looking removes nothing");
     assert.equal(await keepsLegacyFolder(dataDir, "full"), true);
     assert.equal(await Deno.readTextFile(join(dataDir, "kernels", "full", "files", "a.txt")), "a");
     assert.equal(await keepsLegacyFolder(dataDir, "empty"), false);
