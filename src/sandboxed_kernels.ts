@@ -34,7 +34,10 @@ export interface SandboxedKernelsOptions
 export interface StartCounts {
   /** Bound to a spare: no process start on the way. */
   spare: number;
-  /** Started a sandbox of their own (a slot or old folder to keep, no spare, a restart). */
+  /**
+   * Started a sandbox of their own: a kernel back after an eviction or a host restart (it has a
+   * slot or an old folder to keep), or a new one that found no spare.
+   */
   cold: number;
 }
 
