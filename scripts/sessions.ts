@@ -156,7 +156,7 @@ async function remove(registry: Registry, id: string): Promise<void> {
   for (const kernel of await registry.kernelsOfSession(id)) {
     if (kernel.ownerSession !== id) continue;
     await registry.closeKernel(kernel.id);
-    await removeKernelFolder(config.dataDir, kernel.id);
+    await removeKernelFolder(config.dataDir, kernel);
   }
   await registry.updateSession(id, { endedAt: Date.now() });
   console.log(`Ended session ${id} and deleted its kernels`);

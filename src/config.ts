@@ -38,6 +38,8 @@ export interface Config {
   kernel?: string;
   /** Live kernels at most. */
   maxKernels: number;
+  /** Sandboxes kept started for new kernels (not counted in `maxKernels`); 0: none. */
+  spareKernels: number;
   /** Seconds after a kernel's first unsaved change before it is saved. */
   saveInterval: number;
   /** Requests after which a kernel is saved at once. */
@@ -194,6 +196,17 @@ const FLAGS: FlagSpec[] = [
     max: 1000,
     help: "live kernels at most; the least recently used idle one is saved and stopped",
     default: () => 4,
+  },
+  {
+    key: "spareKernels",
+    flag: "--spare-kernels",
+    kind: "integer",
+    value: "count",
+    min: 0,
+    max: 100,
+    help: "sandboxes kept started so a new kernel is ready at once (0: none); " +
+      "not counted in --max-kernels",
+    default: () => 1,
   },
   {
     key: "saveInterval",

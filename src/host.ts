@@ -8,13 +8,13 @@
 import { type BackgroundCell, BackgroundCells, FINISHED_KEPT } from "./background_cells.ts";
 import type { Config } from "./config.ts";
 import { newId } from "./ids.ts";
-import { KernelHandle } from "./kernel/kernel_handle.ts";
 import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
-import { removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
+import { hasLegacyFiles, removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { log } from "./log.ts";
 import { lockName } from "./name_lock.ts";
 import { BundleRenderer } from "./render/bundle_renderer.ts";
+import { SandboxedKernels } from "./sandboxed_kernels.ts";
 import { Sessions } from "./sessions.ts";
 import type { Registry } from "./registry/registry.ts";
 import { KernelNotFoundError } from "./supervisor/errors.ts";
@@ -47,6 +47,7 @@ export type HostOptions =
     | "cellTimeout"
     | "memoryLimit"
     | "maxKernels"
+    | "spareKernels"
     | "saveInterval"
     | "saveEvery"
     | "idleTimeout"
@@ -67,7 +68,7 @@ export type HostOptions =
     now?: () => number;
     /** How often the supervisor applies its policy, in ms (default 1000). */
     tickMs?: number;
-    /** Starts kernels (default: a sandboxed `KernelHandle`); tests pass fakes. */
+    /** Starts kernels (default: sandboxed, with spares; see `sandboxed_kernels.ts`); tests pass fakes. */
     startKernel?: KernelFactory;
   };
 
@@ -150,6 +151,8 @@ export class Host {
   /** Ids already found addressable; see `hasKernel`. */
   #addressable = new Set<string>();
   #cells: BackgroundCells;
+  /** The real kernels and their spares, unless a test passed its own factory. */
+  #kernels?: SandboxedKernels;
   /** Draws the SVG of results as PNG and bounds their images, for models. */
   #renderer = new BundleRenderer();
   /** The MCP sessions and the kernels they use. */
@@ -165,16 +168,14 @@ export class Host {
     this.#cells = new BackgroundCells(this.#now);
     this.#supervisor = new Supervisor({
       registry: options.registry,
-      startKernel: options.startKernel ?? ((id, hooks) =>
-        KernelHandle.start({
-          scratchDir: this.scratchDir(id),
-          memoryLimitMb: options.memoryLimit,
-          cellTimeoutMs: options.cellTimeout * 1000,
-          prelude: options.preludeSource,
-          onRestart: hooks.onRestart,
-          executionCount: hooks.executionCount,
-          npmAllow: options.npmAllow,
-        })),
+      startKernel: options.startKernel ?? (this.#kernels = new SandboxedKernels({
+        dataDir: options.dataDir,
+        spares: options.spareKernels,
+        memoryLimitMb: options.memoryLimit,
+        cellTimeoutMs: options.cellTimeout * 1000,
+        prelude: options.preludeSource,
+        npmAllow: options.npmAllow,
+      })).start,
       maxKernels: options.maxKernels,
       saveIntervalMs: options.saveInterval * 1000,
       saveEvery: options.saveEvery,
@@ -216,9 +217,31 @@ export class Host {
     return this.#registry;
   }
 
-  /** Where a kernel's files live: its scratch folder. */
-  scratchDir(id: string): string {
-    return scratchFolder(this.#options.dataDir, id);
+  /**
+   * Where a kernel's files live: its scratch folder; `undefined` while it has none (a kernel
+   * gets its folder slot at its first start, see `kernel_folder.ts`).
+   */
+  async scratchDir(id: string): Promise<string | undefined> {
+    const record = await this.#supervisor.record(id);
+    if (!record) return undefined;
+    if (record.slot !== null || await hasLegacyFiles(this.#options.dataDir, id)) {
+      return scratchFolder(this.#options.dataDir, record);
+    }
+    return undefined;
+  }
+
+  /**
+   * A kernel's scratch folder for the host to read or write a client's file in, starting the
+   * kernel first if it never ran (its folder is given at its first start).
+   */
+  async filesFolder(id: string): Promise<string> {
+    await this.#check(id);
+    const found = await this.scratchDir(id);
+    if (found) return found;
+    await this.#supervisor.ensureLive(id);
+    const made = await this.scratchDir(id);
+    if (!made) throw new Error(`Cannot find the folder of kernel ${id}`);
+    return made;
   }
 
   // Access rules: which kernels a caller may address, create, close and list. Over HTTP a
@@ -490,9 +513,10 @@ export class Host {
   /** Stops a kernel and deletes its state and its scratch folder. */
   async closeKernel(id: string): Promise<void> {
     this.#addressable.delete(id);
+    const folder = await this.#supervisor.record(id) ?? { id, slot: null };
     await this.#supervisor.close(id);
     this.#cells.forget(id);
-    await removeKernelFolder(this.#options.dataDir, id).catch(() => {});
+    await removeKernelFolder(this.#options.dataDir, folder).catch(() => {});
   }
 
   /** Starts the kernels that were live when the host last stopped; see `Supervisor.rehydrate`. */
@@ -500,10 +524,6 @@ export class Host {
     return this.#supervisor.rehydrate();
   }
 
-  /**
-   * Stops accepting requests, lets running cells finish within the shutdown grace, saves every
-   * kernel, stops them and closes the registry. Returns what was saved and what could not be.
-   */
   /**
    * Applies the retention policy once: ends 2025-11-25 sessions idle longer than
    * `--session-idle-timeout` (their kernels stay), and deletes stored kernels idle longer than
@@ -530,12 +550,22 @@ export class Host {
     return { sessionsEnded, kernelsDeleted };
   }
 
+  /**
+   * Stops accepting requests, lets running cells finish within the shutdown grace, saves every
+   * kernel, stops them and closes the registry. Returns what was saved and what could not be.
+   */
   async shutdown(): Promise<ShutdownReport> {
     clearInterval(this.#sweeper);
-    const ephemeral = this.#supervisor.ephemeralIds();
+    // Ephemeral kernels' records die with the supervisor: their folders are looked up first.
+    const ephemeral = await Promise.all(
+      this.#supervisor.ephemeralIds().map(async (id) =>
+        await this.#supervisor.record(id) ?? { id, slot: null }
+      ),
+    );
     const report = await this.#supervisor.shutdown(this.#options.shutdownGrace * 1000);
-    for (const id of ephemeral) {
-      await removeKernelFolder(this.#options.dataDir, id).catch(() => {});
+    await this.#kernels?.close();
+    for (const kernel of ephemeral) {
+      await removeKernelFolder(this.#options.dataDir, kernel).catch(() => {});
     }
     await this.#registry.close();
     await this.#renderer.close();

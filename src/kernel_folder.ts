@@ -1,25 +1,77 @@
 /**
- * Where a kernel's files live on disk: `<data>/kernels/<id>/`, with its scratch folder `files/`
- * inside, the only place its sandbox may read and write. Used by the host and the operator's
- * `sessions` CLI.
+ * Where a kernel's files live on disk. A kernel's scratch folder, the only place its sandbox may
+ * read and write, is `<data>/slots/<slot>/files`: a sandbox's permission flags name its folder
+ * when it starts, so a spare sandbox, started before any kernel asks, gets a folder slot of its
+ * own, and the kernel it is bound to keeps that slot for life (recorded in the registry). A
+ * slot is a random name, unrelated to the kernel id, so no sandbox's command line carries an id.
+ *
+ * Kernels of earlier versions have their files in `<data>/kernels/<id>/files` and keep them
+ * there; a kernel that has no slot and no files there gets a slot at its first start.
+ *
+ * Used by the host and the operator's `sessions` CLI.
  *
  * @module
  */
 import { join } from "node:path";
+import { encodeBase64Url } from "./ids.ts";
 
-/** The folder that holds everything of kernel `id`. */
-export function kernelFolder(dataDir: string, id: string): string {
-  return join(dataDir, "kernels", id);
+/** What locates a kernel's folder: its id and its slot (`null`: none yet, or the old layout). */
+export type FolderOwner = { id: string; slot: string | null };
+
+/** A new slot name: 128 random bits in base64url, safe as a path segment. */
+export function newSlot(): string {
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/** The folder of a slot; its `files/` is the scratch folder of the sandbox started for it. */
+export function slotFolder(dataDir: string, slot: string): string {
+  return join(dataDir, "slots", slot);
+}
+
+/** The scratch folder of a sandbox started for `slot`. */
+export function slotScratch(dataDir: string, slot: string): string {
+  return join(slotFolder(dataDir, slot), "files");
 }
 
 /** The kernel's scratch folder: its working directory and only readable, writable place. */
-export function scratchFolder(dataDir: string, id: string): string {
-  return join(kernelFolder(dataDir, id), "files");
+export function scratchFolder(dataDir: string, kernel: FolderOwner): string {
+  return kernel.slot === null
+    ? join(legacyFolder(dataDir, kernel.id), "files")
+    : slotScratch(dataDir, kernel.slot);
+}
+
+/** Whether kernel `id` has files in the old layout, `<data>/kernels/<id>/files`. */
+export async function hasLegacyFiles(dataDir: string, id: string): Promise<boolean> {
+  try {
+    for await (const _ of Deno.readDir(join(legacyFolder(dataDir, id), "files"))) return true;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return false;
+}
+
+/**
+ * Whether kernel `id`, starting, keeps its folder of the old layout: only if it has files there.
+ * An empty old folder (every sandbox created one) is removed: the kernel then takes a slot.
+ */
+export async function keepsLegacyFolder(dataDir: string, id: string): Promise<boolean> {
+  if (await hasLegacyFiles(dataDir, id)) return true;
+  const folder = legacyFolder(dataDir, id);
+  // Not recursive: a file written meanwhile keeps the folder.
+  await Deno.remove(join(folder, "files")).then(() => Deno.remove(folder)).catch(() => {});
+  return false;
 }
 
 /** Deletes a kernel's folder and everything in it; a missing folder is not an error. */
-export async function removeKernelFolder(dataDir: string, id: string): Promise<void> {
-  await Deno.remove(kernelFolder(dataDir, id), { recursive: true }).catch((error) => {
+export async function removeKernelFolder(dataDir: string, kernel: FolderOwner): Promise<void> {
+  const folder = kernel.slot === null
+    ? legacyFolder(dataDir, kernel.id)
+    : slotFolder(dataDir, kernel.slot);
+  await Deno.remove(folder, { recursive: true }).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
+}
+
+function legacyFolder(dataDir: string, id: string): string {
+  return join(dataDir, "kernels", id);
 }

@@ -203,3 +203,18 @@ Deno.test("readAuthToken takes the first line of --auth-token-file, and refuses 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--spare-kernels keeps one spare by default; 0 disables; the variable is its twin", () => {
+  assert.equal(parseConfig([], ENV).spareKernels, 1);
+  assert.equal(parseConfig(["--spare-kernels", "0"], ENV).spareKernels, 0);
+  assert.equal(parseConfig([], { ...ENV, MCP_KERNEL_HOST_SPARE_KERNELS: "3" }).spareKernels, 3);
+  assert.equal(
+    parseConfig(["--spare-kernels=2"], { ...ENV, MCP_KERNEL_HOST_SPARE_KERNELS: "3" }).spareKernels,
+    2,
+  );
+  assert.throws(() => parseConfig(["--spare-kernels", "-1"], ENV), {
+    name: "RangeError",
+    message: 'Invalid value for --spare-kernels: "-1" (expected a whole number from 0 to 100)',
+  });
+  assert.match(helpText(ENV), /--spare-kernels <count>\n.*\(default 1, 0–100\)/);
+});

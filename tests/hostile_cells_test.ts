@@ -65,7 +65,7 @@ Deno.test("hostile cells get precise errors or bounded results; nothing else is 
     })();
 
     const registry = join(t.dataDir, "registry.db");
-    const otherScratch = t.host.scratchDir(bystander.id);
+    const otherScratch = (await t.host.scratchDir(bystander.id))!;
     await Deno.mkdir(otherScratch, { recursive: true });
     await Deno.writeTextFile(join(otherScratch, "private.txt"), "bystander secret");
     const hostname = (await Deno.readTextFile("/etc/hostname").catch(() => "")).trim();

@@ -97,13 +97,17 @@ async function runMain(args: string[]): Promise<{ code: number; stderr: string }
   return { code: o.code, stderr: new TextDecoder().decode(o.stderr) };
 }
 
-/** Asserts that `stderr` is one JSON log line at error whose message matches `pattern`. */
+/**
+ * Asserts that `stderr` ends with one JSON log line at error whose message matches `pattern`,
+ * and says nothing else but info (what had started by then, e.g. the spare kernels).
+ */
 function assertOneErrorLine(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split("\n");
-  assert.equal(lines.length, 1, `one line expected, got: ${stderr}`);
-  const line = JSON.parse(lines[0] ?? "") as { level: string; message: string };
-  assert.equal(line.level, "error");
-  assert.match(line.message, pattern);
+  const lines = stderr.trim().split("\n").map((l) => JSON.parse(l) as Record<string, string>);
+  const loud = lines.filter((l) => l.level !== "info");
+  assert.equal(loud.length, 1, `one error line expected, got: ${stderr}`);
+  assert.equal(lines.at(-1), loud[0], "the error is the last line");
+  assert.equal(loud[0]!.level, "error");
+  assert.match(loud[0]!.message ?? "", pattern);
 }
 
 /** A server started by a command as a user types it, its URL, and all it wrote on stderr. */
@@ -178,7 +182,12 @@ async function stopsAndSaves(stop: (npx: Deno.ChildProcess) => void): Promise<vo
     const below = descendantsOf(npx.process.pid);
     const server = below.find((pid) => commandLine(pid).includes(" main.ts "));
     assert.ok(server, "the server process runs under npx");
-    assert.equal(sandboxesOf(server).length, 1, "the session's kernel runs in a sandbox");
+    await waitFor(() => sandboxesOf(server).length === 2, 10_000);
+    assert.equal(
+      sandboxesOf(server).length,
+      2,
+      "the session's kernel and a spare run in sandboxes",
+    );
 
     stop(npx.process);
     await npx.process.status;

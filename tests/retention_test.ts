@@ -77,7 +77,8 @@ Deno.test("a stored kernel idle past --retention days is deleted with its files;
   await using s = await serve({ retention: 30 });
   const client = await modernClient(s.url);
   const old = (await callTool(client, "execute", { code: "const a = 1" })).out.kernel as string;
-  await Deno.writeTextFile(`${s.host.scratchDir(old)}/data.csv`, "x\n1\n");
+  const folder = (await s.host.scratchDir(old))!;
+  await Deno.writeTextFile(`${folder}/data.csv`, "x\n1\n");
   const named = await s.host.openNamedKernel("notes");
   await s.host.execute(named, "const n = 1");
   assert.equal(await s.host.stopKernel(old), true);
@@ -88,7 +89,7 @@ Deno.test("a stored kernel idle past --retention days is deleted with its files;
 
   assert.deepEqual(await s.host.sweep(), { sessionsEnded: 0, kernelsDeleted: 1 });
   assert.equal(await s.host.hasKernel(old), false);
-  await assert.rejects(Deno.stat(s.host.scratchDir(old)), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(folder), Deno.errors.NotFound);
   assert.equal(await s.host.hasKernel(named), true);
   assert.equal(await s.host.hasKernel(recent), true);
   const gone = await callTool(client, "execute", { code: "a", kernel: old });

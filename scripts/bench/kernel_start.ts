@@ -1,11 +1,14 @@
 /**
  * Figures 1 and 2: a kernel's start to its first result, against a bare sandbox and a bare
- * Worker, and a trivial cell through the host API, against a pipe round trip.
+ * Worker, and with a spare sandbox ready, against the cold start; a spare's memory; and a
+ * trivial cell through the host API, against a pipe round trip.
  *
  * @module
  */
 import { join } from "node:path";
 import { KernelHandle } from "../../src/kernel/kernel_handle.ts";
+import { SandboxedKernels } from "../../src/sandboxed_kernels.ts";
+import type { KernelHooks } from "../../src/supervisor/kernel_factory.ts";
 import type { Floors } from "./floors.ts";
 import { openBenchHost, type Row, type Sizes, stats, temp, time } from "./harness.ts";
 
@@ -44,6 +47,8 @@ export async function kernelFigures(sizes: Sizes, floors: Floors): Promise<Row[]
     floor: { name: "bare Worker spawn in-process", median: stats(floors.workerStart).median },
   });
 
+  rows.push(...await spareFigures(sizes, s.median));
+
   const host = await openBenchHost({ dataDir: t.dir });
   try {
     const id = await host.createKernel();
@@ -69,6 +74,62 @@ export async function kernelFigures(sizes: Sizes, floors: Floors): Promise<Row[]
   }
   rows.push(await interruptCost(sizes, join(t.dir, "files")));
   return rows;
+}
+
+/**
+ * A new kernel's start to its first result when a spare is ready (the host's factory binds it),
+ * beside the cold start; and the resident memory of an idle spare, beside a kernel after one cell.
+ */
+async function spareFigures(sizes: Sizes, coldMedian: number): Promise<Row[]> {
+  await using t = await temp("mkh-bench-spare-");
+  const kernels = new SandboxedKernels({ dataDir: t.dir, spares: 1 });
+  const hooks: KernelHooks = {
+    executionCount: 0,
+    slot: null,
+    recordSlot: () => Promise.resolve(),
+    onRestart: () => Promise.resolve({ lost: "everything" }),
+  };
+  const bound: number[] = [];
+  const spareMb: number[] = [];
+  const kernelMb: number[] = [];
+  try {
+    for (let i = 0; i < sizes.starts; i++) {
+      // The refill starts a moment after each take: wait until a spare is up.
+      while (await kernels.sparesReady() < 1) await new Promise((r) => setTimeout(r, 20));
+      spareMb.push(...(await kernels.spareMemory()).map((b) => b / 2 ** 20));
+      let k!: Awaited<ReturnType<typeof kernels.start>>;
+      bound.push(
+        await time(async () => {
+          k = await kernels.start(`bench-${i}`, hooks);
+          await k.execute("1");
+        }),
+      );
+      kernelMb.push((await k.memoryBytes() ?? 0) / 2 ** 20);
+      await k.close();
+    }
+    if (kernels.counts.cold > 0) throw new Error("Cannot measure spare starts: one started cold");
+  } finally {
+    await kernels.close();
+  }
+  return [
+    {
+      name: "kernel start to first result, a spare ready",
+      workload: "the host's factory binds a ready spare + execute('1')",
+      reps: sizes.starts,
+      ...stats(bound),
+      unit: "ms",
+      floor: { name: "cold start (kernel start to first result)", median: coldMedian },
+      goal: "≤ 5 ms",
+    },
+    {
+      name: "spare sandbox memory, idle",
+      workload: "resident set of a ready spare, as it measures itself (not a kernel)",
+      reps: spareMb.length,
+      ...stats(spareMb),
+      unit: "MB",
+      floor: { name: "a kernel after its first cell", median: stats(kernelMb).median },
+    },
+  ];
 }
 
 /**

@@ -61,6 +61,12 @@ export interface KernelOptions {
    * neither fetched nor imported.
    */
   npmAllow?: readonly string[];
+  /**
+   * A sandbox already started for this kernel's scratch folder, memory limit and prelude (a
+   * spare, see `spare_pool.ts`): the kernel runs in it, so its start costs no process start
+   * (default: one is spawned). Its restarts spawn sandboxes as usual.
+   */
+  sandbox?: SandboxProcess;
 }
 
 /** What `onRestart` may do with the fresh sandbox (outside the request queue). */
@@ -147,7 +153,7 @@ const SAVE_YIELDED_INFO = {
 const LOST_ON_RESTART = "all variables: the kernel was restarted with an empty namespace";
 
 type ResolvedOptions =
-  & Required<Omit<KernelOptions, "onRestart" | "runtime" | "npmAllow">>
+  & Required<Omit<KernelOptions, "onRestart" | "runtime" | "npmAllow" | "sandbox">>
   & Pick<KernelOptions, "onRestart" | "npmAllow">
   & { runtime: SandboxRuntime };
 
@@ -186,43 +192,38 @@ export class KernelHandle implements AsyncDisposable {
   /**
    * Starts a kernel in a new sandbox process.
    *
-   * @throws {RangeError} When the memory limit is below 64 MB or the timeout is not positive.
+   * @throws {RangeError} When the memory limit is below 64 MB or the timeout is not positive, or
+   *   when `sandbox` was started for another folder, memory limit or prelude.
    * @throws {SyntaxError} When the prelude does not compile.
    */
   static async start(options: KernelOptions): Promise<KernelHandle> {
-    const full: ResolvedOptions = {
-      memoryLimitMb: 512,
-      cellTimeoutMs: 60_000,
-      prelude: "",
-      executionCount: 0,
-      ...options,
-      runtime: options.runtime ?? await sandboxRuntime(),
-    };
-    if (!(full.memoryLimitMb >= 64)) {
-      throw new RangeError(
-        `Cannot start kernel: memory limit must be at least 64 MB, got ${full.memoryLimitMb}`,
-      );
+    const { full, prelude } = await prepare(options);
+    const { sandbox } = options;
+    if (sandbox) {
+      const given = sandbox.options;
+      if (
+        given.scratchDir !== full.scratchDir || given.memoryLimitMb !== full.memoryLimitMb ||
+        given.prelude !== prelude.code
+      ) {
+        throw new RangeError(
+          "Cannot start kernel: the sandbox given was started for another folder, memory " +
+            `limit or prelude (${given.memoryLimitMb} MB, ${full.memoryLimitMb} MB asked)`,
+        );
+      }
     }
-    if (!(full.cellTimeoutMs > 0)) {
-      throw new RangeError(
-        `Cannot start kernel: cell timeout must be positive, got ${full.cellTimeoutMs} ms`,
-      );
-    }
-    const compiled = compileCell(full.prelude, "prelude");
-    if (!compiled.ok) {
-      throw new SyntaxError(
-        `Cannot start kernel: the prelude does not compile: ${compiled.error.message}`,
-      );
-    }
-    const preludeNpm = await fetchNpm(full, compiled.imports);
-    const process = await SandboxProcess.spawn({
-      scratchDir: full.scratchDir,
-      memoryLimitMb: full.memoryLimitMb,
-      prelude: compiled.code,
-      preludeNpm,
-      runtime: full.runtime,
-    });
-    return new KernelHandle(full, { code: compiled.code, npm: preludeNpm }, process);
+    return new KernelHandle(full, prelude, sandbox ?? await spawn(full, prelude));
+  }
+
+  /**
+   * Starts a sandbox as {@linkcode KernelHandle.start} would for these options, for a kernel to
+   * take over later through `sandbox` (a spare). `executionCount` and `onRestart` do not matter.
+   *
+   * @throws {RangeError} As `start`.
+   * @throws {SyntaxError} When the prelude does not compile.
+   */
+  static async spawnSandbox(options: KernelOptions): Promise<SandboxProcess> {
+    const { full, prelude } = await prepare(options);
+    return await spawn(full, prelude);
   }
 
   /** Cells run so far, errors included, as IPython counts them. */
@@ -534,14 +535,55 @@ export class KernelHandle implements AsyncDisposable {
   async #restart(): Promise<void> {
     this.#process.kill();
     await this.#process.exited;
-    this.#process = await SandboxProcess.spawn({
-      scratchDir: this.#options.scratchDir,
-      memoryLimitMb: this.#options.memoryLimitMb,
-      prelude: this.#prelude,
-      preludeNpm: this.#preludeNpm,
-      runtime: this.#options.runtime,
-    });
+    this.#process = await spawn(this.#options, { code: this.#prelude, npm: this.#preludeNpm });
   }
+}
+
+/** Checks the options, fills in the defaults, compiles the prelude and fetches its packages. */
+async function prepare(options: KernelOptions): Promise<{
+  full: ResolvedOptions;
+  prelude: { code: string; npm: NpmReadiness | undefined };
+}> {
+  const { sandbox, ...rest } = options;
+  const full: ResolvedOptions = {
+    memoryLimitMb: 512,
+    cellTimeoutMs: 60_000,
+    prelude: "",
+    executionCount: 0,
+    ...rest,
+    runtime: options.runtime ?? sandbox?.options.runtime ?? await sandboxRuntime(),
+  };
+  if (!(full.memoryLimitMb >= 64)) {
+    throw new RangeError(
+      `Cannot start kernel: memory limit must be at least 64 MB, got ${full.memoryLimitMb}`,
+    );
+  }
+  if (!(full.cellTimeoutMs > 0)) {
+    throw new RangeError(
+      `Cannot start kernel: cell timeout must be positive, got ${full.cellTimeoutMs} ms`,
+    );
+  }
+  const compiled = compileCell(full.prelude, "prelude");
+  if (!compiled.ok) {
+    throw new SyntaxError(
+      `Cannot start kernel: the prelude does not compile: ${compiled.error.message}`,
+    );
+  }
+  return { full, prelude: { code: compiled.code, npm: await fetchNpm(full, compiled.imports) } };
+}
+
+/** A sandbox for the kernel's folder, limit and prelude. */
+function spawn(
+  full: ResolvedOptions,
+  prelude: { code: string; npm: NpmReadiness | undefined },
+): Promise<SandboxProcess> {
+  return SandboxProcess.spawn({
+    scratchDir: full.scratchDir,
+    memoryLimitMb: full.memoryLimitMb,
+    prelude: prelude.code,
+    preludeNpm: prelude.npm,
+    runtime: full.runtime,
+  });
 }
 
 /**

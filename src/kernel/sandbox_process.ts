@@ -81,11 +81,19 @@ export class SandboxProcess {
   #memory = new Map<number, (rssBytes: number) => void>();
   #ready = Promise.withResolvers<void>();
   #nextId = 1;
+  #running = true;
   /** Resolves once, when the process has exited and its pipes are drained. */
   readonly exited: Promise<SandboxExit>;
+  /** What it was started with: a kernel that takes it over starts its successors the same way. */
+  readonly options: Readonly<SandboxOptions & { runtime: SandboxRuntime }>;
 
-  private constructor(child: Deno.ChildProcess, token: string) {
+  private constructor(
+    child: Deno.ChildProcess,
+    token: string,
+    options: SandboxOptions & { runtime: SandboxRuntime },
+  ) {
     this.#child = child;
+    this.options = options;
     this.#writer = child.stdin.getWriter();
     const streams = Promise.all([
       this.#pump(child.stdout, token, this.#stdout),
@@ -93,6 +101,7 @@ export class SandboxProcess {
     ]);
     this.exited = (async () => {
       const status = await child.status;
+      this.#running = false;
       await streams.catch(() => {});
       const exit: SandboxExit = {
         code: status.code,
@@ -124,7 +133,7 @@ export class SandboxProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const process = new SandboxProcess(child, token);
+    const process = new SandboxProcess(child, token, { ...options, runtime });
     const start: SandboxStart = {
       token,
       scratchDir: options.scratchDir,
@@ -150,6 +159,11 @@ export class SandboxProcess {
   /** The operating system's process id. */
   get pid(): number {
     return this.#child.pid;
+  }
+
+  /** Whether the process has not exited yet. */
+  get running(): boolean {
+    return this.#running;
   }
 
   /**

@@ -48,7 +48,10 @@ export function registerKernelFiles(
       for (const { kernel } of await host.listKernelsFor(caller)) {
         const left = LISTED_FILES - resources.length;
         if (left <= 0) break;
-        for (const file of await listScratchFiles(host.scratchDir(kernel), { limit: left })) {
+        // A kernel that never ran has no folder, and no files: it is not started to list none.
+        const folder = await host.scratchDir(kernel);
+        if (!folder) continue;
+        for (const file of await listScratchFiles(folder, { limit: left })) {
           const mimeType = mimeTypeByExtension(file.path);
           resources.push({
             uri: fileUri(kernel, file.path),
@@ -72,7 +75,8 @@ export function registerKernelFiles(
     const path = decode(variables.path);
     try {
       const id = await host.resolveKernel(caller, kernel);
-      const chunk = await readScratchFile(host.scratchDir(id), path, { length: DOWNLOAD_LIMIT });
+      const folder = await host.filesFolder(id);
+      const chunk = await readScratchFile(folder, path, { length: DOWNLOAD_LIMIT });
       if (chunk.bytes.length < chunk.size) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,

@@ -29,6 +29,12 @@ export interface KernelRecord {
   /** Cells run, as last recorded (on save or on the periodic flush). */
   executionCount: number;
   lastSavedAt: number | null;
+  /**
+   * The folder slot holding the kernel's scratch folder (`<data>/slots/<slot>/files`), given at
+   * its first start and kept for life; `null` until then, and for a kernel of an earlier version
+   * whose files are in `<data>/kernels/<id>/files`. Unique among kernels.
+   */
+  slot: string | null;
 }
 
 /** A snapshot's metadata. */
@@ -111,9 +117,14 @@ export interface Registry extends AsyncDisposable {
    * that time.
    */
   listKernels(options?: KernelFilter): Promise<KernelRecord[]>;
+  /**
+   * Sets the fields given. A `slot` is set once, when the kernel has none.
+   *
+   * @throws {Error} When `slot` is another kernel's.
+   */
   updateKernel(
     id: string,
-    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount">>,
+    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
   ): Promise<void>;
   /** Marks a kernel closed and deletes its snapshots, quarantined ones included. */
   closeKernel(id: string): Promise<void>;

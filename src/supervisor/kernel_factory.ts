@@ -29,6 +29,13 @@ export interface KernelHooks {
   onRestart: (control: RestartControl) => Promise<RestartOutcome>;
   /** Cells the kernel ran in its earlier lives: its count goes on from there. */
   executionCount: number;
+  /** The kernel's folder slot, as recorded; `null` when it has none yet (see `recordSlot`). */
+  slot: string | null;
+  /**
+   * Records the folder slot a kernel without one was given (e.g. a spare sandbox's), before the
+   * kernel runs anything; it keeps that slot for life.
+   */
+  recordSlot: (slot: string) => Promise<void>;
 }
 
 /** Starts the kernel `id` in a fresh sandbox. */

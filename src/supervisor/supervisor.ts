@@ -384,6 +384,8 @@ export class Supervisor {
       const logged = (await entry.store.cellsAfter(entry.id, record?.executionCount ?? 0)).at(-1);
       const kernel = await this.#o.startKernel(entry.id, {
         executionCount: Math.max(record?.executionCount ?? 0, logged?.cell ?? 0),
+        slot: record?.slot ?? null,
+        recordSlot: (slot) => entry.store.updateKernel(entry.id, { slot }),
         onRestart: async (control) => {
           const notice = await restoreLatest(entry.store, entry.id, control, this.#o);
           markSaved(entry);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TIMEOUT_GRACE_MS } from "../../src/kernel/kernel_handle.ts";
+import { KernelHandle, TIMEOUT_GRACE_MS } from "../../src/kernel/kernel_handle.ts";
 import { SPARE_SESSIONS } from "../../src/kernel/worker/repl.ts";
 import { startKernel } from "./_kernel.ts";
 
@@ -426,4 +426,27 @@ Deno.test("a cell given no timeout (Infinity) runs with no interrupt armed and f
   });
   assert.equal(r.status, "ok", JSON.stringify(r.error));
   assert.equal(r.data?.["text/plain"], '"done"', "the kernel's 50 ms default did not apply");
+});
+
+Deno.test("a kernel takes over a sandbox started ahead for it, and refuses one started otherwise", async () => {
+  const root = await Deno.makeTempDir({ prefix: "mkh-test-" });
+  try {
+    const options = { scratchDir: join(root, "files"), memoryLimitMb: 256, prelude: "const p = 7" };
+    const sandbox = await KernelHandle.spawnSandbox(options);
+    for (const other of [{ memoryLimitMb: 320 }, { prelude: "" }, { scratchDir: root }]) {
+      await assert.rejects(KernelHandle.start({ ...options, ...other, sandbox }), {
+        name: "RangeError",
+        message: /Cannot start kernel: the sandbox given was started for another folder/,
+      });
+    }
+    await using kernel = await KernelHandle.start({ ...options, sandbox, executionCount: 4 });
+    assert.equal(kernel.pid, sandbox.pid, "no other process was started");
+    const r = await kernel.execute("p + 1");
+    assert.deepEqual([r.data?.["text/plain"], r.executionCount], ["8", 5]);
+    await kernel.reset();
+    assert.notEqual(kernel.pid, sandbox.pid);
+    assert.equal((await kernel.execute("p")).data?.["text/plain"], "7", "restarts run the prelude");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -179,7 +179,7 @@ Deno.test("over HTTP, .., absolute paths and a symbolic link out of the kernel's
   // A link planted from outside (as the host could): it leads to a secret beside the folder.
   const secret = join(s.dataDir, "secret.txt");
   await Deno.writeTextFile(secret, "host secret");
-  await Deno.symlink(secret, join(s.host.scratchDir(kernel), "leak.txt"));
+  await Deno.symlink(secret, join((await s.host.scratchDir(kernel))!, "leak.txt"));
 
   const cases: [string, string, Record<string, unknown>, RegExp][] = [
     ["download_file", "../secret.txt", {}, /contains "\.\.": a path cannot leave/],
@@ -201,7 +201,7 @@ Deno.test("over HTTP, .., absolute paths and a symbolic link out of the kernel's
   assert.match(neither.text, /give exactly one of `text` and `base64`/);
   const garbled = await call(c, "upload_file", { path: "x.txt", base64: "not base64!" });
   assert.match(garbled.text, /`base64` is not valid base64/);
-  await assert.rejects(Deno.stat(join(s.host.scratchDir(kernel), "..", "evil.txt")));
+  await assert.rejects(Deno.stat(join((await s.host.scratchDir(kernel))!, "..", "evil.txt")));
 
   await assert.rejects(
     c.readResource({ uri: `kernel://${kernel}/files/..%2F..%2Fsecret.txt` }),

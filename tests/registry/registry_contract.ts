@@ -100,6 +100,22 @@ export function registryContract(name: string, open: OpenRegistry): void {
     assert.equal(await r.getKernel("missing"), undefined);
   });
 
+  test("a kernel's slot is set once and kept; two kernels cannot share one", async (r) => {
+    await r.createKernel({ id: "a", now: 1 });
+    await r.createKernel({ id: "b", now: 1 });
+    assert.equal((await r.getKernel("a"))?.slot, null, "no slot before the first start");
+    await r.updateKernel("a", { slot: "s1" });
+    await r.updateKernel("a", { slot: "s2", executionCount: 3 });
+    assert.deepEqual(
+      [(await r.getKernel("a"))?.slot, (await r.getKernel("a"))?.executionCount],
+      ["s1", 3],
+    );
+    await assert.rejects(r.updateKernel("b", { slot: "s1" }));
+    assert.equal((await r.getKernel("b"))?.slot, null);
+    await r.closeKernel("a");
+    assert.equal((await r.getKernel("a"))?.slot, "s1", "a closed kernel's slot is never reused");
+  });
+
   test("sessions record creation, activity, initialization and end", async (r) => {
     await r.createSession({ id: "s", now: 5, metadata: { client: "x" } });
     await r.updateSession("s", { lastActiveAt: 9 });

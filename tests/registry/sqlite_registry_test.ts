@@ -36,6 +36,26 @@ Deno.test("the registry is created in WAL mode with the current schema version",
   await (await openSqliteRegistry(t.path)).close();
 });
 
+Deno.test("a registry of the schema before slots keeps its kernels, with no slot", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mkh-registry-" });
+  try {
+    const path = join(dir, "registry.db");
+    const db = new DatabaseSync(path);
+    for (const migration of MIGRATIONS.slice(0, 4)) db.exec(migration);
+    db.exec("PRAGMA user_version = 4");
+    db.exec(
+      `INSERT INTO kernels (id, state, created_at, last_active_at) VALUES ('old', 'stored', 1, 1)`,
+    );
+    db.close();
+    await using registry = await openSqliteRegistry(path);
+    assert.equal((await registry.getKernel("old"))?.slot, null);
+    await registry.updateKernel("old", { slot: "s" });
+    assert.equal((await registry.getKernel("old"))?.slot, "s");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a registry with a newer schema is refused rather than damaged", async () => {
   await using t = await tempRegistry();
   await t.registry.close();

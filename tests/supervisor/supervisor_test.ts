@@ -390,3 +390,19 @@ Deno.test("a kernel never saved names every cell it lost", async () => {
   await after.shutdown(0);
   await registry.close();
 });
+
+Deno.test("a kernel's folder slot, recorded at its first start, is given to its later starts", async () => {
+  await using r = rig();
+  await r.supervisor.create("a", { persistent: true });
+  await r.supervisor.create("e", { persistent: false });
+  assert.equal(r.kernel("a").hooks.slot, null, "a new kernel has no slot yet");
+  await r.kernel("a").hooks.recordSlot("slot-a");
+  await r.kernel("e").hooks.recordSlot("slot-e");
+  assert.equal((await r.registry.getKernel("a"))?.slot, "slot-a");
+  assert.equal((await r.supervisor.record("e"))?.slot, "slot-e", "kept in the ephemeral store");
+  await r.supervisor.execute("a", "x = 1");
+  assert.equal(await r.supervisor.stop("a"), true);
+  await r.supervisor.execute("a", "x");
+  assert.equal(r.started.length, 3);
+  assert.equal(r.kernel("a").hooks.slot, "slot-a", "an evicted kernel comes back to its slot");
+});

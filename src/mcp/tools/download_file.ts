@@ -28,7 +28,7 @@ export const downloadFile = defineTool({
   annotations: { readOnlyHint: true },
   async handler({ path, offset, length, kernel }, { host, caller }) {
     const id = await host.resolveKernel(caller, kernel);
-    const chunk = await readScratchFile(host.scratchDir(id), path, {
+    const chunk = await readScratchFile(await host.filesFolder(id), path, {
       offset,
       length: length ?? DOWNLOAD_LIMIT,
     });

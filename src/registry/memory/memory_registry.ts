@@ -54,6 +54,7 @@ class MemoryRegistry implements Registry {
       lastActiveAt: k.now,
       executionCount: 0,
       lastSavedAt: null,
+      slot: null,
     };
     this.#kernels.set(k.id, record);
     return { ...record };
@@ -84,11 +85,15 @@ class MemoryRegistry implements Registry {
 
   async updateKernel(
     id: string,
-    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount">>,
+    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
   ): Promise<void> {
     this.#open();
+    const { slot, ...rest } = fields;
+    if (slot && [...this.#kernels.values()].some((k) => k.slot === slot && k.id !== id)) {
+      throw new Error(`Cannot record kernel "${id}": its slot is another kernel's`);
+    }
     const record = this.#kernels.get(id);
-    if (record) Object.assign(record, defined(fields));
+    if (record) Object.assign(record, defined({ ...rest, ...(record.slot === null && { slot }) }));
   }
 
   async closeKernel(id: string): Promise<void> {

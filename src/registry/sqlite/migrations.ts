@@ -65,4 +65,8 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE kernels ADD COLUMN slot TEXT;
+  CREATE UNIQUE INDEX kernels_by_slot ON kernels(slot) WHERE slot IS NOT NULL;
+  `,
 ];

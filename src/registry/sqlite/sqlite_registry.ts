@@ -135,7 +135,7 @@ class SqliteRegistry implements Registry {
 
   async updateKernel(
     id: string,
-    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount">>,
+    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
   ): Promise<void> {
     const columns: Record<string, SQLInputValue | undefined> = {
       state: fields.state,
@@ -143,6 +143,13 @@ class SqliteRegistry implements Registry {
       execution_count: fields.executionCount,
     };
     this.#update("kernels", id, columns);
+    if (fields.slot) {
+      // Set once: the unique index refuses another kernel's slot.
+      this.#prepare("UPDATE kernels SET slot = ? WHERE id = ? AND slot IS NULL").run(
+        fields.slot,
+        id,
+      );
+    }
   }
 
   /** Sets the given columns of one row; `undefined` leaves a column as it is. */
@@ -341,6 +348,7 @@ function toKernel(row: Row): KernelRecord {
     lastActiveAt: Number(row.last_active_at),
     executionCount: Number(row.execution_count),
     lastSavedAt: row.last_saved_at === null ? null : Number(row.last_saved_at),
+    slot: row.slot === null || row.slot === undefined ? null : String(row.slot),
   };
 }
 
