@@ -52,6 +52,10 @@ export interface Config {
   shutdownGrace: number;
   /** Seconds a new kernel waits for a live slot when every live kernel is busy. */
   capacityWait: number;
+  /** Per kernel: MB its scratch folder may hold. */
+  diskQuota: number;
+  /** Per kernel: files its scratch folder may hold. */
+  maxFiles: number;
   /** Seconds after which an idle 2025-11-25 session is ended (its kernels stay stored). */
   sessionIdleTimeout: number;
   /** Days after which an idle stored kernel is deleted, named ones excepted; 0: never. */
@@ -267,6 +271,27 @@ const FLAGS: FlagSpec[] = [
     max: 3600,
     help: "time a new kernel waits for a slot when all live kernels are busy",
     default: () => 30,
+  },
+  {
+    key: "diskQuota",
+    flag: "--disk-quota",
+    kind: "integer",
+    unit: "MB",
+    min: 1,
+    max: 10_000_000,
+    help:
+      "per kernel: bytes its folder may hold; a write past it fails, a cell growing past it stops",
+    default: () => 1024,
+  },
+  {
+    key: "maxFiles",
+    flag: "--max-files",
+    kind: "integer",
+    value: "count",
+    min: 1,
+    max: 10_000_000,
+    help: "per kernel: files its folder may hold",
+    default: () => 10_000,
   },
   {
     key: "sessionIdleTimeout",

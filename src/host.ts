@@ -58,6 +58,8 @@ export type HostOptions =
     | "sessionIdleTimeout"
     | "retention"
     | "maxSessions"
+    | "diskQuota"
+    | "maxFiles"
   >
   & {
     /** Where sessions, kernels and snapshots live; the host closes it at shutdown. */
@@ -175,6 +177,7 @@ export class Host {
         cellTimeoutMs: options.cellTimeout * 1000,
         prelude: options.preludeSource,
         npmAllow: options.npmAllow,
+        diskQuota: { bytes: options.diskQuota * 1e6, files: options.maxFiles },
       })).start,
       maxKernels: options.maxKernels,
       saveIntervalMs: options.saveInterval * 1000,

@@ -21,9 +21,11 @@ import { log } from "./log.ts";
 import type { KernelFactory } from "./supervisor/kernel_factory.ts";
 
 /** How kernels run; the same for every kernel and spare. */
-export interface SandboxedKernelsOptions
-  extends
-    Pick<KernelOptions, "memoryLimitMb" | "cellTimeoutMs" | "prelude" | "npmAllow" | "runtime"> {
+export interface SandboxedKernelsOptions extends
+  Pick<
+    KernelOptions,
+    "memoryLimitMb" | "cellTimeoutMs" | "prelude" | "npmAllow" | "runtime" | "diskQuota"
+  > {
   /** Folder holding the slots. */
   dataDir: string;
   /** Spare sandboxes kept started; 0: none, every kernel starts its own. */

@@ -12,6 +12,7 @@
  * @module
  */
 import { compileCell } from "./cell_compiler.ts";
+import { type DiskQuota, type FolderUsage, watchQuota } from "./disk_quota.ts";
 import type {
   CellOutcome,
   Completion,
@@ -61,6 +62,12 @@ export interface KernelOptions {
    * neither fetched nor imported.
    */
   npmAllow?: readonly string[];
+  /**
+   * What the scratch folder may hold (`--disk-quota`, `--max-files`); default no bound. A write
+   * past it fails, and a cell that makes the folder grow past it is stopped, the kernel keeping
+   * its variables (see `disk_quota.ts`).
+   */
+  diskQuota?: DiskQuota;
   /**
    * A sandbox already started for this kernel's scratch folder, memory limit and prelude (a
    * spare, see `spare_pool.ts`): the kernel runs in it, so its start costs no process start
@@ -153,8 +160,8 @@ const SAVE_YIELDED_INFO = {
 const LOST_ON_RESTART = "all variables: the kernel was restarted with an empty namespace";
 
 type ResolvedOptions =
-  & Required<Omit<KernelOptions, "onRestart" | "runtime" | "npmAllow" | "sandbox">>
-  & Pick<KernelOptions, "onRestart" | "npmAllow">
+  & Required<Omit<KernelOptions, "onRestart" | "runtime" | "npmAllow" | "sandbox" | "diskQuota">>
+  & Pick<KernelOptions, "onRestart" | "npmAllow" | "diskQuota">
   & { runtime: SandboxRuntime };
 
 /** A live kernel. Use {@linkcode KernelHandle.start}; close it with `await using` or `close()`. */
@@ -165,6 +172,8 @@ export class KernelHandle implements AsyncDisposable {
   #preludeNpm: NpmReadiness | undefined;
   #process: SandboxProcess;
   #queue: Promise<unknown> = Promise.resolve();
+  /** What the scratch folder held after the last cell (see `disk_quota.ts`). */
+  #folderUsage?: FolderUsage;
   /** Tasks ever queued: a yieldable snapshot gives way to any queued after it. */
   #queued = 0;
   /** Set while a yieldable snapshot is being taken, to the ticket it was queued with. */
@@ -289,6 +298,15 @@ export class KernelHandle implements AsyncDisposable {
           durationMs: performance.now() - started,
         });
       }
+      // A cell that makes its folder grow past the quota is stopped as a cancel would stop it.
+      const { diskQuota } = this.#options;
+      const overQuota = new AbortController();
+      let breach: string | undefined;
+      const watch = diskQuota &&
+        watchQuota(this.#options.scratchDir, diskQuota, (reason) => {
+          breach = reason;
+          overQuota.abort();
+        }, this.#folderUsage);
       const run = await this.#send(
         {
           kind: "execute",
@@ -297,8 +315,15 @@ export class KernelHandle implements AsyncDisposable {
           ...(Number.isFinite(timeoutMs) && { timeoutMs }),
           ...(npm && { npm }),
         },
-        { timeoutMs, signal, onOutput },
+        {
+          timeoutMs,
+          signal: watch ? AbortSignal.any([overQuota.signal, ...(signal ? [signal] : [])]) : signal,
+          onOutput,
+        },
       );
+      const measured = await watch?.stop();
+      this.#folderUsage = measured?.usage;
+      const stillOver = measured?.breach;
       const base = { executionCount: cell, durationMs: 0, declared: compiled.declared };
       let result: ExecuteResult;
       if (run.kind === "reply") {
@@ -310,6 +335,13 @@ export class KernelHandle implements AsyncDisposable {
         if (exhausted) Object.assign(result, await this.#refresh());
       } else {
         result = { ...base, ...run.failure, stdout: "", stderr: "", ...run.outcome };
+      }
+      if (breach !== undefined) {
+        const message = `The cell was stopped: ${breach}. The kernel kept its variables.`;
+        result.error = { name: "DiskQuotaError", message, stack: `DiskQuotaError: ${message}` };
+      } else if (stillOver !== undefined) {
+        result.stderr += `${result.stderr && !result.stderr.endsWith("\n") ? "\n" : ""}` +
+          `[disk quota] ${stillOver}\n`;
       }
       result.durationMs = performance.now() - started;
       return this.#withUnreported(result);
@@ -583,6 +615,7 @@ function spawn(
     prelude: prelude.code,
     preludeNpm: prelude.npm,
     runtime: full.runtime,
+    ...(full.diskQuota && { fileSizeLimitBytes: full.diskQuota.bytes }),
   });
 }
 

@@ -38,6 +38,12 @@ export interface SandboxOptions {
   preludeNpm?: NpmReadiness;
   /** Which `deno` and sandbox files to use (default: `sandboxRuntime()`). */
   runtime?: SandboxRuntime;
+  /**
+   * Largest file the sandbox may write, in bytes (RLIMIT_FSIZE through util-linux `prlimit`,
+   * SIGXFSZ ignored: a write past it fails with "File too large"); default none. Where
+   * `prlimit` is missing only the host's measuring of the folder bounds it (`disk_quota.ts`).
+   */
+  fileSizeLimitBytes?: number;
 }
 
 /** Why a sandbox process ended. */
@@ -124,8 +130,13 @@ export class SandboxProcess {
     await Deno.mkdir(options.scratchDir, { recursive: true });
     const token = crypto.randomUUID().replaceAll("-", "");
     const runtime = options.runtime ?? await sandboxRuntime();
-    const child = new Deno.Command(runtime.deno, {
-      args: sandboxArgs(options, runtime),
+    const [command, args] = await withFileSizeLimit(
+      runtime.deno,
+      sandboxArgs(options, runtime),
+      options.fileSizeLimitBytes,
+    );
+    const child = new Deno.Command(command, {
+      args,
       cwd: options.scratchDir,
       clearEnv: true,
       env: sandboxEnv(await emptyHome()),
@@ -381,4 +392,32 @@ export function describe(exit: SandboxExit): string {
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
   const tail = exit.stderrTail.trim().split("\n").slice(-3).join(" | ");
   return tail ? `${how}; last output: ${tail}` : how;
+}
+
+/** Where util-linux keeps `prlimit`, if this machine has it. */
+const PRLIMIT = "/usr/bin/prlimit";
+
+/**
+ * The command that runs `deno args` with a per-file size limit: `sh` ignores SIGXFSZ (ignored
+ * signals stay ignored across exec) and `prlimit` sets the limit in bytes; without a limit, or
+ * without `prlimit`, `deno args` as they are.
+ */
+async function withFileSizeLimit(
+  deno: string,
+  args: string[],
+  bytes: number | undefined,
+): Promise<[string, string[]]> {
+  if (bytes === undefined || !await exists(PRLIMIT)) return [deno, args];
+  const limit = String(Math.max(1, Math.floor(bytes)));
+  const script = `trap "" XFSZ; exec ${PRLIMIT} --fsize=${limit}:${limit} -- "$@"`;
+  return ["/bin/sh", ["-c", script, "sh", deno, ...args]];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
