@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import { parseConfig } from "../src/config.ts";
 import { removeKernelFolder } from "../src/kernel_folder.ts";
+import { plainText } from "../src/model_text.ts";
 import type { KernelRecord, Registry, SessionRecord } from "../src/registry/registry.ts";
 import { openSqliteRegistry } from "../src/registry/sqlite/sqlite_registry.ts";
 
@@ -142,7 +143,9 @@ async function show(registry: Registry, id: string): Promise<void> {
     for (const s of k.snapshots) {
       const flag = s.quarantined ? ` QUARANTINED (${s.quarantined.reason})` : "";
       console.log(`  snapshot v${s.version} ${iso(s.savedAt)} ${s.size} bytes${flag}`);
-      for (const item of s.skipped) console.log(`    not saved: ${item.path} (${item.reason})`);
+      for (const item of s.skipped) {
+        console.log(plainText(`    not saved: ${item.path} (${item.reason})`));
+      }
     }
   }
 }
@@ -167,7 +170,9 @@ function summary(session: SessionRecord): { client: string } {
     | { clientInfo?: { name?: string; version?: string } }
     | undefined;
   const info = init?.clientInfo;
-  return { client: info ? `${info.name ?? "?"} ${info.version ?? ""}`.trim() : "unknown" };
+  // A client names itself: what it sent is shown without terminal escapes.
+  const client = info ? `${info.name ?? "?"} ${info.version ?? ""}`.trim() : "unknown";
+  return { client: plainText(client) };
 }
 
 function iso(ms: number): string {
