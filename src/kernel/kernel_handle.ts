@@ -196,6 +196,7 @@ export class KernelHandle implements AsyncDisposable {
     this.#preludeNpm = prelude.npm;
     this.#process = process;
     this.#executionCount = options.executionCount;
+    this.#noteRepair();
   }
 
   /**
@@ -568,6 +569,15 @@ export class KernelHandle implements AsyncDisposable {
     this.#process.kill();
     await this.#process.exited;
     this.#process = await spawn(this.#options, { code: this.#prelude, npm: this.#preludeNpm });
+    this.#noteRepair();
+  }
+
+  /** Keeps for the next result what repairing the scratch folder cost, if it had to be. */
+  #noteRepair(): void {
+    const repaired = this.#process.repairedScratch;
+    if (repaired === undefined) return;
+    this.#process.repairedScratch = undefined;
+    this.#unreported = merge(this.#unreported, { lost: repaired });
   }
 }
 

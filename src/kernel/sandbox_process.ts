@@ -68,6 +68,11 @@ export type OutputListener = (text: string, stream: "stdout" | "stderr") => void
 
 /** A running sandbox process. Requests must be sent one at a time. */
 export class SandboxProcess {
+  /**
+   * Why the scratch folder had to be made again before this process started (a cell replaced it
+   * with a file, or made it unreadable), its contents lost; `undefined` when it was fine.
+   */
+  repairedScratch?: string;
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #stdout = new OutputBuffer();
@@ -127,7 +132,7 @@ export class SandboxProcess {
    * @throws {Error} When the process exits before it is ready.
    */
   static async spawn(options: SandboxOptions): Promise<SandboxProcess> {
-    await Deno.mkdir(options.scratchDir, { recursive: true });
+    const repaired = await repairScratch(options.scratchDir);
     const token = crypto.randomUUID().replaceAll("-", "");
     const runtime = options.runtime ?? await sandboxRuntime();
     const [command, args] = await withFileSizeLimit(
@@ -145,6 +150,7 @@ export class SandboxProcess {
       stderr: "piped",
     }).spawn();
     const process = new SandboxProcess(child, token, { ...options, runtime });
+    process.repairedScratch = repaired;
     const start: SandboxStart = {
       token,
       scratchDir: options.scratchDir,
@@ -420,4 +426,30 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Makes `dir` a readable and writable folder of this user's again: created when missing;
+ * when a cell replaced it with a file or took its permissions away, the file is removed or the
+ * mode restored (0700), or else the folder is emptied and made again. Returns why it had to,
+ * or `undefined` when it was fine.
+ */
+async function repairScratch(dir: string): Promise<string | undefined> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(dir);
+  } catch {
+    await Deno.mkdir(dir, { recursive: true });
+    return undefined;
+  }
+  if (!info.isDirectory) {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.mkdir(dir, { recursive: true });
+    return "the kernel's folder had been replaced by a file; it was made again, empty";
+  }
+  if (((info.mode ?? 0o700) & 0o700) !== 0o700) {
+    await Deno.chmod(dir, 0o700);
+    return "the kernel's folder had lost its permissions; they were restored (0700)";
+  }
+  return undefined;
 }

@@ -1,7 +1,8 @@
 /**
- * A cell cannot hide a built-in the kernel and its libraries need (security issue, item 4): a
- * top-level `const Symbol = "AAPL"` used to break every later cell and the next save; now it is
- * refused before it runs, with the reason, and the kernel goes on with all its state.
+ * Ordinary code cannot brick a kernel (security issue, item 4): a top-level `const Symbol =
+ * "AAPL"` used to break every later cell and the next save, and is now refused before it runs;
+ * a static block that never ends at restore is stopped and skipped; a scratch folder replaced by
+ * a file is made again at the next start, the loss said.
  */
 import assert from "node:assert/strict";
 import { compileCell } from "../../src/kernel/cell_compiler.ts";
@@ -77,4 +78,22 @@ Deno.test("a class whose static block does not end at restore is stopped, named 
   const clock = report.skipped.find((s) => s.path === "Clock");
   assert.match(clock?.reason ?? "", /ran for more than 5 s when restored/);
   assert.equal((await k.execute("rows.length")).data?.["text/plain"], "3");
+});
+
+Deno.test("a scratch folder a cell replaced with a file is made again at the next start, and the result says so", async () => {
+  await using t = await startKernel();
+  const k = t.kernel;
+  await k.execute("const keep = 1");
+  const replaced = await k.execute(
+    `Deno.removeSync(${JSON.stringify(t.scratchDir)}, { recursive: true });
+     Deno.writeTextFileSync(${JSON.stringify(t.scratchDir)}, "not a folder"); 'replaced'`,
+  );
+  assert.equal(replaced.status, "ok", replaced.error?.message);
+  await k.reset();
+  assert.ok((await Deno.stat(t.scratchDir)).isDirectory);
+  const after = await k.execute(
+    "Deno.writeTextFileSync('a.txt', 'x'); Deno.readTextFileSync('a.txt')",
+  );
+  assert.equal(after.data?.["text/plain"], '"x"');
+  assert.match(after.lost ?? "", /replaced by a file; it was made again, empty/);
 });
