@@ -1,7 +1,8 @@
 /**
  * A fast encoder for superjson's format (`{json, meta: {values, referentialEqualities, v: 1}}`;
  * `snapshot_decode.ts` reads it back), so a snapshot stays readable by `superjson.deserialize`
- * (with the custom types `ArrayBuffer`, `Function` and `NamedArray` registered) while JSON-safe
+ * (with the custom types `ArrayBuffer`, `TypedArray`, `Function` and `NamedArray` registered;
+ * a typed array is `{type, base64}` of its bytes, little-endian) while JSON-safe
  * data costs little more than `JSON.stringify`: the walk copies only what needs an annotation and
  * hands the rest to `JSON.stringify` as it is.
  *
@@ -203,11 +204,11 @@ export function encode(
       return toBase64(new Uint8Array(o));
     }
     if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
-      annotate(scope, at, [["typed-array", o.constructor.name]]);
-      return Array.from(
-        o as unknown as ArrayLike<number | bigint>,
-        (n) => typeof n === "bigint" ? n.toString() : n,
-      );
+      // Its bytes, in base64: a million floats take 10.7 MB, not 19 MB of decimal digits, and
+      // are written and read without a number-by-number pass.
+      annotate(scope, at, [["custom", "TypedArray"]]);
+      const bytes = new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
+      return { type: o.constructor.name, base64: toBase64(bytes) };
     }
     const ctor = proto?.constructor;
     const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
@@ -368,6 +369,8 @@ function relative(scope: Scope, path: string): string {
 }
 
 function toBase64(bytes: Uint8Array): string {
+  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
+  if (typeof native === "function") return native.call(bytes);
   let text = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
     text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

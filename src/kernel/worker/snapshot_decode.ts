@@ -106,6 +106,7 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
   const inner = children ? applyAll(json, children, classes) : json;
   if (Array.isArray(type)) {
     const [kind, name] = type;
+    // Snapshots written before typed arrays were carried as bytes hold them as numbers.
     if (kind === "typed-array") {
       const Ctor = (globalThis as Record<string, unknown>)[name] as
         | (new (items: unknown[]) => unknown)
@@ -122,6 +123,16 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return Object.assign(Object.create(Ctor.prototype), inner);
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
+    if (kind === "custom" && name === "TypedArray") {
+      const { type: view, base64 } = inner as { type: string; base64: string };
+      const Ctor = (globalThis as Record<string, unknown>)[view] as
+        | (new (buffer: ArrayBuffer) => unknown)
+        | undefined;
+      if (typeof Ctor !== "function" || !/Array$/.test(view)) {
+        throw new TypeError(`Unknown typed array "${view}" in snapshot`);
+      }
+      return new Ctor(fromBase64(base64).buffer as ArrayBuffer);
+    }
     if (kind === "custom" && name === "NamedArray") {
       const { length, ...items } = inner as Record<string, unknown>;
       return Object.assign(new Array(length as number), items);
@@ -204,6 +215,8 @@ function setDeep(json: unknown, path: string[], value: unknown): unknown {
 }
 
 function fromBase64(text: string): Uint8Array {
+  const native = (Uint8Array as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
+  if (typeof native === "function") return native(text);
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
