@@ -313,9 +313,31 @@ function stopWhen(options: RunOptions): {
 /** Describes a thrown value: an Error's own name, message and stack; anything else rendered. */
 export function describeError(thrown: unknown): ErrorInfo {
   if (thrown instanceof Error) {
-    return { name: thrown.name, message: thrown.message, stack: cellFrames(thrown.stack ?? "") };
+    const stack = cellFrames(thrown.stack ?? "");
+    return {
+      name: thrown.name,
+      message: sandboxWords(thrown.message),
+      stack: stack.replace(thrown.message, sandboxWords(thrown.message)),
+    };
   }
   return { name: "Uncaught", message: render(thrown), stack: "" };
+}
+
+/**
+ * A permission refusal in the kernel's terms: Deno advises to "run again with the --allow-read
+ * flag", which a cell cannot do; the kernel's sandbox forbids it, and says what it allows.
+ */
+export function sandboxWords(message: string): string {
+  return message.replace(
+    /,? run again with the --allow-(\w+) flag/,
+    (_, what: string) =>
+      `: the kernel's sandbox forbids ${what} access` +
+      (what === "read" || what === "write"
+        ? " outside its own folder (its working directory)"
+        : what === "net" || what === "import"
+        ? " (a kernel has no network; npm: packages are fetched by the host)"
+        : ""),
+  );
 }
 
 /**
