@@ -105,6 +105,15 @@ export class NoKernelError extends Error {
   }
 }
 
+/** The limits every kernel of a host has, as a model is told them. */
+export interface HostLimits {
+  cellTimeoutS: number;
+  memoryLimitMb: number;
+  diskQuotaMb: number;
+  /** A prelude runs in every new or reset kernel. */
+  prelude: boolean;
+}
+
 /** A kernel's state as results report it; see `Host.stateNotice`. Times are ms since the epoch. */
 export interface KernelStateNotice {
   restoredFrom?: { version: number; savedAt: number };
@@ -213,6 +222,16 @@ export class Host {
   /** How long a stored kernel may be idle before it is deleted, in days; 0: never. */
   get retentionDays(): number {
     return this.#options.retention;
+  }
+
+  /** The limits a model is told about (see `mcp/instructions.ts`). */
+  get limits(): HostLimits {
+    return {
+      cellTimeoutS: this.#options.cellTimeout,
+      memoryLimitMb: this.#options.memoryLimit,
+      diskQuotaMb: this.#options.diskQuota,
+      prelude: this.#options.preludeSource !== "",
+    };
   }
 
   /** The registry, for operators' tools and tests. */

@@ -21,6 +21,7 @@ import { listKernels } from "./tools/list_kernels.ts";
 import { listVariables } from "./tools/list_variables.ts";
 import { resetKernel } from "./tools/reset_kernel.ts";
 import type { Tool } from "./tools/tool.ts";
+import { instructions } from "./instructions.ts";
 import { kernelStateShape, withKernelState } from "./kernel_state.ts";
 import { uploadFile } from "./tools/upload_file.ts";
 import { registerKernelFiles } from "./kernel_files.ts";
@@ -122,15 +123,9 @@ export function createMcpServer(host: Host, caller: Caller): McpServer {
     { name: "mcp-kernel-host", version: VERSION },
     {
       capabilities: { tools: {} },
-      instructions: "A persistent TypeScript/JavaScript kernel (Deno). Variables, functions, " +
-        "classes and imports persist between execute calls, like a notebook. Use npm: " +
-        "specifiers to import packages. Files can be read and written only in the kernel's " +
-        "working folder (upload_file and download_file move files in and out; they are also " +
-        "resources, kernel://{kernel}/files/{path}); there is no network." +
-        (caller.defaultKernel === undefined
-          ? " Each kernel has a handle: execute without one creates a kernel and returns its " +
-            "handle; pass it as `kernel` on every later call."
-          : ""),
+      instructions: instructions(host.limits, {
+        sessionless: caller.defaultKernel === undefined,
+      }),
     },
   );
   const ctx = { host, caller };
