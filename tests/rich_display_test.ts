@@ -266,3 +266,44 @@ Deno.test("over stdio, as Claude Code and Desktop connect, a chart arrives as a 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("a Vega-Lite bar chart displayed in a cell arrives as a PNG of its size with its axis labels drawn", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  // Without autosize, the plot is 300×200 px and the axes are drawn in the padding around it.
+  const spec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: 300,
+    height: 200,
+    autosize: "none",
+    padding: { left: 60, right: 10, top: 10, bottom: 60 },
+    data: {
+      values: [{ fruit: "Apples", n: 3 }, { fruit: "Pears", n: 5 }, { fruit: "Figs", n: 2 }],
+    },
+    mark: "bar",
+    encoding: {
+      x: { field: "fruit", type: "nominal" },
+      y: { field: "n", type: "quantitative" },
+    },
+  };
+  const ran = await run(
+    client,
+    `const spec = ${JSON.stringify(spec)};\n` +
+      `await Deno.jupyter.display({ "application/vnd.vegalite.v5+json": spec }, { raw: true });`,
+  );
+  assert.equal(ran.isError, false, text(ran));
+  assert.doesNotMatch(text(ran), /not shown|warnings/);
+  const [png, ...more] = images(ran);
+  assert.ok(png, `an image: ${text(ran)}`);
+  assert.equal(more.length, 0);
+  const decoded = await decodePng(png);
+  assert.deepEqual({ width: decoded.width, height: decoded.height }, { width: 370, height: 270 });
+  // Tick labels and titles left of and below the plot: no font, and these stay white.
+  const yAxis = paintedPixels(decoded, { x0: 0, y0: 10, x1: 55, y1: 210 });
+  const xAxis = paintedPixels(decoded, { x0: 60, y0: 215, x1: 360, y1: 270 });
+  assert.ok(yAxis > 150, `y axis: ${yAxis} painted pixels`);
+  assert.ok(xAxis > 300, `x axis: ${xAxis} painted pixels`);
+  // The bars.
+  assert.ok(paintedPixels(decoded, { x0: 60, y0: 10, x1: 360, y1: 210 }) > 10_000);
+  await client.close();
+});
