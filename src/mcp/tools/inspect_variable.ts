@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { textResult, truncate } from "../content.ts";
+import { textResult } from "../content.ts";
+import { truncate } from "../text_budget.ts";
 import { defineTool, kernelArg } from "./tool.ts";
 
 /** Full preview, members and source of a variable or a path into one, read without effects. */
@@ -33,6 +34,7 @@ export const inspectVariable = defineTool({
       d.source ?? d.preview,
       ...(d.members.length ? ["members:", ...d.members.map((m) => `  ${m.name}: ${m.type}`)] : []),
     ].join("\n");
-    return textResult(truncate(text), { ...d, preview: truncate(d.preview) });
+    const limit = host.outputLimit;
+    return textResult(truncate(text, limit), { ...d, preview: truncate(d.preview, limit) });
   },
 });
