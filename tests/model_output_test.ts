@@ -63,6 +63,13 @@ Deno.test("100,000 records arrive as a shape line and a head table; the variable
   assert.match(listed.text, /^rows: Array\(100000\) \(~\d+(\.\d)? MB\) = \[/m);
   assert.match(listed.text, /^p: Point \(~\d+ B\) = Point \{ x: 1, y: 2 \}$/m);
 
+  // console.table prints Deno's box table, readable as it is.
+  const table = await call(client, "execute", { code: "console.table(rows.slice(0, 2))" });
+  assert.match(
+    table.structured?.stdout as string,
+    /│ \(idx\) │ id │ name +│ score │\n├[─┼]+┤\n│ +0 │ +0 │ "user0" │ 0 +│/,
+  );
+
   const completed = await call(client, "complete", { code: "p." });
   const matches = completed.structured?.matches as string[];
   assert.deepEqual(matches.slice(0, 3), ["norm", "x", "y"]);

@@ -18,6 +18,22 @@ export const VEGA_LITE_TYPES = [
 /** MIME type of Vega specs. */
 export const VEGA_TYPE = "application/vnd.vega.v5+json";
 
+/**
+ * The Vega Worker's permissions: none. Module loading is not governed by these (DESIGN.md
+ * section 9), so Vega's modules still load from the npm cache, while any read or fetch made
+ * while drawing is refused.
+ */
+export const VEGA_PERMISSIONS: Deno.PermissionOptionsObject = {
+  read: false,
+  write: false,
+  net: false,
+  env: false,
+  run: false,
+  ffi: false,
+  sys: false,
+  import: false,
+};
+
 /** A drawn spec. */
 export interface VegaSvg {
   svg: string;
@@ -110,20 +126,7 @@ export class VegaRenderer implements AsyncDisposable {
     const worker = new Worker(new URL("./vega_worker.ts", import.meta.url), {
       type: "module",
       name: "vega",
-      // Module loading is not governed by these (DESIGN.md section 9): Vega's modules still
-      // load from the npm cache, while its loader's reads and fetches are refused.
-      deno: {
-        permissions: {
-          read: false,
-          write: false,
-          net: false,
-          env: false,
-          run: false,
-          ffi: false,
-          sys: false,
-          import: false,
-        },
-      },
+      deno: { permissions: VEGA_PERMISSIONS },
     });
     worker.onmessage = (event: MessageEvent<VegaReply>) => {
       this.#pending.get(event.data.id)?.(event.data);

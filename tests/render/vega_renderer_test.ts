@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { VegaRenderer } from "../../src/render/vega_renderer.ts";
+import { VEGA_PERMISSIONS, VegaRenderer } from "../../src/render/vega_renderer.ts";
 
 const BARS = {
   mark: "bar",
@@ -101,4 +101,40 @@ Deno.test("an invalid spec or type is refused with a message that says why", asy
     data: { values: [{ a: "ok", b: 1 }] },
   });
   assert.match(svg, />ok</);
+});
+
+Deno.test("in a Worker with the Vega Worker's permissions, Vega's own loader can read and fetch nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mkh-vega-perm-" });
+  const csv = `${dir}/secret.csv`;
+  await Deno.writeTextFile(csv, "a\nSECRET\n");
+  let connections = 0;
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    connections++;
+    return new Response("SECRET");
+  });
+  // The second layer alone: Vega's default loader, as a spec would use it without ours.
+  const source = 'import * as vega from "vega";\n' +
+    "self.onmessage = async (e) => {\n" +
+    "  const out = [];\n" +
+    "  for (const uri of e.data) {\n" +
+    "    try { out.push(await vega.loader().load(uri)); } catch (error) { out.push(String(error)); }\n" +
+    "  }\n" +
+    "  self.postMessage(out);\n" +
+    "};";
+  const worker = new Worker(`data:application/javascript,${encodeURIComponent(source)}`, {
+    type: "module",
+    deno: { permissions: VEGA_PERMISSIONS },
+  });
+  try {
+    const { promise, resolve } = Promise.withResolvers<string[]>();
+    worker.onmessage = (event) => resolve(event.data);
+    worker.postMessage([csv, `http://127.0.0.1:${server.addr.port}/x.csv`]);
+    const [file, net] = await promise;
+    assert.match(file!, /NotCapable: Requires read access/);
+    assert.match(net!, /NotCapable: Requires net access/);
+    assert.equal(connections, 0);
+  } finally {
+    worker.terminate();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
