@@ -167,3 +167,18 @@ Deno.test("a finished background cell with an image carries no structured conten
   ]);
   assert.equal(result.structuredContent, undefined);
 });
+
+Deno.test("a running background cell's output so far is held to the budget, in text and structure", () => {
+  const running = cellResult(
+    { cell: "c9", kernel: "k", startedAt: 0, stdout: "s".repeat(50_000), stderr: "warn\n" },
+    { now: 1500, limit: 3000 },
+  );
+  const text = (running.content as { text: string }[])[0]!.text;
+  assert.ok(text.length <= 3000, `${text.length}`);
+  assert.match(text, /^cell c9 running \(1500 ms so far\)/);
+  assert.match(text, /stderr so far:\nwarn\n\[Text beyond 3,000 characters/);
+  const structured = running.structuredContent as Record<string, string>;
+  assert.ok(structured.stdout!.length < 3000);
+  assert.equal(structured.stderr, "warn\n");
+  assert.match(structured.truncated!, /scratch folder/);
+});

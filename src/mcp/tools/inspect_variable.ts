@@ -13,7 +13,8 @@ export const inspectVariable = defineTool({
   name: "inspect_variable",
   title: "Inspect a variable",
   description: "Full preview, members and, for functions and classes, source of one " +
-    "variable, or of a path into one such as `rows[0].name` (read without side effects).",
+    "variable, or of a path into one such as `rows[0].name` (read without side effects). " +
+    "An array of records, a Map or a data table shows its shape and first rows.",
   inputSchema: {
     name: z.string().min(1),
     depth: z.number().int().min(0).max(20).optional().describe("Nesting shown (default 2)"),
