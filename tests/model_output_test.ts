@@ -36,7 +36,8 @@ const ROWS = "const rows = Array.from({ length: 100_000 }, (_, i) => " +
   "({ id: i, name: `user${i}`, score: i * 1.5 }));";
 
 Deno.test("100,000 records arrive as a shape line and a head table; the variable tools stay brief", async () => {
-  await using s = await serveHttp();
+  // 100,000 records and their renderings come near the tests' 256 MB: the default limit here.
+  await using s = await serveHttp({ memoryLimit: 512 });
   const client = await connect(s.url);
   const shown = await call(client, "execute", { code: `${ROWS}\nrows` });
   assert.equal(shown.isError, false, shown.text);
@@ -55,6 +56,12 @@ Deno.test("100,000 records arrive as a shape line and a head table; the variable
   assert.doesNotMatch(inspected.text, /^\s*\d+: Object$/m);
   assert.ok(inspected.text.length < 3000, `${inspected.text.length} characters`);
 
+  await call(client, "execute", { code: "const floats = new Float64Array(200_000);" });
+  const typed = await call(client, "inspect_variable", { name: "floats" });
+  assert.match(typed.text, /^floats: Float64Array\(200000\)\nFloat64Array\(200000\) \[/);
+  assert.doesNotMatch(typed.text, /^\s*\d+: number$/m);
+  assert.ok(typed.text.length < 3000, `${typed.text.length} characters`);
+
   await call(client, "execute", {
     code: "class Point { constructor(x, y) { this.x = x; this.y = y; } norm() { return 0; } }\n" +
       "const p = new Point(1, 2);",
@@ -65,6 +72,7 @@ Deno.test("100,000 records arrive as a shape line and a head table; the variable
 
   // console.table prints Deno's box table, readable as it is.
   const table = await call(client, "execute", { code: "console.table(rows.slice(0, 2))" });
+
   assert.match(
     table.structured?.stdout as string,
     /│ \(idx\) │ id │ name +│ score │\n├[─┼]+┤\n│ +0 │ +0 │ "user0" │ 0 +│/,
@@ -79,7 +87,7 @@ Deno.test("100,000 records arrive as a shape line and a head table; the variable
 });
 
 Deno.test("long output is cut to --output-limit with a note of how much and how to get more", async () => {
-  await using s = await serveHttp({ outputLimit: 5000 });
+  await using s = await serveHttp({ outputLimit: 5000, memoryLimit: 512 });
   const client = await connect(s.url);
   // Three thousand records logged one by one once made a result of 100,032 characters.
   const ran = await call(client, "execute", {
