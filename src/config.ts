@@ -64,6 +64,8 @@ export interface Config {
   maxSessions: number;
   /** npm packages kernels may import, by name; absent: every package. */
   npmAllow?: string[];
+  /** Characters of text one tool result gives a model, about; the rest is cut with a note. */
+  outputLimit: number;
   /** Least severe log level written to stderr. */
   logLevel: LogLevel;
   /** Print the flags and exit. */
@@ -331,6 +333,16 @@ const FLAGS: FlagSpec[] = [
     unset: "all packages",
     help: "comma-separated npm packages kernels may import; others are not fetched",
     default: () => undefined,
+  },
+  {
+    key: "outputLimit",
+    flag: "--output-limit",
+    kind: "integer",
+    unit: "characters",
+    min: 1000,
+    max: 10_000_000,
+    help: "text one tool result gives a model; the rest is cut with a note",
+    default: () => 20_000,
   },
   {
     key: "logLevel",

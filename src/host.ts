@@ -60,6 +60,7 @@ export type HostOptions =
     | "maxSessions"
     | "diskQuota"
     | "maxFiles"
+    | "outputLimit"
   >
   & {
     /** Where sessions, kernels and snapshots live; the host closes it at shutdown. */
@@ -212,6 +213,11 @@ export class Host {
   /** The default cell timeout in milliseconds. */
   get cellTimeoutMs(): number {
     return this.#options.cellTimeout * 1000;
+  }
+
+  /** Characters of text one tool result gives a model, about (`--output-limit`). */
+  get outputLimit(): number {
+    return this.#options.outputLimit;
   }
 
   /** How long a kernel may be idle before it is stopped (its state saved), in seconds. */

@@ -56,12 +56,27 @@ export async function decodePng(bytes: Uint8Array): Promise<Png> {
   return { width, height, pixels };
 }
 
-/** How many pixels are neither fully transparent nor white: what was drawn on the background. */
-export function paintedPixels(png: Png): number {
+/** A rectangle of pixels: columns `x0` to `x1` and rows `y0` to `y1`, ends excluded. */
+export interface Region {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * How many pixels are neither fully transparent nor white: what was drawn on the background,
+ * in the whole image or in `region`.
+ */
+export function paintedPixels(png: Png, region?: Region): number {
+  const { x0 = 0, y0 = 0, x1 = png.width, y1 = png.height } = region ?? {};
   let painted = 0;
-  for (let i = 0; i < png.pixels.length; i += 4) {
-    const [r, g, b, a] = png.pixels.subarray(i, i + 4);
-    if (a !== 0 && !(r === 255 && g === 255 && b === 255)) painted++;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const i = (y * png.width + x) * 4;
+      const [r, g, b, a] = png.pixels.subarray(i, i + 4);
+      if (a !== 0 && !(r === 255 && g === 255 && b === 255)) painted++;
+    }
   }
   return painted;
 }

@@ -218,3 +218,14 @@ Deno.test("--spare-kernels keeps one spare by default; 0 disables; the variable 
   });
   assert.match(helpText(ENV), /--spare-kernels <count>\n.*\(default 1, 0–100\)/);
 });
+
+Deno.test("--output-limit and its twin set the text a result gives a model; the default is 20,000", () => {
+  assert.equal(parseConfig([], ENV).outputLimit, 20_000);
+  assert.equal(parseConfig(["--output-limit", "50000"], ENV).outputLimit, 50_000);
+  assert.equal(parseConfig([], { ...ENV, MCP_KERNEL_HOST_OUTPUT_LIMIT: "8000" }).outputLimit, 8000);
+  assert.throws(() => parseConfig(["--output-limit", "10"], ENV), {
+    name: "RangeError",
+    message:
+      'Invalid value for --output-limit: "10" (expected a whole number from 1000 to 10000000 characters)',
+  });
+});

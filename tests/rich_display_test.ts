@@ -266,3 +266,92 @@ Deno.test("over stdio, as Claude Code and Desktop connect, a chart arrives as a 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("a Vega-Lite bar chart displayed in a cell arrives as a PNG of its size with its axis labels drawn", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  // Without autosize, the plot is 300×200 px and the axes are drawn in the padding around it.
+  const spec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: 300,
+    height: 200,
+    autosize: "none",
+    padding: { left: 60, right: 10, top: 10, bottom: 60 },
+    data: {
+      values: [{ fruit: "Apples", n: 3 }, { fruit: "Pears", n: 5 }, { fruit: "Figs", n: 2 }],
+    },
+    mark: "bar",
+    encoding: {
+      x: { field: "fruit", type: "nominal" },
+      y: { field: "n", type: "quantitative" },
+    },
+  };
+  const ran = await run(
+    client,
+    `const spec = ${JSON.stringify(spec)};\n` +
+      `await Deno.jupyter.display({ "application/vnd.vegalite.v5+json": spec }, { raw: true });`,
+  );
+  assert.equal(ran.isError, false, text(ran));
+  assert.doesNotMatch(text(ran), /not shown|warnings/);
+  const [png, ...more] = images(ran);
+  assert.ok(png, `an image: ${text(ran)}`);
+  assert.equal(more.length, 0);
+  const decoded = await decodePng(png);
+  assert.deepEqual({ width: decoded.width, height: decoded.height }, { width: 370, height: 270 });
+  // Tick labels and titles left of and below the plot: no font, and these stay white.
+  const yAxis = paintedPixels(decoded, { x0: 0, y0: 10, x1: 55, y1: 210 });
+  const xAxis = paintedPixels(decoded, { x0: 60, y0: 215, x1: 360, y1: 270 });
+  assert.ok(yAxis > 150, `y axis: ${yAxis} painted pixels`);
+  assert.ok(xAxis > 300, `x axis: ${xAxis} painted pixels`);
+  // The bars.
+  assert.ok(paintedPixels(decoded, { x0: 60, y0: 10, x1: 360, y1: 210 }) > 10_000);
+  await client.close();
+});
+
+Deno.test("a chart whose data.url names a host file or a local listener is drawn without reading either", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mkh-vega-e2e-" });
+  const csv = `${dir}/secret.csv`;
+  await Deno.writeTextFile(csv, "fruit,n\nSecret,9\n");
+  let connections = 0;
+  await using listener = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    connections++;
+    return new Response("fruit,n\nSecret,9\n");
+  });
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  try {
+    const chart = (data: unknown) =>
+      JSON.stringify({
+        data,
+        mark: "bar",
+        encoding: {
+          x: { field: "fruit", type: "nominal" },
+          y: { field: "n", type: "quantitative" },
+        },
+      });
+    const ran = await run(
+      client,
+      `await display({ "application/vnd.vegalite.v5+json": ${
+        chart({ url: csv })
+      } }, { raw: true });\n` +
+        `await display({ "application/vnd.vegalite.v5+json": ${
+          chart({ url: `http://127.0.0.1:${listener.addr.port}/d.csv`, format: { type: "csv" } })
+        } }, { raw: true });\n` +
+        `await display({ "application/vnd.vegalite.v5+json": ${
+          chart({ values: [{ fruit: "Inline", n: 4 }] })
+        } }, { raw: true });`,
+    );
+    assert.equal(ran.isError, false, text(ran));
+    // Three charts drawn: two empty, with a note of the refused load, and the inline one.
+    assert.equal(images(ran).length, 3, text(ran));
+    assert.match(text(ran), new RegExp(`refused to load ${csv}.*put it in data\\.values`));
+    assert.match(text(ran), /refused to load http:\/\/127\.0\.0\.1:\d+\/d\.csv/);
+    assert.equal(connections, 0);
+    const [fromFile, , inline] = await Promise.all(images(ran).map(decodePng));
+    // The inline chart has a bar; the refused one has only its axes.
+    assert.ok(paintedPixels(inline!) > paintedPixels(fromFile!) + 1000);
+  } finally {
+    await client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,11 +1,14 @@
 /**
  * Figure 8: drawing a chart's SVG to PNG for a model. The host draws in a Worker of its own
  * (`src/render/svg_rasterizer.ts`); its floor is the same drawing on the calling thread, which
- * is also how long the host's event loop would stall per chart were it drawn there.
+ * is also how long the host's event loop would stall per chart were it drawn there. A Vega-Lite
+ * chart goes through the host's bundle renderer: Vega's Worker draws it to SVG, the rasterizer
+ * to PNG; its floor is drawing an SVG of the same size.
  *
  * @module
  */
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { BundleRenderer } from "../../src/render/bundle_renderer.ts";
 import { loadFonts } from "../../src/render/fonts.ts";
 import { SvgRasterizer } from "../../src/render/svg_rasterizer.ts";
 import { type Row, type Sizes, stats, time } from "./harness.ts";
@@ -41,7 +44,61 @@ export function chartSvg(): string {
     `<text x="486" y="37" font-size="11">units</text></svg>`;
 }
 
-/** Warm drawings through the host's rasterizer, and the same on this thread. */
+/** A 600×400 Vega-Lite bar chart of 24 months, with axes, titles and a line over the bars. */
+export function chartSpec(): Record<string, unknown> {
+  const values = Array.from(
+    { length: 24 },
+    (_, i) => ({ month: i + 1, units: 40 + (i * 37) % 250 }),
+  );
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: "Sales by month",
+    width: 600,
+    height: 400,
+    autosize: "fit",
+    data: { values },
+    encoding: { x: { field: "month", type: "ordinal" } },
+    layer: [
+      { mark: "bar", encoding: { y: { field: "units", type: "quantitative" } } },
+      {
+        mark: { type: "line", color: "crimson" },
+        encoding: { y: { field: "units", type: "quantitative" } },
+      },
+    ],
+  };
+}
+
+/** Warm Vega-Lite charts drawn to PNG by the host's bundle renderer. */
+async function vegaFigures(reps: number, svgMedian: number): Promise<Row[]> {
+  await using renderer = new BundleRenderer();
+  const bundle = { "application/vnd.vegalite.v5+json": chartSpec(), "text/plain": "" };
+  const draw = async () => {
+    const drawn = await renderer.render(bundle);
+    if (typeof drawn["image/png"] !== "string") throw new Error("the chart was not drawn");
+  };
+  const firstMs = await time(draw);
+  const warm: number[] = [];
+  for (let i = 0; i < reps; i++) warm.push(await time(draw));
+  return [
+    {
+      name: "vega-lite chart to image",
+      workload: "600×400 bars and line, 24 points: Vega Worker to SVG, rasterizer to PNG (warm)",
+      reps,
+      ...stats(warm),
+      unit: "ms",
+      floor: { name: "drawing a 600×400 chart SVG (host rasterizer)", median: svgMedian },
+    },
+    {
+      name: "first vega-lite chart (starts both Workers, loads Vega, resvg and fonts)",
+      workload: "the same chart, once",
+      reps: 1,
+      median: firstMs,
+      unit: "ms",
+    },
+  ];
+}
+
+/** Warm drawings through the host's rasterizer, and the same on this thread; Vega-Lite charts. */
 export async function rasterizeFigures(sizes: Sizes): Promise<Row[]> {
   const svg = chartSvg();
   const reps = sizes.quick ? 3 : 50;
@@ -67,6 +124,7 @@ export async function rasterizeFigures(sizes: Sizes): Promise<Row[]> {
   for (let i = 0; i < reps; i++) here.push(await time(draw));
 
   const floor = { name: "the same drawing on the calling thread", median: stats(here).median };
+  const svgMedian = stats(viaWorker).median;
   return [
     {
       name: "draw a 600×400 chart SVG to PNG",
@@ -83,5 +141,6 @@ export async function rasterizeFigures(sizes: Sizes): Promise<Row[]> {
       median: firstMs,
       unit: "ms",
     },
+    ...await vegaFigures(reps, svgMedian),
   ];
 }

@@ -9,20 +9,11 @@ import type { CallToolResult, ImageContent } from "@modelcontextprotocol/server"
 import type { BackgroundCell } from "../background_cells.ts";
 import type { ExecuteResult } from "../kernel/kernel_handle.ts";
 import { bundleParts, bundleText, type ContentPart } from "./mime_content.ts";
-
-/** Characters of text returned per result before it is cut with a note (DESIGN.md section 2). */
-export const TEXT_LIMIT = 100_000;
-
-/** Cuts text at {@linkcode TEXT_LIMIT} characters, saying how much was left out. */
-export function truncate(text: string, limit = TEXT_LIMIT): string {
-  if (text.length <= limit) return text;
-  const rest = (text.length - limit).toLocaleString("en-US");
-  return `${text.slice(0, limit)}\n[truncated: ${rest} more characters]`;
-}
+import { cutHint, OUTPUT_LIMIT, truncateAll } from "./text_budget.ts";
 
 /**
  * A result of one text block, with structured content when the tool has an output schema.
- * The text is taken as it is: callers truncate what can grow.
+ * The text is taken as it is: callers bound what can grow (`text_budget.ts`).
  */
 export function textResult(
   text: string,
@@ -42,13 +33,16 @@ export function toolError(message: string): CallToolResult {
 /** Images one result carries at most; later ones are named in its text instead. */
 export const MAX_IMAGES = 20;
 
-/** Whether the call created the kernel it ran in (a sessionless call without a handle). */
-export interface NewKernel {
+/** How a result is made. */
+export interface ResultOptions {
+  /** The call created the kernel it ran in (a sessionless call without a handle). */
   created?: boolean;
+  /** Characters of text the result gives at most, about (default {@linkcode OUTPUT_LIMIT}). */
+  limit?: number;
 }
 
 /** The line that hands a new kernel's handle to the agent, first in the text; pure. */
-export function handleLine(kernel: string, options: NewKernel): string[] {
+export function handleLine(kernel: string, options: ResultOptions): string[] {
   return options.created
     ? [`New kernel, handle ${kernel}: pass kernel: "${kernel}" on later calls to keep its state.`]
     : [];
@@ -57,6 +51,7 @@ export function handleLine(kernel: string, options: NewKernel): string[] {
 /**
  * The `execute` tool's result, and `isError` for every status but `ok`. Without images it is
  * the text of {@linkcode executeText} and the structured view of {@linkcode executeStructured}.
+ * Its texts share one budget, so a long output cannot push the value or the error out of view.
  * With images it has no `structuredContent`: a client that finds some shows the model only
  * that (Claude Code does), dropping the images; so its text holds everything the structured
  * view would, the kernel id included, and the images sit in order among the text.
@@ -66,37 +61,57 @@ export function handleLine(kernel: string, options: NewKernel): string[] {
 export function executeResult(
   r: ExecuteResult,
   kernel: string,
-  options: NewKernel = {},
+  options: ResultOptions = {},
 ): CallToolResult {
+  const limit = options.limit ?? OUTPUT_LIMIT;
   const parts = [...handleLine(kernel, options), ...executeParts(r)];
   const isError = r.status !== "ok";
   if (parts.every((p) => typeof p === "string")) {
     return {
-      content: [{ type: "text", text: truncate(parts.join("\n")) }],
+      content: [{ type: "text", text: truncateAll(parts as string[], limit).join("\n") }],
       structuredContent: {
-        ...executeStructured(r, kernel),
+        ...executeStructured(r, kernel, limit),
         ...(options.created && { new_kernel: true }),
       },
       isError,
     };
   }
-  return { content: contentBlocks([...parts, `kernel: ${kernel}`]), isError };
+  return { content: contentBlocks([...parts, `kernel: ${kernel}`], limit), isError };
 }
 
-/** The structured view of an `execute` result (DESIGN.md section 3). */
-export function executeStructured(r: ExecuteResult, kernel: string): Record<string, unknown> {
+/**
+ * The structured view of an `execute` result (DESIGN.md section 3). Its texts share the
+ * budget of `limit` characters; when one was cut, `truncated` says how to get the rest.
+ */
+export function executeStructured(
+  r: ExecuteResult,
+  kernel: string,
+  limit = OUTPUT_LIMIT,
+): Record<string, unknown> {
   const plain = r.data?.["text/plain"];
   const rich = r.data && bundleText(r.data);
+  const displays = r.displays?.map(bundleText) ?? [];
+  const texts = [
+    plain ?? "",
+    // A value's markdown (or HTML's text) when it says more than text/plain.
+    rich !== undefined && rich !== plain ? rich : "",
+    r.stdout,
+    r.stderr,
+    r.error?.message ?? "",
+    r.error?.stack ?? "",
+    ...displays,
+  ];
+  const cut = truncateAll(texts, limit);
+  const [result, resultText, stdout, stderr, message, stack] = cut;
   return {
     status: r.status,
     execution_count: r.executionCount,
-    ...(plain !== undefined && { result: truncate(plain) }),
-    // A value's markdown (or HTML's text) when it says more than text/plain.
-    ...(rich !== undefined && rich !== plain && { result_text: truncate(rich) }),
-    ...(r.displays && { displays: r.displays.map((d) => truncate(bundleText(d))) }),
-    stdout: r.stdout,
-    stderr: r.stderr,
-    ...(r.error && { error: r.error }),
+    ...(plain !== undefined && { result }),
+    ...(resultText && { result_text: resultText }),
+    ...(r.displays && { displays: cut.slice(6, 6 + displays.length) }),
+    stdout,
+    stderr,
+    ...(r.error && { error: { name: r.error.name, message, stack } }),
     duration_ms: Math.round(r.durationMs * 1000) / 1000,
     kernel,
     ...(r.restoredFrom && {
@@ -107,6 +122,7 @@ export function executeStructured(r: ExecuteResult, kernel: string): Record<stri
     }),
     ...(r.lost && { lost: r.lost }),
     ...(r.saveFailed && { save_failed: r.saveFailed }),
+    ...(cut.length > texts.length && { truncated: cutHint(limit) }),
   };
 }
 
@@ -115,10 +131,9 @@ export function executeStructured(r: ExecuteResult, kernel: string): Record<stri
  * what the cell displayed, the value and the error, bounded in size. Images are named here by
  * type and size (see {@linkcode executeResult} for the images themselves).
  */
-export function executeText(r: ExecuteResult): string {
-  return truncate(
-    executeParts(r).map((p) => typeof p === "string" ? p : imageName(p)).join("\n"),
-  );
+export function executeText(r: ExecuteResult, limit = OUTPUT_LIMIT): string {
+  const parts = executeParts(r).map((p) => typeof p === "string" ? p : imageName(p));
+  return truncateAll(parts, limit).join("\n");
 }
 
 /** An `execute` result's parts in the order a model reads them. */
@@ -141,18 +156,23 @@ function executeParts(r: ExecuteResult): ContentPart[] {
 }
 
 /**
- * Content blocks from parts: neighbouring text joined in one block, each block bounded, and
- * images past {@linkcode MAX_IMAGES} named in text instead.
+ * Content blocks from parts: neighbouring text joined in one block, the texts sharing the
+ * budget of `limit` characters, and images past {@linkcode MAX_IMAGES} named in text instead.
  */
-function contentBlocks(parts: ContentPart[]): CallToolResult["content"] {
+function contentBlocks(parts: ContentPart[], limit: number): CallToolResult["content"] {
+  const texts = parts.filter((p) => typeof p === "string");
+  const cut = truncateAll(texts, limit);
+  let next = 0;
+  const budgeted = parts.map((p) => typeof p === "string" ? cut[next++]! : p);
+  budgeted.push(...cut.slice(texts.length));
   const blocks: CallToolResult["content"] = [];
   let text: string[] = [];
   let images = 0;
   const flush = () => {
-    if (text.length > 0) blocks.push({ type: "text", text: truncate(text.join("\n")) });
+    if (text.length > 0) blocks.push({ type: "text", text: text.join("\n") });
     text = [];
   };
-  for (const part of parts) {
+  for (const part of budgeted) {
     if (typeof part === "string") text.push(part);
     else if (++images > MAX_IMAGES) {
       text.push(`${imageName(part)} not shown: a result carries at most ${MAX_IMAGES} images`);
@@ -178,34 +198,32 @@ function imageName(image: ImageContent): string {
  */
 export function cellResult(
   c: BackgroundCell,
-  options: NewKernel & { now?: number } = {},
+  options: ResultOptions & { now?: number } = {},
 ): CallToolResult {
   const now = options.now ?? Date.now();
+  const limit = options.limit ?? OUTPUT_LIMIT;
   const handle = handleLine(c.kernel, options);
   if (c.result) {
     const parts = [...handle, `cell ${c.cell}`, ...executeParts(c.result)];
     const isError = c.result.status !== "ok";
     if (parts.every((p) => typeof p === "string")) {
       return {
-        content: contentBlocks(parts),
-        structuredContent: { ...executeStructured(c.result, c.kernel), cell: c.cell },
+        content: contentBlocks(parts, limit),
+        structuredContent: { ...executeStructured(c.result, c.kernel, limit), cell: c.cell },
         isError,
       };
     }
-    return { content: contentBlocks([...parts, `kernel: ${c.kernel}`]), isError };
+    return { content: contentBlocks([...parts, `kernel: ${c.kernel}`], limit), isError };
   }
   const ms = now - c.startedAt;
-  const base = {
-    cell: c.cell,
-    kernel: c.kernel,
-    stdout: c.stdout,
-    stderr: c.stderr,
-    duration_ms: ms,
-  };
+  const base = { cell: c.cell, kernel: c.kernel, ...budgetedOutput(c, limit), duration_ms: ms };
   if (c.lost) {
     const error = { name: "CellLostError", message: c.lost, stack: `CellLostError: ${c.lost}` };
     return {
-      content: [{ type: "text", text: truncate(`cell ${c.cell} killed: ${c.lost}`) }],
+      content: [{
+        type: "text",
+        text: truncateAll([`cell ${c.cell} killed: ${c.lost}`], limit).join("\n"),
+      }],
       structuredContent: { status: "killed", ...base, error, lost: c.lost },
       isError: true,
     };
@@ -217,11 +235,17 @@ export function cellResult(
   if (c.stdout) parts.push(`stdout so far:\n${c.stdout.replace(/\n$/, "")}`);
   if (c.stderr) parts.push(`stderr so far:\n${c.stderr.replace(/\n$/, "")}`);
   return {
-    content: [{ type: "text", text: truncate(parts.join("\n")) }],
+    content: [{ type: "text", text: truncateAll(parts, limit).join("\n") }],
     structuredContent: {
       status: "running",
       ...base,
       ...(options.created && { new_kernel: true }),
     },
   };
+}
+
+/** A running cell's output so far within the budget, with `truncated` when it was cut. */
+function budgetedOutput(c: BackgroundCell, limit: number): Record<string, string> {
+  const [stdout = "", stderr = "", hint] = truncateAll([c.stdout, c.stderr], limit);
+  return { stdout, stderr, ...(hint && { truncated: hint }) };
 }

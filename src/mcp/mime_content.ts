@@ -1,7 +1,7 @@
 /**
  * What a MIME bundle shows a model, decided in one place: a raster image (PNG, JPEG, WebP,
- * GIF, the host having drawn SVG to PNG, see `render/bundle_renderer.ts`) as MCP `image`
- * content; otherwise text, from `text/markdown`, else `text/html` made readable, else
+ * GIF, the host having drawn SVG and Vega charts to PNG, see `render/bundle_renderer.ts`) as
+ * MCP `image` content; otherwise text, from `text/markdown`, else `text/html` made readable, else
  * `text/plain`. As in a notebook, only the richest entry is shown.
  *
  * @module

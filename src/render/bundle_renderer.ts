@@ -1,7 +1,7 @@
 /**
  * MIME bundles made fit for a model, on the host: an entry a model cannot take is drawn to PNG
- * by the renderer its MIME type maps to (SVG today; Vega-Lite is meant to join the table), and
- * a raster image larger than the bounds is scaled down. What the bundle shows a model is then
+ * by the renderer its MIME type maps to (SVG; Vega and Vega-Lite, drawn to SVG first), and a
+ * raster image larger than the bounds is scaled down. What the bundle shows a model is then
  * chosen in one place, `mcp/mime_content.ts`.
  *
  * @module
@@ -11,6 +11,7 @@ import type { MimeBundle } from "../kernel/protocol.ts";
 import { imageSize, imageType, RASTER_TYPES } from "../kernel/worker/image_bytes.ts";
 import { RASTER_BOUNDS, type RasterBounds } from "./raster_bounds.ts";
 import { type Raster, SvgRasterizer } from "./svg_rasterizer.ts";
+import { VEGA_LITE_TYPES, VEGA_TYPE, VegaRenderer } from "./vega_renderer.ts";
 
 /**
  * The bundle entry in which the renderer says what it did to an image (scaled it, or could not
@@ -18,21 +19,53 @@ import { type Raster, SvgRasterizer } from "./svg_rasterizer.ts";
  */
 export const NOTE_TYPE = "text/x-mcp-kernel-host-note";
 
+/** What draws: the rasterizer, and the Vega renderer that feeds it SVG. */
+interface Painters {
+  rasterizer: SvgRasterizer;
+  vega: VegaRenderer;
+}
+
+/** One bundle entry drawn as PNG, and what the drawing warned of, if anything. */
+interface Drawn {
+  raster: Raster;
+  warning?: string;
+}
+
 /** Draws one bundle entry as PNG. */
-type Renderer = (entry: unknown, rasterizer: SvgRasterizer) => Promise<Raster>;
+type Renderer = (entry: unknown, painters: Painters, type: string) => Promise<Drawn>;
 
 /**
- * Which MIME types are drawn, by what, in the order they are preferred. SVG is drawn on white,
- * as a notebook page shows it: black axis labels on a transparent PNG vanish for a viewer
- * that puts it on a dark background.
+ * SVG is drawn on white, as a notebook page shows it: black axis labels on a transparent PNG
+ * vanish for a viewer that puts it on a dark background.
  */
+const drawSvg: Renderer = async (entry, { rasterizer }) => ({
+  raster: await rasterizer.rasterize(withSvgNamespace(String(entry)), { background: "white" }),
+});
+
+/** A chart's spec drawn to SVG by Vega, then to PNG; Vega's warnings are kept for the note. */
+const drawVega: Renderer = async (entry, { rasterizer, vega }, type) => {
+  const { svg, warnings } = await vega.toSvg(type, entry);
+  const raster = await rasterizer.rasterize(svg, { background: "white" });
+  return { raster, ...(warnings.length > 0 && { warning: vegaWarning(warnings) }) };
+};
+
+/** Which MIME types are drawn, by what, in the order they are preferred. */
 const RENDERERS: ReadonlyMap<string, Renderer> = new Map([
-  [
-    "image/svg+xml",
-    (entry, rasterizer) =>
-      rasterizer.rasterize(withSvgNamespace(String(entry)), { background: "white" }),
-  ],
+  ...VEGA_LITE_TYPES.map((type) => [type, drawVega] as const),
+  [VEGA_TYPE, drawVega],
+  ["image/svg+xml", drawSvg],
 ]);
+
+/** Vega's warnings, at most five, in one note; refused loads say how to give data instead. */
+export function vegaWarning(warnings: readonly string[]): string {
+  const unique = [...new Set(warnings)];
+  const shown = unique.slice(0, 5).join("; ");
+  const more = unique.length > 5 ? ` (and ${unique.length - 5} more)` : "";
+  const hint = unique.some((w) => /refused to load/.test(w))
+    ? " A chart drawn by the host gets no data from files or URLs: put it in data.values."
+    : "";
+  return `[chart drawn with warnings: ${shown}${more}.${hint}]`;
+}
 
 /**
  * The SVG with the SVG namespace on its root element. Browsers draw an `<svg>` without one
@@ -58,6 +91,7 @@ export interface BundleRendererOptions {
 /** Makes bundles fit for a model; owns its rasterizer, so close it with `close()`. */
 export class BundleRenderer implements AsyncDisposable {
   #rasterizer: SvgRasterizer;
+  #vega = new VegaRenderer();
   #bounds: RasterBounds;
 
   constructor(options: BundleRendererOptions = {}) {
@@ -89,8 +123,10 @@ export class BundleRenderer implements AsyncDisposable {
     for (const [type, renderer] of RENDERERS) {
       if (bundle[type] === undefined) continue;
       try {
-        const drawn = await renderer(bundle[type], this.#rasterizer);
-        return withImage(bundle, drawn, scaledNote(type, drawn));
+        const painters = { rasterizer: this.#rasterizer, vega: this.#vega };
+        const { raster, warning } = await renderer(bundle[type], painters, type);
+        const note = [scaledNote(type, raster), warning].filter(Boolean).join("\n");
+        return withImage(bundle, raster, note || undefined);
       } catch (error) {
         return { ...bundle, [NOTE_TYPE]: `[${type} not shown: ${(error as Error).message}]` };
       }
@@ -98,9 +134,9 @@ export class BundleRenderer implements AsyncDisposable {
     return bundle;
   }
 
-  /** Ends the rasterizer's Worker. */
-  close(): Promise<void> {
-    return this.#rasterizer.close();
+  /** Ends the rasterizer's and the Vega renderer's Workers. */
+  async close(): Promise<void> {
+    await Promise.all([this.#rasterizer.close(), this.#vega.close()]);
   }
 
   /** Same as {@linkcode close}. */

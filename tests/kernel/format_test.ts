@@ -152,3 +152,81 @@ Deno.test("values that look displayable get Deno's bundles: canvas, Vega, image 
     "text/plain": render(new Uint8Array([1, 2])),
   });
 });
+
+Deno.test("an array of records, a Map and a library table get a shape line and a markdown head", () => {
+  const rows = Array.from({ length: 100_000 }, (_, i) => ({
+    id: i,
+    name: `user|${i}`,
+    joined: new Date(Date.UTC(2024, 0, 1 + (i % 28))),
+    tags: i % 2 ? ["a"] : null,
+  }));
+  const bundle = format(rows);
+  assert.equal(bundle["text/plain"], render(rows));
+  const markdown = bundle["text/markdown"] as string;
+  assert.ok(markdown.length < 3_000, `${markdown.length} characters`);
+  assert.equal(
+    markdown.split("\n")[0],
+    "Array of 100,000 rows × 4 columns: id (number), name (string), joined (Date), " +
+      "tags (null | Array)",
+  );
+  assert.match(markdown, /\n\| id \| name \| joined \| tags \|\n\| --: \| --- \| --- \| --- \|\n/);
+  assert.match(markdown, /\n\| 0 \| user\\\|0 \| 2024-01-01T00:00:00\.000Z \| null \|\n/);
+  assert.match(markdown, /\n\| 9 \| user\\\|9 \| .* \| \[ "a" \] \|\n… 99,990 more rows$/);
+  assert.equal(markdown.split("\n").length, 2 + 2 + 10 + 1);
+
+  const map = format(new Map([["ann", { age: 31 }], ["bob", { age: 42, city: "Oslo" }]]));
+  assert.equal(
+    map["text/markdown"],
+    "Map of 2 entries × 3 columns: key (string), age (number), city (string)\n\n" +
+      "| key | age | city |\n| --- | --: | --- |\n| ann | 31 |  |\n| bob | 42 | Oslo |",
+  );
+  assert.equal(
+    (format(new Map([[1, "one"], [2, "two"]]))["text/markdown"] as string).split("\n")[0],
+    "Map of 2 entries × 2 columns: key (number), value (string)",
+  );
+
+  class Frame {
+    toMarkdown({ limit = Infinity } = {}) {
+      return `|x|\n|-:|\n${[1, 2, 3].slice(0, limit).map((x) => `|${x}|`).join("\n")}\n`;
+    }
+    numRows() {
+      return 30;
+    }
+    columnNames() {
+      return ["x"];
+    }
+    objects() {
+      return [{ x: 1 }];
+    }
+  }
+  assert.equal(
+    format(new Frame())["text/markdown"],
+    "Frame of 30 rows × 1 column: x (number)\n\n|x|\n|-:|\n|1|\n|2|\n|3|\n… 20 more rows",
+  );
+  // Not tables: one record, arrays of other things, a toMarkdown that throws.
+  for (const value of [[{ a: 1 }], [1, 2], [{ a: 1 }, 2], [[1], [2]], new Map([[1, 2]])]) {
+    assert.equal(format(value)["text/markdown"], undefined, Deno.inspect(value));
+  }
+  const broken = {
+    toMarkdown: () => {
+      throw new Error("no");
+    },
+  };
+  assert.deepEqual(format(broken), { "text/plain": render(broken) });
+});
+
+Deno.test("an arquero table in a kernel arrives with its shape and first rows as markdown", async () => {
+  await using k = await startKernel();
+  const r = await k.kernel.execute(
+    'import * as aq from "npm:arquero@7.2.1";\n' +
+      "aq.table({ city: Array.from({ length: 500 }, (_, i) => `c${i}`), " +
+      "pop: Array.from({ length: 500 }, (_, i) => i * 10) })",
+  );
+  assert.equal(r.status, "ok", r.error?.stack);
+  const markdown = r.data?.["text/markdown"] as string;
+  assert.match(
+    markdown,
+    /^ColumnTable of 500 rows × 2 columns: city \(string\), pop \(number\)\n\n\|city\|pop\|/,
+  );
+  assert.match(markdown, /\|c9\|90\|\n… 490 more rows$/);
+});

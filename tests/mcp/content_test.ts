@@ -1,11 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  cellResult,
-  executeResult,
-  executeText,
-  MAX_IMAGES,
-  truncate,
-} from "../../src/mcp/content.ts";
+import { cellResult, executeResult, executeText, MAX_IMAGES } from "../../src/mcp/content.ts";
 
 Deno.test("execute text shows count and status, output, value and error in that order", () => {
   const text = executeText({
@@ -31,9 +25,37 @@ Deno.test("execute text shows count and status, output, value and error in that 
   assert.equal(ok, "[4] ok (12 ms)\nOut[4]: 42");
 });
 
-Deno.test("long text is cut with a note of what was left out", () => {
-  assert.equal(truncate("abcdef", 4), "abcd\n[truncated: 2 more characters]");
-  assert.equal(truncate("abc", 4), "abc");
+Deno.test("a long output shares the budget with the value and the error, in text and structure", () => {
+  const r = {
+    status: "error" as const,
+    executionCount: 7,
+    stdout: "x".repeat(100_000),
+    stderr: "",
+    data: undefined,
+    error: { name: "Error", message: "the end", stack: "Error: the end\n    at cell-7:9:1" },
+    durationMs: 3,
+  };
+  const result = executeResult(r, "k", { limit: 5000 });
+  const [block] = result.content as { type: "text"; text: string }[];
+  assert.ok(block!.text.length <= 5000, `${block!.text.length} characters`);
+  // The error after the long output is still there, and the cut is said with a way out.
+  assert.match(block!.text, /\[truncated: 9\d,\d{3} more characters of 100,008\]\nError: the end/);
+  assert.match(
+    block!.text,
+    /Text beyond 5,000 characters per result was cut\. To see more, write it to a file/,
+  );
+  const structured = result.structuredContent as Record<string, string>;
+  assert.ok(JSON.stringify(structured).length < 5500, `${JSON.stringify(structured).length}`);
+  assert.match(structured.stdout!, /^x+\n\[truncated: /);
+  assert.deepEqual(structured.error, { name: "Error", message: "the end", stack: r.error.stack });
+  assert.match(structured.truncated!, /^\[Text beyond 5,000 characters/);
+  // Within the budget nothing is cut, and nothing says so.
+  const small = executeResult({ ...r, stdout: "hi\n" }, "k", { limit: 5000 });
+  assert.equal((small.structuredContent as Record<string, string>).truncated, undefined);
+  assert.equal((small.structuredContent as Record<string, string>).stdout, "hi\n");
+  // The default budget is about 20,000 characters.
+  const big = executeText({ ...r, stdout: "y".repeat(300_000) });
+  assert.ok(big.length <= 20_000 && big.length > 19_000, `${big.length}`);
 });
 
 Deno.test("a value's text/markdown is its text for the model; the structured result is text/plain", () => {
@@ -144,4 +166,19 @@ Deno.test("a finished background cell with an image carries no structured conten
     { type: "text", text: "kernel: k" },
   ]);
   assert.equal(result.structuredContent, undefined);
+});
+
+Deno.test("a running background cell's output so far is held to the budget, in text and structure", () => {
+  const running = cellResult(
+    { cell: "c9", kernel: "k", startedAt: 0, stdout: "s".repeat(50_000), stderr: "warn\n" },
+    { now: 1500, limit: 3000 },
+  );
+  const text = (running.content as { text: string }[])[0]!.text;
+  assert.ok(text.length <= 3000, `${text.length}`);
+  assert.match(text, /^cell c9 running \(1500 ms so far\)/);
+  assert.match(text, /stderr so far:\nwarn\n\[Text beyond 3,000 characters/);
+  const structured = running.structuredContent as Record<string, string>;
+  assert.ok(structured.stdout!.length < 3000);
+  assert.equal(structured.stderr, "warn\n");
+  assert.match(structured.truncated!, /scratch folder/);
 });

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { BundleRenderer, NOTE_TYPE, withSvgNamespace } from "../../src/render/bundle_renderer.ts";
+import {
+  BundleRenderer,
+  NOTE_TYPE,
+  vegaWarning,
+  withSvgNamespace,
+} from "../../src/render/bundle_renderer.ts";
 import { decodePng, pngSize } from "../_png.ts";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -179,4 +184,61 @@ Deno.test("an SVG root without the SVG namespace gets it; one with it, or withou
   const namespaced = '<svg xmlns="http://www.w3.org/2000/svg" width="2"><svg width="1"/></svg>';
   assert.equal(withSvgNamespace(namespaced), namespaced);
   assert.equal(withSvgNamespace("<p>no svg</p>"), "<p>no svg</p>");
+});
+
+Deno.test("a Vega-Lite entry is drawn to a PNG; a refused data.url and an oversized chart are noted", async () => {
+  await using renderer = new BundleRenderer();
+  const spec = {
+    width: 300,
+    height: 200,
+    data: { values: [{ a: "A", b: 1 }, { a: "B", b: 2 }] },
+    mark: "bar",
+    encoding: { x: { field: "a", type: "nominal" }, y: { field: "b", type: "quantitative" } },
+  };
+  const drawn = await renderer.render({
+    "application/vnd.vegalite.v5+json": spec,
+    "text/plain": "",
+  });
+  const size = pngSize(png(drawn));
+  // The plot area plus axes and padding.
+  assert.ok(size.width > 300 && size.width < 400 && size.height > 200, JSON.stringify(size));
+  assert.equal(drawn[NOTE_TYPE], undefined);
+  assert.deepEqual(drawn["application/vnd.vegalite.v5+json"], spec);
+
+  const url = await renderer.render({
+    "application/vnd.vegalite.v5+json": { ...spec, data: { url: "/etc/hostname" } },
+    "text/plain": "",
+  });
+  assert.ok(png(url).length > 0);
+  assert.match(url[NOTE_TYPE] as string, /refused to load \/etc\/hostname.*put it in data\.values/);
+
+  const wide = await renderer.render({
+    "application/vnd.vega.v5+json": {
+      width: 20000,
+      height: 100,
+      marks: [{
+        type: "rect",
+        encode: { enter: { width: { value: 20000 }, height: { value: 100 } } },
+      }],
+    },
+    "text/plain": "",
+  });
+  assert.equal(pngSize(png(wide)).width, 8000);
+  assert.match(
+    wide[NOTE_TYPE] as string,
+    /application\/vnd\.vega\.v5\+json of 20000×100 px scaled/,
+  );
+
+  const broken = await renderer.render({
+    "application/vnd.vegalite.v5+json": "[",
+    "text/plain": "",
+  });
+  assert.equal(broken["image/png"], undefined);
+  assert.match(broken[NOTE_TYPE] as string, /not shown: Cannot draw a chart: its spec is no JSON/);
+});
+
+Deno.test("Vega's warnings are noted once each, at most five, with a hint when data was refused", () => {
+  assert.equal(vegaWarning(["w", "w"]), "[chart drawn with warnings: w.]");
+  const many = vegaWarning(["1", "2", "3", "4", "5", "6", "refused to load x"]);
+  assert.match(many, /1; 2; 3; 4; 5 \(and 2 more\)\. A chart drawn by the host gets no data/);
 });

@@ -1,6 +1,7 @@
 /**
  * Completion of the text before a cursor: globals, members along the prototype chain, and keys
- * inside `obj["…`. The object before the dot is evaluated only without side effects (V8's
+ * inside `obj["…`. A value's own and its classes' members come first, `Object.prototype`'s
+ * (`hasOwnProperty`, `toString`…) last, each group alphabetical. The object before the dot is evaluated only without side effects (V8's
  * `throwOnSideEffect`), so completing `a.b.` never runs a getter that changes state; calls such
  * as `f().` are not completed.
  *
@@ -68,8 +69,7 @@ export async function complete(repl: Repl, code: string, cursor: number): Promis
   const key = KEY_RE.exec(before);
   if (key) {
     const [, path = "", , partial = ""] = key;
-    const keys = await keysOf(repl, path, false);
-    return result(keys, partial, cursor);
+    return result(await keysOf(repl, path, false), partial, cursor);
   }
   const member = MEMBER_RE.exec(before);
   if (member) {
@@ -81,16 +81,21 @@ export async function complete(repl: Repl, code: string, cursor: number): Promis
   // would mean running the call.
   if (!global) return { matches: [], cursorStart: cursor, cursorEnd: cursor };
   const partial = global[1] ?? "";
-  const names = [
-    ...await repl.lexicalNames(),
-    ...chainNames(globalThis),
-    ...KEYWORDS,
-  ];
-  return result(names, partial, cursor);
+  const [own, common] = chainNames(globalThis);
+  return result([[...await repl.lexicalNames(), ...own, ...KEYWORDS], common], partial, cursor);
 }
 
-function result(names: Iterable<string>, partial: string, cursor: number): Completion {
-  const matches = [...new Set(names)].filter((n) => n.startsWith(partial)).sort(byVisibility);
+/** The names of `groups` that start with `partial`: group by group, each sorted, once each. */
+function result(groups: string[][], partial: string, cursor: number): Completion {
+  const seen = new Set<string>();
+  const matches: string[] = [];
+  for (const group of groups) {
+    const fresh = [...new Set(group)].filter((n) => n.startsWith(partial) && !seen.has(n));
+    for (const name of fresh.sort(byVisibility)) {
+      seen.add(name);
+      matches.push(name);
+    }
+  }
   return { matches, cursorStart: cursor - partial.length, cursorEnd: cursor };
 }
 
@@ -100,17 +105,23 @@ function byVisibility(a: string, b: string): number {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-async function keysOf(repl: Repl, path: string, inherited: boolean): Promise<string[]> {
+async function keysOf(repl: Repl, path: string, inherited: boolean): Promise<string[][]> {
   const read = await repl.peek(path);
   if (!read.ok || read.value === null || read.value === undefined) return [];
-  return inherited ? chainNames(Object(read.value)) : Object.keys(Object(read.value));
+  return inherited ? chainNames(Object(read.value)) : [Object.keys(Object(read.value))];
 }
 
-/** Property names of an object and its prototypes, skipping symbols. */
-function chainNames(object: object): string[] {
+/**
+ * Property names of an object and its prototypes, skipping symbols: those above
+ * `Object.prototype`, then `Object.prototype`'s and every prototype's `constructor`.
+ */
+function chainNames(object: object): [string[], string[]] {
   const names: string[] = [];
+  const common: string[] = [];
   for (let o: object | null = object; o; o = Object.getPrototypeOf(o)) {
-    names.push(...Object.getOwnPropertyNames(o));
+    for (const name of Object.getOwnPropertyNames(o)) {
+      (o === Object.prototype || name === "constructor" ? common : names).push(name);
+    }
   }
-  return names;
+  return [names, common];
 }

@@ -4,13 +4,15 @@
  * with a `[Symbol.for("Jupyter.display")]()` method (Deno's `$display`) returns its own bundle;
  * and Deno's duck typing finds the rest: a canvas (`toDataURL()`), a Vega view (`toSpec()`),
  * the bytes of a PNG, JPEG, GIF or WebP image, and an SVG or HTML element (`outerHTML`, as
- * d3 on linkedom or deno-dom makes them).
+ * d3 on linkedom or deno-dom makes them). A table (an array of records, a `Map`, a data
+ * library's table) gets `text/markdown` too: its shape and first rows (`table.ts`).
  *
  * @module
  */
 import type { MimeBundle } from "../protocol.ts";
 import { imageType } from "./image_bytes.ts";
 import { render } from "./render.ts";
+import { tableMarkdown, tableView } from "./table.ts";
 
 /** Deno's `$display`: the method by which any object gives its own MIME bundle. */
 export const DISPLAY = Symbol.for("Jupyter.display");
@@ -69,7 +71,7 @@ export function rawBundle(bundle: object): MimeBundle {
 }
 
 function complete(own: Record<string, unknown> | undefined, value: unknown): MimeBundle {
-  const bundle = own ?? likeBundle(value);
+  const bundle = own ?? likeBundle(value) ?? tableBundle(value);
   const plain = bundle?.["text/plain"];
   return { ...bundle, "text/plain": typeof plain === "string" ? plain : render(value) };
 }
@@ -105,6 +107,12 @@ function likeBundle(value: unknown): Record<string, unknown> | undefined {
     // Looking was not possible: the value is shown as text/plain.
   }
   return undefined;
+}
+
+/** A table's shape line and head as `text/markdown`, for a model; `undefined` for no table. */
+function tableBundle(value: unknown): Record<string, unknown> | undefined {
+  const view = tableView(value);
+  return view && { "text/markdown": tableMarkdown(view) };
 }
 
 function vegaType(schema: string): string {

@@ -7,6 +7,7 @@ import type { MemberSummary, VariableDetail, VariableSummary } from "../protocol
 import { isNativeFunction } from "./function_source.ts";
 import { approximateBytes, preview, render, typeName } from "./render.ts";
 import type { Repl } from "./repl.ts";
+import { tableMarkdown, tableView } from "./table.ts";
 
 /** Own keys listed by `inspect_variable` before it stops. */
 const MAX_MEMBERS = 200;
@@ -78,6 +79,8 @@ export class Namespace {
 
   /**
    * Everything about one variable or a side-effect-free path into it (`point.x`, `rows[0]`).
+   * A table (an array of records, a `Map`, a data library's table) is previewed by its shape
+   * and first rows, and an array's indices are not listed as members: its preview shows them.
    *
    * @throws {ReferenceError} When nothing by that name exists or reading it would have effects.
    */
@@ -93,7 +96,7 @@ export class Namespace {
     const detail: VariableDetail = {
       name: path,
       type: typeName(value),
-      preview: render(value, depth),
+      preview: tablePreview(value) ?? render(value, depth),
       members: members(value),
     };
     if (typeof value === "function") detail.source = Function.prototype.toString.call(value);
@@ -112,15 +115,24 @@ export class Namespace {
   }
 }
 
-/** Own data keys first, then methods along the prototype chain (built-in prototypes excluded). */
+function tablePreview(value: unknown): string | undefined {
+  const view = tableView(value);
+  return view && tableMarkdown(view);
+}
+
+/**
+ * Own data keys first, then methods along the prototype chain (built-in prototypes excluded).
+ * An array's or typed array's indices are left out.
+ */
 function members(value: unknown): MemberSummary[] {
   if (value === null || value === undefined) return [];
   const out: MemberSummary[] = [];
   const target = Object(value);
   const skip = typeof value === "function" ? new Set(["length", "name", "prototype"]) : new Set();
+  const indexed = Array.isArray(value) || ArrayBuffer.isView(value);
   for (const key of Object.getOwnPropertyNames(target)) {
     if (out.length >= MAX_MEMBERS) break;
-    if (skip.has(key) || (Array.isArray(value) && key === "length")) continue;
+    if (skip.has(key) || (indexed && (key === "length" || isIndex(key)))) continue;
     out.push(member(key, Object.getOwnPropertyDescriptor(target, key)));
   }
   const start = typeof value === "function" ? value.prototype : Object.getPrototypeOf(target);
@@ -135,6 +147,10 @@ function members(value: unknown): MemberSummary[] {
     }
   }
   return out;
+}
+
+function isIndex(key: string): boolean {
+  return /^(?:0|[1-9]\d*)$/.test(key);
 }
 
 function member(name: string, d: PropertyDescriptor | undefined): MemberSummary {

@@ -23,6 +23,7 @@ export const cellStatus = defineTool({
   },
   annotations: { readOnlyHint: true },
   async handler({ cell, kernel }, { host, caller }) {
-    return cellResult(await host.cell(await host.resolveKernel(caller, kernel), cell));
+    const c = await host.cell(await host.resolveKernel(caller, kernel), cell);
+    return cellResult(c, { limit: host.outputLimit });
   },
 });

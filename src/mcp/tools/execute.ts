@@ -43,7 +43,10 @@ export const execute = defineTool({
       ? await host.createKernelFor(caller)
       : await host.resolveKernel(caller, kernel);
     if (background) {
-      return cellResult(await host.startCell(id, code, { timeoutMs: timeout_ms }), { created });
+      return cellResult(await host.startCell(id, code, { timeoutMs: timeout_ms }), {
+        created,
+        limit: host.outputLimit,
+      });
     }
     const progress = call.progress && reportProgress(call.progress);
     try {
@@ -52,7 +55,7 @@ export const execute = defineTool({
         signal: call.signal,
         onOutput: progress?.onOutput,
       });
-      return executeResult(result, id, { created });
+      return executeResult(result, id, { created, limit: host.outputLimit });
     } finally {
       progress?.stop();
     }

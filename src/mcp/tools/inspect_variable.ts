@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { textResult, truncate } from "../content.ts";
+import { textResult } from "../content.ts";
+import { truncate } from "../text_budget.ts";
 import { defineTool, kernelArg } from "./tool.ts";
 
 /** Full preview, members and source of a variable or a path into one, read without effects. */
@@ -12,7 +13,8 @@ export const inspectVariable = defineTool({
   name: "inspect_variable",
   title: "Inspect a variable",
   description: "Full preview, members and, for functions and classes, source of one " +
-    "variable, or of a path into one such as `rows[0].name` (read without side effects).",
+    "variable, or of a path into one such as `rows[0].name` (read without side effects). " +
+    "An array of records, a Map or a data table shows its shape and first rows.",
   inputSchema: {
     name: z.string().min(1),
     depth: z.number().int().min(0).max(20).optional().describe("Nesting shown (default 2)"),
@@ -34,6 +36,7 @@ export const inspectVariable = defineTool({
       d.source ?? d.preview,
       ...(d.members.length ? ["members:", ...d.members.map((m) => `  ${m.name}: ${m.type}`)] : []),
     ].join("\n");
-    return textResult(truncate(text), { ...d, preview: truncate(d.preview) });
+    const limit = host.outputLimit;
+    return textResult(truncate(text, limit), { ...d, preview: truncate(d.preview, limit) });
   },
 });

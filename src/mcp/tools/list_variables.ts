@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { textResult, truncate } from "../content.ts";
+import { textResult } from "../content.ts";
+import { truncate } from "../text_budget.ts";
 import { defineTool, kernelArg } from "./tool.ts";
 
 /** Name, type, short preview and approximate size of each user variable. */
@@ -34,7 +35,21 @@ export const listVariables = defineTool({
     }));
     const text = variables.length === 0
       ? "(no variables)"
-      : variables.map((v) => `${v.name}: ${v.type} = ${v.preview}`).join("\n");
-    return textResult(truncate(text), { variables });
+      : variables.map((v) => `${v.name}: ${v.type} (${approxSize(v.approx_bytes)}) = ${v.preview}`)
+        .join("\n");
+    return textResult(truncate(text, host.outputLimit), { variables });
   },
 });
+
+/** An approximate size as a person reads it: `~48 B`, `~3.4 kB`, `~12 MB`. */
+function approxSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const shown = unit === 0 || value >= 10 ? Math.round(value).toString() : value.toFixed(1);
+  return `~${shown} ${units[unit]}`;
+}
