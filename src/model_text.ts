@@ -1,7 +1,7 @@
 /**
  * Text a model (or an operator's terminal) reads, made unambiguous: terminal escape sequences
- * and other control characters removed, and a cell's own output fenced so that nothing it
- * prints can pass for the lines the host writes (`[3] ok`, `Out[3]:`, `Lost:`).
+ * and other control characters removed, and a cell's own output quoted line by line so that
+ * nothing it prints can pass for the lines the host writes (`[3] ok`, `Out[3]:`, `Lost:`).
  *
  * @module
  */
@@ -19,11 +19,9 @@ export function plainText(text: string): string {
 }
 
 /**
- * `text` in a Markdown code fence longer than any run of backticks inside it, so the text
- * cannot close the fence and write lines of its own after it; pure.
+ * `text` with every line quoted (`> `), so that no line a cell prints can pass for one the host
+ * writes; a cut keeps the quoting of the lines it keeps. Pure.
  */
-export function fenced(text: string): string {
-  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}\n${text.replace(/\n$/, "")}\n${fence}`;
+export function quoted(text: string): string {
+  return text.replace(/\n$/, "").split("\n").map((line) => `> ${line}`).join("\n");
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { plainText, quoted } from "../model_text.ts";
 import type { CallToolResult, ImageContent } from "@modelcontextprotocol/server";
 import type { BackgroundCell } from "../background_cells.ts";
 import type { ExecuteResult } from "../kernel/kernel_handle.ts";
@@ -141,11 +142,12 @@ function executeParts(r: ExecuteResult): ContentPart[] {
   const parts: ContentPart[] = [];
   const ms = r.durationMs < 10 ? r.durationMs.toFixed(1) : Math.round(r.durationMs).toString();
   parts.push(`[${r.executionCount}] ${r.status} (${ms} ms)`);
-  if (r.stdout) parts.push(`stdout:\n${r.stdout.replace(/\n$/, "")}`);
-  if (r.stderr) parts.push(`stderr:\n${r.stderr.replace(/\n$/, "")}`);
+  // What the cell printed is quoted, so none of it can pass for the lines written here.
+  if (r.stdout) parts.push(`stdout:\n${quoted(plainText(r.stdout))}`);
+  if (r.stderr) parts.push(`stderr:\n${quoted(plainText(r.stderr))}`);
   for (const bundle of r.displays ?? []) parts.push(...bundleParts(bundle));
   if (r.data !== undefined) parts.push(...bundleParts(r.data, `Out[${r.executionCount}]: `));
-  if (r.error) parts.push(r.error.stack || `${r.error.name}: ${r.error.message}`);
+  if (r.error) parts.push(plainText(r.error.stack || `${r.error.name}: ${r.error.message}`));
   if (r.restoredFrom) {
     const at = new Date(r.restoredFrom.savedAt).toISOString();
     parts.push(`Restored from snapshot version ${r.restoredFrom.version} (saved ${at})`);
@@ -232,8 +234,8 @@ export function cellResult(
     ...handle,
     `cell ${c.cell} running (${Math.round(ms)} ms so far); ask cell_status for more`,
   ];
-  if (c.stdout) parts.push(`stdout so far:\n${c.stdout.replace(/\n$/, "")}`);
-  if (c.stderr) parts.push(`stderr so far:\n${c.stderr.replace(/\n$/, "")}`);
+  if (c.stdout) parts.push(`stdout so far:\n${quoted(plainText(c.stdout))}`);
+  if (c.stderr) parts.push(`stderr so far:\n${quoted(plainText(c.stderr))}`);
   return {
     content: [{ type: "text", text: truncateAll(parts, limit).join("\n") }],
     structuredContent: {
