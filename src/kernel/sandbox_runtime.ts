@@ -49,6 +49,7 @@ export const SANDBOX_FILES = [
   "worker/snapshot_decode.ts",
   "worker/snapshot_format.ts",
   "worker/state_probe.ts",
+  "worker/table.ts",
 ] as const;
 
 let extracted: Promise<SandboxRuntime> | undefined;
