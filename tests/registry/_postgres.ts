@@ -54,11 +54,10 @@ async function startPostgres(): Promise<PostgresServer> {
   // initdb and pg_ctl refuse to run as root: as root, they run as the postgres user.
   const asRoot = Deno.uid() === 0;
   if (asRoot) await run("chown", ["postgres", dir]);
-  const pg = (tool: string, args: string[]) =>
-    asRoot ? run("runuser", ["-u", "postgres", "--", `${BIN}/${tool}`, ...args]) : run(
-      `${BIN}/${tool}`,
-      args,
-    );
+  const pg = (tool: string, args: string[]) => {
+    const path = `${BIN}/${tool}`;
+    return asRoot ? run("runuser", ["-u", "postgres", "--", path, ...args]) : run(path, args);
+  };
   const data = `${dir}/data`;
   try {
     await pg("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-N", "-E", "UTF8"]);
@@ -69,9 +68,10 @@ async function startPostgres(): Promise<PostgresServer> {
   } catch (error) {
     const serverLog = await Deno.readTextFile(`${dir}/log`).catch(() => "");
     await Deno.remove(dir, { recursive: true });
-    throw new Error(`Cannot start PostgreSQL for the tests: ${(error as Error).message}`, {
-      cause: serverLog,
-    });
+    throw new Error(
+      `Cannot start PostgreSQL for the tests: ${(error as Error).message}\n${serverLog}`.trim(),
+      { cause: error },
+    );
   }
   const url = (database: string) => `postgres://postgres@localhost:${PORT}/${database}?host=${dir}`;
   const admin = (database: string) => {
