@@ -37,7 +37,7 @@ const MIGRATION_LOCK = 0x6d6b6801;
  * Connects to the PostgreSQL database at `url` and brings its schema up to date (in one
  * transaction, under an advisory lock, so hosts starting together migrate once). Besides the
  * driver's own URL parameters (`sslmode`, `max` connections, …) a libpq-style `host=/dir` query
- * parameter names the folder of a Unix socket, e.g. `postgres://me@localhost/db?host=/run/postgresql`.
+ * parameter names the folder of a Unix socket: `postgres://me@localhost/db?host=/run/postgresql`.
  *
  * @throws {Error} When the server cannot be reached, refuses the login, or holds a schema newer
  *   than this program's; the message shows the URL without its password.
@@ -57,7 +57,7 @@ export async function openPostgresRegistry(url: string): Promise<Registry> {
 }
 
 /** `postgres://me:secret@db/x` → `postgres://me:***@db/x`, for messages. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
 }
 
