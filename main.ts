@@ -80,8 +80,9 @@ if (import.meta.main) {
     registry = await openRegistry(config);
   } catch (error) {
     fail(
-      error instanceof DataDirInUseError
-        ? error.message
+      // A PostgreSQL registry's error names its URL (without the password) already.
+      error instanceof DataDirInUseError || config.registryUrl !== undefined
+        ? (error as Error).message
         : `Cannot use --data-dir ${config.dataDir}: ${(error as Error).message}`,
     );
   }

@@ -5,9 +5,9 @@
  *   deno task sessions show ID [--data-dir DIR] [--json]    one session (or kernel) in full
  *   deno task sessions delete ID [--data-dir DIR]           end a session, delete its kernels
  *
- * Reads the same registry a running host uses (SQLite in WAL mode allows it). Deleting a
- * session whose host is running leaves that host's live copy until it restarts; stop the host
- * first for a clean delete.
+ * Reads the same registry a running host uses (SQLite in WAL mode allows it; `--registry URL`
+ * or its variable reads a PostgreSQL one). Deleting a session whose host is running leaves that
+ * host's live copy until it restarts; stop the host first for a clean delete.
  *
  * @module
  */
@@ -16,19 +16,24 @@ import { parseConfig } from "../src/config.ts";
 import { removeKernelFolder } from "../src/kernel_folder.ts";
 import { plainText } from "../src/model_text.ts";
 import type { KernelRecord, Registry, SessionRecord } from "../src/registry/registry.ts";
+import { openPostgresRegistry } from "../src/registry/postgres/postgres_registry.ts";
 import { openSqliteRegistry } from "../src/registry/sqlite/sqlite_registry.ts";
 
 const { json, positional, flags } = splitArgs(Deno.args);
 const [command = "list", id] = positional;
 const config = parseConfig(flags, Deno.env.toObject());
 const path = join(config.dataDir, "registry.db");
-try {
-  await Deno.stat(path);
-} catch {
-  console.error(`No registry at ${path}: no host has run with this data folder yet`);
-  Deno.exit(1);
+if (config.registryUrl === undefined) {
+  try {
+    await Deno.stat(path);
+  } catch {
+    console.error(`No registry at ${path}: no host has run with this data folder yet`);
+    Deno.exit(1);
+  }
 }
-await using registry = await openSqliteRegistry(path);
+await using registry = config.registryUrl === undefined
+  ? await openSqliteRegistry(path)
+  : await openPostgresRegistry(config.registryUrl);
 
 switch (command) {
   case "list":

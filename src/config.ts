@@ -18,6 +18,8 @@ export interface Config {
   stdio: boolean;
   /** Folder for the registry and the kernels' scratch folders. */
   dataDir: string;
+  /** A `postgres://` URL of a PostgreSQL registry; absent: SQLite at `<dataDir>/registry.db`. */
+  registryUrl?: string;
   /** Address the HTTP server binds. */
   host: string;
   /** Port the HTTP server listens on (0: any free port). */
@@ -112,6 +114,16 @@ const FLAGS: FlagSpec[] = [
     value: "dir",
     help: "registry and kernel scratch folders",
     default: defaultDataDir,
+  },
+  {
+    key: "registryUrl",
+    flag: "--registry",
+    kind: "optional",
+    value: "url",
+    unset: "SQLite at <data-dir>/registry.db",
+    help: "PostgreSQL registry as postgres://user@host:5432/db (a socket folder: ?host=/dir; " +
+      "the password in PGPASSWORD, not the URL: a command line is visible to every local user)",
+    default: () => undefined,
   },
   {
     key: "host",
@@ -419,7 +431,8 @@ export function parseConfig(args: string[], env: Record<string, string>): Config
 
 /**
  * Checks the rules between fields that no single flag's range can express: `--kernel` needs
- * `--stdio`, and serving HTTP beyond loopback needs `--auth-token`.
+ * `--stdio`, `--registry` is a PostgreSQL URL, and serving HTTP beyond loopback needs
+ * `--auth-token`.
  *
  * @throws {RangeError} For a combination that cannot start, naming the flags and the value.
  */
@@ -428,6 +441,16 @@ export function validateConfig(config: Config): void {
     throw new RangeError(
       `Cannot open --kernel ${config.kernel}: --kernel applies only with --stdio`,
     );
+  }
+  if (config.registryUrl !== undefined) {
+    const scheme = URL.parse(config.registryUrl)?.protocol;
+    if (scheme !== "postgres:" && scheme !== "postgresql:") {
+      // The value is not echoed: a URL may hold a password.
+      throw new RangeError(
+        `Invalid value for --registry: ${scheme ? `a ${scheme} URL` : "not a URL"} (expected a ` +
+          "postgres:// or postgresql:// URL such as postgres://user@localhost:5432/mcp)",
+      );
+    }
   }
   if (config.authToken !== undefined && config.authTokenFile !== undefined) {
     throw new RangeError("Cannot use both --auth-token and --auth-token-file: give one");

@@ -229,3 +229,37 @@ Deno.test("--output-limit and its twin set the text a result gives a model; the 
       'Invalid value for --output-limit: "10" (expected a whole number from 1000 to 10000000 characters)',
   });
 });
+
+Deno.test("--registry takes a PostgreSQL URL; unset, the registry is SQLite in --data-dir", () => {
+  assert.equal(parseConfig([], ENV).registryUrl, undefined);
+  const url = "postgres://mkh@db.internal:5432/mcp";
+  assert.equal(parseConfig(["--registry", url], ENV).registryUrl, url);
+  assert.equal(
+    parseConfig([], { ...ENV, MCP_KERNEL_HOST_REGISTRY: "postgresql:///mcp?host=/run/pg" })
+      .registryUrl,
+    "postgresql:///mcp?host=/run/pg",
+  );
+  // The flag beats its variable; an empty variable clears the setting.
+  assert.equal(
+    parseConfig([`--registry=${url}`], { ...ENV, MCP_KERNEL_HOST_REGISTRY: "postgres://x/y" })
+      .registryUrl,
+    url,
+  );
+  assert.equal(parseConfig([], { ...ENV, MCP_KERNEL_HOST_REGISTRY: "" }).registryUrl, undefined);
+  assert.match(
+    helpText(ENV),
+    /--registry <url>\n.*\(default SQLite at <data-dir>\/registry\.db\)\n\s+env MCP_KERNEL_HOST_REGISTRY/,
+  );
+});
+
+Deno.test("a --registry that is not a PostgreSQL URL is refused without echoing it", () => {
+  assert.throws(() => parseConfig(["--registry", "mysql://me:hunter2@db/x"], ENV), {
+    name: "RangeError",
+    message: "Invalid value for --registry: a mysql: URL (expected a postgres:// or " +
+      "postgresql:// URL such as postgres://user@localhost:5432/mcp)",
+  });
+  assert.throws(() => parseConfig(["--registry", "/var/lib/registry.db"], ENV), {
+    name: "RangeError",
+    message: /^Invalid value for --registry: not a URL/,
+  });
+});

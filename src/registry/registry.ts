@@ -1,7 +1,8 @@
 /**
  * The registry's records and the interface the host and supervisor use. Every implementation
- * (`memory/`, `sqlite/`) passes one contract suite (`tests/registry/registry_contract.ts`). The
- * interface is asynchronous so that a networked database fits behind it.
+ * (`memory/`, `sqlite/`, `postgres/`) passes one contract suite
+ * (`tests/registry/registry_contract.ts`). The interface is asynchronous so that a networked
+ * database fits behind it.
  *
  * @module
  */

@@ -19,10 +19,20 @@ export const snap = (body: string, executionCount = 1, savedAt = 1000) => ({
   skipped: [{ path: "p", reason: "a Promise cannot be saved" }],
 });
 
-/** Registers the contract's tests for the implementation `name`. */
-export function registryContract(name: string, open: OpenRegistry): void {
+/** Registers one test of the contract; by default each is its own `Deno.test`. */
+export type RegisterTest = (name: string, fn: () => Promise<void>) => void;
+
+/**
+ * Registers the contract's tests for the implementation `name`. An implementation whose tests
+ * share a server collects them through `register` and runs them as steps of one test.
+ */
+export function registryContract(
+  name: string,
+  open: OpenRegistry,
+  register: RegisterTest = (what, fn) => Deno.test(what, fn),
+): void {
   const test = (what: string, fn: (registry: Registry) => Promise<void>) =>
-    Deno.test(`${name} registry: ${what}`, async () => {
+    register(`${name} registry: ${what}`, async () => {
       await using t = await open();
       await fn(t.registry);
     });

@@ -1,0 +1,67 @@
+/**
+ * The PostgreSQL registry's schema, as an ordered list of migrations, kept apart from SQLite's:
+ * the two dialects differ and each list grows on its own. `schema_version` holds the number of
+ * migrations applied; never edit a shipped migration, append a new one.
+ *
+ * @module
+ */
+
+/** SQL run in order; index + 1 is the schema version it produces. */
+export const MIGRATIONS: readonly string[] = [
+  // The SQLite schema as of its fifth migration, in one step. Times are milliseconds since the
+  // epoch (BIGINT); JSON fields are TEXT as written, because jsonb refuses "\u0000" in strings
+  // and reorders keys.
+  `
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL,
+    last_initialized_at BIGINT NOT NULL,
+    last_active_at BIGINT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    ended_at BIGINT
+  );
+  CREATE TABLE kernels (
+    id TEXT PRIMARY KEY,
+    owner_session TEXT REFERENCES sessions(id),
+    name TEXT UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('live', 'stored', 'closed')),
+    created_at BIGINT NOT NULL,
+    last_active_at BIGINT NOT NULL,
+    execution_count INTEGER NOT NULL DEFAULT 0,
+    last_saved_at BIGINT,
+    slot TEXT UNIQUE
+  );
+  CREATE INDEX kernels_by_state ON kernels(state, last_active_at);
+  CREATE INDEX kernels_by_owner ON kernels(owner_session);
+  CREATE TABLE snapshots (
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    version INTEGER NOT NULL,
+    saved_at BIGINT NOT NULL,
+    size BIGINT NOT NULL,
+    format INTEGER NOT NULL,
+    execution_count INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    skipped TEXT NOT NULL DEFAULT '[]',
+    quarantined_at BIGINT,
+    quarantine_reason TEXT,
+    PRIMARY KEY (kernel_id, version)
+  );
+  CREATE TABLE session_kernels (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    first_used_at BIGINT NOT NULL,
+    PRIMARY KEY (session_id, kernel_id)
+  );
+  CREATE TABLE cells (
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    cell INTEGER NOT NULL,
+    declared TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (kernel_id, cell)
+  );
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,375 @@
+/**
+ * The registry in PostgreSQL (`--registry postgres://…`), through porsager's `postgres` driver:
+ * the store a registry shared by several hosts needs. Same contract as the SQLite registry; each
+ * write that SQLite does in one transaction is one transaction here too.
+ *
+ * Large bodies: a snapshot body travels as one text parameter of one `INSERT` (the driver holds
+ * it once as UTF-8 besides the string, and PostgreSQL takes up to 1 GB per value), and it comes
+ * back the same way on load. Streaming it would need `COPY snapshots FROM STDIN` (the driver's
+ * `.writable()`) or large objects (`lo_*`) behind an interface that takes chunks instead of a
+ * string; the kernel's snapshot is one string today, so nothing would be gained yet.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { log } from "../../log.ts";
+import { utf8Length } from "../utf8_length.ts";
+import { MIGRATIONS } from "./migrations.ts";
+import type {
+  CellRecord,
+  KernelFilter,
+  KernelRecord,
+  KernelState,
+  NewSnapshot,
+  Registry,
+  SessionRecord,
+  SessionUpdate,
+  SnapshotMeta,
+  SnapshotRecord,
+} from "../registry.ts";
+
+type Row = Record<string, unknown>;
+
+/** Any key will do as long as every host uses the same one: it serializes migrations. */
+const MIGRATION_LOCK = 0x6d6b6801;
+
+/**
+ * Connects to the PostgreSQL database at `url` and brings its schema up to date (in one
+ * transaction, under an advisory lock, so hosts starting together migrate once). Besides the
+ * driver's own URL parameters (`sslmode`, `max` connections, …) a libpq-style `host=/dir` query
+ * parameter names the folder of a Unix socket: `postgres://me@localhost/db?host=/run/postgresql`.
+ *
+ * @throws {Error} When the server cannot be reached, refuses the login, or holds a schema newer
+ *   than this program's; the message shows the URL without its password.
+ */
+export async function openPostgresRegistry(url: string): Promise<Registry> {
+  const sql = connect(url);
+  try {
+    await migrate(sql);
+  } catch (error) {
+    await sql.end({ timeout: 0 });
+    throw new Error(
+      `Cannot open the PostgreSQL registry at ${redactUrl(url)}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return new PostgresRegistry(sql);
+}
+
+/** `postgres://me:secret@db/x` → `postgres://me:***@db/x`, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+}
+
+function connect(url: string): postgres.Sql {
+  const parsed = new URL(url);
+  const socketDir = parsed.searchParams.get("host");
+  // The driver would send an unknown query parameter to the server as a setting: take it out.
+  if (socketDir !== null) parsed.searchParams.delete("host");
+  return postgres(parsed.href, {
+    ...(socketDir !== null && { host: socketDir }),
+    connection: { application_name: "mcp-kernel-host" },
+    // Notices (e.g. "already exists, skipping") must never reach stdout: stdio serves JSON-RPC.
+    onnotice: (notice) => log("debug", `PostgreSQL: ${notice.message}`),
+  });
+}
+
+async function migrate(sql: postgres.Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`CREATE TABLE IF NOT EXISTS schema_version (
+      version INTEGER PRIMARY KEY,
+      applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`;
+    const [row] = await tx<{ version: number }[]>`
+      SELECT COALESCE(MAX(version), 0) AS version FROM schema_version`;
+    const version = row!.version;
+    if (version > MIGRATIONS.length) {
+      throw new Error(
+        `its schema version ${version} is newer than this program's (${MIGRATIONS.length})`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      await tx.unsafe(MIGRATIONS[v]!).simple();
+      await tx`INSERT INTO schema_version (version) VALUES (${v + 1})`;
+    }
+  });
+}
+
+class PostgresRegistry implements Registry {
+  #sql: postgres.Sql;
+  #closed?: Promise<void>;
+
+  constructor(sql: postgres.Sql) {
+    this.#sql = sql;
+  }
+
+  async createKernel(
+    k: { id: string; ownerSession?: string; name?: string; state?: KernelState; now: number },
+  ): Promise<KernelRecord> {
+    const [row] = await this.#sql<Row[]>`
+      INSERT INTO kernels (id, owner_session, name, state, created_at, last_active_at)
+      VALUES (${k.id}, ${k.ownerSession ?? null}, ${k.name ?? null}, ${k.state ?? "live"},
+              ${k.now}, ${k.now})
+      RETURNING *`;
+    return toKernel(row!);
+  }
+
+  async getKernel(id: string): Promise<KernelRecord | undefined> {
+    const [row] = await this.#sql<Row[]>`SELECT * FROM kernels WHERE id = ${id}`;
+    return row && toKernel(row);
+  }
+
+  async findKernelByName(name: string): Promise<KernelRecord | undefined> {
+    const [row] = await this.#sql<Row[]>`
+      SELECT * FROM kernels WHERE name = ${name} AND state != 'closed'`;
+    return row && toKernel(row);
+  }
+
+  async listKernels(options: KernelFilter = {}): Promise<KernelRecord[]> {
+    // One statement for every filter (a null parameter matches all; LIMIT NULL is no limit).
+    const rows = await this.#sql<Row[]>`
+      SELECT * FROM kernels
+      WHERE (${options.state ?? null}::text IS NULL OR state = ${options.state ?? null})
+        AND (${options.named ?? null}::boolean IS NULL
+             OR (name IS NOT NULL) = ${options.named ?? null})
+        AND (${options.idleBefore ?? null}::bigint IS NULL
+             OR last_active_at < ${options.idleBefore ?? null})
+      ORDER BY last_active_at DESC
+      LIMIT ${options.limit ?? null}`;
+    return rows.map(toKernel);
+  }
+
+  async updateKernel(
+    id: string,
+    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+  ): Promise<void> {
+    // A slot is set once; the unique constraint refuses another kernel's, failing the update.
+    await this.#sql`
+      UPDATE kernels SET
+        state = COALESCE(${fields.state ?? null}::text, state),
+        last_active_at = COALESCE(${fields.lastActiveAt ?? null}::bigint, last_active_at),
+        execution_count = COALESCE(${fields.executionCount ?? null}::integer, execution_count),
+        slot = COALESCE(slot, ${fields.slot || null}::text)
+      WHERE id = ${id}`;
+  }
+
+  async closeKernel(id: string): Promise<void> {
+    await this.#sql.begin(async (tx) => {
+      await tx`DELETE FROM snapshots WHERE kernel_id = ${id}`;
+      await tx`DELETE FROM cells WHERE kernel_id = ${id}`;
+      await tx`UPDATE kernels SET state = 'closed', name = NULL WHERE id = ${id}`;
+    });
+  }
+
+  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
+    const size = utf8Length(s.body);
+    const version = await this.#sql.begin(async (tx) => {
+      // Locking the kernel's row makes saves of one kernel take turns, so two hosts or two
+      // calls cannot pick the same next version.
+      const [kernel] = await tx`SELECT 1 FROM kernels WHERE id = ${kernelId} FOR UPDATE`;
+      if (!kernel) throw new Error(`Cannot save a snapshot: no kernel "${kernelId}"`);
+      const [row] = await tx<{ next: number }[]>`
+        SELECT COALESCE(MAX(version), 0) + 1 AS next FROM snapshots WHERE kernel_id = ${kernelId}`;
+      const next = row!.next;
+      await tx`
+        INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body,
+                               skipped)
+        VALUES (${kernelId}, ${next}, ${s.savedAt}, ${size}, ${s.format}, ${s.executionCount},
+                ${s.body}, ${JSON.stringify(s.skipped)})`;
+      await tx`
+        DELETE FROM snapshots WHERE kernel_id = ${kernelId} AND quarantined_at IS NULL
+          AND version NOT IN (
+            SELECT version FROM snapshots WHERE kernel_id = ${kernelId} AND quarantined_at IS NULL
+            ORDER BY version DESC LIMIT ${keep})`;
+      await tx`
+        DELETE FROM cells WHERE kernel_id = ${kernelId} AND cell <= (
+          SELECT MIN(execution_count) FROM snapshots
+          WHERE kernel_id = ${kernelId} AND quarantined_at IS NULL)`;
+      await tx`
+        UPDATE kernels SET last_saved_at = ${s.savedAt},
+          execution_count = GREATEST(execution_count, ${s.executionCount})
+        WHERE id = ${kernelId}`;
+      return next;
+    });
+    return {
+      kernelId,
+      version,
+      savedAt: s.savedAt,
+      size,
+      format: s.format,
+      executionCount: s.executionCount,
+      skipped: s.skipped,
+      quarantined: null,
+    };
+  }
+
+  async recordCell(kernelId: string, c: CellRecord): Promise<void> {
+    await this.#sql`
+      INSERT INTO cells (kernel_id, cell, declared, at)
+      VALUES (${kernelId}, ${c.cell}, ${JSON.stringify(c.declared)}, ${c.at})
+      ON CONFLICT (kernel_id, cell) DO UPDATE SET declared = EXCLUDED.declared, at = EXCLUDED.at`;
+  }
+
+  async cellsAfter(kernelId: string, after: number): Promise<CellRecord[]> {
+    const rows = await this.#sql<Row[]>`
+      SELECT cell, declared, at FROM cells WHERE kernel_id = ${kernelId} AND cell > ${after}
+      ORDER BY cell`;
+    return rows.map((r) => ({
+      cell: Number(r.cell),
+      declared: JSON.parse(String(r.declared)),
+      at: Number(r.at),
+    }));
+  }
+
+  async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
+    const rows = await this.#sql<Row[]>`
+      SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, quarantined_at,
+             quarantine_reason
+      FROM snapshots WHERE kernel_id = ${kernelId} ORDER BY version DESC`;
+    return rows.map(toSnapshotMeta);
+  }
+
+  async loadSnapshot(kernelId: string, version: number): Promise<SnapshotRecord | undefined> {
+    const [row] = await this.#sql<Row[]>`
+      SELECT * FROM snapshots WHERE kernel_id = ${kernelId} AND version = ${version}`;
+    return row && { ...toSnapshotMeta(row), body: String(row.body) };
+  }
+
+  async quarantineSnapshot(
+    kernelId: string,
+    version: number,
+    reason: string,
+    now: number,
+  ): Promise<void> {
+    await this.#sql`
+      UPDATE snapshots SET quarantined_at = ${now}, quarantine_reason = ${reason}
+      WHERE kernel_id = ${kernelId} AND version = ${version}`;
+  }
+
+  async secret(name: string, candidate: string): Promise<string> {
+    // Two separate statements on purpose: the SELECT sees the row whichever writer committed it.
+    await this.#sql`
+      INSERT INTO secrets (name, value) VALUES (${name}, ${candidate}) ON CONFLICT DO NOTHING`;
+    const [row] = await this.#sql<{ value: string }[]>`
+      SELECT value FROM secrets WHERE name = ${name}`;
+    return row!.value;
+  }
+
+  async createSession(
+    s: { id: string; now: number; metadata?: Record<string, unknown> },
+  ): Promise<SessionRecord> {
+    const [row] = await this.#sql<Row[]>`
+      INSERT INTO sessions (id, created_at, last_initialized_at, last_active_at, metadata)
+      VALUES (${s.id}, ${s.now}, ${s.now}, ${s.now}, ${JSON.stringify(s.metadata ?? {})})
+      RETURNING *`;
+    return toSession(row!);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const [row] = await this.#sql<Row[]>`SELECT * FROM sessions WHERE id = ${id}`;
+    return row && toSession(row);
+  }
+
+  async updateSession(id: string, fields: SessionUpdate): Promise<void> {
+    await this.#sql`
+      UPDATE sessions SET
+        last_active_at = COALESCE(${fields.lastActiveAt ?? null}::bigint, last_active_at),
+        last_initialized_at = COALESCE(${fields.lastInitializedAt ?? null}::bigint,
+                                       last_initialized_at),
+        -- endedAt may be null (open again), so "given" is passed apart from the value.
+        ended_at = CASE WHEN ${fields.endedAt !== undefined} THEN ${fields.endedAt ?? null}::bigint
+                   ELSE ended_at END
+      WHERE id = ${id}`;
+  }
+
+  async listSessions(
+    options: { limit?: number; open?: boolean; idleBefore?: number } = {},
+  ): Promise<SessionRecord[]> {
+    const rows = await this.#sql<Row[]>`
+      SELECT * FROM sessions
+      WHERE (NOT ${options.open ?? false}::boolean OR ended_at IS NULL)
+        AND (${options.idleBefore ?? null}::bigint IS NULL
+             OR last_active_at < ${options.idleBefore ?? null})
+      ORDER BY last_active_at DESC
+      LIMIT ${options.limit || null}`;
+    return rows.map(toSession);
+  }
+
+  async counts(): Promise<{ openSessions: number; sessionlessKernels: number }> {
+    const [row] = await this.#sql<Row[]>`
+      SELECT (SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL) AS sessions,
+             (SELECT COUNT(*) FROM kernels WHERE owner_session IS NULL AND name IS NULL
+                AND state != 'closed') AS kernels`;
+    return { openSessions: Number(row!.sessions), sessionlessKernels: Number(row!.kernels) };
+  }
+
+  async recordKernelUse(sessionId: string, kernelId: string, now: number): Promise<void> {
+    await this.#sql`
+      INSERT INTO session_kernels (session_id, kernel_id, first_used_at)
+      VALUES (${sessionId}, ${kernelId}, ${now}) ON CONFLICT DO NOTHING`;
+  }
+
+  async kernelsOfSession(sessionId: string): Promise<KernelRecord[]> {
+    const rows = await this.#sql<Row[]>`
+      SELECT * FROM kernels WHERE state != 'closed' AND (owner_session = ${sessionId} OR id IN (
+        SELECT kernel_id FROM session_kernels WHERE session_id = ${sessionId}))
+      ORDER BY last_active_at DESC`;
+    return rows.map(toKernel);
+  }
+
+  /** Waits up to 5 s for queries in flight, then closes every connection. */
+  close(): Promise<void> {
+    this.#closed ??= this.#sql.end({ timeout: 5 });
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** A BIGINT column arrives as a string (it may exceed 2^53); times and sizes fit a number. */
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function toKernel(row: Row): KernelRecord {
+  return {
+    id: String(row.id),
+    ownerSession: row.owner_session === null ? null : String(row.owner_session),
+    name: row.name === null ? null : String(row.name),
+    state: String(row.state) as KernelState,
+    createdAt: Number(row.created_at),
+    lastActiveAt: Number(row.last_active_at),
+    executionCount: Number(row.execution_count),
+    lastSavedAt: nullableNumber(row.last_saved_at),
+    slot: row.slot === null ? null : String(row.slot),
+  };
+}
+
+function toSession(row: Row): SessionRecord {
+  return {
+    id: String(row.id),
+    createdAt: Number(row.created_at),
+    lastInitializedAt: Number(row.last_initialized_at),
+    lastActiveAt: Number(row.last_active_at),
+    metadata: JSON.parse(String(row.metadata)),
+    endedAt: nullableNumber(row.ended_at),
+  };
+}
+
+function toSnapshotMeta(row: Row): SnapshotMeta {
+  return {
+    kernelId: String(row.kernel_id),
+    version: Number(row.version),
+    savedAt: Number(row.saved_at),
+    size: Number(row.size),
+    format: Number(row.format),
+    executionCount: Number(row.execution_count),
+    skipped: JSON.parse(String(row.skipped)),
+    quarantined: row.quarantined_at === null
+      ? null
+      : { at: Number(row.quarantined_at), reason: String(row.quarantine_reason) },
+  };
+}
