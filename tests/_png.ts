@@ -80,3 +80,13 @@ export function paintedPixels(png: Png, region?: Region): number {
   }
   return painted;
 }
+
+/** A 4×3 red PNG, as resvg wrote it: the bytes tests display, send and compare. */
+// deno-fmt-ignore
+export const RED_PNG: readonly number[] = [
+  137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82,
+  0, 0, 0, 4, 0, 0, 0, 3, 8, 6, 0, 0, 0, 180, 244, 174,
+  198, 0, 0, 0, 18, 73, 68, 65, 84, 120, 156, 99, 60, 195, 192, 240,
+  159, 1, 9, 16, 22, 0, 0, 169, 35, 5, 101, 110, 179, 1, 17, 0,
+  0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];

@@ -5,87 +5,10 @@ import {
   vegaWarning,
   withSvgNamespace,
 } from "../../src/render/bundle_renderer.ts";
-import { decodePng, pngSize } from "../_png.ts";
+import { decodePng, pngSize, RED_PNG } from "../_png.ts";
 
 const SVG = "http://www.w3.org/2000/svg";
-/** A 4×3 red PNG, as resvg wrote it. */
-const RED_PNG = new Uint8Array([
-  137,
-  80,
-  78,
-  71,
-  13,
-  10,
-  26,
-  10,
-  0,
-  0,
-  0,
-  13,
-  73,
-  72,
-  68,
-  82,
-  0,
-  0,
-  0,
-  4,
-  0,
-  0,
-  0,
-  3,
-  8,
-  6,
-  0,
-  0,
-  0,
-  180,
-  244,
-  174,
-  198,
-  0,
-  0,
-  0,
-  18,
-  73,
-  68,
-  65,
-  84,
-  120,
-  156,
-  99,
-  60,
-  195,
-  192,
-  240,
-  159,
-  1,
-  9,
-  16,
-  22,
-  0,
-  0,
-  169,
-  35,
-  5,
-  101,
-  110,
-  179,
-  1,
-  17,
-  0,
-  0,
-  0,
-  0,
-  73,
-  69,
-  78,
-  68,
-  174,
-  66,
-  96,
-  130,
-]);
+const RED = new Uint8Array(RED_PNG);
 
 function png(bundle: Record<string, unknown>): Uint8Array {
   return Uint8Array.fromBase64(bundle["image/png"] as string);
@@ -108,7 +31,7 @@ Deno.test("an SVG entry gets a PNG beside it, drawn on white; other entries are 
 
 Deno.test("a raster image within the bounds is kept as it is, under the type its bytes have", async () => {
   await using renderer = new BundleRenderer();
-  const data = RED_PNG.toBase64();
+  const data = RED.toBase64();
   assert.deepEqual(await renderer.render({ "image/png": data, "text/plain": "p" }), {
     "image/png": data,
     "text/plain": "p",
@@ -137,7 +60,7 @@ Deno.test("a raster image beyond the bounds is scaled to a PNG with a note; a br
   await using renderer = new BundleRenderer({
     bounds: { maxSide: 2, maxPixels: 100, maxBytes: 2 ** 20 },
   });
-  const out = await renderer.render({ "image/png": RED_PNG.toBase64(), "text/plain": "p" });
+  const out = await renderer.render({ "image/png": RED.toBase64(), "text/plain": "p" });
   // 2×1.5 px, which resvg rounds up.
   assert.deepEqual(pngSize(png(out)), { width: 2, height: 2 });
   assert.equal(
