@@ -5,6 +5,9 @@
  * `--quick` runs each workload small and once: a smoke test for CI that checks the harness
  * runs, not the timings.
  *
+ * `--peers` also measures the same figures from IPython + dill and a Jupyter kernel, when
+ * Debian's packages of them are installed, and prints ours against theirs.
+ *
  * The harness and each group of figures live in `scripts/bench/`.
  *
  * @module
@@ -15,6 +18,7 @@ import { printRows, sizes, temp, writeResults } from "./bench/harness.ts";
 import { kernelFigures } from "./bench/kernel_start.ts";
 import { mcpFigures } from "./bench/mcp.ts";
 import { memoryFigures } from "./bench/memory.ts";
+import { peerFigures, printPeers } from "./bench/peers.ts";
 import { rasterizeFigures } from "./bench/rasterize.ts";
 import { saveStallFigures } from "./bench/save_stall.ts";
 import { printSnapshots, snapshotFigures } from "./bench/snapshots.ts";
@@ -35,8 +39,11 @@ rows.push(...await memoryFigures(run, floorScratch.dir));
 rows.push(...await startupFigures(run));
 rows.push(...await throughputFigures(run));
 rows.push(...await rasterizeFigures(run));
+// Last, so that the peers' processes weigh on none of our figures.
+const peers = Deno.args.includes("--peers") ? await peerFigures(run, rows, snapshots) : undefined;
 
 printRows(rows);
 printSnapshots(snapshots);
-const file = await writeResults(run.quick, { rows, snapshots });
+if (peers) printPeers(peers);
+const file = await writeResults(run.quick, { rows, snapshots, peers });
 console.log(`\nwritten ${file}`);
