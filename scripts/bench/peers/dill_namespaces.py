@@ -7,7 +7,8 @@ loaded with `dill.loads` into a fresh shell in a fresh process.
     python3 dill_namespaces.py load DIR [--quick]   # prints JSON: load medians
 
 `dump` leaves each workload's pickle in DIR for `load`; `load` checks each namespace works
-(functions called, methods run) after loading it.
+(functions called, methods run) after loading it. The workloads are those of `../snapshots.ts`,
+in its order and sizes: `../peers.ts` pairs them by position.
 """
 
 import json
