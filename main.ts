@@ -67,9 +67,9 @@ if (import.meta.main) {
   let prelude: PreludeChoice = { source: "" };
   if (config.prelude !== undefined) {
     try {
-      prelude = await choosePrelude(config.prelude);
+      prelude = await choosePrelude(config.prelude, config.npmAllow);
     } catch (error) {
-      fail(`cannot read --prelude ${config.prelude}: ${(error as Error).message}`);
+      fail(`cannot use --prelude ${config.prelude}: ${(error as Error).message}`);
     }
   }
   // Only HTTP locks the folder: stdio servers and `deno task sessions` share it (see

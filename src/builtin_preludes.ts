@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { compileCell } from "./kernel/cell_compiler.ts";
+import { npmPackageName, npmRefusal } from "./kernel/npm_imports.ts";
 
 /** A prelude the host ships: its source and what it defines, in words for a model. */
 export interface BuiltinPrelude {
@@ -65,10 +67,31 @@ export interface PreludeChoice {
  * Resolves `--prelude VALUE`: a built-in name (`data`) wins over a file of that name (write
  * `./data` for the file).
  *
+ * @param npmAllow The packages kernels may import (`--npm-allow`); `undefined`: every package.
  * @throws {Deno.errors.NotFound} And any other error reading a file that is no built-in name.
+ * @throws {Error} When the prelude imports a package `npmAllow` leaves out, which would leave
+ * every kernel without the prelude's names; the message names the packages.
  */
-export async function choosePrelude(value: string): Promise<PreludeChoice> {
+export async function choosePrelude(
+  value: string,
+  npmAllow?: readonly string[],
+): Promise<PreludeChoice> {
   const builtin = Object.hasOwn(BUILTIN_PRELUDES, value) ? BUILTIN_PRELUDES[value] : undefined;
-  if (builtin) return { source: builtin.source, defines: builtin.defines };
-  return { source: await Deno.readTextFile(value) };
+  const choice = builtin
+    ? { source: builtin.source, defines: builtin.defines }
+    : { source: await Deno.readTextFile(value) };
+  // A prelude that does not compile is refused when a kernel starts, with its syntax error.
+  const compiled = compileCell(choice.source, "prelude");
+  const refused = compiled.ok
+    ? compiled.imports.npm.filter((s) => npmRefusal(s, npmAllow) !== undefined)
+    : [];
+  if (refused.length > 0) {
+    const names = [...new Set(refused.map((s) => npmPackageName(s) ?? s))];
+    throw new Error(
+      `it imports ${names.join(", ")}, which --npm-allow leaves out; add ${
+        names.length > 1 ? "them" : "it"
+      } to --npm-allow`,
+    );
+  }
+  return choice;
 }

@@ -174,19 +174,33 @@ Deno.test("a kernel without the prelude has none of its names, and its instructi
   await client.close();
 });
 
-Deno.test("deno task serve --stdio --prelude data loads it; chart refuses a non-object", async () => {
+Deno.test("deno task serve --stdio --prelude data loads it, and again at a reset; chart refuses a non-object", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-data-prelude-stdio-" });
   try {
     await using s = await connectStdio(["--prelude", "data", "--data-dir", dataDir]);
     assert.match(s.client.getInstructions() ?? "", /csvParse/);
     const r = await s.execute(`[typeof aq.from, typeof ss.mean, typeof csvParse, typeof chart]`);
     assert.equal(r.result, `[ "function", "function", "function", "function" ]`);
+    await s.execute("const mine = 1;");
+    const reset = await s.client.callTool({ name: "reset_kernel", arguments: {} });
+    assert.notEqual(reset.isError, true);
+    const after = await s.execute(`[typeof mine, typeof aq.from, typeof chart]`);
+    assert.equal(after.result, `[ "undefined", "function", "function" ]`, "reset re-ran it");
     const bad = await s.execute(`chart("bar")`);
     assert.equal(bad.status, "error");
     assert.match((bad.error as { message: string }).message, /chart\(spec\) takes a Vega-Lite/);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
+});
+
+Deno.test("--prelude data with an --npm-allow that leaves its packages out is refused, naming them", async () => {
+  await assert.rejects(() => choosePrelude("data", ["arquero", "lodash"]), {
+    message: "it imports d3-dsv, simple-statistics, which --npm-allow leaves out; add them to " +
+      "--npm-allow",
+  });
+  const allowed = ["arquero", "d3-dsv", "simple-statistics"];
+  assert.equal((await choosePrelude("data", allowed)).source, BUILTIN_PRELUDES.data!.source);
 });
 
 Deno.test("--prelude names a built-in before a file; any other value is read as a file", async () => {
@@ -196,6 +210,8 @@ Deno.test("--prelude names a built-in before a file; any other value is read as 
     await Deno.writeTextFile(`${dir}/mine.ts`, "const mine = 1;");
     assert.deepEqual(await choosePrelude(`${dir}/mine.ts`), { source: "const mine = 1;" });
     await assert.rejects(() => choosePrelude(`${dir}/absent.ts`), Deno.errors.NotFound);
+    await Deno.writeTextFile(`${dir}/npm.ts`, 'import ms from "npm:ms@2.1.3";');
+    assert.equal((await choosePrelude(`${dir}/npm.ts`, ["ms"])).source.length, 30);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
