@@ -30,7 +30,10 @@ export function instructions(limits: HostLimits, options: { sessionless: boolean
       `Every kernel starts with these names loaded (a prelude): ${limits.preludeDefines}.`,
     );
   } else if (limits.prelude) {
-    lines.push("A prelude runs in every new or reset kernel (see list_variables).");
+    lines.push(
+      "A prelude runs in every new or reset kernel: its names are usable, not listed by " +
+        "list_variables.",
+    );
   }
   if (options.sessionless) {
     lines.push(
