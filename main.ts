@@ -5,6 +5,7 @@
  * @module
  */
 import { type Config, helpText, parseConfig, readAuthToken } from "./src/config.ts";
+import { choosePrelude, type PreludeChoice } from "./src/builtin_preludes.ts";
 import { DataDirInUseError, lockDataDir } from "./src/data_dir_lock.ts";
 import { Host, type ShutdownReport } from "./src/host.ts";
 import { openRegistry } from "./src/registry/open_registry.ts";
@@ -63,12 +64,12 @@ if (import.meta.main) {
   } catch (error) {
     fail(`cannot read --auth-token-file: ${(error as Error).message}`);
   }
-  let prelude = "";
+  let prelude: PreludeChoice = { source: "" };
   if (config.prelude !== undefined) {
     try {
-      prelude = await Deno.readTextFile(config.prelude);
+      prelude = await choosePrelude(config.prelude, config.npmAllow);
     } catch (error) {
-      fail(`cannot read --prelude ${config.prelude}: ${(error as Error).message}`);
+      fail(`cannot use --prelude ${config.prelude}: ${(error as Error).message}`);
     }
   }
   // Only HTTP locks the folder: stdio servers and `deno task sessions` share it (see
@@ -86,7 +87,12 @@ if (import.meta.main) {
         : `Cannot use --data-dir ${config.dataDir}: ${(error as Error).message}`,
     );
   }
-  const host = new Host({ ...config, preludeSource: prelude, registry });
+  const host = new Host({
+    ...config,
+    preludeSource: prelude.source,
+    preludeDefines: prelude.defines,
+    registry,
+  });
   /** Stop accepting connections; each resolves once the requests in flight were answered. */
   const drains: (() => Promise<void>)[] = [];
   /** Close the sessions' transports, after their running cells were answered. */

@@ -193,8 +193,9 @@ const FLAGS: FlagSpec[] = [
     key: "prelude",
     flag: "--prelude",
     kind: "optional",
-    value: "file",
-    help: "TypeScript file run in every new or reset kernel",
+    value: "file|data",
+    help: "TypeScript file run in every new or reset kernel; data: the built-in data prelude " +
+      "(arquero, d3-dsv, simple-statistics, chart)",
     default: () => undefined,
   },
   {

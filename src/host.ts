@@ -67,6 +67,8 @@ export type HostOptions =
     registry: Registry;
     /** The prelude's source (TypeScript), `""` for none (the config holds its file name). */
     preludeSource: string;
+    /** What the prelude defines, for the server instructions (a built-in prelude says). */
+    preludeDefines?: string;
     /** The clock, for tests (default `Date.now`). */
     now?: () => number;
     /** How often the supervisor applies its policy, in ms (default 1000). */
@@ -113,6 +115,8 @@ export interface HostLimits {
   diskQuotaMb: number;
   /** A prelude runs in every new or reset kernel. */
   prelude: boolean;
+  /** What it defines, when known (a built-in prelude's names). */
+  preludeDefines?: string;
 }
 
 /** A kernel's state as results report it; see `Host.stateNotice`. Times are ms since the epoch. */
@@ -237,6 +241,8 @@ export class Host {
       memoryLimitMb: this.#options.memoryLimit,
       diskQuotaMb: this.#options.diskQuota,
       prelude: this.#options.preludeSource !== "",
+      ...(this.#options.preludeDefines !== undefined &&
+        { preludeDefines: this.#options.preludeDefines }),
     };
   }
 

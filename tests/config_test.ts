@@ -152,7 +152,7 @@ Deno.test("--help lists every flag with its variable, default and unit", () => {
   }
   assert.match(text, /default 512 MB, 64–65536/);
   assert.match(text, /default 60 s, 1–86400/);
-  assert.match(text, /--prelude <file>/);
+  assert.match(text, /--prelude <file\|data>/);
   assert.doesNotMatch(text, /MCP_KERNEL_HOST_HELP/, "--help has no environment twin");
   assert.match(text, /--allowed-origins <origins>\n.*\(default none\)/);
   assert.match(text, /--auth-token <token>\n.*\(default none\)/);

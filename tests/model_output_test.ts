@@ -104,3 +104,62 @@ Deno.test("long output is cut to --output-limit with a note of how much and how 
   assert.match(ran.structured?.truncated as string, /scratch folder/);
   await client.close();
 });
+
+Deno.test("200,000 globals: list_variables and complete stay within the budget in both views, saying how many were left out", async () => {
+  await using s = await serveHttp({ memoryLimit: 512 });
+  const client = await connect(s.url);
+  const made = await call(client, "execute", {
+    code: "for (let i = 0; i < 200_000; i++) globalThis[`v${i}`] = { i };",
+  });
+  assert.equal(made.isError, false, made.text);
+  const limit = 20_000;
+  const listed = await call(client, "list_variables", {});
+  assert.equal(listed.isError, false, listed.text);
+  assert.ok(listed.text.length <= limit, `${listed.text.length} characters of text`);
+  assert.match(listed.text, /^v0: Object \(~\d+ B\) = \{ i: 0 \}$/m);
+  const shownLines = listed.text.split("\n").filter((l) => /^v\d+: /.test(l)).length;
+  assert.ok(shownLines > 100, `${shownLines} variables shown`);
+  assert.ok(
+    listed.text.endsWith(
+      `[${(200_000 - shownLines).toLocaleString("en-US")} more variables not shown, of 200,000: ` +
+        "inspect_variable shows one by name; a cell can list and filter them]",
+    ),
+    listed.text.slice(-300),
+  );
+  const json = JSON.stringify(listed.structured);
+  assert.ok(json.length <= limit, `${json.length} characters of structured content`);
+  const variables = listed.structured?.variables as { name: string }[];
+  assert.ok(variables.length > 100, `${variables.length} variables in the structured view`);
+  assert.deepEqual(variables.slice(0, 2).map((v) => v.name), ["v0", "v1"]);
+  assert.equal(listed.structured?.omitted, 200_000 - variables.length);
+  assert.match(listed.structured?.truncated as string, /more variables not shown, of 200,000/);
+
+  const completed = await call(client, "complete", { code: "v" });
+  assert.ok(completed.text.length <= limit, `${completed.text.length} characters of text`);
+  assert.match(completed.text, /more matches not shown, of [\d,]+: type more of the name/);
+  const completedJson = JSON.stringify(completed.structured);
+  assert.ok(completedJson.length <= limit, `${completedJson.length} characters of structured`);
+  const matches = completed.structured?.matches as string[];
+  assert.ok(matches.length > 100 && matches.every((m) => m.startsWith("v")));
+  assert.ok((completed.structured?.omitted as number) > 190_000);
+  await client.close();
+});
+
+Deno.test("output past both the kernel's 100 kB and the budget still says both were cut", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  const ran = await call(client, "execute", {
+    code: `for (let i = 0; i < 3_000; i++) console.log(\`line \${i} \${"x".repeat(90)}\`)`,
+  });
+  assert.equal(ran.isError, false, ran.text);
+  assert.ok(ran.text.length <= 20_000, `${ran.text.length} characters`);
+  // The kernel kept 100 kB and dropped the rest; the budget then kept about 20,000 characters.
+  assert.match(
+    ran.text,
+    /\[truncated: [\d,]+ more characters of [\d,]+\]\n> \[output truncated: [\d,]+ more bytes not shown\]\n\[Text beyond 20,000 characters per result was cut\. To see more, write it to a file/,
+  );
+  const stdout = ran.structured?.stdout as string;
+  assert.match(stdout, /\n\[output truncated: [\d,]+ more bytes not shown\]$/);
+  assert.match(ran.structured?.truncated as string, /write it to a file/);
+  await client.close();
+});

@@ -8,6 +8,12 @@
 /** Bytes kept per stream and per request, as DESIGN.md section 2 bounds result text. */
 export const OUTPUT_LIMIT_BYTES = 100_000;
 
+/**
+ * The note {@linkcode OutputBuffer.take} ends a text with when it dropped bytes, as a pattern
+ * that also finds it quoted (`> `, see `model_text.ts`) at the end of a text.
+ */
+export const DROPPED_NOTE = /\n(?:> )?\[output truncated: [\d,]+ more bytes not shown\]$/;
+
 /** Accumulates bytes up to a limit and counts what it drops. */
 export class OutputBuffer {
   #chunks: Uint8Array[] = [];

@@ -25,8 +25,15 @@ export function instructions(limits: HostLimits, options: { sessionless: boolean
     "Display: Deno.jupyter.display(value), the md/html/svg templates and display(...) show " +
     "rich output; images and SVG charts (Vega-Lite specs too) arrive as images.",
   ];
-  if (limits.prelude) {
-    lines.push("A prelude runs in every new or reset kernel (see list_variables).");
+  if (limits.preludeDefines !== undefined) {
+    lines.push(
+      `Every kernel starts with these names loaded (a prelude): ${limits.preludeDefines}.`,
+    );
+  } else if (limits.prelude) {
+    lines.push(
+      "A prelude runs in every new or reset kernel: its names are usable, not listed by " +
+        "list_variables.",
+    );
   }
   if (options.sessionless) {
     lines.push(

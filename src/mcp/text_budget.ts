@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { DROPPED_NOTE } from "../kernel/output_buffer.ts";
 
 /** Characters of text per result unless the host is configured otherwise (DESIGN.md section 2). */
 export const OUTPUT_LIMIT = 20_000;
@@ -23,7 +24,9 @@ export function cutHint(limit: number): string {
 
 /**
  * `text` within about `limit` characters: whole when it fits; else its head and a note of how
- * many characters were left out, the note counted in the limit where the limit leaves room.
+ * many characters were left out, the note counted in the limit where the limit leaves room. A
+ * kernel's note that it dropped output (`output_buffer.ts`) at the end is kept after the cut, so
+ * the text still says that more was printed than it holds.
  *
  * @example
  * ```ts
@@ -32,10 +35,12 @@ export function cutHint(limit: number): string {
  */
 export function cut(text: string, limit: number): string {
   if (text.length <= limit) return text;
+  const tail = DROPPED_NOTE.exec(text)?.[0] ?? "";
+  const body = text.slice(0, text.length - tail.length);
   const n = (x: number) => x.toLocaleString("en-US");
-  const note = (left: number) => `[truncated: ${n(left)} more characters of ${n(text.length)}]`;
-  const room = Math.max(0, limit - note(text.length).length - 1);
-  return `${text.slice(0, room)}\n${note(text.length - room)}`;
+  const note = (left: number) => `[truncated: ${n(left)} more characters of ${n(body.length)}]`;
+  const room = Math.max(0, limit - note(body.length).length - 1 - tail.length);
+  return `${body.slice(0, room)}\n${note(body.length - room)}${tail}`;
 }
 
 /** `text` within about `limit` characters, as {@linkcode cut}, with the {@linkcode cutHint}. */

@@ -7,7 +7,8 @@
  * @module
  */
 import { RASTER_BOUNDS, type RasterBounds } from "./raster_bounds.ts";
-import type { RasterReply, RasterRequest } from "./rasterizer_worker.ts";
+import type { RasterRequest } from "./rasterizer_worker.ts";
+import { SerialWorker } from "./serial_worker.ts";
 
 /** A drawn SVG. */
 export interface Raster {
@@ -37,11 +38,7 @@ export interface DrawOptions {
 /** Draws SVG to PNG in a Worker; close it with `close()` or `await using`. */
 export class SvgRasterizer implements AsyncDisposable {
   #options: Required<RasterizerOptions>;
-  #worker?: Worker;
-  #pending = new Map<number, (reply: RasterReply) => void>();
-  #next = 0;
-  #queue: Promise<unknown> = Promise.resolve();
-  #closed = false;
+  #worker: SerialWorker<Omit<RasterRequest, "id">, Raster>;
 
   constructor(options: RasterizerOptions = {}) {
     this.#options = {
@@ -50,6 +47,14 @@ export class SvgRasterizer implements AsyncDisposable {
       maxSvgChars: 10_000_000,
       ...options,
     };
+    this.#worker = new SerialWorker({
+      url: new URL("./rasterizer_worker.ts", import.meta.url),
+      name: "rasterizer",
+      timeoutMs: this.#options.timeoutMs,
+      failure: "Cannot draw SVG",
+      // A panic inside WebAssembly ("unreachable") may leave the renderer's memory damaged.
+      damaging: (message) => /unreachable|memory/i.test(message),
+    });
   }
 
   /**
@@ -60,7 +65,6 @@ export class SvgRasterizer implements AsyncDisposable {
    * message says which.
    */
   rasterize(svg: string, options: DrawOptions = {}): Promise<Raster> {
-    if (this.#closed) return Promise.reject(new Error("Cannot draw SVG: the rasterizer is closed"));
     if (svg.length > this.#options.maxSvgChars) {
       return Promise.reject(
         new RangeError(
@@ -68,74 +72,16 @@ export class SvgRasterizer implements AsyncDisposable {
         ),
       );
     }
-    const run = this.#queue.then(() => this.#draw(svg, options));
-    this.#queue = run.catch(() => {});
-    return run;
+    return this.#worker.run({ svg, bounds: this.#options.bounds, background: options.background });
   }
 
-  /** Ends the Worker; later drawings reject. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#queue;
-    this.#stop();
+  /** Ends the Worker; drawings not done and later ones reject. */
+  close(): Promise<void> {
+    return this.#worker.close();
   }
 
   /** Same as {@linkcode close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  async #draw(svg: string, { background }: DrawOptions): Promise<Raster> {
-    const worker = this.#worker ??= this.#start();
-    const id = this.#next++;
-    const { promise, resolve } = Promise.withResolvers<RasterReply | "timeout">();
-    this.#pending.set(id, resolve);
-    const timer = setTimeout(() => resolve("timeout"), this.#options.timeoutMs);
-    worker.postMessage(
-      { id, svg, bounds: this.#options.bounds, background } satisfies RasterRequest,
-    );
-    try {
-      const reply = await promise;
-      if (reply === "timeout") {
-        this.#stop();
-        throw new Error(`Cannot draw SVG: it took more than ${this.#options.timeoutMs} ms`);
-      }
-      if (!reply.ok) {
-        // A panic inside WebAssembly ("unreachable") may leave the renderer's memory damaged.
-        if (/unreachable|memory/i.test(reply.message)) this.#stop();
-        throw new Error(`Cannot draw SVG: ${reply.message}`);
-      }
-      return {
-        png: reply.png,
-        width: reply.width,
-        height: reply.height,
-        intrinsic: reply.intrinsic,
-      };
-    } finally {
-      clearTimeout(timer);
-      this.#pending.delete(id);
-    }
-  }
-
-  #start(): Worker {
-    const worker = new Worker(new URL("./rasterizer_worker.ts", import.meta.url), {
-      type: "module",
-      name: "rasterizer",
-    });
-    worker.onmessage = (event: MessageEvent<RasterReply>) => {
-      this.#pending.get(event.data.id)?.(event.data);
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      const message = `the renderer failed: ${event.message}`;
-      for (const [id, resolve] of this.#pending) resolve({ id, ok: false, message });
-      this.#stop();
-    };
-    return worker;
-  }
-
-  #stop(): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
   }
 }

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { VegaReply, VegaRequest } from "./vega_worker.ts";
+import type { VegaRequest } from "./vega_worker.ts";
+import { SerialWorker } from "./serial_worker.ts";
 
 /** MIME types of Vega-Lite specs, which are compiled to Vega before drawing. */
 export const VEGA_LITE_TYPES = [
@@ -49,15 +50,16 @@ export interface VegaRendererOptions {
 
 /** Draws Vega and Vega-Lite specs to SVG in a Worker; close it with `close()` or `await using`. */
 export class VegaRenderer implements AsyncDisposable {
-  #timeoutMs: number;
-  #worker?: Worker;
-  #pending = new Map<number, (reply: VegaReply) => void>();
-  #next = 0;
-  #queue: Promise<unknown> = Promise.resolve();
-  #closed = false;
+  #worker: SerialWorker<Omit<VegaRequest, "id">, VegaSvg>;
 
   constructor(options: VegaRendererOptions = {}) {
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#worker = new SerialWorker({
+      url: new URL("./vega_worker.ts", import.meta.url),
+      name: "vega",
+      permissions: VEGA_PERMISSIONS,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      failure: "Cannot draw a chart",
+    });
   }
 
   /**
@@ -69,9 +71,6 @@ export class VegaRenderer implements AsyncDisposable {
    * says which.
    */
   toSvg(type: string, spec: unknown): Promise<VegaSvg> {
-    if (this.#closed) {
-      return Promise.reject(new Error("Cannot draw a chart: the renderer is closed"));
-    }
     const lite = (VEGA_LITE_TYPES as readonly string[]).includes(type);
     if (!lite && type !== VEGA_TYPE) {
       return Promise.reject(new TypeError(`Cannot draw a chart of type ${type}: no Vega type`));
@@ -84,64 +83,16 @@ export class VegaRenderer implements AsyncDisposable {
         return Promise.reject(new Error(`Cannot draw a chart: its spec is no JSON: ${error}`));
       }
     }
-    const run = this.#queue.then(() => this.#draw(parsed, lite));
-    this.#queue = run.catch(() => {});
-    return run;
+    return this.#worker.run({ spec: parsed, lite });
   }
 
-  /** Ends the Worker; later drawings reject. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#queue;
-    this.#stop();
+  /** Ends the Worker; drawings not done and later ones reject. */
+  close(): Promise<void> {
+    return this.#worker.close();
   }
 
   /** Same as {@linkcode close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  async #draw(spec: unknown, lite: boolean): Promise<VegaSvg> {
-    const worker = this.#worker ??= this.#start();
-    const id = this.#next++;
-    const { promise, resolve } = Promise.withResolvers<VegaReply | "timeout">();
-    this.#pending.set(id, resolve);
-    const timer = setTimeout(() => resolve("timeout"), this.#timeoutMs);
-    worker.postMessage({ id, spec, lite } satisfies VegaRequest);
-    try {
-      const reply = await promise;
-      if (reply === "timeout") {
-        this.#stop();
-        throw new Error(`Cannot draw a chart: it took more than ${this.#timeoutMs} ms`);
-      }
-      if (!reply.ok) throw new Error(`Cannot draw a chart: ${reply.message}`);
-      return { svg: reply.svg, warnings: reply.warnings };
-    } finally {
-      clearTimeout(timer);
-      this.#pending.delete(id);
-    }
-  }
-
-  #start(): Worker {
-    const worker = new Worker(new URL("./vega_worker.ts", import.meta.url), {
-      type: "module",
-      name: "vega",
-      deno: { permissions: VEGA_PERMISSIONS },
-    });
-    worker.onmessage = (event: MessageEvent<VegaReply>) => {
-      this.#pending.get(event.data.id)?.(event.data);
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      const message = `the renderer failed: ${event.message}`;
-      for (const [id, resolve] of this.#pending) resolve({ id, ok: false, message });
-      this.#stop();
-    };
-    return worker;
-  }
-
-  #stop(): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
   }
 }

@@ -37,3 +37,23 @@ Deno.test("texts cut together stay within the limit, each saying what it lost, t
   assert.match(out[3]!, /more characters of 30,000\]$/);
   assert.equal(out[4], cutHint(4000));
 });
+
+Deno.test("a cut keeps the kernel's note that it dropped output, plain or quoted", () => {
+  const note = "\n[output truncated: 5,000,000 more bytes not shown]";
+  for (const tail of [note, note.replace("\n", "\n> ")]) {
+    const out = cut("o".repeat(100_000) + tail, 1000);
+    assert.ok(out.length <= 1000, `${out.length}`);
+    assert.ok(
+      out.endsWith(
+        `\n[truncated: ${
+          (100_000 - (out.indexOf("\n"))).toLocaleString("en-US")
+        } more characters of 100,000]${tail}`,
+      ),
+      out.slice(-200),
+    );
+  }
+  // Through the shared budget too.
+  const [first, hint] = truncateAll(["x".repeat(50_000) + note], 2000);
+  assert.ok(first!.endsWith(note));
+  assert.equal(hint, cutHint(2000));
+});

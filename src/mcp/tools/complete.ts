@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { textResult, toolError } from "../content.ts";
+import { listViews } from "../list_budget.ts";
 import { defineTool, kernelArg } from "./tool.ts";
 
 /** Completion candidates; positions are JavaScript string indices (UTF-16 units). */
@@ -22,6 +23,8 @@ export const complete = defineTool({
     matches: z.array(z.string()),
     cursor_start: z.number().int(),
     cursor_end: z.number().int(),
+    omitted: z.number().int().optional().describe("Matches left out to stay within the budget"),
+    truncated: z.string().optional().describe("What was left out, and how to see it"),
   },
   reportsKernelState: true,
   annotations: { readOnlyHint: true },
@@ -30,10 +33,19 @@ export const complete = defineTool({
       return toolError(`cursor ${cursor} is past the end of the code (length ${code.length})`);
     }
     const c = await host.complete(await host.resolveKernel(caller, kernel), code, cursor);
-    return textResult(c.matches.join("\n") || "(no matches)", {
-      matches: c.matches,
-      cursor_start: c.cursorStart,
-      cursor_end: c.cursorEnd,
+    const views = listViews({
+      items: c.matches,
+      limit: host.outputLimit,
+      line: (match) => match,
+      empty: "(no matches)",
+      noun: "matches",
+      hint: "type more of the name to narrow them",
+      structured: (kept) => ({
+        matches: kept,
+        cursor_start: c.cursorStart,
+        cursor_end: c.cursorEnd,
+      }),
     });
+    return textResult(views.text, views.structured);
   },
 });

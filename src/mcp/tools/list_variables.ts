@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { textResult } from "../content.ts";
-import { truncate } from "../text_budget.ts";
+import { listViews } from "../list_budget.ts";
 import { defineTool, kernelArg } from "./tool.ts";
 
 /** Name, type, short preview and approximate size of each user variable. */
@@ -22,6 +22,8 @@ export const listVariables = defineTool({
       preview: z.string(),
       approx_bytes: z.number(),
     })),
+    omitted: z.number().int().optional().describe("Variables left out to stay within the budget"),
+    truncated: z.string().optional().describe("What was left out, and how to see it"),
   },
   reportsKernelState: true,
   annotations: { readOnlyHint: true },
@@ -33,11 +35,16 @@ export const listVariables = defineTool({
       preview: v.preview,
       approx_bytes: v.approxBytes,
     }));
-    const text = variables.length === 0
-      ? "(no variables)"
-      : variables.map((v) => `${v.name}: ${v.type} (${approxSize(v.approx_bytes)}) = ${v.preview}`)
-        .join("\n");
-    return textResult(truncate(text, host.outputLimit), { variables });
+    const views = listViews({
+      items: variables,
+      limit: host.outputLimit,
+      line: (v) => `${v.name}: ${v.type} (${approxSize(v.approx_bytes)}) = ${v.preview}`,
+      empty: "(no variables)",
+      noun: "variables",
+      hint: "inspect_variable shows one by name; a cell can list and filter them",
+      structured: (kept) => ({ variables: kept }),
+    });
+    return textResult(views.text, views.structured);
   },
 });
 
