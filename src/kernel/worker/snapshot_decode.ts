@@ -120,7 +120,18 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
     if (kind === "class") {
       const Ctor = classes.byName(name);
       if (!Ctor) throw new TypeError(`its class ${name} is not defined after the restore`);
-      return Object.assign(Object.create(Ctor.prototype), inner);
+      // Defined, not assigned: assigning would run the class's setters, user code with no
+      // time bound (a setter that loops would take the kernel at every restore).
+      const instance = Object.create(Ctor.prototype);
+      for (const [key, value] of Object.entries(inner as object)) {
+        Object.defineProperty(instance, key, {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      }
+      return instance;
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
     if (kind === "custom" && name === "TypedArray") {
