@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { concat } from "./bytes.ts";
 
 /** Characters of an attachment encoded at a time: about 1 MB of UTF-8 for a snapshot body. */
 const PIECE_CHARS = 1 << 20;
