@@ -141,3 +141,21 @@ Deno.test("timers and microtask loops that restore-time code schedules are not s
   assert.equal(later.data?.["text/plain"], "2");
   assert.equal(later.status, "ok");
 });
+
+Deno.test("a class held in a value whose static block does not end at restore is stopped and named; the rest comes back", async () => {
+  await using t = await startKernel();
+  const k = t.kernel;
+  const defined = await k.execute(
+    "const kinds = { Plain: class { static tag = 'plain' }, Loop: class { static { try { " +
+      "while (Deno.statSync('loop').isFile) {} } catch {} } } };\n" +
+      "const helpers = { twice: (x) => x * 2 }; 'defined'",
+  );
+  assert.equal(defined.status, "ok", defined.error?.message);
+  await k.execute("Deno.writeTextFileSync('loop', 'x')");
+  const snapshot = await k.snapshot();
+  await k.reset();
+  const report = await k.restore(snapshot.body);
+  const kinds = report.skipped.find((s) => s.path === "kinds");
+  assert.match(kinds?.reason ?? "", /ran for more than 5 s when evaluated again/);
+  assert.equal((await k.execute("helpers.twice(21)")).data?.["text/plain"], "42");
+});

@@ -49,6 +49,8 @@ interface SnapshotBody {
 }
 
 const SLOT = Symbol.for("mcp-kernel-host.restore");
+/** Where a function or class evaluated from a value's source is left (see `Repl.runNow`). */
+const EVALUATED = "\0evaluated";
 const SLOT_EXPR = globalAccess(SLOT);
 
 /**
@@ -272,6 +274,30 @@ export async function restoreSnapshot(
     }
     const classes: ClassTable = {
       nameOf: () => undefined,
+      // A class inside a value runs its static blocks when evaluated again, and a method's
+      // computed key its expression: those are bounded like the declarations. Other sources
+      // run nothing when evaluated.
+      evaluate: (expression) => {
+        if (!/^\(\s*(class\b|\[)|getOwnPropertyDescriptors\(\{\s*\[/.test(expression)) {
+          return (0, eval)(expression);
+        }
+        delete slot[EVALUATED];
+        repl.runNow(
+          `try { ${SLOT_EXPR}[${JSON.stringify(EVALUATED)}] = { value: ${expression} }; } ` +
+            `catch (e) { ${SLOT_EXPR}[${JSON.stringify(EVALUATED)}] = { error: e }; }`,
+          RESTORE_EVAL_TIMEOUT_MS,
+        );
+        const done = slot[EVALUATED] as { value?: unknown; error?: unknown } | undefined;
+        delete slot[EVALUATED];
+        if (!done) {
+          throw new Error(
+            `its source ran for more than ${RESTORE_EVAL_TIMEOUT_MS / 1000} s when evaluated ` +
+              "again (a class's static block that does not end, say); it was stopped",
+          );
+        }
+        if ("error" in done) throw done.error;
+        return done.value;
+      },
       byName: (name) => {
         const failure = failures.get(name);
         if (failure) throw new TypeError(`its class ${name} could not be imported: ${failure}`);

@@ -149,7 +149,8 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return Object.assign(new Array(length as number), items);
     }
     if (kind === "custom" && name === "Function") {
-      return (0, eval)(functionExpression(inner as string));
+      const expression = functionExpression(inner as string);
+      return classes.evaluate ? classes.evaluate(expression) : (0, eval)(expression);
     }
     throw new TypeError(`Unknown annotation ${JSON.stringify(type)} in snapshot`);
   }
