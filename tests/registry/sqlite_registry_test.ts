@@ -158,6 +158,9 @@ Deno.test("pieces of pruned versions and of a closed kernel are swept", async ()
   assert.deepEqual((await t.registry.listSnapshots("k")).map((s) => s.version), [3, 2]);
   await eventually(() => JSON.stringify(storedPieces(t.path, "k")) === '{"2":3,"3":3}');
   assert.ok((await t.registry.loadSnapshot("k", 2))!.body.startsWith("1x"));
+  // A small body, kept inline, prunes a large one: its pieces go too.
+  await t.registry.saveSnapshot("k", snap("small"), 2);
+  await eventually(() => JSON.stringify(storedPieces(t.path, "k")) === '{"3":3}');
   await t.registry.closeKernel("k");
   await eventually(() => Object.keys(storedPieces(t.path, "k")).length === 0);
 });

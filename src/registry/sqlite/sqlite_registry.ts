@@ -174,13 +174,16 @@ class SqliteRegistry implements Registry {
 
   async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
     if (s.body.length <= CHUNK_CHARS) {
-      return this.#transaction(() =>
+      const meta = this.#transaction(() =>
         this.#commitSnapshot(kernelId, this.#nextVersion(kernelId), s, keep, {
           body: s.body,
           size: utf8Length(s.body),
           chunks: 0,
         })
       );
+      // The versions it pruned may have been large.
+      this.#bodies.sweep(kernelId);
+      return meta;
     }
     // A large body goes in pieces first (chunked_bodies.ts); the version is chosen now, before
     // the first await, so that saves keep the order they were asked in.
