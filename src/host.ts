@@ -266,11 +266,13 @@ export class Host {
 
   /**
    * A kernel's scratch folder for the host to read or write a client's file in, starting the
-   * kernel first if it never ran (its folder is given at its first start).
+   * kernel first if it has no folder slot yet (it gets one at its start).
    */
   async filesFolder(id: string): Promise<string> {
     await this.#check(id);
-    const found = await this.scratchDir(id);
+    const record = await this.#supervisor.record(id);
+    // A kernel with no slot gets one at its start, and files of the old layout move there.
+    const found = record?.slot ? await this.scratchDir(id) : undefined;
     if (found) return found;
     await this.#supervisor.ensureLive(id);
     const made = await this.scratchDir(id);

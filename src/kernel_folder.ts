@@ -5,8 +5,9 @@
  * own, and the kernel it is bound to keeps that slot for life (recorded in the registry). A
  * slot is a random name, unrelated to the kernel id, so no sandbox's command line carries an id.
  *
- * Kernels of earlier versions have their files in `<data>/kernels/<id>/files` and keep them
- * there; a kernel that has no slot and no files there gets a slot at its first start.
+ * Kernels of earlier versions have their files in `<data>/kernels/<id>/files`: at the kernel's
+ * next start they move (a rename) into a new slot, recorded first, so that no sandbox path names
+ * a kernel id; a kernel that has no files there gets a slot at its first start as any other.
  *
  * Used by the host and the operator's `sessions` CLI.
  *
@@ -51,15 +52,38 @@ export async function hasLegacyFiles(dataDir: string, id: string): Promise<boole
 }
 
 /**
- * Whether kernel `id`, starting, keeps its folder of the old layout: only if it has files there.
- * An empty old folder (every sandbox created one) is removed: the kernel then takes a slot.
+ * Moves kernel `id`'s files of the old layout into `slot`'s folder: one rename, then the empty
+ * old folder is removed. Record the slot before calling: a move cut short by a crash is then
+ * finished at the next start (the files are still in the old folder, the slot is known).
+ *
+ * @throws {Error} When the slot's folder already holds files (nothing is moved then).
  */
-export async function keepsLegacyFolder(dataDir: string, id: string): Promise<boolean> {
-  if (await hasLegacyFiles(dataDir, id)) return true;
+export async function moveLegacyFolder(dataDir: string, id: string, slot: string): Promise<void> {
+  const target = slotScratch(dataDir, slot);
+  await Deno.mkdir(slotFolder(dataDir, slot), { recursive: true });
+  try {
+    // Not recursive: only an empty folder goes.
+    await Deno.remove(target);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      // Nothing there: the usual case.
+    } else if ((error as { code?: string }).code === "ENOTEMPTY") {
+      throw new Error(
+        `Cannot move a kernel's files of the old layout into its folder slot: ${target} ` +
+          "already holds files",
+      );
+    } else throw error;
+  }
+  await Deno.rename(join(legacyFolder(dataDir, id), "files"), target);
+  await removeEmptyLegacyFolder(dataDir, id);
+}
+
+/** Removes kernel `id`'s old-layout folder if it holds nothing (every sandbox once made one). */
+export async function removeEmptyLegacyFolder(dataDir: string, id: string): Promise<void> {
   const folder = legacyFolder(dataDir, id);
   // Not recursive: a file written meanwhile keeps the folder.
-  await Deno.remove(join(folder, "files")).then(() => Deno.remove(folder)).catch(() => {});
-  return false;
+  await Deno.remove(join(folder, "files")).catch(() => {});
+  await Deno.remove(folder).catch(() => {});
 }
 
 /** Deletes a kernel's folder and everything in it; a missing folder is not an error. */

@@ -2,8 +2,9 @@
  * The host's kernel factory: real kernels in sandbox processes, with a pool of spare sandboxes
  * (`--spare-kernels`) so that a new kernel is ready at once. A kernel without a folder slot (a
  * new one) is bound to a spare, whose slot becomes its scratch folder for life; a kernel that
- * has a slot, or files in the old `kernels/<id>` layout, needs a sandbox for that folder and
- * starts one, as does a new kernel when no spare is there (see `kernel_folder.ts`).
+ * has a slot needs a sandbox for that folder and starts one, as does a new kernel when no spare
+ * is there. Files in the old `kernels/<id>` layout move into a new slot first (see
+ * `kernel_folder.ts`).
  *
  * @module
  */
@@ -11,10 +12,11 @@ import { KernelHandle, type KernelOptions } from "./kernel/kernel_handle.ts";
 import type { SandboxProcess } from "./kernel/sandbox_process.ts";
 import { type Spare, SparePool } from "./kernel/spare_pool.ts";
 import {
-  keepsLegacyFolder,
+  hasLegacyFiles,
+  moveLegacyFolder,
   newSlot,
+  removeEmptyLegacyFolder,
   removeKernelFolder,
-  scratchFolder,
   slotScratch,
 } from "./kernel_folder.ts";
 import { log } from "./log.ts";
@@ -69,8 +71,16 @@ export class SandboxedKernels {
       onRestart: hooks.onRestart,
       executionCount: hooks.executionCount,
     };
-    const legacy = hooks.slot === null && await keepsLegacyFolder(dataDir, id);
-    if (hooks.slot === null && !legacy) {
+    let slot = hooks.slot;
+    if (await hasLegacyFiles(dataDir, id)) {
+      // Recorded before the move: a move cut short is finished at the next start.
+      if (slot === null) {
+        slot = newSlot();
+        await hooks.recordSlot(slot);
+      }
+      await moveLegacyFolder(dataDir, id, slot);
+    } else if (slot === null) {
+      await removeEmptyLegacyFolder(dataDir, id);
       const spare = await this.#pool.take();
       if (spare) {
         let recorded = false;
@@ -88,14 +98,11 @@ export class SandboxedKernels {
           throw error;
         }
       }
-    }
-    let slot = hooks.slot;
-    if (slot === null && !legacy) {
       slot = newSlot();
       await hooks.recordSlot(slot);
     }
     this.#counts.cold++;
-    return await KernelHandle.start({ ...base, scratchDir: scratchFolder(dataDir, { id, slot }) });
+    return await KernelHandle.start({ ...base, scratchDir: slotScratch(dataDir, slot) });
   };
 
   /** Kernel starts so far, by how they got their sandbox (restarts inside a kernel excluded). */

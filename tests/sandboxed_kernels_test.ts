@@ -1,8 +1,8 @@
 /**
  * Spare sandboxes with real processes, through the host: a new kernel binds the spare started
  * before its request, in a folder slot of its own that it keeps; the pool refills and replaces a
- * spare that dies; `--spare-kernels 0` starts kernels cold; kernels of the old layout keep their
- * files.
+ * spare that dies; `--spare-kernels 0` starts kernels cold; kernels of the old layout move their
+ * files into a slot.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -128,29 +128,47 @@ Deno.test("a spare that was killed is replaced, and the next kernel binds the ne
   assert.ok(gone, "the dead spare's slot was deleted");
 });
 
-Deno.test("a kernel of the old layout keeps its files; an old kernel without files gets a slot", async () => {
+Deno.test("a kernel of the old layout moves its files into a slot at its next start; no path names its id", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-host-" });
   try {
     const withFiles = newId();
     const empty = newId();
+    const cutShort = newId();
     {
       await using registry = await openRegistry({ dataDir });
       await registry.createKernel({ id: withFiles, state: "stored", now: 1 });
       await registry.createKernel({ id: empty, state: "stored", now: 1 });
+      // A move cut short by a crash: the slot was recorded, the files not moved yet.
+      await registry.createKernel({ id: cutShort, state: "stored", now: 1 });
+      await registry.updateKernel(cutShort, { slot: "cut-short-slot" });
     }
-    const old = join(dataDir, "kernels", withFiles, "files");
-    await Deno.mkdir(old, { recursive: true });
-    await Deno.writeTextFile(join(old, "old.txt"), "from before");
+    for (const id of [withFiles, cutShort]) {
+      const old = join(dataDir, "kernels", id, "files");
+      await Deno.mkdir(join(old, "data"), { recursive: true });
+      await Deno.writeTextFile(join(old, "data", "old.txt"), `from before ${id.slice(0, 4)}`);
+    }
     await Deno.mkdir(join(dataDir, "kernels", empty, "files"), { recursive: true });
 
     await using t = await openHost({ dataDir });
-    assert.equal(await t.host.scratchDir(withFiles), old);
-    assert.equal(
-      await value(t.host, withFiles, 'Deno.readTextFileSync("old.txt")'),
-      '"from before"',
-    );
-    assert.equal((await whereIs(t.host, withFiles)).cwd, old);
-    assert.equal((await t.host.registry.getKernel(withFiles))?.slot, null);
+    // Before its start the host still finds the files where they are.
+    assert.equal(await t.host.scratchDir(withFiles), join(dataDir, "kernels", withFiles, "files"));
+    for (const id of [withFiles, cutShort]) {
+      assert.equal(
+        await value(t.host, id, 'Deno.readTextFileSync("data/old.txt")'),
+        JSON.stringify(`from before ${id.slice(0, 4)}`),
+      );
+      const where = await whereIs(t.host, id);
+      const slot = (await t.host.registry.getKernel(id))?.slot;
+      assert.ok(slot, "the kernel has a slot now");
+      assert.equal(where.cwd, join(dataDir, "slots", slot, "files"));
+      assert.equal(await t.host.scratchDir(id), where.cwd);
+      const line = commandLine(where.pid);
+      assert.match(line, new RegExp(`--allow-write=${where.cwd}`));
+      assert.ok(!line.includes(id), `no kernel id on the sandbox's command line: ${line}`);
+      assert.ok(!Deno.readLinkSync(`/proc/${where.pid}/cwd`).includes(id), "nor in its cwd");
+      await assert.rejects(Deno.stat(join(dataDir, "kernels", id)), Deno.errors.NotFound);
+    }
+    assert.equal((await t.host.registry.getKernel(cutShort))?.slot, "cut-short-slot");
 
     const fresh = (await whereIs(t.host, empty)).cwd;
     assert.match(fresh, /\/slots\/[\w-]{22}\/files$/);

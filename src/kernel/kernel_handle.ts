@@ -338,7 +338,17 @@ export class KernelHandle implements AsyncDisposable {
         result = { ...base, ...run.failure, stdout: "", stderr: "", ...run.outcome };
       }
       if (breach !== undefined) {
-        const message = `The cell was stopped: ${breach}. The kernel kept its variables.`;
+        // An interrupted cell that was awaiting is only abandoned, and would go on writing: its
+        // kernel moves to a fresh process with its variables. Synchronous code cannot be
+        // interrupted: the kernel was then restarted, and `lost` says what that cost.
+        if (run.kind === "reply") {
+          Object.assign(result, await this.#refresh("to end the cell stopped for its folder"));
+        }
+        const message = `The cell was stopped: ${breach}. ` +
+          (run.kind === "reply"
+            ? "The kernel kept its variables."
+            : "It kept running (synchronous code cannot be interrupted), so the kernel was " +
+              "stopped and restarted.");
         result.error = { name: "DiskQuotaError", message, stack: `DiskQuotaError: ${message}` };
       } else if (stillOver !== undefined) {
         result.stderr += `${result.stderr && !result.stderr.endsWith("\n") ? "\n" : ""}` +
@@ -525,11 +535,14 @@ export class KernelHandle implements AsyncDisposable {
   }
 
   /**
-   * Moves the namespace into a fresh sandbox through a snapshot taken now, once the kernel can
-   * abandon no more cells (see `worker/repl.ts`). Returns what the result should say when
+   * Moves the namespace into a fresh sandbox through a snapshot taken now: once the kernel can
+   * abandon no more cells (see `worker/repl.ts`), or to end an abandoned cell (`why` says
+   * which). Returns what the result should say when
    * something could not move; a kernel that fails on the way is recovered as after a death.
    */
-  async #refresh(): Promise<Pick<ExecuteResult, "lost" | "restoredFrom">> {
+  async #refresh(
+    why = "it had abandoned as many awaiting cells as one process can",
+  ): Promise<Pick<ExecuteResult, "lost" | "restoredFrom">> {
     const taken = await this.#send({ kind: "snapshot" }, {
       timeoutMs: this.#options.cellTimeoutMs,
     });
@@ -545,8 +558,7 @@ export class KernelHandle implements AsyncDisposable {
     const items = skipped.slice(0, 10).map((s) => `${s.path} (${s.reason})`).join(", ");
     const more = skipped.length > 10 ? ` and ${skipped.length - 10} more` : "";
     return {
-      lost: "the kernel moved to a fresh process (it had abandoned as many awaiting cells as " +
-        `one process can); these did not move: ${items}${more}`,
+      lost: `the kernel moved to a fresh process (${why}); these did not move: ${items}${more}`,
     };
   }
 

@@ -5,22 +5,43 @@
  *
  * @module
  */
-import { concat } from "./bytes.ts";
+
+/** Characters of an attachment encoded at a time: about 1 MB of UTF-8 for a snapshot body. */
+const PIECE_CHARS = 1 << 20;
 
 /**
- * Encodes a message; a string under `key` travels as the attachment.
+ * Encodes a message as byte arrays to write in order; a string under `key` travels as the
+ * attachment. A large attachment (a 100 MB snapshot body on its way to a restore) is encoded a
+ * piece at a time with a turn of the event loop between pieces, so the host's other kernels and
+ * requests are not held up while it is encoded.
  *
  * @param key The field sent raw, e.g. `body`.
  */
-export function encodeRequest(message: Record<string, unknown>, key = "body"): Uint8Array {
+export async function encodeRequest(
+  message: Record<string, unknown>,
+  key = "body",
+): Promise<Uint8Array[]> {
   const encoder = new TextEncoder();
   const text = message[key];
-  if (typeof text !== "string") return encoder.encode(`${JSON.stringify(message)}\n`);
-  const attachment = encoder.encode(text);
+  if (typeof text !== "string") return [encoder.encode(`${JSON.stringify(message)}\n`)];
+  const pieces: Uint8Array[] = [];
+  let length = 0;
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(text.length, at + PIECE_CHARS);
+    // Never split a surrogate pair: each half alone would be encoded as U+FFFD.
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    const piece = encoder.encode(text.slice(at, end));
+    pieces.push(piece);
+    length += piece.length;
+    at = end;
+    // setImmediate would not do: Deno then starves pipes and sockets.
+    if (at < text.length) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
   const header = encoder.encode(
-    `${JSON.stringify({ ...message, [key]: undefined, attachment: attachment.length })}\n`,
+    `${JSON.stringify({ ...message, [key]: undefined, attachment: length })}\n`,
   );
-  return concat([header, attachment]);
+  return [header, ...pieces];
 }
 
 /**

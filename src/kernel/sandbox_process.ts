@@ -91,6 +91,8 @@ export class SandboxProcess {
   /** Memory requests in flight, by id; they may overlap a running request. */
   #memory = new Map<number, (rssBytes: number) => void>();
   #ready = Promise.withResolvers<void>();
+  /** The last message being written: the next one starts when it is done. */
+  #writes: Promise<void> = Promise.resolve();
   #nextId = 1;
   #running = true;
   /** Resolves once, when the process has exited and its pipes are drained. */
@@ -264,8 +266,17 @@ export class SandboxProcess {
     return await this.exited;
   }
 
-  async #write(message: object): Promise<void> {
-    await this.#writer.write(encodeRequest(message as Record<string, unknown>));
+  /**
+   * Writes one message whole: a restore's body goes in pieces, and nothing written meanwhile
+   * (an interrupt, a memory request) may land between them.
+   */
+  #write(message: object): Promise<void> {
+    const run = this.#writes.then(async () => {
+      const pieces = await encodeRequest(message as Record<string, unknown>);
+      for (const piece of pieces) await this.#writer.write(piece);
+    });
+    this.#writes = run.catch(() => {});
+    return run;
   }
 
   async #pump(stream: ReadableStream<Uint8Array>, token: string, output: OutputBuffer) {

@@ -43,6 +43,7 @@ export const SANDBOX_FILES = [
   "worker/nested_workers.ts",
   "worker/render.ts",
   "worker/repl.ts",
+  "worker/restore_hold.ts",
   "worker/save_yield.ts",
   "worker/snapshot.ts",
   "worker/snapshot_codec.ts",

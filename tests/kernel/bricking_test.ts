@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { compileCell } from "../../src/kernel/cell_compiler.ts";
 import { protectedMessage } from "../../src/kernel/protected_globals.ts";
 import { startKernel } from "./_kernel.ts";
+import { openHost } from "../_host.ts";
 
 Deno.test("top-level declarations of built-ins are refused by the compiler; blocks, functions and other globals are not", () => {
   for (
@@ -96,4 +97,65 @@ Deno.test("a scratch folder a cell replaced with a file is made again at the nex
   );
   assert.equal(after.data?.["text/plain"], '"x"');
   assert.match(after.lost ?? "", /replaced by a file; it was made again, empty/);
+});
+
+Deno.test("timers and microtask loops that restore-time code schedules are not started, and named; setters are not run", async () => {
+  await using h = await openHost();
+  const id = await h.host.createKernel({ persistent: true });
+  // Each static block schedules busy work only once the file `arm` exists: at the restore.
+  const arm = "Deno.statSync('arm');";
+  const defined = await h.host.execute(
+    id,
+    `class Ticker { static { try { ${arm} setInterval(() => { while (true) {} }, 0) } catch {} } }
+     class Later { static { try { ${arm} setTimeout(() => { while (true) {} }, 10) } catch {} } }
+     class Spinner { static { try { ${arm} const spin = () => queueMicrotask(spin); spin() } catch {} } }
+     class Chain { static { try { ${arm} const loop = () => Promise.resolve().then(loop); loop() } catch {} } }
+     class Counter { static count = 41; static { Counter.count++ } }
+     class Temp { set celsius(v) { try { ${arm} while (true) {} } catch {} } }
+     const reading = Object.defineProperty(new Temp(), "celsius",
+       { value: 21, writable: true, enumerable: true, configurable: true });
+     Deno.writeTextFileSync("arm", "x"); Counter.count`,
+  );
+  assert.equal(defined.status, "ok", defined.error?.message);
+  assert.equal(defined.data?.["text/plain"], "42");
+  assert.equal(await h.host.stopKernel(id), true);
+
+  const back = await h.host.execute(
+    id,
+    "[Counter.count, reading.celsius, reading instanceof Temp]",
+  );
+  assert.equal(back.status, "ok", back.error?.message);
+  assert.equal(back.data?.["text/plain"], "[ 42, 21, true ]");
+  for (
+    const said of [
+      "class Ticker's static block scheduled an interval during restore; not started",
+      "class Later's static block scheduled a timer during restore; not started",
+      "class Spinner's static block scheduled a microtask during restore; not started",
+      "class Chain's static block scheduled a promise callback during restore; not started",
+    ]
+  ) assert.ok(back.lost?.includes(said), `${said}: ${back.lost}`);
+  assert.doesNotMatch(back.lost ?? "", /Counter|Temp|reading/);
+  // Had any of them started, the kernel would be busy forever and this would time out.
+  await new Promise((r) => setTimeout(r, 100));
+  const later = await h.host.execute(id, "setTimeout(() => {}, 0); 1 + 1");
+  assert.equal(later.data?.["text/plain"], "2");
+  assert.equal(later.status, "ok");
+});
+
+Deno.test("a class held in a value whose static block does not end at restore is stopped and named; the rest comes back", async () => {
+  await using t = await startKernel();
+  const k = t.kernel;
+  const defined = await k.execute(
+    "const kinds = { Plain: class { static tag = 'plain' }, Loop: class { static { try { " +
+      "while (Deno.statSync('loop').isFile) {} } catch {} } } };\n" +
+      "const helpers = { twice: (x) => x * 2 }; 'defined'",
+  );
+  assert.equal(defined.status, "ok", defined.error?.message);
+  await k.execute("Deno.writeTextFileSync('loop', 'x')");
+  const snapshot = await k.snapshot();
+  await k.reset();
+  const report = await k.restore(snapshot.body);
+  const kinds = report.skipped.find((s) => s.path === "kinds");
+  assert.match(kinds?.reason ?? "", /ran for more than 5 s when evaluated again/);
+  assert.equal((await k.execute("helpers.twice(21)")).data?.["text/plain"], "42");
 });

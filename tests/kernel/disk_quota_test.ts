@@ -58,3 +58,42 @@ Deno.test("a cell that grows its folder past the quota is stopped; the kernel ke
   await t.kernel.execute("for (const e of Deno.readDirSync('.')) Deno.removeSync(e.name)");
   assert.doesNotMatch((await t.kernel.execute("1")).stderr, /disk quota/);
 });
+
+Deno.test("a cell that makes files fast is stopped past --max-files: an awaiting one keeps the variables, a synchronous one restarts the kernel and says so", async () => {
+  await using t = await startKernel({ diskQuota: { bytes: 1e9, files: 200 } });
+  await t.kernel.execute("let made = 0");
+  const awaiting = await t.kernel.execute(
+    "for (;;) { await Deno.writeTextFile(`a${made}.txt`, ''); made++ }",
+  );
+  assert.equal(awaiting.status, "cancelled");
+  assert.equal(awaiting.error?.name, "DiskQuotaError");
+  assert.match(
+    awaiting.error?.message ?? "",
+    /more than 200 files \(--max-files\).*kept its variables/,
+  );
+  const made = Number((await t.kernel.execute("made")).data?.["text/plain"]);
+  assert.ok(made > 200, `${made} files made`);
+  // The loop was ended with its process: the folder no longer grows.
+  const files = (await folderUsage(t.scratchDir)).files;
+  assert.ok(files >= made, `${files} files, ${made} counted`);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal((await folderUsage(t.scratchDir)).files, files);
+  await t.kernel.execute(
+    "for (const e of Deno.readDirSync('.')) Deno.removeSync(e.name); made = 0",
+  );
+
+  // No await: only the host's measuring of the folder can stop it, by restarting the kernel.
+  const loop = await t.kernel.execute(
+    "for (;;) { Deno.writeTextFileSync(`s${made}.txt`, ''); made++ }",
+  );
+  assert.equal(loop.status, "cancelled");
+  assert.equal(loop.error?.name, "DiskQuotaError");
+  assert.match(
+    loop.error?.message ?? "",
+    /more than 200 files .*synchronous code cannot be interrupted.*restarted/,
+  );
+  assert.doesNotMatch(loop.error?.message ?? "", /kept its variables/);
+  assert.match(loop.lost ?? "", /all variables/);
+  assert.ok((await folderUsage(t.scratchDir)).files > 200);
+  assert.equal((await t.kernel.execute("1 + 1")).data?.["text/plain"], "2");
+});

@@ -39,6 +39,17 @@ Deno.test("writeJson keeps each chunk near the size asked for, so no large strin
   assert.ok(longest < 64 * 1024 + 200_000, `longest chunk ${longest}`);
 });
 
+Deno.test("one long string is written in chunks too, never cut inside a surrogate pair", () => {
+  const text = "a" + "😀".repeat(50_000) + "b".repeat(100_000);
+  const parts = chunks({ text }, 1000);
+  assert.equal(parts.join(""), JSON.stringify({ text }));
+  assert.ok(Math.max(...parts.map((p) => p.length)) <= 2000);
+  for (const part of parts) {
+    // Each chunk is valid UTF-16 on its own: UTF-8 round trips it unchanged.
+    assert.equal(new TextDecoder().decode(new TextEncoder().encode(part)), part);
+  }
+});
+
 Deno.test("a value with no JSON form writes nothing", () => {
   assert.deepEqual(chunks(undefined, 10), []);
   assert.deepEqual(chunks(() => 1, 10), []);

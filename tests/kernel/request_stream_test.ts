@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concat } from "../../src/kernel/bytes.ts";
 import { encodeRequest, readRequests } from "../../src/kernel/request_stream.ts";
 
 function streamOf(bytes: Uint8Array, chunkSize: number): ReadableStream<Uint8Array> {
@@ -18,7 +19,7 @@ Deno.test("messages and raw attachments are read back at any chunking", async ()
     { id: 2, kind: "restore", body },
     { id: 3, kind: "variables" },
   ];
-  const bytes = new Uint8Array(messages.flatMap((m) => [...encodeRequest(m)]));
+  const bytes = concat((await Promise.all(messages.map((m) => encodeRequest(m)))).flat());
   for (const size of [1, 13, 4096, bytes.length]) {
     const read = [];
     for await (const m of readRequests(streamOf(bytes, size))) read.push(m);
@@ -26,8 +27,18 @@ Deno.test("messages and raw attachments are read back at any chunking", async ()
   }
 });
 
-Deno.test("an attachment is sent as raw bytes, not escaped into the header", () => {
+Deno.test("an attachment is sent as raw bytes, not escaped into the header", async () => {
   const body = JSON.stringify({ q: '"'.repeat(1000) });
-  const bytes = encodeRequest({ id: 1, kind: "restore", body });
+  const bytes = concat(await encodeRequest({ id: 1, kind: "restore", body }));
   assert.ok(bytes.length < body.length + 100);
+});
+
+Deno.test("a large attachment is encoded in pieces and read back whole, pairs unsplit", async () => {
+  // Surrogate pairs straddle every piece boundary: a split pair would come back as U+FFFD.
+  const body = JSON.stringify({ text: "a" + "😀".repeat(1_500_000) });
+  const pieces = await encodeRequest({ id: 7, kind: "restore", body });
+  assert.ok(pieces.length > 3, `${pieces.length} pieces`);
+  const read = [];
+  for await (const m of readRequests(streamOf(concat(pieces), 65536))) read.push(m);
+  assert.deepEqual(read, [{ id: 7, kind: "restore", body }]);
 });

@@ -25,6 +25,15 @@ export function writeJson(value: unknown, emit: (text: string) => void, size = 1
   let parts: string[] = [];
   let length = 0;
   const put = (text: string) => {
+    // One long string (a typed array's base64, a large text) is cut too: the host decodes each
+    // chunk on its own, and a 100 MB one held its event loop for a third of a second. A cut
+    // never falls inside a surrogate pair, which each chunk's UTF-8 would then lose.
+    while (text.length > size) {
+      const c = text.charCodeAt(size - 1);
+      const cut = c >= 0xd800 && c <= 0xdbff ? size - 1 : size;
+      put(text.slice(0, cut));
+      text = text.slice(cut);
+    }
     parts.push(text);
     length += text.length;
     if (length >= size) {

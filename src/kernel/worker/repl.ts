@@ -224,6 +224,15 @@ export class Repl {
     this.#unresolved.clear();
   }
 
+  /**
+   * Evaluates a script now, synchronously, stopped by V8 after `timeoutMs`. The inspector runs
+   * it inside `post` and answers later, so the script must leave its result somewhere itself
+   * (a global slot); a script stopped at its timeout leaves nothing.
+   */
+  runNow(script: string, timeoutMs: number): void {
+    this.#session.post("Runtime.evaluate", { expression: script, timeout: timeoutMs }, () => {});
+  }
+
   /** Evaluates an expression in replMode, e.g. to read a binding by name. */
   evaluate(
     expression: string,

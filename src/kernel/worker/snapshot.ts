@@ -26,6 +26,7 @@ import { encode, type EncodedItem, type Unlisted, unreadable } from "./snapshot_
 import { decodeRecord } from "./snapshot_decode.ts";
 import type { ClassTable, Encoded } from "./snapshot_format.ts";
 import { StateProbe } from "./state_probe.ts";
+import { type HeldWork, type Hold, holdScheduling } from "./restore_hold.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
 export const SNAPSHOT_FORMAT = 1;
@@ -48,6 +49,8 @@ interface SnapshotBody {
 }
 
 const SLOT = Symbol.for("mcp-kernel-host.restore");
+/** Where a function or class evaluated from a value's source is left (see `Repl.runNow`). */
+const EVALUATED = "\0evaluated";
 const SLOT_EXPR = globalAccess(SLOT);
 
 /**
@@ -195,6 +198,21 @@ export async function restoreSnapshot(
         });
       }
     }
+    // From here on, user code runs again (class bodies, static blocks, functions restored
+    // from their source): what it schedules is held back, not started (restore_hold.ts).
+    const hold = holdScheduling<Declaration>();
+    try {
+      await restoreRest(hold);
+    } finally {
+      skipped.push(...describeHeld(hold.release()));
+    }
+  } finally {
+    delete (globalThis as Record<symbol, unknown>)[SLOT];
+  }
+  return { restored, skipped };
+
+  /** Declarations, then values; `hold` is told which declaration runs. */
+  async function restoreRest(hold: Hold<Declaration>): Promise<void> {
     let pending = body.declarations;
     // Usually all declarations evaluate as one script. If one fails (a class extending one
     // declared later, say), they are evaluated one by one, retried until no more succeed;
@@ -203,6 +221,14 @@ export async function restoreSnapshot(
     // is stopped, reported and not retried.
     const bounded = { timeoutMs: RESTORE_EVAL_TIMEOUT_MS };
     if (pending.length > 1) {
+      // Which declaration a line of the one script belongs to.
+      const starts: [number, Declaration][] = [];
+      let line = 1;
+      for (const d of pending) {
+        starts.push([line, d]);
+        line += declarationCode(d).split("\n").length;
+      }
+      hold.within = (at) => starts.findLast(([first]) => first <= at)?.[1];
       const all = await repl.run(pending.map(declarationCode).join("\n"), "restore", bounded);
       if (all.status === "ok") {
         restored.push(...pending.map((d) => d.name));
@@ -212,6 +238,7 @@ export async function restoreSnapshot(
     while (pending.length > 0) {
       const failed: [Declaration, unknown][] = [];
       for (const d of pending) {
+        hold.within = () => d;
         const outcome = await repl.run(declarationCode(d), "restore", bounded);
         if (outcome.status === "ok") restored.push(d.name);
         else if (outcome.status === "timeout" || outcome.status === "cancelled") {
@@ -230,6 +257,7 @@ export async function restoreSnapshot(
       }
       pending = failed.map(([d]) => d);
     }
+    hold.within = undefined;
     const defined = new Map<string, unknown>();
     for (const d of body.declarations) {
       const read = await namespace.read(d.name);
@@ -246,6 +274,30 @@ export async function restoreSnapshot(
     }
     const classes: ClassTable = {
       nameOf: () => undefined,
+      // A class inside a value runs its static blocks when evaluated again, and a method's
+      // computed key its expression: those are bounded like the declarations. Other sources
+      // run nothing when evaluated.
+      evaluate: (expression) => {
+        if (!/^\(\s*(class\b|\[)|getOwnPropertyDescriptors\(\{\s*\[/.test(expression)) {
+          return (0, eval)(expression);
+        }
+        delete slot[EVALUATED];
+        repl.runNow(
+          `try { ${SLOT_EXPR}[${JSON.stringify(EVALUATED)}] = { value: ${expression} }; } ` +
+            `catch (e) { ${SLOT_EXPR}[${JSON.stringify(EVALUATED)}] = { error: e }; }`,
+          RESTORE_EVAL_TIMEOUT_MS,
+        );
+        const done = slot[EVALUATED] as { value?: unknown; error?: unknown } | undefined;
+        delete slot[EVALUATED];
+        if (!done) {
+          throw new Error(
+            `its source ran for more than ${RESTORE_EVAL_TIMEOUT_MS / 1000} s when evaluated ` +
+              "again (a class's static block that does not end, say); it was stopped",
+          );
+        }
+        if ("error" in done) throw done.error;
+        return done.value;
+      },
       byName: (name) => {
         const failure = failures.get(name);
         if (failure) throw new TypeError(`its class ${name} could not be imported: ${failure}`);
@@ -286,10 +338,28 @@ export async function restoreSnapshot(
         }
       }
     }
-  } finally {
-    delete (globalThis as Record<symbol, unknown>)[SLOT];
   }
-  return { restored, skipped };
+}
+
+/** Names what restore-time code scheduled and was not started, once per owner and kind. */
+function describeHeld(held: HeldWork<Declaration>[]): SkippedItem[] {
+  const out = new Map<string, SkippedItem>();
+  for (const { what, owner, fns } of held) {
+    const who = !owner
+      ? "code run during the restore"
+      : fns.some((fn) => /<static_initializer>$/.test(fn))
+      ? `class ${owner.name}'s static block`
+      : `the declaration of ${owner.name}`;
+    const path = owner?.name ?? "(restore)";
+    const key = `${path}\0${what}`;
+    if (out.has(key)) continue;
+    out.set(key, {
+      path,
+      reason: `${who} scheduled ${what} during restore; not started (timers and pending ` +
+        "callbacks are not part of a snapshot)",
+    });
+  }
+  return [...out.values()];
 }
 
 async function isStillImported(

@@ -120,7 +120,18 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
     if (kind === "class") {
       const Ctor = classes.byName(name);
       if (!Ctor) throw new TypeError(`its class ${name} is not defined after the restore`);
-      return Object.assign(Object.create(Ctor.prototype), inner);
+      // Defined, not assigned: assigning would run the class's setters, user code with no
+      // time bound (a setter that loops would take the kernel at every restore).
+      const instance = Object.create(Ctor.prototype);
+      for (const [key, value] of Object.entries(inner as object)) {
+        Object.defineProperty(instance, key, {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      }
+      return instance;
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
     if (kind === "custom" && name === "TypedArray") {
@@ -138,7 +149,8 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return Object.assign(new Array(length as number), items);
     }
     if (kind === "custom" && name === "Function") {
-      return (0, eval)(functionExpression(inner as string));
+      const expression = functionExpression(inner as string);
+      return classes.evaluate ? classes.evaluate(expression) : (0, eval)(expression);
     }
     throw new TypeError(`Unknown annotation ${JSON.stringify(type)} in snapshot`);
   }

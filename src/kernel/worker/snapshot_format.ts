@@ -29,6 +29,11 @@ export interface ClassTable {
   nameOf(ctor: unknown): string | undefined;
   /** The class by that name; `undefined` (or a throw) when it is gone. */
   byName(name: string): (new (...args: never[]) => unknown) | undefined;
+  /**
+   * Evaluates the source of a function or class held in a value, within a time bound (a class's
+   * static blocks run); throws when it does not end. Without it, decoding evaluates it as it is.
+   */
+  evaluate?(expression: string): unknown;
 }
 
 /** A table that knows no class. */

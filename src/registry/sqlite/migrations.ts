@@ -69,4 +69,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE kernels ADD COLUMN slot TEXT;
   CREATE UNIQUE INDEX kernels_by_slot ON kernels(slot) WHERE slot IS NOT NULL;
   `,
+  // Large bodies in pieces (chunked_bodies.ts); a row with chunks = 0 keeps its body inline.
+  `
+  ALTER TABLE snapshots ADD COLUMN chunks INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE snapshot_chunks (
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    version INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (kernel_id, version, seq)
+  );
+  `,
 ];

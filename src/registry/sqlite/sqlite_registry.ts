@@ -7,6 +7,7 @@
 // node:sqlite is synchronous: the methods are `async` only so that its throws become rejections.
 // deno-lint-ignore-file require-await
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { CHUNK_CHARS, ChunkedBodies } from "./chunked_bodies.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { utf8Length } from "../utf8_length.ts";
 import type {
@@ -37,6 +38,7 @@ export async function openSqliteRegistry(path: string): Promise<Registry> {
 class SqliteRegistry implements Registry {
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
+  #bodies = new ChunkedBodies((sql) => this.#prepare(sql), () => this.#db.isOpen);
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -46,6 +48,7 @@ class SqliteRegistry implements Registry {
     this.#db.exec("PRAGMA busy_timeout = 5000");
     this.#db.exec("PRAGMA foreign_keys = ON");
     this.#migrate();
+    this.#bodies.sweepIdle();
   }
 
   /** A prepared statement, compiled once per SQL text (most calls are on a request's path). */
@@ -166,50 +169,94 @@ class SqliteRegistry implements Registry {
       this.#prepare("DELETE FROM cells WHERE kernel_id = ?").run(id);
       this.#prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
     });
+    this.#bodies.sweep(id);
   }
 
   async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
-    return this.#transaction(() => {
-      const { next } = this.#prepare(
-        "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM snapshots WHERE kernel_id = ?",
-      ).get(kernelId) as { next: number };
-      const size = utf8Length(s.body);
-      this.#prepare(
-        `INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body, skipped)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        kernelId,
-        next,
-        s.savedAt,
-        size,
-        s.format,
-        s.executionCount,
-        s.body,
-        JSON.stringify(s.skipped),
+    if (s.body.length <= CHUNK_CHARS) {
+      const meta = this.#transaction(() =>
+        this.#commitSnapshot(kernelId, this.#nextVersion(kernelId), s, keep, {
+          body: s.body,
+          size: utf8Length(s.body),
+          chunks: 0,
+        })
       );
-      this.#prepare(
-        `DELETE FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL AND version NOT IN (
-           SELECT version FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL
-           ORDER BY version DESC LIMIT ?)`,
-      ).run(kernelId, kernelId, keep);
-      this.#prepare(
-        `DELETE FROM cells WHERE kernel_id = ? AND cell <= (
-           SELECT MIN(execution_count) FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL)`,
-      ).run(kernelId, kernelId);
-      this.#prepare(
-        `UPDATE kernels SET last_saved_at = ?, execution_count = MAX(execution_count, ?) WHERE id = ?`,
-      ).run(s.savedAt, s.executionCount, kernelId);
-      return {
-        kernelId,
-        version: next,
-        savedAt: s.savedAt,
-        size,
-        format: s.format,
-        executionCount: s.executionCount,
-        skipped: s.skipped,
-        quarantined: null,
-      };
-    });
+      // The versions it pruned may have been large.
+      this.#bodies.sweep(kernelId);
+      return meta;
+    }
+    // A large body goes in pieces first (chunked_bodies.ts); the version is chosen now, before
+    // the first await, so that saves keep the order they were asked in.
+    const version = this.#nextVersion(kernelId);
+    let finished = false;
+    try {
+      const { chunks, size } = await this.#bodies.write(kernelId, version, s.body);
+      const meta = this.#transaction(() => {
+        this.#bodies.finish(kernelId, version, chunks);
+        return this.#commitSnapshot(kernelId, version, s, keep, { body: "", size, chunks });
+      });
+      finished = true;
+      return meta;
+    } finally {
+      // Pruned versions' pieces, or this one's if it failed, go in the background.
+      if (!finished) this.#bodies.abandon(kernelId, version);
+      else this.#bodies.sweep(kernelId);
+    }
+  }
+
+  /** The version a new snapshot of `kernelId` gets: above every stored or pending one. */
+  #nextVersion(kernelId: string): number {
+    const { top } = this.#prepare(
+      "SELECT COALESCE(MAX(version), 0) AS top FROM snapshots WHERE kernel_id = ?",
+    ).get(kernelId) as { top: number };
+    return Math.max(top, this.#bodies.highestVersion(kernelId)) + 1;
+  }
+
+  /** Inserts the snapshot row, prunes old versions and the cell log; inside a transaction. */
+  #commitSnapshot(
+    kernelId: string,
+    version: number,
+    s: NewSnapshot,
+    keep: number,
+    stored: { body: string; size: number; chunks: number },
+  ): SnapshotMeta {
+    this.#prepare(
+      `INSERT INTO snapshots
+         (kernel_id, version, saved_at, size, format, execution_count, body, skipped, chunks)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      kernelId,
+      version,
+      s.savedAt,
+      stored.size,
+      s.format,
+      s.executionCount,
+      stored.body,
+      JSON.stringify(s.skipped),
+      stored.chunks,
+    );
+    this.#prepare(
+      `DELETE FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL AND version NOT IN (
+         SELECT version FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL
+         ORDER BY version DESC LIMIT ?)`,
+    ).run(kernelId, kernelId, keep);
+    this.#prepare(
+      `DELETE FROM cells WHERE kernel_id = ? AND cell <= (
+         SELECT MIN(execution_count) FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL)`,
+    ).run(kernelId, kernelId);
+    this.#prepare(
+      `UPDATE kernels SET last_saved_at = ?, execution_count = MAX(execution_count, ?) WHERE id = ?`,
+    ).run(s.savedAt, s.executionCount, kernelId);
+    return {
+      kernelId,
+      version,
+      savedAt: s.savedAt,
+      size: stored.size,
+      format: s.format,
+      executionCount: s.executionCount,
+      skipped: s.skipped,
+      quarantined: null,
+    };
   }
 
   async recordCell(kernelId: string, c: CellRecord): Promise<void> {
@@ -240,7 +287,14 @@ class SqliteRegistry implements Registry {
   async loadSnapshot(kernelId: string, version: number): Promise<SnapshotRecord | undefined> {
     const row = this.#prepare("SELECT * FROM snapshots WHERE kernel_id = ? AND version = ?")
       .get(kernelId, version) as Row | undefined;
-    return row && { ...toSnapshotMeta(row), body: String(row.body) };
+    if (!row) return undefined;
+    const chunks = Number(row.chunks ?? 0);
+    if (chunks === 0) return { ...toSnapshotMeta(row), body: String(row.body) };
+    const exists = () =>
+      this.#prepare("SELECT 1 FROM snapshots WHERE kernel_id = ? AND version = ?")
+        .get(kernelId, version) !== undefined;
+    const body = await this.#bodies.read(kernelId, version, chunks, exists);
+    return body === undefined ? undefined : { ...toSnapshotMeta(row), body };
   }
 
   async quarantineSnapshot(
@@ -331,6 +385,7 @@ class SqliteRegistry implements Registry {
 
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
+    await this.#bodies.settle();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
