@@ -11,10 +11,11 @@ import { initializeRequest } from "../../testing/host_process.ts";
 import { converse, ROOT, spawnHost } from "../_stdio.ts";
 import { callTool, ENVELOPE, MODERN } from "../_modern.ts";
 
-function transport(): StdioClientTransport {
+/** A stdio host on a data folder of its own, never the user's default one. */
+function transport(dataDir: string): StdioClientTransport {
   return new StdioClientTransport({
     command: Deno.execPath(),
-    args: ["run", "-A", "main.ts", "--stdio"],
+    args: ["run", "-A", "main.ts", "--stdio", "--data-dir", dataDir],
     cwd: ROOT,
     env: { ...Deno.env.toObject(), NO_COLOR: "1" },
     stderr: "ignore",
@@ -26,7 +27,8 @@ for (const mode of ["pinned", "auto"] as const) {
     const client = new Client({ name: "modern-stdio", version: "1.0.0" }, {
       versionNegotiation: { mode: mode === "pinned" ? { pin: MODERN } : "auto" },
     });
-    await client.connect(transport());
+    const dataDir = await Deno.makeTempDir({ prefix: "mkh-stdio-modern-" });
+    await client.connect(transport(dataDir));
     try {
       assert.equal(client.getNegotiatedProtocolVersion?.(), MODERN);
       const first = await callTool(client, "execute", { code: "const total = [1, 2, 3]" });
@@ -45,6 +47,7 @@ for (const mode of ["pinned", "auto"] as const) {
       );
     } finally {
       await client.close();
+      await Deno.remove(dataDir, { recursive: true });
     }
   });
 }
