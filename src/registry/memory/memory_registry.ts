@@ -6,26 +6,38 @@
  */
 // Nothing here waits: the methods are `async` so that a throw becomes a rejection, as elsewhere.
 // deno-lint-ignore-file require-await
-import type {
-  CellRecord,
-  KernelFilter,
-  KernelRecord,
-  KernelState,
-  NewSnapshot,
-  Registry,
-  SessionRecord,
-  SessionUpdate,
-  SnapshotMeta,
-  SnapshotRecord,
+import {
+  type CellRecord,
+  checkFence,
+  type FencedWrite,
+  type KernelFilter,
+  type KernelRecord,
+  type KernelState,
+  type LeaseAttempt,
+  type LeaseFence,
+  type LeaseRecord,
+  type NewSnapshot,
+  type Registry,
+  type SessionRecord,
+  type SessionUpdate,
+  type SnapshotMeta,
+  type SnapshotRecord,
 } from "../registry.ts";
 import { utf8Length } from "../utf8_length.ts";
 
-/** A registry that keeps everything in this process. */
-export function openMemoryRegistry(): Registry {
-  return new MemoryRegistry();
+/**
+ * A registry that keeps everything in this process.
+ *
+ * @param options.now The leases' clock (default `Date.now`).
+ */
+export function openMemoryRegistry(options: { now?: () => number } = {}): Registry {
+  return new MemoryRegistry(options.now ?? Date.now);
 }
 
 class MemoryRegistry implements Registry {
+  readonly shared = false;
+  #now: () => number;
+  #leases = new Map<string, LeaseRecord>();
   #kernels = new Map<string, KernelRecord>();
   /** Newest first, per kernel. */
   #snapshots = new Map<string, SnapshotRecord[]>();
@@ -36,6 +48,10 @@ class MemoryRegistry implements Registry {
   /** Recorded cells by kernel, in order. */
   #cells = new Map<string, CellRecord[]>();
   #closed = false;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   async createKernel(
     k: { id: string; ownerSession?: string; name?: string; state?: KernelState; now: number },
@@ -86,8 +102,10 @@ class MemoryRegistry implements Registry {
   async updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+    options: FencedWrite = {},
   ): Promise<void> {
     this.#open();
+    this.#fence(id, options.fence);
     const { slot, ...rest } = fields;
     if (slot && [...this.#kernels.values()].some((k) => k.slot === slot && k.id !== id)) {
       throw new Error(`Cannot record kernel "${id}": its slot is another kernel's`);
@@ -96,16 +114,23 @@ class MemoryRegistry implements Registry {
     if (record) Object.assign(record, defined({ ...rest, ...(record.slot === null && { slot }) }));
   }
 
-  async closeKernel(id: string): Promise<void> {
+  async closeKernel(id: string, options: FencedWrite = {}): Promise<void> {
     this.#open();
+    this.#fence(id, options.fence);
     this.#snapshots.delete(id);
     this.#cells.delete(id);
     const record = this.#kernels.get(id);
     if (record) Object.assign(record, { state: "closed", name: null });
   }
 
-  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
+  async saveSnapshot(
+    kernelId: string,
+    s: NewSnapshot,
+    keep: number,
+    options: FencedWrite = {},
+  ): Promise<SnapshotMeta> {
     this.#open();
+    this.#fence(kernelId, options.fence);
     const kept = this.#snapshots.get(kernelId) ?? [];
     const version = Math.max(0, ...kept.map((v) => v.version)) + 1;
     const size = utf8Length(s.body);
@@ -127,8 +152,9 @@ class MemoryRegistry implements Registry {
     return meta(record);
   }
 
-  async recordCell(kernelId: string, cell: CellRecord): Promise<void> {
+  async recordCell(kernelId: string, cell: CellRecord, options: FencedWrite = {}): Promise<void> {
     this.#open();
+    this.#fence(kernelId, options.fence);
     const cells = (this.#cells.get(kernelId) ?? []).filter((c) => c.cell !== cell.cell);
     cells.push({ ...cell, declared: [...cell.declared] });
     this.#cells.set(kernelId, cells.sort((a, b) => a.cell - b.cell));
@@ -236,6 +262,49 @@ class MemoryRegistry implements Registry {
       .map((k) => ({ ...k }));
   }
 
+  async acquireLease(kernelId: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    this.#open();
+    const now = this.#now();
+    const lease = this.#leases.get(kernelId);
+    const held = lease !== undefined && lease.expiresAt > now;
+    if (held && lease.holder !== holder) {
+      return { ok: false, holder: lease.holder, expiresAt: lease.expiresAt };
+    }
+    const epoch = held ? lease.epoch : (lease?.epoch ?? 0) + 1;
+    const expiresAt = now + ttlMs;
+    this.#leases.set(kernelId, { kernelId, holder, epoch, expiresAt });
+    return { ok: true, epoch, expiresAt };
+  }
+
+  async renewLeases(
+    holder: string,
+    ttlMs: number,
+    leases: { kernelId: string; epoch: number }[],
+  ): Promise<string[]> {
+    this.#open();
+    const expiresAt = this.#now() + ttlMs;
+    const renewed: string[] = [];
+    for (const { kernelId, epoch } of leases) {
+      const lease = this.#leases.get(kernelId);
+      if (lease?.holder !== holder || lease.epoch !== epoch || lease.expiresAt === 0) continue;
+      lease.expiresAt = expiresAt;
+      renewed.push(kernelId);
+    }
+    return renewed;
+  }
+
+  async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {
+    this.#open();
+    const lease = this.#leases.get(kernelId);
+    if (lease?.holder === fence.holder && lease.epoch === fence.epoch) lease.expiresAt = 0;
+  }
+
+  async getLease(kernelId: string): Promise<LeaseRecord | undefined> {
+    this.#open();
+    const lease = this.#leases.get(kernelId);
+    return lease && { ...lease };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }
@@ -246,6 +315,10 @@ class MemoryRegistry implements Registry {
 
   #open(): void {
     if (this.#closed) throw new Error("Cannot use the registry: it is closed");
+  }
+
+  #fence(kernelId: string, fence: LeaseFence | undefined): void {
+    checkFence(kernelId, fence, this.#leases.get(kernelId));
   }
 
   #byName(name: string): KernelRecord | undefined {

@@ -64,4 +64,15 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // Leases: which host runs a kernel (see LeaseFence). expires_at is milliseconds since the epoch
+  // by the database's clock, 0 once released; no foreign key, as a lease may come before its
+  // kernel's record.
+  `
+  CREATE TABLE leases (
+    kernel_id TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  `,
 ];

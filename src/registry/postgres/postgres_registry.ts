@@ -15,20 +15,28 @@ import postgres from "postgres";
 import { log } from "../../log.ts";
 import { utf8Length } from "../utf8_length.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import type {
-  CellRecord,
-  KernelFilter,
-  KernelRecord,
-  KernelState,
-  NewSnapshot,
-  Registry,
-  SessionRecord,
-  SessionUpdate,
-  SnapshotMeta,
-  SnapshotRecord,
+import {
+  type CellRecord,
+  checkFence,
+  type FencedWrite,
+  type KernelFilter,
+  type KernelRecord,
+  type KernelState,
+  type LeaseAttempt,
+  type LeaseFence,
+  type LeaseRecord,
+  type NewSnapshot,
+  type Registry,
+  type SessionRecord,
+  type SessionUpdate,
+  type SnapshotMeta,
+  type SnapshotRecord,
 } from "../registry.ts";
 
 type Row = Record<string, unknown>;
+
+/** A connection, or the transaction a statement runs in. */
+type Query = postgres.Sql | postgres.TransactionSql;
 
 /** Any key will do as long as every host uses the same one: it serializes migrations. */
 const MIGRATION_LOCK = 0x6d6b6801;
@@ -97,6 +105,7 @@ async function migrate(sql: postgres.Sql): Promise<void> {
 }
 
 class PostgresRegistry implements Registry {
+  readonly shared = true;
   #sql: postgres.Sql;
   #closed?: Promise<void>;
 
@@ -143,28 +152,53 @@ class PostgresRegistry implements Registry {
   async updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+    options: FencedWrite = {},
   ): Promise<void> {
     // A slot is set once; the unique constraint refuses another kernel's, failing the update.
-    await this.#sql`
+    await this.#fenced(id, options.fence, (sql) =>
+      sql`
       UPDATE kernels SET
         state = COALESCE(${fields.state ?? null}::text, state),
         last_active_at = COALESCE(${fields.lastActiveAt ?? null}::bigint, last_active_at),
         execution_count = COALESCE(${fields.executionCount ?? null}::integer, execution_count),
         slot = COALESCE(slot, ${fields.slot || null}::text)
-      WHERE id = ${id}`;
+      WHERE id = ${id}`);
   }
 
-  async closeKernel(id: string): Promise<void> {
+  /**
+   * Runs `write` as it is, or, given a fence, in a transaction that first checks the lease (and
+   * locks its row, so that no acquisition commits between the check and the write).
+   */
+  async #fenced<T>(
+    kernelId: string,
+    fence: LeaseFence | undefined,
+    write: (sql: Query) => Promise<T>,
+  ): Promise<T> {
+    if (!fence) return await write(this.#sql);
+    return await this.#sql.begin(async (tx) => {
+      await fenceCheck(tx, kernelId, fence);
+      return await write(tx);
+    }) as T;
+  }
+
+  async closeKernel(id: string, options: FencedWrite = {}): Promise<void> {
     await this.#sql.begin(async (tx) => {
+      await fenceCheck(tx, id, options.fence);
       await tx`DELETE FROM snapshots WHERE kernel_id = ${id}`;
       await tx`DELETE FROM cells WHERE kernel_id = ${id}`;
       await tx`UPDATE kernels SET state = 'closed', name = NULL WHERE id = ${id}`;
     });
   }
 
-  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
+  async saveSnapshot(
+    kernelId: string,
+    s: NewSnapshot,
+    keep: number,
+    options: FencedWrite = {},
+  ): Promise<SnapshotMeta> {
     const size = utf8Length(s.body);
     const version = await this.#sql.begin(async (tx) => {
+      await fenceCheck(tx, kernelId, options.fence);
       // Locking the kernel's row makes saves of one kernel take turns, so two hosts or two
       // calls cannot pick the same next version.
       const [kernel] = await tx`SELECT 1 FROM kernels WHERE id = ${kernelId} FOR UPDATE`;
@@ -204,11 +238,68 @@ class PostgresRegistry implements Registry {
     };
   }
 
-  async recordCell(kernelId: string, c: CellRecord): Promise<void> {
-    await this.#sql`
+  async recordCell(kernelId: string, c: CellRecord, options: FencedWrite = {}): Promise<void> {
+    await this.#fenced(kernelId, options.fence, (sql) =>
+      sql`
       INSERT INTO cells (kernel_id, cell, declared, at)
       VALUES (${kernelId}, ${c.cell}, ${JSON.stringify(c.declared)}, ${c.at})
-      ON CONFLICT (kernel_id, cell) DO UPDATE SET declared = EXCLUDED.declared, at = EXCLUDED.at`;
+      ON CONFLICT (kernel_id, cell) DO UPDATE SET declared = EXCLUDED.declared, at = EXCLUDED.at`);
+  }
+
+  async acquireLease(kernelId: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    // One statement: a free, released or expired lease (by the database's clock) is taken with
+    // the next epoch; the holder's own live lease is extended under the same epoch.
+    const [taken] = await this.#sql<{ epoch: number; expires_at: string }[]>`
+      INSERT INTO leases AS l (kernel_id, holder, epoch, expires_at)
+      VALUES (${kernelId}, ${holder}, 1, ${this.#nowMs()} + ${ttlMs})
+      ON CONFLICT (kernel_id) DO UPDATE SET
+        holder = EXCLUDED.holder,
+        epoch = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > ${this.#nowMs()} THEN l.epoch
+                ELSE l.epoch + 1 END,
+        expires_at = EXCLUDED.expires_at
+      WHERE l.holder = EXCLUDED.holder OR l.expires_at <= ${this.#nowMs()}
+      RETURNING epoch, expires_at`;
+    if (taken) return { ok: true, epoch: taken.epoch, expiresAt: Number(taken.expires_at) };
+    const lease = await this.getLease(kernelId);
+    // Released between the two statements: a caller tries again.
+    return { ok: false, holder: lease?.holder ?? "", expiresAt: lease?.expiresAt ?? 0 };
+  }
+
+  async renewLeases(
+    holder: string,
+    ttlMs: number,
+    leases: { kernelId: string; epoch: number }[],
+  ): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const rows = await this.#sql<{ kernel_id: string }[]>`
+      UPDATE leases AS l SET expires_at = ${this.#nowMs()} + ${ttlMs}
+      FROM (SELECT unnest(${this.#sql.array(leases.map((x) => x.kernelId))}::text[]) AS id,
+                   unnest(${this.#sql.array(leases.map((x) => x.epoch))}::integer[]) AS epoch) AS h
+      WHERE l.kernel_id = h.id AND l.epoch = h.epoch AND l.holder = ${holder}
+        AND l.expires_at != 0
+      RETURNING l.kernel_id`;
+    return rows.map((r) => r.kernel_id);
+  }
+
+  /** The database's clock in milliseconds since the epoch: leases go by it, not by hosts'. */
+  #nowMs(): postgres.PendingQuery<postgres.Row[]> {
+    return this.#sql`(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+  }
+
+  async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {
+    await this.#sql`
+      UPDATE leases SET expires_at = 0
+      WHERE kernel_id = ${kernelId} AND holder = ${fence.holder} AND epoch = ${fence.epoch}`;
+  }
+
+  async getLease(kernelId: string): Promise<LeaseRecord | undefined> {
+    const [row] = await this.#sql<Row[]>`SELECT * FROM leases WHERE kernel_id = ${kernelId}`;
+    return row && {
+      kernelId,
+      holder: String(row.holder),
+      epoch: Number(row.epoch),
+      expiresAt: Number(row.expires_at),
+    };
   }
 
   async cellsAfter(kernelId: string, after: number): Promise<CellRecord[]> {
@@ -327,6 +418,21 @@ class PostgresRegistry implements Registry {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/**
+ * Inside a transaction: throws `LeaseLostError` unless `fence` holds the kernel's lease, and
+ * keeps the lease row locked until the transaction ends.
+ */
+async function fenceCheck(
+  tx: postgres.TransactionSql,
+  kernelId: string,
+  fence: LeaseFence | undefined,
+): Promise<void> {
+  if (!fence) return;
+  const [row] = await tx<{ holder: string; epoch: number }[]>`
+    SELECT holder, epoch FROM leases WHERE kernel_id = ${kernelId} FOR SHARE`;
+  checkFence(kernelId, fence, row);
 }
 
 /** A BIGINT column arrives as a string (it may exceed 2^53); times and sizes fit a number. */

@@ -69,4 +69,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE kernels ADD COLUMN slot TEXT;
   CREATE UNIQUE INDEX kernels_by_slot ON kernels(slot) WHERE slot IS NOT NULL;
   `,
+  `
+  CREATE TABLE leases (
+    kernel_id TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];

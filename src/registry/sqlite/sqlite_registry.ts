@@ -9,17 +9,22 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { MIGRATIONS } from "./migrations.ts";
 import { utf8Length } from "../utf8_length.ts";
-import type {
-  CellRecord,
-  KernelFilter,
-  KernelRecord,
-  KernelState,
-  NewSnapshot,
-  Registry,
-  SessionRecord,
-  SessionUpdate,
-  SnapshotMeta,
-  SnapshotRecord,
+import {
+  type CellRecord,
+  checkFence,
+  type FencedWrite,
+  type KernelFilter,
+  type KernelRecord,
+  type KernelState,
+  type LeaseAttempt,
+  type LeaseFence,
+  type LeaseRecord,
+  type NewSnapshot,
+  type Registry,
+  type SessionRecord,
+  type SessionUpdate,
+  type SnapshotMeta,
+  type SnapshotRecord,
 } from "../registry.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -28,17 +33,24 @@ type Row = Record<string, SQLInputValue>;
  * Opens (creating if needed) the registry at `path` and brings its schema up to date.
  * `node:sqlite` is synchronous: each call completes before its promise resolves.
  *
+ * @param options.now The leases' clock (default `Date.now`): one machine's.
  * @throws {Error} When the file is not a database this version can use (e.g. a newer schema).
  */
-export async function openSqliteRegistry(path: string): Promise<Registry> {
-  return new SqliteRegistry(path);
+export async function openSqliteRegistry(
+  path: string,
+  options: { now?: () => number } = {},
+): Promise<Registry> {
+  return new SqliteRegistry(path, options.now ?? Date.now);
 }
 
 class SqliteRegistry implements Registry {
+  readonly shared = false;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
+  #now: () => number;
 
-  constructor(path: string) {
+  constructor(path: string, now: () => number) {
+    this.#now = now;
     this.#db = new DatabaseSync(path);
     this.#db.exec("PRAGMA journal_mode = WAL");
     // With WAL, NORMAL keeps every committed transaction across a process crash.
@@ -136,7 +148,21 @@ class SqliteRegistry implements Registry {
   async updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+    options: FencedWrite = {},
   ): Promise<void> {
+    if (options.fence) {
+      return this.#transaction(() => {
+        this.#fence(id, options.fence);
+        this.#updateKernel(id, fields);
+      });
+    }
+    this.#updateKernel(id, fields);
+  }
+
+  #updateKernel(
+    id: string,
+    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+  ): void {
     const columns: Record<string, SQLInputValue | undefined> = {
       state: fields.state,
       last_active_at: fields.lastActiveAt,
@@ -160,16 +186,23 @@ class SqliteRegistry implements Registry {
       .run(...set.map(([, v]) => v!), id);
   }
 
-  async closeKernel(id: string): Promise<void> {
+  async closeKernel(id: string, options: FencedWrite = {}): Promise<void> {
     this.#transaction(() => {
+      this.#fence(id, options.fence);
       this.#prepare("DELETE FROM snapshots WHERE kernel_id = ?").run(id);
       this.#prepare("DELETE FROM cells WHERE kernel_id = ?").run(id);
       this.#prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
     });
   }
 
-  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
+  async saveSnapshot(
+    kernelId: string,
+    s: NewSnapshot,
+    keep: number,
+    options: FencedWrite = {},
+  ): Promise<SnapshotMeta> {
     return this.#transaction(() => {
+      this.#fence(kernelId, options.fence);
       const { next } = this.#prepare(
         "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM snapshots WHERE kernel_id = ?",
       ).get(kernelId) as { next: number };
@@ -212,10 +245,79 @@ class SqliteRegistry implements Registry {
     });
   }
 
-  async recordCell(kernelId: string, c: CellRecord): Promise<void> {
+  async recordCell(kernelId: string, c: CellRecord, options: FencedWrite = {}): Promise<void> {
+    const write = () =>
+      this.#prepare(
+        "INSERT OR REPLACE INTO cells (kernel_id, cell, declared, at) VALUES (?, ?, ?, ?)",
+      ).run(kernelId, c.cell, JSON.stringify(c.declared), c.at);
+    if (!options.fence) return void write();
+    this.#transaction(() => {
+      this.#fence(kernelId, options.fence);
+      write();
+    });
+  }
+
+  /** Inside a transaction: throws `LeaseLostError` unless `fence` holds the kernel's lease. */
+  #fence(kernelId: string, fence: LeaseFence | undefined): void {
+    if (!fence) return;
+    const row = this.#prepare("SELECT holder, epoch FROM leases WHERE kernel_id = ?")
+      .get(kernelId) as { holder: string; epoch: number } | undefined;
+    checkFence(kernelId, fence, row && { holder: row.holder, epoch: Number(row.epoch) });
+  }
+
+  async acquireLease(kernelId: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    return this.#transaction(() => {
+      const now = this.#now();
+      const lease = this.#lease(kernelId);
+      const held = lease !== undefined && lease.expiresAt > now;
+      if (held && lease.holder !== holder) {
+        return { ok: false, holder: lease.holder, expiresAt: lease.expiresAt };
+      }
+      const epoch = held ? lease.epoch : (lease?.epoch ?? 0) + 1;
+      const expiresAt = now + ttlMs;
+      this.#prepare(
+        "INSERT OR REPLACE INTO leases (kernel_id, holder, epoch, expires_at) VALUES (?, ?, ?, ?)",
+      ).run(kernelId, holder, epoch, expiresAt);
+      return { ok: true, epoch, expiresAt };
+    });
+  }
+
+  async renewLeases(
+    holder: string,
+    ttlMs: number,
+    leases: { kernelId: string; epoch: number }[],
+  ): Promise<string[]> {
+    return this.#transaction(() => {
+      const expiresAt = this.#now() + ttlMs;
+      const renew = this.#prepare(
+        `UPDATE leases SET expires_at = ?
+         WHERE kernel_id = ? AND holder = ? AND epoch = ? AND expires_at != 0`,
+      );
+      return leases.filter((l) => renew.run(expiresAt, l.kernelId, holder, l.epoch).changes > 0)
+        .map((l) => l.kernelId);
+    });
+  }
+
+  async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {
     this.#prepare(
-      "INSERT OR REPLACE INTO cells (kernel_id, cell, declared, at) VALUES (?, ?, ?, ?)",
-    ).run(kernelId, c.cell, JSON.stringify(c.declared), c.at);
+      "UPDATE leases SET expires_at = 0 WHERE kernel_id = ? AND holder = ? AND epoch = ?",
+    ).run(kernelId, fence.holder, fence.epoch);
+  }
+
+  async getLease(kernelId: string): Promise<LeaseRecord | undefined> {
+    return this.#lease(kernelId);
+  }
+
+  #lease(kernelId: string): LeaseRecord | undefined {
+    const row = this.#prepare("SELECT * FROM leases WHERE kernel_id = ?").get(kernelId) as
+      | Row
+      | undefined;
+    return row && {
+      kernelId,
+      holder: String(row.holder),
+      epoch: Number(row.epoch),
+      expiresAt: Number(row.expires_at),
+    };
   }
 
   async cellsAfter(kernelId: string, after: number): Promise<CellRecord[]> {
