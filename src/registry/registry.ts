@@ -120,6 +120,14 @@ export interface LeaseRecord {
   epoch: number;
   /** 0 once released. */
   expiresAt: number;
+  /** Another host asked for the kernel (see `requestHandover`); cleared when the lease is taken. */
+  wantedBy: string | null;
+}
+
+/** What `renewLeases` did: the leases renewed, and those of them another host asked for. */
+export interface Renewal {
+  renewed: string[];
+  wanted: string[];
 }
 
 /** What `acquireLease` got: the lease under a new or the same epoch, or who holds it until when. */
@@ -251,13 +259,19 @@ export interface Registry extends AsyncDisposable {
   acquireLease(kernelId: string, holder: string, ttlMs: number): Promise<LeaseAttempt>;
   /**
    * Extends by `ttlMs` each lease of `holder` that still has the epoch given (one statement for
-   * all); returns the ids of those renewed. A lease expired but not taken by anyone is renewed.
+   * all); returns the ids of those renewed, and which of them another host asked for. A lease
+   * expired but not taken by anyone is renewed.
    */
   renewLeases(
     holder: string,
     ttlMs: number,
     leases: { kernelId: string; epoch: number }[],
-  ): Promise<string[]>;
+  ): Promise<Renewal>;
+  /**
+   * Asks the holder of a kernel's live lease to hand it over: it sees `wantedBy` at its next
+   * renewal, saves, stops and releases the kernel; `holder` then takes it with `acquireLease`.
+   */
+  requestHandover(kernelId: string, holder: string): Promise<void>;
   /** Frees a lease if `fence` still holds it; its holder and epoch stay recorded. */
   releaseLease(kernelId: string, fence: LeaseFence): Promise<void>;
   /** A kernel's lease row, if it was ever leased. */

@@ -246,9 +246,10 @@ export function registryContract(
     await new Promise((resolve) => setTimeout(resolve, 50));
     const taken = await r.acquireLease("gone", "host-b", 60_000);
     assert.equal(taken.ok && taken.epoch, 2);
-    assert.deepEqual(await r.renewLeases("host-a", 60_000, [{ kernelId: "late", epoch: 1 }]), [
-      "late",
-    ]);
+    assert.deepEqual(
+      (await r.renewLeases("host-a", 60_000, [{ kernelId: "late", epoch: 1 }])).renewed,
+      ["late"],
+    );
     assert.equal((await r.acquireLease("late", "host-b", 60_000)).ok, false, "renewed");
   });
 
@@ -264,8 +265,26 @@ export function registryContract(
       { kernelId: "c", epoch: 1 },
       { kernelId: "d", epoch: 1 },
     ]);
-    assert.deepEqual(renewed.sort(), ["a"], "wrong epoch, another holder's, released: refused");
-    assert.deepEqual(await r.renewLeases("host-a", 60_000, []), []);
+    assert.deepEqual(renewed, { renewed: ["a"], wanted: [] }, "wrong epoch, another's, released");
+    assert.deepEqual(await r.renewLeases("host-a", 60_000, []), { renewed: [], wanted: [] });
+  });
+
+  test("a handover request reaches the holder at its renewal and ends when the lease is taken", async (r) => {
+    await r.acquireLease("k", "host-a", 60_000);
+    await r.acquireLease("other", "host-a", 60_000);
+    await r.requestHandover("k", "host-a");
+    assert.equal((await r.getLease("k"))?.wantedBy, null, "a holder never asks itself");
+    await r.requestHandover("k", "host-b");
+    assert.equal((await r.getLease("k"))?.wantedBy, "host-b");
+    const held = [{ kernelId: "k", epoch: 1 }, { kernelId: "other", epoch: 1 }];
+    const renewal = await r.renewLeases("host-a", 60_000, held);
+    assert.deepEqual([renewal.renewed.sort(), renewal.wanted], [["k", "other"], ["k"]]);
+    await r.releaseLease("k", { holder: "host-a", epoch: 1 });
+    await r.requestHandover("k", "host-c");
+    assert.equal((await r.getLease("k"))?.wantedBy, "host-b", "a free lease needs no request");
+    const b = await r.acquireLease("k", "host-b", 60_000);
+    assert.equal(b.ok && b.epoch, 2);
+    assert.equal((await r.getLease("k"))?.wantedBy, null);
   });
 
   test("a fenced write fails once another holder took the lease, writing nothing", async (r) => {

@@ -18,6 +18,7 @@ import {
   type LeaseRecord,
   type NewSnapshot,
   type Registry,
+  type Renewal,
   type SessionRecord,
   type SessionUpdate,
   type SnapshotMeta,
@@ -272,7 +273,7 @@ class MemoryRegistry implements Registry {
     }
     const epoch = held ? lease.epoch : (lease?.epoch ?? 0) + 1;
     const expiresAt = now + ttlMs;
-    this.#leases.set(kernelId, { kernelId, holder, epoch, expiresAt });
+    this.#leases.set(kernelId, { kernelId, holder, epoch, expiresAt, wantedBy: null });
     return { ok: true, epoch, expiresAt };
   }
 
@@ -280,17 +281,24 @@ class MemoryRegistry implements Registry {
     holder: string,
     ttlMs: number,
     leases: { kernelId: string; epoch: number }[],
-  ): Promise<string[]> {
+  ): Promise<Renewal> {
     this.#open();
     const expiresAt = this.#now() + ttlMs;
-    const renewed: string[] = [];
+    const renewal: Renewal = { renewed: [], wanted: [] };
     for (const { kernelId, epoch } of leases) {
       const lease = this.#leases.get(kernelId);
       if (lease?.holder !== holder || lease.epoch !== epoch || lease.expiresAt === 0) continue;
       lease.expiresAt = expiresAt;
-      renewed.push(kernelId);
+      renewal.renewed.push(kernelId);
+      if (lease.wantedBy !== null) renewal.wanted.push(kernelId);
     }
-    return renewed;
+    return renewal;
+  }
+
+  async requestHandover(kernelId: string, holder: string): Promise<void> {
+    this.#open();
+    const lease = this.#leases.get(kernelId);
+    if (lease && lease.holder !== holder && lease.expiresAt > this.#now()) lease.wantedBy = holder;
   }
 
   async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {

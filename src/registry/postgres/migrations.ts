@@ -72,7 +72,8 @@ export const MIGRATIONS: readonly string[] = [
     kernel_id TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
     epoch INTEGER NOT NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    wanted_by TEXT
   );
   `,
 ];

@@ -27,6 +27,7 @@ import {
   type LeaseRecord,
   type NewSnapshot,
   type Registry,
+  type Renewal,
   type SessionRecord,
   type SessionUpdate,
   type SnapshotMeta,
@@ -256,7 +257,8 @@ class PostgresRegistry implements Registry {
         holder = EXCLUDED.holder,
         epoch = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > ${this.#nowMs()} THEN l.epoch
                 ELSE l.epoch + 1 END,
-        expires_at = EXCLUDED.expires_at
+        expires_at = EXCLUDED.expires_at,
+        wanted_by = NULL
       WHERE l.holder = EXCLUDED.holder OR l.expires_at <= ${this.#nowMs()}
       RETURNING epoch, expires_at`;
     if (taken) return { ok: true, epoch: taken.epoch, expiresAt: Number(taken.expires_at) };
@@ -269,16 +271,25 @@ class PostgresRegistry implements Registry {
     holder: string,
     ttlMs: number,
     leases: { kernelId: string; epoch: number }[],
-  ): Promise<string[]> {
-    if (leases.length === 0) return [];
-    const rows = await this.#sql<{ kernel_id: string }[]>`
+  ): Promise<Renewal> {
+    if (leases.length === 0) return { renewed: [], wanted: [] };
+    const rows = await this.#sql<{ kernel_id: string; wanted_by: string | null }[]>`
       UPDATE leases AS l SET expires_at = ${this.#nowMs()} + ${ttlMs}
       FROM (SELECT unnest(${this.#sql.array(leases.map((x) => x.kernelId))}::text[]) AS id,
                    unnest(${this.#sql.array(leases.map((x) => x.epoch))}::integer[]) AS epoch) AS h
       WHERE l.kernel_id = h.id AND l.epoch = h.epoch AND l.holder = ${holder}
         AND l.expires_at != 0
-      RETURNING l.kernel_id`;
-    return rows.map((r) => r.kernel_id);
+      RETURNING l.kernel_id, l.wanted_by`;
+    return {
+      renewed: rows.map((r) => r.kernel_id),
+      wanted: rows.filter((r) => r.wanted_by !== null).map((r) => r.kernel_id),
+    };
+  }
+
+  async requestHandover(kernelId: string, holder: string): Promise<void> {
+    await this.#sql`
+      UPDATE leases SET wanted_by = ${holder}
+      WHERE kernel_id = ${kernelId} AND holder != ${holder} AND expires_at > ${this.#nowMs()}`;
   }
 
   /** The database's clock in milliseconds since the epoch: leases go by it, not by hosts'. */
@@ -299,6 +310,7 @@ class PostgresRegistry implements Registry {
       holder: String(row.holder),
       epoch: Number(row.epoch),
       expiresAt: Number(row.expires_at),
+      wantedBy: row.wanted_by === null ? null : String(row.wanted_by),
     };
   }
 

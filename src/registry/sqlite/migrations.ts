@@ -74,7 +74,8 @@ export const MIGRATIONS: readonly string[] = [
     kernel_id TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
     epoch INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
+    expires_at INTEGER NOT NULL,
+    wanted_by TEXT
   );
   `,
 ];

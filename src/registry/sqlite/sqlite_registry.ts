@@ -21,6 +21,7 @@ import {
   type LeaseRecord,
   type NewSnapshot,
   type Registry,
+  type Renewal,
   type SessionRecord,
   type SessionUpdate,
   type SnapshotMeta,
@@ -276,7 +277,8 @@ class SqliteRegistry implements Registry {
       const epoch = held ? lease.epoch : (lease?.epoch ?? 0) + 1;
       const expiresAt = now + ttlMs;
       this.#prepare(
-        "INSERT OR REPLACE INTO leases (kernel_id, holder, epoch, expires_at) VALUES (?, ?, ?, ?)",
+        `INSERT OR REPLACE INTO leases (kernel_id, holder, epoch, expires_at, wanted_by)
+         VALUES (?, ?, ?, ?, NULL)`,
       ).run(kernelId, holder, epoch, expiresAt);
       return { ok: true, epoch, expiresAt };
     });
@@ -286,16 +288,29 @@ class SqliteRegistry implements Registry {
     holder: string,
     ttlMs: number,
     leases: { kernelId: string; epoch: number }[],
-  ): Promise<string[]> {
+  ): Promise<Renewal> {
     return this.#transaction(() => {
       const expiresAt = this.#now() + ttlMs;
       const renew = this.#prepare(
         `UPDATE leases SET expires_at = ?
-         WHERE kernel_id = ? AND holder = ? AND epoch = ? AND expires_at != 0`,
+         WHERE kernel_id = ? AND holder = ? AND epoch = ? AND expires_at != 0
+         RETURNING wanted_by`,
       );
-      return leases.filter((l) => renew.run(expiresAt, l.kernelId, holder, l.epoch).changes > 0)
-        .map((l) => l.kernelId);
+      const renewal: Renewal = { renewed: [], wanted: [] };
+      for (const l of leases) {
+        const row = renew.get(expiresAt, l.kernelId, holder, l.epoch) as Row | undefined;
+        if (!row) continue;
+        renewal.renewed.push(l.kernelId);
+        if (row.wanted_by !== null) renewal.wanted.push(l.kernelId);
+      }
+      return renewal;
     });
+  }
+
+  async requestHandover(kernelId: string, holder: string): Promise<void> {
+    this.#prepare(
+      "UPDATE leases SET wanted_by = ? WHERE kernel_id = ? AND holder != ? AND expires_at > ?",
+    ).run(holder, kernelId, holder, this.#now());
   }
 
   async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {
@@ -317,6 +332,7 @@ class SqliteRegistry implements Registry {
       holder: String(row.holder),
       epoch: Number(row.epoch),
       expiresAt: Number(row.expires_at),
+      wantedBy: row.wanted_by === null ? null : String(row.wanted_by),
     };
   }
 
