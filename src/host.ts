@@ -12,7 +12,8 @@ import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { hasLegacyFiles, removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { log } from "./log.ts";
-import { lockName } from "./name_lock.ts";
+import { type HostIdentity, hostIdentity } from "./host_id.ts";
+import { leaseName, lockName } from "./name_lock.ts";
 import { BundleRenderer } from "./render/bundle_renderer.ts";
 import { SandboxedKernels } from "./sandboxed_kernels.ts";
 import { Sessions } from "./sessions.ts";
@@ -61,6 +62,9 @@ export type HostOptions =
     | "diskQuota"
     | "maxFiles"
     | "outputLimit"
+    | "leaseTtl"
+    | "port"
+    | "stdio"
   >
   & {
     /** Where sessions, kernels and snapshots live; the host closes it at shutdown. */
@@ -73,6 +77,11 @@ export type HostOptions =
     tickMs?: number;
     /** Starts kernels (default: sandboxed, with spares; see `sandboxed_kernels.ts`); tests pass fakes. */
     startKernel?: KernelFactory;
+    /**
+     * Who this host is among the hosts of a shared registry (default: from the machine, port
+     * and process; see `host_id.ts`). Unused unless the registry is shared.
+     */
+    identity?: HostIdentity;
   };
 
 /**
@@ -157,7 +166,10 @@ export class Host {
   #registry: Registry;
   #supervisor: Supervisor;
   #now: () => number;
-  #locks: Deno.FsFile[] = [];
+  /** Releases the names this process holds (`--kernel NAME`). */
+  #locks: (() => Promise<void> | void)[] = [];
+  /** This host among the hosts of a shared registry; absent when the registry is not shared. */
+  readonly identity?: HostIdentity;
   /** Ids of the named kernels this process holds; other named kernels are not addressable. */
   #held = new Set<string>();
   /** Ids already found addressable; see `hasKernel`. */
@@ -178,6 +190,9 @@ export class Host {
     this.#registry = options.registry;
     this.#now = options.now ?? Date.now;
     this.#cells = new BackgroundCells(this.#now);
+    if (options.registry.shared) {
+      this.identity = options.identity ?? hostIdentity(options.stdio ? "stdio" : options.port);
+    }
     this.#supervisor = new Supervisor({
       registry: options.registry,
       startKernel: options.startKernel ?? (this.#kernels = new SandboxedKernels({
@@ -197,6 +212,9 @@ export class Host {
       snapshotVersions: options.snapshotVersions,
       now: this.#now,
       ...(options.tickMs !== undefined && { tickMs: options.tickMs }),
+      ...(this.identity && {
+        lease: { ...this.identity, ttlMs: options.leaseTtl * 1000 },
+      }),
     });
     this.sessions = new Sessions({
       registry: options.registry,
@@ -394,7 +412,17 @@ export class Host {
    * @throws {NameInUseError} When another live process holds the name.
    */
   async openNamedKernel(name: string): Promise<string> {
-    this.#locks.push(await lockName(this.#options.dataDir, name));
+    if (this.identity) {
+      const lease = await leaseName(this.#registry, name, {
+        holder: this.identity.holder,
+        ttlMs: this.#options.leaseTtl * 1000,
+        warn: (message) => log("warn", message),
+      });
+      this.#locks.push(() => lease.release());
+    } else {
+      const file = await lockName(this.#options.dataDir, name);
+      this.#locks.push(() => file.close());
+    }
     const existing = await this.#registry.findKernelByName(name);
     if (existing) {
       this.#held.add(existing.id);
@@ -595,10 +623,12 @@ export class Host {
     for (const kernel of ephemeral) {
       await removeKernelFolder(this.#options.dataDir, kernel).catch(() => {});
     }
+    for (const release of this.#locks) {
+      await Promise.resolve(release()).catch((e) => log("warn", `releasing a name: ${e}`));
+    }
+    this.#locks = [];
     await this.#registry.close();
     await this.#renderer.close();
-    for (const lock of this.#locks) lock.close();
-    this.#locks = [];
     return report;
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Registry } from "../registry/registry.ts";
+import type { LeaseFence, Registry } from "../registry/registry.ts";
 import type { SupervisedKernel } from "./kernel_factory.ts";
 import type { KernelView } from "./policy.ts";
 import type { Notice } from "./recovery.ts";
@@ -33,6 +33,14 @@ export interface Entry {
   touched: boolean;
   /** Periodic saves that gave way to a request since the last save that finished. */
   yields: number;
+  /** This host's lease of the kernel, when leases are on and it holds one; writes carry it. */
+  lease?: LeaseFence;
+  /** When the lease ends unless renewed, by this host's clock (a conservative estimate). */
+  leaseUntil: number;
+  /** A stop in progress (eviction, handover): a start waits for it, so leases do not cross. */
+  stopping?: Promise<void>;
+  /** A handover to another host is under way. */
+  handingOver: boolean;
 }
 
 /** An entry for a kernel that is not live yet. */
@@ -51,6 +59,8 @@ export function newEntry(id: string, store: Registry, persistent: boolean, now: 
     touched: false,
     reserved: false,
     yields: 0,
+    leaseUntil: 0,
+    handingOver: false,
   };
 }
 
@@ -95,13 +105,18 @@ export async function saveEntry(
   const generation = entry.generation;
   const requests = entry.requestsSinceSave;
   const taken = await kernel.snapshot({ yieldable: options.yieldable });
-  await entry.store.saveSnapshot(entry.id, {
-    body: taken.body,
-    format: taken.format,
-    savedAt: options.now(),
-    executionCount: kernel.executionCount,
-    skipped: taken.skipped,
-  }, options.snapshotVersions);
+  await entry.store.saveSnapshot(
+    entry.id,
+    {
+      body: taken.body,
+      format: taken.format,
+      savedAt: options.now(),
+      executionCount: kernel.executionCount,
+      skipped: taken.skipped,
+    },
+    options.snapshotVersions,
+    { fence: entry.lease },
+  );
   entry.saveFailure = undefined;
   if (entry.generation === generation) {
     markSaved(entry);
