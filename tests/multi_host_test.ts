@@ -1,0 +1,128 @@
+/**
+ * Several hosts over one PostgreSQL registry, with real sandboxes: a kernel is used through any
+ * host with its state (handed over through the registry), a host killed with `kill -9` has its
+ * kernels taken over after its lease expires, and a stale holder's late save is refused. Hosts
+ * are `Host` objects in this process (each with its own connection pool and data folder), and
+ * one real host process for `kill -9`.
+ */
+import assert from "node:assert/strict";
+import { type Caller, sessionlessCaller } from "../src/host.ts";
+import { openPostgresRegistry } from "../src/registry/postgres/postgres_registry.ts";
+import { startHostProcess } from "../testing/host_process.ts";
+import { openHost } from "./_host.ts";
+import { callTool, modernClient } from "./_modern.ts";
+import { postgresTest } from "./registry/_postgres.ts";
+
+/** A host of the cluster on the registry at `url`. */
+async function clusterHost(url: string, options: { tickMs?: number; leaseTtl?: number } = {}) {
+  return await openHost({
+    registry: await openPostgresRegistry(url),
+    spareKernels: 0,
+    leaseTtl: options.leaseTtl ?? 15,
+    tickMs: options.tickMs ?? 100,
+  });
+}
+
+const text = (r: { data?: Record<string, unknown> }) => r.data?.["text/plain"];
+
+postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
+  await t.step(
+    "a kernel created through one host is used through another with its state",
+    async () => {
+      const url = await server.createDatabase("handover");
+      await using a = await clusterHost(url);
+      await using b = await clusterHost(url);
+      const caller: Caller = sessionlessCaller();
+      const id = await a.host.createKernelFor(caller);
+      await a.host.execute(
+        id,
+        "class Point { constructor(x) { this.x = x } }; let p = new Point(41)",
+      );
+      assert.equal(a.host.isLive(id), true);
+
+      // B asks A to hand the kernel over; A saves, stops and releases it at its next renewal.
+      const onB = await b.host.execute(id, "p.x + 1");
+      assert.equal(onB.status, "ok", JSON.stringify(onB.error));
+      assert.equal(text(onB), "42");
+      assert.ok(onB.restoredFrom, "restored from A's snapshot");
+      assert.equal(a.host.isLive(id), false);
+      assert.equal(b.host.isLive(id), true);
+      const lease = await b.host.registry.getLease(id);
+      assert.equal(lease?.holder, b.host.identity?.holder);
+
+      // And back: the instance keeps its class on each move.
+      const back = await a.host.execute(id, "p instanceof Point && p.x");
+      assert.equal(text(back), "41");
+      assert.equal(b.host.isLive(id), false);
+    },
+  );
+
+  await t.step("a stale holder's late save is refused; the newer state stays", async () => {
+    const url = await server.createDatabase("stale");
+    // A renews nothing (no policy tick): its lease lapses as a paused host's would.
+    await using a = await clusterHost(url, { tickMs: 0, leaseTtl: 3 });
+    await using b = await clusterHost(url, { leaseTtl: 3 });
+    const id = await a.host.createKernelFor(sessionlessCaller());
+    await a.host.execute(id, "let v = 'from A'");
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+
+    const taken = await b.host.execute(id, "let v = 'from B'; v");
+    assert.equal(text(taken), '"from B"');
+    assert.match(taken.lost ?? "", /stopped renewing its lease \(it died or stalled\)/);
+    assert.match(taken.lost ?? "", /cells 1–1 ran before any save and were lost.*: v/);
+    assert.equal(await b.host.save(id), true);
+
+    assert.equal(await a.host.save(id), false, "A's late save");
+    assert.equal(a.host.isLive(id), false, "A stopped its copy without saving");
+    const versions = await b.host.registry.listSnapshots(id);
+    assert.equal(versions.length, 1, "only B's snapshot");
+    const body = (await b.host.registry.loadSnapshot(id, versions[0]!.version))!.body;
+    assert.match(body, /from B/);
+    assert.doesNotMatch(body, /from A/);
+  });
+
+  await t.step("a host killed with kill -9: its kernel continues on another host", async () => {
+    const url = await server.createDatabase("killed");
+    const dataDir = await Deno.makeTempDir({ prefix: "mkh-killed-" });
+    const killed = await startHostProcess([
+      "--registry",
+      url,
+      "--data-dir",
+      dataDir,
+      "--lease-ttl",
+      "3",
+      "--save-every",
+      "1",
+      "--spare-kernels",
+      "0",
+    ]);
+    try {
+      const client = await modernClient(new URL(killed.url));
+      const first = await callTool(client, "execute", {
+        code: "const rows = [1, 2, 3]; rows.length",
+      });
+      const id = String(first.out.kernel);
+      await using b = await clusterHost(url, { leaseTtl: 3 });
+      // Saved after each request (--save-every 1): wait for the first snapshot to land.
+      while ((await b.host.registry.listSnapshots(id)).length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await callTool(client, "execute", { kernel: id, code: "let late = 1" });
+      await client.close();
+      killed.process.kill("SIGKILL");
+      await killed.process.status;
+
+      const result = await b.host.execute(id, "rows.reduce((a, b) => a + b, 0)");
+      assert.equal(result.status, "ok", JSON.stringify(result.error));
+      assert.equal(text(result), "6");
+      assert.ok(result.restoredFrom);
+      assert.match(result.lost ?? "", /stopped renewing its lease/);
+    } finally {
+      try {
+        killed.process.kill("SIGKILL");
+      } catch { /* already dead */ }
+      await killed.process.status;
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  });
+});
