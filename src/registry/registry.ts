@@ -135,6 +135,26 @@ export type LeaseAttempt =
   | { ok: true; epoch: number; expiresAt: number }
   | { ok: false; holder: string; expiresAt: number };
 
+/**
+ * One file of a kernel's scratch folder as a shared registry keeps it, so that the kernel finds
+ * its files on whichever host it runs next. `path` is relative to the folder, `/`-separated.
+ */
+export interface StoredFile {
+  path: string;
+  size: number;
+  /** Modification time on the host that saved it, ms since the epoch (restored with it). */
+  mtimeMs: number;
+  /** SHA-256 of the content, hex. */
+  sha256: string;
+}
+
+/** What changed in a kernel's scratch folder since its files were last saved. */
+export interface FileChanges {
+  put: (StoredFile & { bytes: Uint8Array })[];
+  /** Paths no longer in the folder. */
+  remove: string[];
+}
+
 /** Options of a write that only the kernel's current lease holder may make. */
 export interface FencedWrite {
   fence?: LeaseFence;
@@ -199,7 +219,7 @@ export interface Registry extends AsyncDisposable {
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
     options?: FencedWrite,
   ): Promise<void>;
-  /** Marks a kernel closed and deletes its snapshots, quarantined ones included. */
+  /** Marks a kernel closed and deletes its snapshots (quarantined ones included) and files. */
   closeKernel(id: string, options?: FencedWrite): Promise<void>;
   /**
    * Records a cell a kernel ran. Cells that every kept snapshot already includes are dropped at
@@ -219,6 +239,12 @@ export interface Registry extends AsyncDisposable {
     keep: number,
     options?: FencedWrite,
   ): Promise<SnapshotMeta>;
+  /** Records changes of a kernel's scratch folder, in one transaction. */
+  saveFiles(kernelId: string, changes: FileChanges, options?: FencedWrite): Promise<void>;
+  /** The files saved for a kernel, without their content, by path. */
+  listFiles(kernelId: string): Promise<StoredFile[]>;
+  /** One saved file's content. */
+  loadFile(kernelId: string, path: string): Promise<Uint8Array | undefined>;
   /** A kernel's snapshots, newest first, quarantined ones included. */
   listSnapshots(kernelId: string): Promise<SnapshotMeta[]>;
   loadSnapshot(kernelId: string, version: number): Promise<SnapshotRecord | undefined>;

@@ -333,6 +333,40 @@ export function registryContract(
     );
   });
 
+  test("a kernel's scratch files are saved by change, listed, loaded and closed with it", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    const file = (path: string, text: string, mtimeMs = 5) => {
+      const bytes = new TextEncoder().encode(text);
+      return { path, size: bytes.length, mtimeMs, sha256: `h-${text}`, bytes };
+    };
+    const binary = { ...file("data/raw.bin", ""), bytes: new Uint8Array([0, 255, 1]), size: 3 };
+    await r.saveFiles("k", { put: [file("notes.txt", "v1"), binary], remove: [] });
+    await r.saveFiles("k", { put: [file("notes.txt", "v2", 9)], remove: ["missing"] });
+    assert.deepEqual(await r.listFiles("k"), [
+      { path: "data/raw.bin", size: 3, mtimeMs: 5, sha256: "h-" },
+      { path: "notes.txt", size: 2, mtimeMs: 9, sha256: "h-v2" },
+    ]);
+    assert.deepEqual(await r.loadFile("k", "data/raw.bin"), new Uint8Array([0, 255, 1]));
+    assert.equal(new TextDecoder().decode(await r.loadFile("k", "notes.txt")), "v2");
+    assert.equal(await r.loadFile("k", "nope"), undefined);
+    await r.saveFiles("k", { put: [], remove: ["notes.txt"] });
+    assert.deepEqual((await r.listFiles("k")).map((f) => f.path), ["data/raw.bin"]);
+
+    const a = await r.acquireLease("k", "host-a", 60_000);
+    assert.ok(a.ok);
+    await r.releaseLease("k", { holder: "host-a", epoch: a.epoch });
+    await r.acquireLease("k", "host-b", 60_000);
+    await assert.rejects(
+      r.saveFiles("k", { put: [file("late.txt", "x")], remove: ["data/raw.bin"] }, {
+        fence: { holder: "host-a", epoch: a.epoch },
+      }),
+      LeaseLostError,
+    );
+    assert.deepEqual((await r.listFiles("k")).map((f) => f.path), ["data/raw.bin"]);
+    await r.closeKernel("k");
+    assert.deepEqual(await r.listFiles("k"), []);
+  });
+
   test("a closed registry rejects calls; closing twice is harmless", async (r) => {
     await r.close();
     await r.close();

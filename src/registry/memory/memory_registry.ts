@@ -10,6 +10,7 @@ import {
   type CellRecord,
   checkFence,
   type FencedWrite,
+  type FileChanges,
   type KernelFilter,
   type KernelRecord,
   type KernelState,
@@ -23,6 +24,7 @@ import {
   type SessionUpdate,
   type SnapshotMeta,
   type SnapshotRecord,
+  type StoredFile,
 } from "../registry.ts";
 import { utf8Length } from "../utf8_length.ts";
 
@@ -39,6 +41,8 @@ class MemoryRegistry implements Registry {
   readonly shared = false;
   #now: () => number;
   #leases = new Map<string, LeaseRecord>();
+  /** Saved scratch files by kernel, then path. */
+  #files = new Map<string, Map<string, StoredFile & { bytes: Uint8Array }>>();
   #kernels = new Map<string, KernelRecord>();
   /** Newest first, per kernel. */
   #snapshots = new Map<string, SnapshotRecord[]>();
@@ -119,6 +123,7 @@ class MemoryRegistry implements Registry {
     this.#open();
     this.#fence(id, options.fence);
     this.#snapshots.delete(id);
+    this.#files.delete(id);
     this.#cells.delete(id);
     const record = this.#kernels.get(id);
     if (record) Object.assign(record, { state: "closed", name: null });
@@ -167,6 +172,31 @@ class MemoryRegistry implements Registry {
       ...c,
       declared: [...c.declared],
     }));
+  }
+
+  async saveFiles(
+    kernelId: string,
+    changes: FileChanges,
+    options: FencedWrite = {},
+  ): Promise<void> {
+    this.#open();
+    this.#fence(kernelId, options.fence);
+    const files = this.#files.get(kernelId) ?? new Map();
+    for (const path of changes.remove) files.delete(path);
+    for (const file of changes.put) files.set(file.path, { ...file, bytes: file.bytes.slice() });
+    this.#files.set(kernelId, files);
+  }
+
+  async listFiles(kernelId: string): Promise<StoredFile[]> {
+    this.#open();
+    return [...this.#files.get(kernelId)?.values() ?? []]
+      .map(({ bytes: _, ...meta }) => meta)
+      .sort((a, b) => a.path < b.path ? -1 : 1);
+  }
+
+  async loadFile(kernelId: string, path: string): Promise<Uint8Array | undefined> {
+    this.#open();
+    return this.#files.get(kernelId)?.get(path)?.bytes.slice();
   }
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {

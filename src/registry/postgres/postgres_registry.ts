@@ -19,6 +19,7 @@ import {
   type CellRecord,
   checkFence,
   type FencedWrite,
+  type FileChanges,
   type KernelFilter,
   type KernelRecord,
   type KernelState,
@@ -32,6 +33,7 @@ import {
   type SessionUpdate,
   type SnapshotMeta,
   type SnapshotRecord,
+  type StoredFile,
 } from "../registry.ts";
 
 type Row = Record<string, unknown>;
@@ -186,6 +188,7 @@ class PostgresRegistry implements Registry {
     await this.#sql.begin(async (tx) => {
       await fenceCheck(tx, id, options.fence);
       await tx`DELETE FROM snapshots WHERE kernel_id = ${id}`;
+      await tx`DELETE FROM kernel_files WHERE kernel_id = ${id}`;
       await tx`DELETE FROM cells WHERE kernel_id = ${id}`;
       await tx`UPDATE kernels SET state = 'closed', name = NULL WHERE id = ${id}`;
     });
@@ -323,6 +326,46 @@ class PostgresRegistry implements Registry {
       declared: JSON.parse(String(r.declared)),
       at: Number(r.at),
     }));
+  }
+
+  async saveFiles(
+    kernelId: string,
+    changes: FileChanges,
+    options: FencedWrite = {},
+  ): Promise<void> {
+    await this.#sql.begin(async (tx) => {
+      await fenceCheck(tx, kernelId, options.fence);
+      if (changes.remove.length > 0) {
+        await tx`DELETE FROM kernel_files WHERE kernel_id = ${kernelId}
+          AND path = ANY(${tx.array(changes.remove)}::text[])`;
+      }
+      // One statement per file: each body is one parameter (bounded by the caller's file cap).
+      for (const f of changes.put) {
+        await tx`
+          INSERT INTO kernel_files (kernel_id, path, size, mtime, sha256, body)
+          VALUES (${kernelId}, ${f.path}, ${f.size}, ${f.mtimeMs}, ${f.sha256}, ${f.bytes})
+          ON CONFLICT (kernel_id, path) DO UPDATE SET size = EXCLUDED.size,
+            mtime = EXCLUDED.mtime, sha256 = EXCLUDED.sha256, body = EXCLUDED.body`;
+      }
+    });
+  }
+
+  async listFiles(kernelId: string): Promise<StoredFile[]> {
+    const rows = await this.#sql<Row[]>`
+      SELECT path, size, mtime, sha256 FROM kernel_files WHERE kernel_id = ${kernelId}
+      ORDER BY path COLLATE "C"`;
+    return rows.map((r) => ({
+      path: String(r.path),
+      size: Number(r.size),
+      mtimeMs: Number(r.mtime),
+      sha256: String(r.sha256),
+    }));
+  }
+
+  async loadFile(kernelId: string, path: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.#sql<{ body: Uint8Array }[]>`
+      SELECT body FROM kernel_files WHERE kernel_id = ${kernelId} AND path = ${path}`;
+    return row && new Uint8Array(row.body);
   }
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {

@@ -77,5 +77,14 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL,
     wanted_by TEXT
   );
+  CREATE TABLE kernel_files (
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (kernel_id, path)
+  );
   `,
 ];

@@ -13,6 +13,7 @@ import {
   type CellRecord,
   checkFence,
   type FencedWrite,
+  type FileChanges,
   type KernelFilter,
   type KernelRecord,
   type KernelState,
@@ -26,6 +27,7 @@ import {
   type SessionUpdate,
   type SnapshotMeta,
   type SnapshotRecord,
+  type StoredFile,
 } from "../registry.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -191,6 +193,7 @@ class SqliteRegistry implements Registry {
     this.#transaction(() => {
       this.#fence(id, options.fence);
       this.#prepare("DELETE FROM snapshots WHERE kernel_id = ?").run(id);
+      this.#prepare("DELETE FROM kernel_files WHERE kernel_id = ?").run(id);
       this.#prepare("DELETE FROM cells WHERE kernel_id = ?").run(id);
       this.#prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
     });
@@ -345,6 +348,41 @@ class SqliteRegistry implements Registry {
       declared: JSON.parse(String(r.declared)),
       at: Number(r.at),
     }));
+  }
+
+  async saveFiles(
+    kernelId: string,
+    changes: FileChanges,
+    options: FencedWrite = {},
+  ): Promise<void> {
+    this.#transaction(() => {
+      this.#fence(kernelId, options.fence);
+      const remove = this.#prepare("DELETE FROM kernel_files WHERE kernel_id = ? AND path = ?");
+      for (const path of changes.remove) remove.run(kernelId, path);
+      const put = this.#prepare(
+        `INSERT OR REPLACE INTO kernel_files (kernel_id, path, size, mtime, sha256, body)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      for (const f of changes.put) put.run(kernelId, f.path, f.size, f.mtimeMs, f.sha256, f.bytes);
+    });
+  }
+
+  async listFiles(kernelId: string): Promise<StoredFile[]> {
+    const rows = this.#prepare(
+      "SELECT path, size, mtime, sha256 FROM kernel_files WHERE kernel_id = ? ORDER BY path",
+    ).all(kernelId) as Row[];
+    return rows.map((r) => ({
+      path: String(r.path),
+      size: Number(r.size),
+      mtimeMs: Number(r.mtime),
+      sha256: String(r.sha256),
+    }));
+  }
+
+  async loadFile(kernelId: string, path: string): Promise<Uint8Array | undefined> {
+    const row = this.#prepare("SELECT body FROM kernel_files WHERE kernel_id = ? AND path = ?")
+      .get(kernelId, path) as { body: Uint8Array } | undefined;
+    return row && new Uint8Array(row.body);
   }
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
