@@ -12,6 +12,7 @@ import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { hasLegacyFiles, removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { log } from "./log.ts";
+import { folderSync } from "./folder_sync.ts";
 import { type HostIdentity, hostIdentity } from "./host_id.ts";
 import { leaseName, lockName } from "./name_lock.ts";
 import { BundleRenderer } from "./render/bundle_renderer.ts";
@@ -214,6 +215,7 @@ export class Host {
       ...(options.tickMs !== undefined && { tickMs: options.tickMs }),
       ...(this.identity && {
         lease: { ...this.identity, ttlMs: options.leaseTtl * 1000 },
+        files: folderSync({ dataDir: options.dataDir, quotaBytes: options.diskQuota * 1e6 }),
       }),
     });
     this.sessions = new Sessions({

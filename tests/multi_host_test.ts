@@ -57,6 +57,39 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
     },
   );
 
+  await t.step("scratch files move with their kernel, modules imported from them too", async () => {
+    const url = await server.createDatabase("files");
+    await using a = await clusterHost(url);
+    await using b = await clusterHost(url);
+    const id = await a.host.createKernelFor(sessionlessCaller());
+    const made = await a.host.execute(
+      id,
+      `Deno.mkdirSync("lib", { recursive: true });
+       Deno.writeTextFileSync("lib/box.ts", "export class Box { constructor(v) { this.v = v } twice() { return this.v * 2 } }");
+       Deno.writeFileSync("data.bin", new Uint8Array([0, 1, 2, 255]));`,
+    );
+    assert.equal(made.status, "ok", JSON.stringify(made.error));
+    const imported = await a.host.execute(
+      id,
+      `import { Box } from "./lib/box.ts"; const box = new Box(21)`,
+    );
+    assert.equal(imported.status, "ok", JSON.stringify(imported.error));
+
+    const onB = await b.host.execute(
+      id,
+      "box.twice() + ':' + Deno.readFileSync('data.bin').join(',')",
+    );
+    assert.equal(onB.status, "ok", JSON.stringify(onB.error));
+    assert.equal(text(onB), '"42:0,1,2,255"');
+    assert.equal(onB.lost, undefined, "nothing lost");
+    const folder = (await b.host.scratchDir(id))!;
+    assert.ok(folder.startsWith(b.dataDir), "in B's own data folder");
+    assert.equal(
+      await Deno.readTextFile(`${folder}/lib/box.ts`),
+      "export class Box { constructor(v) { this.v = v } twice() { return this.v * 2 } }",
+    );
+  });
+
   await t.step("a stale holder's late save is refused; the newer state stays", async () => {
     const url = await server.createDatabase("stale");
     // A renews nothing (no policy tick): its lease lapses as a paused host's would.

@@ -6,6 +6,7 @@
  */
 import type { LeaseFence, Registry } from "../registry/registry.ts";
 import type { SupervisedKernel } from "./kernel_factory.ts";
+import type { ScratchSync } from "./scratch_sync.ts";
 import type { KernelView } from "./policy.ts";
 import type { Notice } from "./recovery.ts";
 
@@ -98,13 +99,24 @@ export function view(e: Entry): KernelView {
  */
 export async function saveEntry(
   entry: Entry,
-  options: { now: () => number; snapshotVersions: number; yieldable?: boolean },
+  options: {
+    now: () => number;
+    snapshotVersions: number;
+    yieldable?: boolean;
+    /** Saves the scratch files too (shared registries), first. */
+    files?: ScratchSync;
+  },
 ): Promise<void> {
   const kernel = entry.kernel;
   if (!kernel || !entry.dirty) return;
   const generation = entry.generation;
   const requests = entry.requestsSinceSave;
   const taken = await kernel.snapshot({ yieldable: options.yieldable });
+  // Files first: a crash between the two writes leaves files newer than the namespace, never
+  // a snapshot whose files were not saved.
+  const files = entry.persistent
+    ? await options.files?.save(entry.id, entry.store, entry.lease)
+    : [];
   await entry.store.saveSnapshot(
     entry.id,
     {
@@ -112,7 +124,7 @@ export async function saveEntry(
       format: taken.format,
       savedAt: options.now(),
       executionCount: kernel.executionCount,
-      skipped: taken.skipped,
+      skipped: [...taken.skipped, ...files ?? []],
     },
     options.snapshotVersions,
     { fence: entry.lease },

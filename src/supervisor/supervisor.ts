@@ -19,6 +19,7 @@ import { Admission, type EvictOutcome } from "./admission.ts";
 import { ChangeSignal } from "./change_signal.ts";
 import { KernelLeasedError, KernelNotFoundError, ShuttingDownError } from "./errors.ts";
 import type { KernelFactory, SupervisedKernel } from "./kernel_factory.ts";
+import type { ScratchSync } from "./scratch_sync.ts";
 import { type Entry, markSaved, newEntry, saveEntry, view } from "./kernel_entry.ts";
 import { handoverWaitMs, LEASE_POLL_MS, type LeaseOptions, renewEveryMs } from "./leases.ts";
 import { needsSave, pickCulls, retryDelayMs, type SavePolicy } from "./policy.ts";
@@ -60,6 +61,8 @@ export interface SupervisorOptions extends SavePolicy {
    * on its own registry needs none.
    */
   lease?: LeaseOptions;
+  /** Moves persistent kernels' scratch files through the registry (shared registries only). */
+  files?: ScratchSync;
 }
 
 /** What a shutdown saved: kernels written, and why the others could not be. */
@@ -72,7 +75,9 @@ export interface ShutdownReport {
 
 /** Owns live kernels; see the module doc. Close it with `shutdown()`. */
 export class Supervisor {
-  #o: Required<Omit<SupervisorOptions, "lease">> & Pick<SupervisorOptions, "lease">;
+  #o:
+    & Required<Omit<SupervisorOptions, "lease" | "files">>
+    & Pick<SupervisorOptions, "lease" | "files">;
   #entries = new Map<string, Entry>();
   #changes = new ChangeSignal();
   #admission: Admission;
@@ -452,11 +457,17 @@ export class Supervisor {
         },
       });
       try {
+        // Its files first: a restore may import modules from its folder.
+        const missed = entry.persistent
+          ? await this.#o.files?.restore(entry.id, entry.store)
+          : undefined;
         const notice = await restoreLatest(entry.store, entry.id, {
           restore: (body) => kernel.restore(body),
           restart: () => kernel.reset(),
         }, this.#o);
-        if (takenOver) notice.lost = notice.lost ? `${takenOver}; ${notice.lost}` : takenOver;
+        for (const words of [missed, takenOver]) {
+          if (words) notice.lost = notice.lost ? `${words}; ${notice.lost}` : words;
+        }
         if (notice.restoredFrom || notice.lost) entry.notice = notice;
         await entry.store.updateKernel(entry.id, { state: "live" }, { fence: entry.lease });
       } catch (error) {
