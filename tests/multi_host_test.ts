@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type Caller, sessionlessCaller } from "../src/host.ts";
+import { NameInUseError } from "../src/name_lock.ts";
 import { openPostgresRegistry } from "../src/registry/postgres/postgres_registry.ts";
 import { startHostProcess } from "../testing/host_process.ts";
 import { openHost } from "./_host.ts";
@@ -88,6 +89,24 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
       await Deno.readTextFile(`${folder}/lib/box.ts`),
       "export class Box { constructor(v) { this.v = v } twice() { return this.v * 2 } }",
     );
+  });
+
+  await t.step("a --kernel NAME is held through the registry, not a file lock", async () => {
+    const url = await server.createDatabase("names");
+    const a = await clusterHost(url);
+    await using b = await clusterHost(url);
+    const id = await a.host.openNamedKernel("work");
+    await a.host.execute(id, "let kept = 'from A'");
+    await assert.rejects(b.host.openNamedKernel("work"), NameInUseError);
+    // Both hosts share the machine but not the data folder: no lock file was used.
+    assert.equal(
+      await Array.fromAsync(Deno.readDir(a.dataDir)).then((e) => e.some((x) => x.name === "locks")),
+      false,
+    );
+    await a[Symbol.asyncDispose]();
+    const again = await b.host.openNamedKernel("work");
+    assert.equal(again, id);
+    assert.equal(text(await b.host.execute(id, "kept")), '"from A"');
   });
 
   await t.step("a stale holder's late save is refused; the newer state stays", async () => {
