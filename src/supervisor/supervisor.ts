@@ -512,6 +512,8 @@ export class Supervisor {
     for (const entry of this.#entries.values()) {
       if (!entry.touched) continue;
       entry.touched = false;
+      // Without its lease here, another host may run it: its record is that host's to write.
+      if (this.#o.lease && entry.persistent && !entry.lease) continue;
       try {
         await entry.store.updateKernel(entry.id, {
           lastActiveAt: entry.lastActive,
