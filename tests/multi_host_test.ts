@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { type Caller, sessionlessCaller } from "../src/host.ts";
 import { NameInUseError } from "../src/name_lock.ts";
 import { openPostgresRegistry } from "../src/registry/postgres/postgres_registry.ts";
-import { startHostProcess } from "../testing/host_process.ts";
+import { ROOT, startHostProcess } from "../testing/host_process.ts";
 import { openHost } from "./_host.ts";
 import { callTool, modernClient } from "./_modern.ts";
 import { postgresTest } from "./registry/_postgres.ts";
@@ -174,6 +174,72 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
         killed.process.kill("SIGKILL");
       } catch { /* already dead */ }
       await killed.process.status;
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  });
+
+  await t.step("a host paused with SIGSTOP past its lease cannot write when resumed", async () => {
+    const url = await server.createDatabase("paused");
+    const dataDir = await Deno.makeTempDir({ prefix: "mkh-paused-" });
+    const paused = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "main.ts",
+        "--port",
+        "0",
+        "--registry",
+        url,
+        "--data-dir",
+        dataDir,
+        "--lease-ttl",
+        "3",
+        "--save-interval",
+        "1",
+        "--spare-kernels",
+        "0",
+      ],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    let stderr = "";
+    const drained = (async () => {
+      for await (const chunk of paused.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
+    })();
+    const seen = async (pattern: RegExp) => {
+      for (let i = 0; i < 600 && !pattern.test(stderr); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return pattern.test(stderr);
+    };
+    try {
+      assert.ok(await seen(/"listening"/), stderr);
+      const endpoint = JSON.parse(stderr.split("\n").find((l) => l.includes('"listening"'))!).url;
+      const client = await modernClient(new URL(endpoint));
+      const first = await callTool(client, "execute", { code: "let n = 'A'" });
+      const id = String(first.out.kernel);
+      await client.close();
+      // Paused with an unsaved change (saved 1 s after it), past its 3 s lease.
+      paused.kill("SIGSTOP");
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+
+      await using b = await clusterHost(url, { leaseTtl: 3 });
+      const taken = await b.host.execute(id, "n = 'B'");
+      assert.equal(taken.status, "ok", JSON.stringify(taken.error));
+      assert.equal(await b.host.save(id), true);
+      const ours = (await b.host.registry.listSnapshots(id))[0]!;
+
+      paused.kill("SIGCONT");
+      assert.ok(await seen(/lost the lease of a kernel/), `the resumed host logs it: ${stderr}`);
+      const newest = (await b.host.registry.listSnapshots(id))[0]!;
+      assert.equal(newest.version, ours.version, "nothing written after B's save");
+      assert.equal(text(await b.host.execute(id, "n")), '"B"');
+    } finally {
+      paused.kill("SIGKILL");
+      await paused.status;
+      await drained.catch(() => {});
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }
   });
