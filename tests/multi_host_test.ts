@@ -10,7 +10,9 @@ import { type Caller, sessionlessCaller } from "../src/host.ts";
 import { NameInUseError } from "../src/name_lock.ts";
 import { openPostgresRegistry } from "../src/registry/postgres/postgres_registry.ts";
 import { ROOT, startHostProcess } from "../testing/host_process.ts";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { openHost } from "./_host.ts";
+import { serveHttp } from "./_http.ts";
 import { callTool, modernClient } from "./_modern.ts";
 import { postgresTest } from "./registry/_postgres.ts";
 
@@ -89,6 +91,36 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
       await Deno.readTextFile(`${folder}/lib/box.ts`),
       "export class Box { constructor(v) { this.v = v } twice() { return this.v * 2 } }",
     );
+  });
+
+  await t.step("a 2025-11-25 session started on one host goes on through another", async () => {
+    const url = await server.createDatabase("sessions");
+    const served = async () =>
+      await serveHttp({ registry: await openPostgresRegistry(url), spareKernels: 0, leaseTtl: 15 });
+    await using a = await served();
+    await using b = await served();
+    const transport = new StreamableHTTPClientTransport(a.url);
+    const client = new Client({ name: "multi-host", version: "1" });
+    await client.connect(transport);
+    await client.callTool({ name: "execute", arguments: { code: "const kept = 'on A'" } });
+    // The balancer now sends the session to B: the same id, no new initialize.
+    const reply = await fetch(b.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-session-id": transport.sessionId!,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "execute", arguments: { code: "kept" } },
+      }),
+    });
+    assert.equal(reply.status, 200);
+    assert.equal((await reply.json()).result.structuredContent.result, '"on A"');
+    await client.close();
   });
 
   await t.step("a --kernel NAME is held through the registry, not a file lock", async () => {

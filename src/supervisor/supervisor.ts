@@ -496,6 +496,8 @@ export class Supervisor {
         this.#lost(entry, "its late save was refused");
         return false;
       }
+      // Dropped meanwhile (its lease lost, or closed): the failure is that, already said.
+      if (this.#entries.get(entry.id) !== entry) return false;
       // The kernel keeps running and stays dirty: a failed save never costs its state. It is
       // retried with a growing delay, logged once per run of failures (the reason is bounded:
       // it may quote the kernel).
