@@ -4,8 +4,10 @@
  * changed since the registry last had them, and removes those deleted; files beyond the disk
  * quota, or larger than {@linkcode MAX_TRAVELLING_FILE}, are left out and named in the save
  * report. A restore writes the saved files that the folder lacks or holds in another version,
- * with their saved modification time (so the next save does not send them back); files in the
- * folder that were never saved are left as they are.
+ * with their saved modification time (so the next save does not send them back). When the
+ * kernel comes from another holder, files in the folder that are not among the saved ones (left
+ * from an earlier stay on this host, or written after the last save before a crash) are removed,
+ * so the folder matches the snapshot; otherwise they are left as they are.
  *
  * @module
  */
@@ -88,13 +90,19 @@ export function folderSync(options: { dataDir: string; quotaBytes: number }): Sc
       return skipped;
     },
 
-    async restore(kernelId, store) {
+    async restore(kernelId, store, { exact }) {
       const saved = await store.listFiles(kernelId);
-      if (saved.length === 0) return undefined;
+      if (saved.length === 0 && !exact) return undefined;
       const dir = await folderOf(store, options.dataDir, kernelId);
       if (!dir) return undefined;
       const local = new Map((await scan(dir, [])).map((f) => [f.path, f]));
       const failed: string[] = [];
+      if (exact) {
+        const kept = new Set(saved.map((f) => f.path));
+        for (const file of local.values()) {
+          if (!kept.has(file.path)) await Deno.remove(file.abs).catch(() => {});
+        }
+      }
       for (const file of saved) {
         const have = local.get(file.path);
         if (have && have.size === file.size && have.mtimeMs === file.mtimeMs) continue;

@@ -292,6 +292,23 @@ export class Host {
     return made;
   }
 
+  /**
+   * Runs `fn` on a kernel's scratch folder (see `filesFolder`). With a shared registry it runs
+   * as a request to the kernel, so that the kernel is here (its lease taken, handed over if
+   * another host runs it) and a write marks it changed, to be saved with its files.
+   */
+  async useFiles<T>(
+    id: string,
+    fn: (folder: string) => Promise<T>,
+    options: { writes: boolean },
+  ): Promise<T> {
+    if (!this.identity) return await fn(await this.filesFolder(id));
+    await this.#check(id);
+    return await this.#supervisor.run(id, async () => await fn(await this.filesFolder(id)), {
+      mutates: options.writes,
+    });
+  }
+
   // Access rules: which kernels a caller may address, create, close and list. Over HTTP a
   // kernel id is a capability any session may use; over stdio only the caller's own kernels
   // are addressable. Calls that are synchronous today are awaited: the registry is becoming

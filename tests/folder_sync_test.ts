@@ -57,7 +57,7 @@ Deno.test("a folder's files are saved, then only what changed; another host gets
     [["a.txt"], ["sub/b.bin"]],
   );
 
-  assert.equal(await r.b.restore("k", r.registry), undefined);
+  assert.equal(await r.b.restore("k", r.registry, { exact: false }), undefined);
   assert.equal(await Deno.readTextFile(join(r.folderB, "a.txt")), "alpha, longer");
   const [here, there] = await Promise.all(
     [r.folderA, r.folderB].map((f) => Deno.stat(join(f, "a.txt"))),
@@ -105,7 +105,21 @@ Deno.test("a saved path that would leave the folder is refused on restore, the o
     ],
     remove: [],
   });
-  const words = await r.b.restore("k", r.registry);
+  const words = await r.b.restore("k", r.registry, { exact: false });
   assert.match(words ?? "", /^scratch files not restored: \.\.\/escape\.txt \(its saved path/);
   assert.equal(await Deno.readTextFile(join(r.folderB, "ok.txt")), "x");
+});
+
+Deno.test("a kernel from another holder gets exactly the saved files; one staying keeps extras", async () => {
+  await using r = await rig();
+  await Deno.mkdir(r.folderA, { recursive: true });
+  await Deno.writeTextFile(join(r.folderA, "kept.txt"), "kept");
+  await r.a.save("k", r.registry, undefined);
+  await Deno.writeTextFile(join(r.folderA, "unsaved.txt"), "after the save");
+  assert.equal(await r.a.restore("k", r.registry, { exact: false }), undefined);
+  assert.equal(await Deno.readTextFile(join(r.folderA, "unsaved.txt")), "after the save");
+  await r.a.restore("k", r.registry, { exact: true });
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(r.folderA))).map((e) => e.name), [
+    "kept.txt",
+  ]);
 });

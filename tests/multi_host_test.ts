@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { type Caller, sessionlessCaller } from "../src/host.ts";
 import { NameInUseError } from "../src/name_lock.ts";
+import { writeScratchFile } from "../src/scratch_files.ts";
 import { openPostgresRegistry } from "../src/registry/postgres/postgres_registry.ts";
 import { ROOT, startHostProcess } from "../testing/host_process.ts";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
@@ -91,6 +92,24 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
       await Deno.readTextFile(`${folder}/lib/box.ts`),
       "export class Box { constructor(v) { this.v = v } twice() { return this.v * 2 } }",
     );
+
+    // A file uploaded through A while B runs the kernel brings it back to A and is kept; a file
+    // deleted there does not come back from A's old folder.
+    await b.host.execute(id, "Deno.removeSync('data.bin')");
+    await a.host.useFiles(
+      id,
+      (dir) => writeScratchFile(dir, "up.txt", new TextEncoder().encode("uploaded")),
+      {
+        writes: true,
+      },
+    );
+    assert.equal(a.host.isLive(id), true);
+    await b.host.execute(id, "0"); // and to B again, A saving the upload with its files
+    const seen = await a.host.execute(
+      id,
+      "[Deno.readTextFileSync('up.txt'), (() => { try { Deno.statSync('data.bin'); return 'stale' } catch { return 'gone' } })()].join()",
+    );
+    assert.equal(text(seen), '"uploaded,gone"');
   });
 
   await t.step("a 2025-11-25 session started on one host goes on through another", async () => {

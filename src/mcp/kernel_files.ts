@@ -75,8 +75,11 @@ export function registerKernelFiles(
     const path = decode(variables.path);
     try {
       const id = await host.resolveKernel(caller, kernel);
-      const folder = await host.filesFolder(id);
-      const chunk = await readScratchFile(folder, path, { length: DOWNLOAD_LIMIT });
+      const chunk = await host.useFiles(
+        id,
+        (folder) => readScratchFile(folder, path, { length: DOWNLOAD_LIMIT }),
+        { writes: false },
+      );
       if (chunk.bytes.length < chunk.size) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,

@@ -42,6 +42,13 @@ export interface Entry {
   stopping?: Promise<void>;
   /** A handover to another host is under way. */
   handingOver: boolean;
+  /**
+   * Its lease came from another holder (another host, or this host's earlier run): its scratch
+   * folder here may be stale, and is made to match the registry's files when it starts.
+   */
+  arrived: boolean;
+  /** Dropped because another host took its lease: this entry never starts a kernel again. */
+  revoked: boolean;
 }
 
 /** An entry for a kernel that is not live yet. */
@@ -62,6 +69,8 @@ export function newEntry(id: string, store: Registry, persistent: boolean, now: 
     yields: 0,
     leaseUntil: 0,
     handingOver: false,
+    arrived: false,
+    revoked: false,
   };
 }
 
@@ -105,6 +114,8 @@ export async function saveEntry(
     yieldable?: boolean;
     /** Saves the scratch files too (shared registries), first. */
     files?: ScratchSync;
+    /** The lease the writes must hold, as it was when the save began. */
+    fence?: LeaseFence;
   },
 ): Promise<void> {
   const kernel = entry.kernel;
@@ -115,7 +126,7 @@ export async function saveEntry(
   // Files first: a crash between the two writes leaves files newer than the namespace, never
   // a snapshot whose files were not saved.
   const files = entry.persistent
-    ? await options.files?.save(entry.id, entry.store, entry.lease)
+    ? await options.files?.save(entry.id, entry.store, options.fence)
     : [];
   await entry.store.saveSnapshot(
     entry.id,
@@ -127,7 +138,7 @@ export async function saveEntry(
       skipped: [...taken.skipped, ...files ?? []],
     },
     options.snapshotVersions,
-    { fence: entry.lease },
+    { fence: options.fence },
   );
   entry.saveFailure = undefined;
   if (entry.generation === generation) {

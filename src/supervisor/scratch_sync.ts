@@ -15,6 +15,13 @@ export interface ScratchSync {
   /**
    * Before a kernel restores its namespace: writes the saved files its folder lacks or has in
    * another version. Returns, in words, the files that could not be written.
+   *
+   * @param options.exact The kernel comes from another holder, so its folder here may be left
+   *   from an earlier stay: files not among the saved ones are removed too.
    */
-  restore(kernelId: string, store: Registry): Promise<string | undefined>;
+  restore(
+    kernelId: string,
+    store: Registry,
+    options: { exact: boolean },
+  ): Promise<string | undefined>;
 }

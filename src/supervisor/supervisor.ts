@@ -14,7 +14,12 @@ import type { ExecuteOptions, ExecuteResult } from "../kernel/kernel_handle.ts";
 import { SAVE_YIELDED } from "../kernel/worker/save_yield.ts";
 import { log } from "../log.ts";
 import { openMemoryRegistry } from "../registry/memory/memory_registry.ts";
-import { type KernelRecord, LeaseLostError, type Registry } from "../registry/registry.ts";
+import {
+  type KernelRecord,
+  type LeaseFence,
+  LeaseLostError,
+  type Registry,
+} from "../registry/registry.ts";
 import { Admission, type EvictOutcome } from "./admission.ts";
 import { ChangeSignal } from "./change_signal.ts";
 import { KernelLeasedError, KernelNotFoundError, ShuttingDownError } from "./errors.ts";
@@ -28,6 +33,12 @@ import { describeRestart, type Notice, restoreLatest } from "./recovery.ts";
 /** How the supervisor runs. Durations in milliseconds. */
 /** A save the policy asks for (see `save`). */
 const PERIODIC = { periodic: true };
+
+/**
+ * The fence of a write about a leased kernel this host holds no lease of (lost or released): no
+ * lease row matches it, so the registry refuses the write.
+ */
+const NO_LEASE = { holder: "(no lease held here)", epoch: -1 };
 
 /** What the log says of a kernel whose lease another host took. */
 const TAKEN = "another host took it; stopped it here without saving";
@@ -243,7 +254,7 @@ export class Supervisor {
       cell: result.executionCount,
       declared: result.declared ?? [],
       at: this.#o.now(),
-    }, { fence: entry.lease }).catch((error) => {
+    }, { fence: this.#fence(entry) }).catch((error) => {
       if (!(error instanceof LeaseLostError)) {
         return this.#o.log(`recording a cell failed: ${(error as Error).message}`);
       }
@@ -301,7 +312,7 @@ export class Supervisor {
     entry.stopping = (async () => {
       await kernel.close();
       await entry.store.updateKernel(id, { state: "stored", lastActiveAt: entry.lastActive }, {
-        fence: entry.lease,
+        fence: this.#fence(entry),
       });
       await this.#releaseLease(entry);
     })();
@@ -331,7 +342,7 @@ export class Supervisor {
     if (entry.starting) await entry.starting.catch(() => {});
     await entry.kernel?.close();
     entry.kernel = undefined;
-    await entry.store.closeKernel(id, { fence: entry.lease });
+    await entry.store.closeKernel(id, { fence: this.#fence(entry) });
     await this.#releaseLease(entry);
     this.#changes.notify();
   }
@@ -395,7 +406,7 @@ export class Supervisor {
       await entry.saving;
       if (entry.persistent && entry.kernel && entry.dirty) {
         try {
-          await saveEntry(entry, this.#o);
+          await saveEntry(entry, { ...this.#o, fence: this.#fence(entry) });
           report.saved++;
         } catch (error) {
           report.failed.push((error as Error).message);
@@ -431,6 +442,11 @@ export class Supervisor {
 
   async #start(entry: Entry): Promise<SupervisedKernel> {
     await entry.stopping?.catch(() => {});
+    if (entry.revoked) {
+      throw new Error(
+        "This kernel moved to another host while the call waited; retry the call: its state is kept",
+      );
+    }
     const takenOver = await this.#takeLease(entry);
     try {
       return await this.#startLeased(entry, takenOver);
@@ -449,7 +465,8 @@ export class Supervisor {
       const kernel = await this.#o.startKernel(entry.id, {
         executionCount: Math.max(record?.executionCount ?? 0, logged?.cell ?? 0),
         slot: record?.slot ?? null,
-        recordSlot: (slot) => entry.store.updateKernel(entry.id, { slot }, { fence: entry.lease }),
+        recordSlot: (slot) =>
+          entry.store.updateKernel(entry.id, { slot }, { fence: this.#fence(entry) }),
         onRestart: async (control) => {
           const notice = await restoreLatest(entry.store, entry.id, control, this.#o);
           markSaved(entry);
@@ -459,7 +476,7 @@ export class Supervisor {
       try {
         // Its files first: a restore may import modules from its folder.
         const missed = entry.persistent
-          ? await this.#o.files?.restore(entry.id, entry.store)
+          ? await this.#o.files?.restore(entry.id, entry.store, { exact: entry.arrived })
           : undefined;
         const notice = await restoreLatest(entry.store, entry.id, {
           restore: (body) => kernel.restore(body),
@@ -469,7 +486,7 @@ export class Supervisor {
           if (words) notice.lost = notice.lost ? `${words}; ${notice.lost}` : words;
         }
         if (notice.restoredFrom || notice.lost) entry.notice = notice;
-        await entry.store.updateKernel(entry.id, { state: "live" }, { fence: entry.lease });
+        await entry.store.updateKernel(entry.id, { state: "live" }, { fence: this.#fence(entry) });
       } catch (error) {
         await kernel.close();
         throw error;
@@ -484,7 +501,8 @@ export class Supervisor {
 
   async #save(entry: Entry, yieldable: boolean): Promise<boolean> {
     try {
-      await saveEntry(entry, { ...this.#o, yieldable });
+      // The fence as the save begins: a lease lost while it runs makes the write fail.
+      await saveEntry(entry, { ...this.#o, yieldable, fence: this.#fence(entry) });
       entry.yields = 0;
       return true;
     } catch (error) {
@@ -520,7 +538,7 @@ export class Supervisor {
         await entry.store.updateKernel(entry.id, {
           lastActiveAt: entry.lastActive,
           ...(entry.kernel && { executionCount: entry.kernel.executionCount }),
-        }, { fence: entry.lease });
+        }, { fence: this.#fence(entry) });
       } catch (error) {
         if (error instanceof LeaseLostError) this.#lost(entry, TAKEN);
         else this.#o.log(`recording kernel activity failed: ${(error as Error).message}`);
@@ -546,6 +564,7 @@ export class Supervisor {
       if (got.ok) {
         entry.lease = { holder: lease.holder, epoch: got.epoch };
         entry.leaseUntil = asked + lease.ttlMs;
+        entry.arrived = prior !== undefined && prior.holder !== lease.holder;
         // Taken although never released: its holder stopped renewing it.
         if (prior && prior.holder !== lease.holder && prior.expiresAt !== 0) {
           return `the host that ran this kernel (${prior.holder}) stopped renewing its lease ` +
@@ -571,6 +590,7 @@ export class Supervisor {
     if (!got.ok) return false;
     entry.lease = { holder: lease.holder, epoch: got.epoch };
     entry.leaseUntil = this.#o.now() + lease.ttlMs;
+    entry.arrived = prior !== undefined && prior.holder !== lease.holder;
     return true;
   }
 
@@ -595,6 +615,15 @@ export class Supervisor {
     return true;
   }
 
+  /**
+   * The fence a write about this kernel carries: none without leases or for an ephemeral kernel;
+   * else this host's lease, or, when it holds none, one that the registry refuses.
+   */
+  #fence(entry: Entry): LeaseFence | undefined {
+    if (!this.#o.lease || !entry.persistent) return undefined;
+    return entry.lease ?? NO_LEASE;
+  }
+
   /** Frees the kernel's lease after its final save, for whichever host asks next. */
   async #releaseLease(entry: Entry): Promise<void> {
     const fence = entry.lease;
@@ -612,6 +641,7 @@ export class Supervisor {
   #lost(entry: Entry, why: string): void {
     if (!entry.lease) return;
     entry.lease = undefined;
+    entry.revoked = true;
     if (this.#entries.get(entry.id) === entry) this.#entries.delete(entry.id);
     const kernel = entry.kernel;
     entry.kernel = undefined;

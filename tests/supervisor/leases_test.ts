@@ -191,3 +191,24 @@ Deno.test("closing a kernel another host runs takes it over first", async () => 
   assert.equal((await c.registry.getKernel("k"))?.state, "closed");
   assert.equal(a.supervisor.isLive("k"), false);
 });
+
+Deno.test("a save running when the lease is lost is refused, whichever finishes first", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "x = 1");
+  let open!: () => void;
+  a.started[0]!.snapshotGate = new Promise((resolve) => open = resolve);
+  const saving = a.supervisor.save("k");
+  c.clock.now += TTL + 1;
+  await b.supervisor.execute("k", "x = 2");
+  await b.supervisor.save("k");
+  await a.supervisor.tick(); // the renewal is refused: A drops the kernel
+  open();
+  assert.equal(await saving, false);
+  const versions = await c.registry.listSnapshots("k");
+  assert.equal(versions.length, 1, "only B's");
+  assert.equal((await c.registry.loadSnapshot("k", versions[0]!.version))?.body, '{"x":2}');
+  assert.deepEqual(await c.registry.cellsAfter("k", 0), [], "nor a cell log row from A");
+});
