@@ -17,6 +17,7 @@ import { type HostIdentity, hostIdentity } from "./host_id.ts";
 import { leaseName, lockName } from "./name_lock.ts";
 import { BundleRenderer } from "./render/bundle_renderer.ts";
 import { SandboxedKernels } from "./sandboxed_kernels.ts";
+import { listScratchFiles, type ScratchFile } from "./scratch_files.ts";
 import { Sessions } from "./sessions.ts";
 import type { Registry } from "./registry/registry.ts";
 import { KernelNotFoundError } from "./supervisor/errors.ts";
@@ -290,6 +291,20 @@ export class Host {
     const made = await this.scratchDir(id);
     if (!made) throw new Error(`Cannot find the folder of kernel ${id}`);
     return made;
+  }
+
+  /**
+   * The files of a kernel's scratch folder, at most `limit`, without starting it: from its folder
+   * here, or, with a shared registry and the kernel not running here, as last saved (its folder
+   * here may be stale or absent).
+   */
+  async listFiles(id: string, limit: number): Promise<ScratchFile[]> {
+    if (this.identity && !this.isLive(id)) {
+      return (await this.#registry.listFiles(id)).slice(0, limit)
+        .map(({ path, size }) => ({ path, size }));
+    }
+    const folder = await this.scratchDir(id);
+    return folder ? await listScratchFiles(folder, { limit }) : [];
   }
 
   /**

@@ -110,6 +110,12 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
       "[Deno.readTextFileSync('up.txt'), (() => { try { Deno.statSync('data.bin'); return 'stale' } catch { return 'gone' } })()].join()",
     );
     assert.equal(text(seen), '"uploaded,gone"');
+    // B lists the kernel's files as last saved, without taking it back.
+    assert.deepEqual((await b.host.listFiles(id, 100)).map((f) => f.path), [
+      "lib/box.ts",
+      "up.txt",
+    ]);
+    assert.equal(a.host.isLive(id), true);
   });
 
   await t.step("a 2025-11-25 session started on one host goes on through another", async () => {
