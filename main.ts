@@ -148,7 +148,12 @@ if (import.meta.main) {
         port: config.port,
         onListen: ({ hostname, port }) => {
           const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-          log("info", "listening", { url: `http://${shown}:${port}/mcp`, dataDir: config.dataDir });
+          log("info", "listening", {
+            url: `http://${shown}:${port}/mcp`,
+            dataDir: config.dataDir,
+            // The lease holder id other hosts' errors name, with a shared registry.
+            ...(host.identity && { holder: host.identity.holder }),
+          });
         },
       }, handler.fetch);
     } catch (error) {

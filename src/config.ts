@@ -20,6 +20,11 @@ export interface Config {
   dataDir: string;
   /** A `postgres://` URL of a PostgreSQL registry; absent: SQLite at `<dataDir>/registry.db`. */
   registryUrl?: string;
+  /**
+   * Seconds a kernel's lease lasts unless renewed, with a registry shared by several hosts: how
+   * long a dead host's kernels wait before another host takes them over.
+   */
+  leaseTtl: number;
   /** Address the HTTP server binds. */
   host: string;
   /** Port the HTTP server listens on (0: any free port). */
@@ -124,6 +129,17 @@ const FLAGS: FlagSpec[] = [
     help: "PostgreSQL registry as postgres://user@host:5432/db (a socket folder: ?host=/dir; " +
       "the password in PGPASSWORD, not the URL: a command line is visible to every local user)",
     default: () => undefined,
+  },
+  {
+    key: "leaseTtl",
+    flag: "--lease-ttl",
+    kind: "integer",
+    unit: "s",
+    min: 3,
+    max: 3600,
+    help: "with a shared (PostgreSQL) registry: how long a kernel's lease lasts unless " +
+      "renewed, so how soon another host takes over the kernels of a host that died",
+    default: () => 15,
   },
   {
     key: "host",

@@ -12,9 +12,12 @@ import type { ExecuteOptions, ExecuteResult } from "./kernel/kernel_handle.ts";
 import type { Completion, VariableDetail, VariableSummary } from "./kernel/protocol.ts";
 import { hasLegacyFiles, removeKernelFolder, scratchFolder } from "./kernel_folder.ts";
 import { log } from "./log.ts";
-import { lockName } from "./name_lock.ts";
+import { folderSync } from "./folder_sync.ts";
+import { type HostIdentity, hostIdentity } from "./host_id.ts";
+import { leaseName, lockName } from "./name_lock.ts";
 import { BundleRenderer } from "./render/bundle_renderer.ts";
 import { SandboxedKernels } from "./sandboxed_kernels.ts";
+import { listScratchFiles, type ScratchFile } from "./scratch_files.ts";
 import { Sessions } from "./sessions.ts";
 import type { Registry } from "./registry/registry.ts";
 import { KernelNotFoundError } from "./supervisor/errors.ts";
@@ -61,6 +64,9 @@ export type HostOptions =
     | "diskQuota"
     | "maxFiles"
     | "outputLimit"
+    | "leaseTtl"
+    | "port"
+    | "stdio"
   >
   & {
     /** Where sessions, kernels and snapshots live; the host closes it at shutdown. */
@@ -75,6 +81,11 @@ export type HostOptions =
     tickMs?: number;
     /** Starts kernels (default: sandboxed, with spares; see `sandboxed_kernels.ts`); tests pass fakes. */
     startKernel?: KernelFactory;
+    /**
+     * Who this host is among the hosts of a shared registry (default: from the machine, port
+     * and process; see `host_id.ts`). Unused unless the registry is shared.
+     */
+    identity?: HostIdentity;
   };
 
 /**
@@ -161,7 +172,10 @@ export class Host {
   #registry: Registry;
   #supervisor: Supervisor;
   #now: () => number;
-  #locks: Deno.FsFile[] = [];
+  /** Releases the names this process holds (`--kernel NAME`). */
+  #locks: (() => Promise<void> | void)[] = [];
+  /** This host among the hosts of a shared registry; absent when the registry is not shared. */
+  readonly identity?: HostIdentity;
   /** Ids of the named kernels this process holds; other named kernels are not addressable. */
   #held = new Set<string>();
   /** Ids already found addressable; see `hasKernel`. */
@@ -182,6 +196,9 @@ export class Host {
     this.#registry = options.registry;
     this.#now = options.now ?? Date.now;
     this.#cells = new BackgroundCells(this.#now);
+    if (options.registry.shared) {
+      this.identity = options.identity ?? hostIdentity(options.stdio ? "stdio" : options.port);
+    }
     this.#supervisor = new Supervisor({
       registry: options.registry,
       startKernel: options.startKernel ?? (this.#kernels = new SandboxedKernels({
@@ -201,6 +218,10 @@ export class Host {
       snapshotVersions: options.snapshotVersions,
       now: this.#now,
       ...(options.tickMs !== undefined && { tickMs: options.tickMs }),
+      ...(this.identity && {
+        lease: { ...this.identity, ttlMs: options.leaseTtl * 1000 },
+        files: folderSync({ dataDir: options.dataDir, quotaBytes: options.diskQuota * 1e6 }),
+      }),
     });
     this.sessions = new Sessions({
       registry: options.registry,
@@ -278,6 +299,37 @@ export class Host {
     const made = await this.scratchDir(id);
     if (!made) throw new Error(`Cannot find the folder of kernel ${id}`);
     return made;
+  }
+
+  /**
+   * The files of a kernel's scratch folder, at most `limit`, without starting it: from its folder
+   * here, or, with a shared registry and the kernel not running here, as last saved (its folder
+   * here may be stale or absent).
+   */
+  async listFiles(id: string, limit: number): Promise<ScratchFile[]> {
+    if (this.identity && !this.isLive(id)) {
+      return (await this.#registry.listFiles(id)).slice(0, limit)
+        .map(({ path, size }) => ({ path, size }));
+    }
+    const folder = await this.scratchDir(id);
+    return folder ? await listScratchFiles(folder, { limit }) : [];
+  }
+
+  /**
+   * Runs `fn` on a kernel's scratch folder (see `filesFolder`). With a shared registry it runs
+   * as a request to the kernel, so that the kernel is here (its lease taken, handed over if
+   * another host runs it) and a write marks it changed, to be saved with its files.
+   */
+  async useFiles<T>(
+    id: string,
+    fn: (folder: string) => Promise<T>,
+    options: { writes: boolean },
+  ): Promise<T> {
+    if (!this.identity) return await fn(await this.filesFolder(id));
+    await this.#check(id);
+    return await this.#supervisor.run(id, async () => await fn(await this.filesFolder(id)), {
+      mutates: options.writes,
+    });
   }
 
   // Access rules: which kernels a caller may address, create, close and list. Over HTTP a
@@ -402,7 +454,17 @@ export class Host {
    * @throws {NameInUseError} When another live process holds the name.
    */
   async openNamedKernel(name: string): Promise<string> {
-    this.#locks.push(await lockName(this.#options.dataDir, name));
+    if (this.identity) {
+      const lease = await leaseName(this.#registry, name, {
+        holder: this.identity.holder,
+        ttlMs: this.#options.leaseTtl * 1000,
+        warn: (message) => log("warn", message),
+      });
+      this.#locks.push(() => lease.release());
+    } else {
+      const file = await lockName(this.#options.dataDir, name);
+      this.#locks.push(() => file.close());
+    }
     const existing = await this.#registry.findKernelByName(name);
     if (existing) {
       this.#held.add(existing.id);
@@ -603,10 +665,12 @@ export class Host {
     for (const kernel of ephemeral) {
       await removeKernelFolder(this.#options.dataDir, kernel).catch(() => {});
     }
+    for (const release of this.#locks) {
+      await Promise.resolve(release()).catch((e) => log("warn", `releasing a name: ${e}`));
+    }
+    this.#locks = [];
     await this.#registry.close();
     await this.#renderer.close();
-    for (const lock of this.#locks) lock.close();
-    this.#locks = [];
     return report;
   }
 }

@@ -263,3 +263,11 @@ Deno.test("a --registry that is not a PostgreSQL URL is refused without echoing 
     message: /^Invalid value for --registry: not a URL/,
   });
 });
+
+Deno.test("--lease-ttl is 15 s by default, set by flag or variable, 3 s to an hour", () => {
+  assert.equal(parseConfig([], ENV).leaseTtl, 15);
+  assert.equal(parseConfig(["--lease-ttl", "5"], ENV).leaseTtl, 5);
+  assert.equal(parseConfig([], { ...ENV, MCP_KERNEL_HOST_LEASE_TTL: "60" }).leaseTtl, 60);
+  assert.throws(() => parseConfig(["--lease-ttl", "1"], ENV), /--lease-ttl.*1/);
+  assert.throws(() => parseConfig(["--lease-ttl", "3601"], ENV), /--lease-ttl/);
+});

@@ -18,7 +18,7 @@ import {
   ResourceTemplate,
 } from "@modelcontextprotocol/server";
 import { type Caller, type Host, KernelNotFoundError } from "../host.ts";
-import { listScratchFiles, readScratchFile } from "../scratch_files.ts";
+import { readScratchFile } from "../scratch_files.ts";
 import { ScratchPathError } from "../scratch_paths.ts";
 import {
   DOWNLOAD_LIMIT,
@@ -48,10 +48,8 @@ export function registerKernelFiles(
       for (const { kernel } of await host.listKernelsFor(caller)) {
         const left = LISTED_FILES - resources.length;
         if (left <= 0) break;
-        // A kernel that never ran has no folder, and no files: it is not started to list none.
-        const folder = await host.scratchDir(kernel);
-        if (!folder) continue;
-        for (const file of await listScratchFiles(folder, { limit: left })) {
+        // Listed without starting the kernel (one that never ran has no files).
+        for (const file of await host.listFiles(kernel, left)) {
           const mimeType = mimeTypeByExtension(file.path);
           resources.push({
             uri: fileUri(kernel, file.path),
@@ -75,8 +73,11 @@ export function registerKernelFiles(
     const path = decode(variables.path);
     try {
       const id = await host.resolveKernel(caller, kernel);
-      const folder = await host.filesFolder(id);
-      const chunk = await readScratchFile(folder, path, { length: DOWNLOAD_LIMIT });
+      const chunk = await host.useFiles(
+        id,
+        (folder) => readScratchFile(folder, path, { length: DOWNLOAD_LIMIT }),
+        { writes: false },
+      );
       if (chunk.bytes.length < chunk.size) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,

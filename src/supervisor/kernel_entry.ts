@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { Registry } from "../registry/registry.ts";
+import type { LeaseFence, Registry } from "../registry/registry.ts";
 import type { SupervisedKernel } from "./kernel_factory.ts";
+import type { ScratchSync } from "./scratch_sync.ts";
 import type { KernelView } from "./policy.ts";
 import type { Notice } from "./recovery.ts";
 
@@ -33,6 +34,21 @@ export interface Entry {
   touched: boolean;
   /** Periodic saves that gave way to a request since the last save that finished. */
   yields: number;
+  /** This host's lease of the kernel, when leases are on and it holds one; writes carry it. */
+  lease?: LeaseFence;
+  /** When the lease ends unless renewed, by this host's clock (a conservative estimate). */
+  leaseUntil: number;
+  /** A stop in progress (eviction, handover): a start waits for it, so leases do not cross. */
+  stopping?: Promise<void>;
+  /** A handover to another host is under way. */
+  handingOver: boolean;
+  /**
+   * Its lease came from another holder (another host, or this host's earlier run): its scratch
+   * folder here may be stale, and is made to match the registry's files when it starts.
+   */
+  arrived: boolean;
+  /** Dropped because another host took its lease: this entry never starts a kernel again. */
+  revoked: boolean;
 }
 
 /** An entry for a kernel that is not live yet. */
@@ -51,6 +67,10 @@ export function newEntry(id: string, store: Registry, persistent: boolean, now: 
     touched: false,
     reserved: false,
     yields: 0,
+    leaseUntil: 0,
+    handingOver: false,
+    arrived: false,
+    revoked: false,
   };
 }
 
@@ -88,20 +108,38 @@ export function view(e: Entry): KernelView {
  */
 export async function saveEntry(
   entry: Entry,
-  options: { now: () => number; snapshotVersions: number; yieldable?: boolean },
+  options: {
+    now: () => number;
+    snapshotVersions: number;
+    yieldable?: boolean;
+    /** Saves the scratch files too (shared registries), first. */
+    files?: ScratchSync;
+    /** The lease the writes must hold, as it was when the save began. */
+    fence?: LeaseFence;
+  },
 ): Promise<void> {
   const kernel = entry.kernel;
   if (!kernel || !entry.dirty) return;
   const generation = entry.generation;
   const requests = entry.requestsSinceSave;
   const taken = await kernel.snapshot({ yieldable: options.yieldable });
-  await entry.store.saveSnapshot(entry.id, {
-    body: taken.body,
-    format: taken.format,
-    savedAt: options.now(),
-    executionCount: kernel.executionCount,
-    skipped: taken.skipped,
-  }, options.snapshotVersions);
+  // Files first: a crash between the two writes leaves files newer than the namespace, never
+  // a snapshot whose files were not saved.
+  const files = entry.persistent
+    ? await options.files?.save(entry.id, entry.store, options.fence)
+    : [];
+  await entry.store.saveSnapshot(
+    entry.id,
+    {
+      body: taken.body,
+      format: taken.format,
+      savedAt: options.now(),
+      executionCount: kernel.executionCount,
+      skipped: [...taken.skipped, ...files ?? []],
+    },
+    options.snapshotVersions,
+    { fence: options.fence },
+  );
   entry.saveFailure = undefined;
   if (entry.generation === generation) {
     markSaved(entry);

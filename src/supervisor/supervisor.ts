@@ -14,18 +14,34 @@ import type { ExecuteOptions, ExecuteResult } from "../kernel/kernel_handle.ts";
 import { SAVE_YIELDED } from "../kernel/worker/save_yield.ts";
 import { log } from "../log.ts";
 import { openMemoryRegistry } from "../registry/memory/memory_registry.ts";
-import type { KernelRecord, Registry } from "../registry/registry.ts";
+import {
+  type KernelRecord,
+  type LeaseFence,
+  LeaseLostError,
+  type Registry,
+} from "../registry/registry.ts";
 import { Admission, type EvictOutcome } from "./admission.ts";
 import { ChangeSignal } from "./change_signal.ts";
-import { KernelNotFoundError, ShuttingDownError } from "./errors.ts";
+import { KernelLeasedError, KernelNotFoundError, ShuttingDownError } from "./errors.ts";
 import type { KernelFactory, SupervisedKernel } from "./kernel_factory.ts";
+import type { ScratchSync } from "./scratch_sync.ts";
 import { type Entry, markSaved, newEntry, saveEntry, view } from "./kernel_entry.ts";
+import { handoverWaitMs, LEASE_POLL_MS, type LeaseOptions, renewEveryMs } from "./leases.ts";
 import { needsSave, pickCulls, retryDelayMs, type SavePolicy } from "./policy.ts";
 import { describeRestart, type Notice, restoreLatest } from "./recovery.ts";
 
 /** How the supervisor runs. Durations in milliseconds. */
 /** A save the policy asks for (see `save`). */
 const PERIODIC = { periodic: true };
+
+/**
+ * The fence of a write about a leased kernel this host holds no lease of (lost or released): no
+ * lease row matches it, so the registry refuses the write.
+ */
+const NO_LEASE = { holder: "(no lease held here)", epoch: -1 };
+
+/** What the log says of a kernel whose lease another host took. */
+const TAKEN = "another host took it; stopped it here without saving";
 
 /** Periodic saves in a row that may give way to a request before one must finish. */
 export const MAX_YIELDS = 3;
@@ -51,6 +67,13 @@ export interface SupervisorOptions extends SavePolicy {
   tickMs?: number;
   /** Where problems are reported (default: the log, at warn). */
   log?: (message: string) => void;
+  /**
+   * Leases for a registry shared by several hosts (see `leases.ts`); absent: none, as one host
+   * on its own registry needs none.
+   */
+  lease?: LeaseOptions;
+  /** Moves persistent kernels' scratch files through the registry (shared registries only). */
+  files?: ScratchSync;
 }
 
 /** What a shutdown saved: kernels written, and why the others could not be. */
@@ -63,12 +86,16 @@ export interface ShutdownReport {
 
 /** Owns live kernels; see the module doc. Close it with `shutdown()`. */
 export class Supervisor {
-  #o: Required<SupervisorOptions>;
+  #o:
+    & Required<Omit<SupervisorOptions, "lease" | "files">>
+    & Pick<SupervisorOptions, "lease" | "files">;
   #entries = new Map<string, Entry>();
   #changes = new ChangeSignal();
   #admission: Admission;
   #timer?: number;
   #closing = false;
+  /** When the leases were last renewed, by `now`. */
+  #renewedAt = -Infinity;
 
   /** @param options Registry, kernel factory and policy. */
   constructor(options: SupervisorOptions) {
@@ -193,7 +220,8 @@ export class Supervisor {
     options: { mutates?: boolean } = {},
   ): Promise<T> {
     if (this.#closing) throw new ShuttingDownError();
-    const entry = await this.#entry(id);
+    let entry = await this.#entry(id);
+    if (await this.#leaseLapsed(entry)) entry = await this.#entry(id);
     entry.busy++;
     try {
       return await fn(await this.#ensureLive(entry));
@@ -226,7 +254,15 @@ export class Supervisor {
       cell: result.executionCount,
       declared: result.declared ?? [],
       at: this.#o.now(),
-    }).catch((error) => this.#o.log(`recording a cell failed: ${(error as Error).message}`));
+    }, { fence: this.#fence(entry) }).catch((error) => {
+      if (!(error instanceof LeaseLostError)) {
+        return this.#o.log(`recording a cell failed: ${(error as Error).message}`);
+      }
+      this.#lost(entry, "it ran a cell after another host took the kernel; stopped it here");
+      const moved = "this host lost the kernel's lease to another host while the cell ran, so " +
+        "its effect is not kept: the next call continues from the kernel's latest saved state";
+      result.lost = result.lost ? `${moved}; ${result.lost}` : moved;
+    });
     const notice = entry?.notice;
     if (entry) entry.notice = undefined;
     if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
@@ -273,19 +309,41 @@ export class Supervisor {
     if (entry.busy > 0 || entry.dirty) return "changed";
     const kernel = entry.kernel;
     entry.kernel = undefined;
-    await kernel.close();
-    await entry.store.updateKernel(id, { state: "stored", lastActiveAt: entry.lastActive });
-    this.#changes.notify();
+    entry.stopping = (async () => {
+      await kernel.close();
+      await entry.store.updateKernel(id, { state: "stored", lastActiveAt: entry.lastActive }, {
+        fence: this.#fence(entry),
+      });
+      await this.#releaseLease(entry);
+    })();
+    try {
+      await entry.stopping;
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      this.#lost(entry, "another host took it while it stopped here");
+    } finally {
+      entry.stopping = undefined;
+      this.#changes.notify();
+    }
     return "stopped";
   }
 
-  /** Stops a kernel without saving and deletes its state. */
+  /**
+   * Stops a kernel without saving and deletes its state. With leases, the kernel's lease is
+   * taken first (another host running it is asked to hand it over).
+   *
+   * @throws {KernelLeasedError} When another host holds the kernel and does not hand it over.
+   */
   async close(id: string): Promise<void> {
-    const entry = this.#entries.get(id);
+    const entry = this.#entries.get(id) ?? newEntry(id, this.#o.registry, true, this.#o.now());
+    await entry.stopping?.catch(() => {});
+    await this.#takeLease(entry);
     this.#entries.delete(id);
-    if (entry?.starting) await entry.starting.catch(() => {});
-    await entry?.kernel?.close();
-    await (entry?.store ?? this.#o.registry).closeKernel(id);
+    if (entry.starting) await entry.starting.catch(() => {});
+    await entry.kernel?.close();
+    entry.kernel = undefined;
+    await entry.store.closeKernel(id, { fence: this.#fence(entry) });
+    await this.#releaseLease(entry);
     this.#changes.notify();
   }
 
@@ -296,7 +354,7 @@ export class Supervisor {
     const work: Promise<unknown>[] = [];
     for (const v of views) if (needsSave(v, now, this.#o)) work.push(this.save(v.id, PERIODIC));
     for (const id of pickCulls(views, now, this.#o.idleTimeoutMs)) work.push(this.stop(id));
-    work.push(this.#flushActivity());
+    work.push(this.#flushActivity(), this.#renewLeases());
     return Promise.all(work).then(() => {}, (error) => {
       this.#o.log(`applying the policy failed: ${(error as Error).message}`);
     });
@@ -310,13 +368,17 @@ export class Supervisor {
     const active = await this.#o.registry.listKernels({ state: "live", named: false });
     const now = this.#o.now();
     const starts: Promise<unknown>[] = [];
-    for (const [i, record] of active.entries()) {
+    let taken = 0;
+    for (const record of active) {
       if (this.#entries.has(record.id)) continue;
-      if (i >= this.#o.maxKernels) {
-        await this.#o.registry.updateKernel(record.id, { state: "stored" });
+      if (taken >= this.#o.maxKernels) {
+        // Over a shared registry another host may run it: its state is not this host's to set.
+        if (!this.#o.lease) await this.#o.registry.updateKernel(record.id, { state: "stored" });
         continue;
       }
       const entry = newEntry(record.id, this.#o.registry, true, record.lastActiveAt || now);
+      if (!await this.#leaseForRehydration(entry)) continue;
+      taken++;
       this.#entries.set(record.id, entry);
       starts.push(
         this.#ensureLive(entry).catch((error) => {
@@ -344,7 +406,7 @@ export class Supervisor {
       await entry.saving;
       if (entry.persistent && entry.kernel && entry.dirty) {
         try {
-          await saveEntry(entry, this.#o);
+          await saveEntry(entry, { ...this.#o, fence: this.#fence(entry) });
           report.saved++;
         } catch (error) {
           report.failed.push((error as Error).message);
@@ -353,6 +415,7 @@ export class Supervisor {
       await entry.starting?.catch(() => {});
       await entry.kernel?.close();
       entry.kernel = undefined;
+      await this.#releaseLease(entry);
     }));
     await this.#flushActivity();
     await this.#o.scratch.close();
@@ -378,6 +441,23 @@ export class Supervisor {
   }
 
   async #start(entry: Entry): Promise<SupervisedKernel> {
+    await entry.stopping?.catch(() => {});
+    if (entry.revoked) {
+      throw new Error(
+        "This kernel moved to another host while the call waited; retry the call: its state is kept",
+      );
+    }
+    const takenOver = await this.#takeLease(entry);
+    try {
+      return await this.#startLeased(entry, takenOver);
+    } catch (error) {
+      await this.#releaseLease(entry);
+      throw error;
+    }
+  }
+
+  /** Starts a kernel whose lease this host holds (or that needs none). */
+  async #startLeased(entry: Entry, takenOver: string | undefined): Promise<SupervisedKernel> {
     await this.#admission.admit(entry.id, () => entry.reserved = true);
     try {
       const record = await entry.store.getKernel(entry.id);
@@ -385,7 +465,8 @@ export class Supervisor {
       const kernel = await this.#o.startKernel(entry.id, {
         executionCount: Math.max(record?.executionCount ?? 0, logged?.cell ?? 0),
         slot: record?.slot ?? null,
-        recordSlot: (slot) => entry.store.updateKernel(entry.id, { slot }),
+        recordSlot: (slot) =>
+          entry.store.updateKernel(entry.id, { slot }, { fence: this.#fence(entry) }),
         onRestart: async (control) => {
           const notice = await restoreLatest(entry.store, entry.id, control, this.#o);
           markSaved(entry);
@@ -393,12 +474,19 @@ export class Supervisor {
         },
       });
       try {
+        // Its files first: a restore may import modules from its folder.
+        const missed = entry.persistent
+          ? await this.#o.files?.restore(entry.id, entry.store, { exact: entry.arrived })
+          : undefined;
         const notice = await restoreLatest(entry.store, entry.id, {
           restore: (body) => kernel.restore(body),
           restart: () => kernel.reset(),
         }, this.#o);
+        for (const words of [missed, takenOver]) {
+          if (words) notice.lost = notice.lost ? `${words}; ${notice.lost}` : words;
+        }
         if (notice.restoredFrom || notice.lost) entry.notice = notice;
-        await entry.store.updateKernel(entry.id, { state: "live" });
+        await entry.store.updateKernel(entry.id, { state: "live" }, { fence: this.#fence(entry) });
       } catch (error) {
         await kernel.close();
         throw error;
@@ -413,7 +501,8 @@ export class Supervisor {
 
   async #save(entry: Entry, yieldable: boolean): Promise<boolean> {
     try {
-      await saveEntry(entry, { ...this.#o, yieldable });
+      // The fence as the save begins: a lease lost while it runs makes the write fail.
+      await saveEntry(entry, { ...this.#o, yieldable, fence: this.#fence(entry) });
       entry.yields = 0;
       return true;
     } catch (error) {
@@ -421,6 +510,12 @@ export class Supervisor {
         entry.yields++;
         return false;
       }
+      if (error instanceof LeaseLostError) {
+        this.#lost(entry, "its late save was refused");
+        return false;
+      }
+      // Dropped meanwhile (its lease lost, or closed): the failure is that, already said.
+      if (this.#entries.get(entry.id) !== entry) return false;
       // The kernel keeps running and stays dirty: a failed save never costs its state. It is
       // retried with a growing delay, logged once per run of failures (the reason is bounded:
       // it may quote the kernel).
@@ -437,14 +532,174 @@ export class Supervisor {
     for (const entry of this.#entries.values()) {
       if (!entry.touched) continue;
       entry.touched = false;
+      // Without its lease here, another host may run it: its record is that host's to write.
+      if (this.#o.lease && entry.persistent && !entry.lease) continue;
       try {
         await entry.store.updateKernel(entry.id, {
           lastActiveAt: entry.lastActive,
           ...(entry.kernel && { executionCount: entry.kernel.executionCount }),
-        });
+        }, { fence: this.#fence(entry) });
       } catch (error) {
-        this.#o.log(`recording kernel activity failed: ${(error as Error).message}`);
+        if (error instanceof LeaseLostError) this.#lost(entry, TAKEN);
+        else this.#o.log(`recording kernel activity failed: ${(error as Error).message}`);
       }
+    }
+  }
+
+  /**
+   * Takes the kernel's lease for this host when leases are on and it holds none: at once if
+   * free, else after asking the holder to hand it over and waiting for it (or for a dead
+   * holder's lease to expire). Returns, in words, a takeover from a holder that died or stalled.
+   *
+   * @throws {KernelLeasedError} When the holder kept it through the whole wait.
+   */
+  async #takeLease(entry: Entry): Promise<string | undefined> {
+    const lease = this.#o.lease;
+    if (!lease || !entry.persistent || entry.lease) return undefined;
+    const waitMs = lease.handoverWaitMs ?? handoverWaitMs(lease.ttlMs);
+    for (let waited = 0;; waited += LEASE_POLL_MS) {
+      const prior = await entry.store.getLease(entry.id);
+      const asked = this.#o.now();
+      const got = await entry.store.acquireLease(entry.id, lease.holder, lease.ttlMs);
+      if (got.ok) {
+        entry.lease = { holder: lease.holder, epoch: got.epoch };
+        entry.leaseUntil = asked + lease.ttlMs;
+        entry.arrived = prior !== undefined && prior.holder !== lease.holder;
+        // Taken although never released: its holder stopped renewing it.
+        if (prior && prior.holder !== lease.holder && prior.expiresAt !== 0) {
+          return `the host that ran this kernel (${prior.holder}) stopped renewing its lease ` +
+            "(it died or stalled), so this host took the kernel over from its latest snapshot";
+        }
+        return undefined;
+      }
+      if (waited === 0) await entry.store.requestHandover(entry.id, lease.holder);
+      if (waited >= waitMs) {
+        throw new KernelLeasedError(entry.id, got.holder, got.expiresAt, waited);
+      }
+      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+    }
+  }
+
+  /** At start: whether this host may rehydrate the kernel, taking its lease if so. */
+  async #leaseForRehydration(entry: Entry): Promise<boolean> {
+    const lease = this.#o.lease;
+    if (!lease) return true;
+    const prior = await entry.store.getLease(entry.id);
+    if (prior && !(lease.formerSelf?.(prior.holder) ?? true)) return false;
+    const got = await entry.store.acquireLease(entry.id, lease.holder, lease.ttlMs);
+    if (!got.ok) return false;
+    entry.lease = { holder: lease.holder, epoch: got.epoch };
+    entry.leaseUntil = this.#o.now() + lease.ttlMs;
+    entry.arrived = prior !== undefined && prior.holder !== lease.holder;
+    return true;
+  }
+
+  /**
+   * Whether the kernel's lease may have run out by this host's clock (the host was paused, say)
+   * and another host took it: renews it first, and if that is refused, forgets the kernel here.
+   */
+  async #leaseLapsed(entry: Entry): Promise<boolean> {
+    const lease = this.#o.lease;
+    const fence = entry.lease;
+    if (!lease || !fence || this.#o.now() < entry.leaseUntil) return false;
+    const asked = this.#o.now();
+    const { renewed } = await entry.store.renewLeases(lease.holder, lease.ttlMs, [
+      { kernelId: entry.id, epoch: fence.epoch },
+    ]);
+    if (entry.lease !== fence) return false;
+    if (renewed.length > 0) {
+      entry.leaseUntil = asked + lease.ttlMs;
+      return false;
+    }
+    this.#lost(entry, "another host took it while this host was not renewing; stopped it here");
+    return true;
+  }
+
+  /**
+   * The fence a write about this kernel carries: none without leases or for an ephemeral kernel;
+   * else this host's lease, or, when it holds none, one that the registry refuses.
+   */
+  #fence(entry: Entry): LeaseFence | undefined {
+    if (!this.#o.lease || !entry.persistent) return undefined;
+    return entry.lease ?? NO_LEASE;
+  }
+
+  /** Frees the kernel's lease after its final save, for whichever host asks next. */
+  async #releaseLease(entry: Entry): Promise<void> {
+    const fence = entry.lease;
+    if (!fence) return;
+    entry.lease = undefined;
+    await entry.store.releaseLease(entry.id, fence).catch((error) => {
+      this.#o.log(`releasing a kernel's lease failed: ${(error as Error).message}`);
+    });
+  }
+
+  /**
+   * Another host holds the kernel now: stops it here at once, without saving (a save would be
+   * refused), and forgets it; its next request here goes through acquisition again.
+   */
+  #lost(entry: Entry, why: string): void {
+    if (!entry.lease) return;
+    entry.lease = undefined;
+    entry.revoked = true;
+    if (this.#entries.get(entry.id) === entry) this.#entries.delete(entry.id);
+    const kernel = entry.kernel;
+    entry.kernel = undefined;
+    this.#o.log(`lost the lease of a kernel; ${why}`);
+    void kernel?.close();
+    this.#changes.notify();
+  }
+
+  /**
+   * Renews the leases of this host's kernels in one call, about every second; stops those
+   * another host took, hands over those another host asked for (when idle), and, when the
+   * registry cannot be reached, stops those whose lease has run out by this host's clock.
+   */
+  async #renewLeases(): Promise<void> {
+    const lease = this.#o.lease;
+    if (!lease) return;
+    const now = this.#o.now();
+    if (now - this.#renewedAt < renewEveryMs(lease.ttlMs)) return;
+    const held = [...this.#entries.values()].flatMap((e) =>
+      e.lease ? [{ e, epoch: e.lease.epoch }] : []
+    );
+    if (held.length === 0) return;
+    this.#renewedAt = now;
+    const still = (h: { e: Entry; epoch: number }) => h.e.lease?.epoch === h.epoch;
+    try {
+      const renewal = await this.#o.registry.renewLeases(
+        lease.holder,
+        lease.ttlMs,
+        held.map((h) => ({ kernelId: h.e.id, epoch: h.epoch })),
+      );
+      const renewed = new Set(renewal.renewed);
+      for (const h of held.filter(still)) {
+        if (renewed.has(h.e.id)) h.e.leaseUntil = now + lease.ttlMs;
+        else this.#lost(h.e, TAKEN);
+      }
+      for (const id of renewal.wanted) {
+        const entry = this.#entries.get(id);
+        if (entry) void this.#handOver(entry);
+      }
+    } catch (error) {
+      this.#o.log(`renewing kernel leases failed: ${(error as Error).message}`);
+      for (const h of held.filter(still)) {
+        if (now >= h.e.leaseUntil) this.#lost(h.e, "it ran out before it could be renewed");
+      }
+    }
+  }
+
+  /** Another host asked for the kernel: saves, stops and releases it here, once it is idle. */
+  async #handOver(entry: Entry): Promise<void> {
+    if (entry.handingOver || entry.busy > 0 || entry.starting) return;
+    entry.handingOver = true;
+    try {
+      if (!entry.kernel) return await this.#releaseLease(entry);
+      await this.#evict(entry.id);
+    } catch (error) {
+      this.#o.log(`handing a kernel over failed: ${(error as Error).message}`);
+    } finally {
+      entry.handingOver = false;
     }
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Registry } from "../../src/registry/registry.ts";
+import { LeaseLostError, type Registry } from "../../src/registry/registry.ts";
 
 /** Opens an empty registry of one implementation; disposing it removes what it wrote. */
 export type OpenRegistry = () => Promise<{ registry: Registry } & AsyncDisposable>;
@@ -211,6 +211,160 @@ export function registryContract(
     assert.equal(await r.secret("host", "first"), "first");
     assert.equal(await r.secret("host", "second"), "first");
     assert.equal(await r.secret("other", "x"), "x");
+  });
+
+  test("a lease has one holder at a time; a released one is taken with the next epoch", async (r) => {
+    const a = await r.acquireLease("k", "host-a", 60_000);
+    assert.equal(a.ok && a.epoch, 1);
+    const refused = await r.acquireLease("k", "host-b", 60_000);
+    assert.equal(refused.ok, false);
+    assert.equal(!refused.ok && refused.holder, "host-a");
+    assert.ok(a.ok && refused.expiresAt === a.expiresAt, "the refusal says until when");
+    const again = await r.acquireLease("k", "host-a", 60_000);
+    assert.equal(again.ok && again.epoch, 1, "the holder's own lease keeps its epoch");
+    await r.releaseLease("k", { holder: "host-b", epoch: 1 });
+    assert.equal(
+      (await r.acquireLease("k", "host-b", 60_000)).ok,
+      false,
+      "only its holder frees it",
+    );
+    await r.releaseLease("k", { holder: "host-a", epoch: 1 });
+    assert.equal((await r.getLease("k"))?.expiresAt, 0);
+    const b = await r.acquireLease("k", "host-b", 60_000);
+    assert.equal(b.ok && b.epoch, 2);
+    assert.deepEqual(
+      [(await r.getLease("k"))?.holder, (await r.getLease("k"))?.epoch],
+      ["host-b", 2],
+    );
+    assert.equal(await r.getLease("never"), undefined);
+  });
+
+  test("an expired lease is taken by another holder, or renewed by its own", async (r) => {
+    await r.acquireLease("gone", "host-a", 1);
+    await r.acquireLease("late", "host-a", 1);
+    // Past both leases' expiry by any clock: the registry's time has moved on by then.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const taken = await r.acquireLease("gone", "host-b", 60_000);
+    assert.equal(taken.ok && taken.epoch, 2);
+    assert.deepEqual(
+      (await r.renewLeases("host-a", 60_000, [{ kernelId: "late", epoch: 1 }])).renewed,
+      ["late"],
+    );
+    assert.equal((await r.acquireLease("late", "host-b", 60_000)).ok, false, "renewed");
+  });
+
+  test("leases are renewed in one call, only those the holder has under its epoch", async (r) => {
+    for (const id of ["a", "b", "c"]) await r.acquireLease(id, "host-a", 60_000);
+    await r.releaseLease("c", { holder: "host-a", epoch: 1 });
+    await r.acquireLease("c", "host-b", 60_000);
+    await r.acquireLease("d", "host-a", 60_000);
+    await r.releaseLease("d", { holder: "host-a", epoch: 1 });
+    const renewed = await r.renewLeases("host-a", 60_000, [
+      { kernelId: "a", epoch: 1 },
+      { kernelId: "b", epoch: 7 },
+      { kernelId: "c", epoch: 1 },
+      { kernelId: "d", epoch: 1 },
+    ]);
+    assert.deepEqual(renewed, { renewed: ["a"], wanted: [] }, "wrong epoch, another's, released");
+    assert.deepEqual(await r.renewLeases("host-a", 60_000, []), { renewed: [], wanted: [] });
+  });
+
+  test("a handover request reaches the holder at its renewal and ends when the lease is taken", async (r) => {
+    await r.acquireLease("k", "host-a", 60_000);
+    await r.acquireLease("other", "host-a", 60_000);
+    await r.requestHandover("k", "host-a");
+    assert.equal((await r.getLease("k"))?.wantedBy, null, "a holder never asks itself");
+    await r.requestHandover("k", "host-b");
+    assert.equal((await r.getLease("k"))?.wantedBy, "host-b");
+    const held = [{ kernelId: "k", epoch: 1 }, { kernelId: "other", epoch: 1 }];
+    const renewal = await r.renewLeases("host-a", 60_000, held);
+    assert.deepEqual([renewal.renewed.sort(), renewal.wanted], [["k", "other"], ["k"]]);
+    await r.releaseLease("k", { holder: "host-a", epoch: 1 });
+    await r.requestHandover("k", "host-c");
+    assert.equal((await r.getLease("k"))?.wantedBy, "host-b", "a free lease needs no request");
+    const b = await r.acquireLease("k", "host-b", 60_000);
+    assert.equal(b.ok && b.epoch, 2);
+    assert.equal((await r.getLease("k"))?.wantedBy, null);
+  });
+
+  test("a fenced write fails once another holder took the lease, writing nothing", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    const a = await r.acquireLease("k", "host-a", 60_000);
+    assert.ok(a.ok);
+    const fenceA = { holder: "host-a", epoch: a.epoch };
+    await r.saveSnapshot("k", snap("from a", 1), 3, { fence: fenceA });
+    await r.recordCell("k", { cell: 2, declared: ["x"], at: 2 }, { fence: fenceA });
+    await r.updateKernel("k", { executionCount: 2 }, { fence: fenceA });
+    await r.releaseLease("k", fenceA);
+    const b = await r.acquireLease("k", "host-b", 60_000);
+    assert.ok(b.ok);
+
+    const refused = await r.saveSnapshot("k", snap("late", 3), 3, { fence: fenceA }).then(
+      () => undefined,
+      (error) => error,
+    );
+    assert.ok(refused instanceof LeaseLostError, String(refused));
+    assert.deepEqual(refused.current, { holder: "host-b", epoch: b.epoch });
+    assert.match(refused.message, /taken by host-b/);
+    await assert.rejects(
+      r.recordCell("k", { cell: 3, declared: ["y"], at: 3 }, { fence: fenceA }),
+      LeaseLostError,
+    );
+    await assert.rejects(
+      r.updateKernel("k", { state: "stored" }, { fence: fenceA }),
+      LeaseLostError,
+    );
+    await assert.rejects(r.closeKernel("k", { fence: fenceA }), LeaseLostError);
+    assert.deepEqual((await r.listSnapshots("k")).map((v) => v.version), [1]);
+    assert.deepEqual((await r.cellsAfter("k", 0)).map((c) => c.cell), [2]);
+    assert.deepEqual([(await r.getKernel("k"))?.state, (await r.getKernel("k"))?.executionCount], [
+      "live",
+      2,
+    ]);
+
+    await r.saveSnapshot("k", snap("from b", 3), 3, {
+      fence: { holder: "host-b", epoch: b.epoch },
+    });
+    assert.equal((await r.loadSnapshot("k", 2))?.body, "from b");
+    await assert.rejects(
+      r.saveSnapshot("unleased", snap("x"), 3, { fence: fenceA }),
+      LeaseLostError,
+      "a fence without a lease row is refused",
+    );
+  });
+
+  test("a kernel's scratch files are saved by change, listed, loaded and closed with it", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    const file = (path: string, text: string, mtimeMs = 5) => {
+      const bytes = new TextEncoder().encode(text);
+      return { path, size: bytes.length, mtimeMs, sha256: `h-${text}`, bytes };
+    };
+    const binary = { ...file("data/raw.bin", ""), bytes: new Uint8Array([0, 255, 1]), size: 3 };
+    await r.saveFiles("k", { put: [file("notes.txt", "v1"), binary], remove: [] });
+    await r.saveFiles("k", { put: [file("notes.txt", "v2", 9)], remove: ["missing"] });
+    assert.deepEqual(await r.listFiles("k"), [
+      { path: "data/raw.bin", size: 3, mtimeMs: 5, sha256: "h-" },
+      { path: "notes.txt", size: 2, mtimeMs: 9, sha256: "h-v2" },
+    ]);
+    assert.deepEqual(await r.loadFile("k", "data/raw.bin"), new Uint8Array([0, 255, 1]));
+    assert.equal(new TextDecoder().decode(await r.loadFile("k", "notes.txt")), "v2");
+    assert.equal(await r.loadFile("k", "nope"), undefined);
+    await r.saveFiles("k", { put: [], remove: ["notes.txt"] });
+    assert.deepEqual((await r.listFiles("k")).map((f) => f.path), ["data/raw.bin"]);
+
+    const a = await r.acquireLease("k", "host-a", 60_000);
+    assert.ok(a.ok);
+    await r.releaseLease("k", { holder: "host-a", epoch: a.epoch });
+    await r.acquireLease("k", "host-b", 60_000);
+    await assert.rejects(
+      r.saveFiles("k", { put: [file("late.txt", "x")], remove: ["data/raw.bin"] }, {
+        fence: { holder: "host-a", epoch: a.epoch },
+      }),
+      LeaseLostError,
+    );
+    assert.deepEqual((await r.listFiles("k")).map((f) => f.path), ["data/raw.bin"]);
+    await r.closeKernel("k");
+    assert.deepEqual(await r.listFiles("k"), []);
   });
 
   test("a closed registry rejects calls; closing twice is harmless", async (r) => {

@@ -28,10 +28,11 @@ export const downloadFile = defineTool({
   annotations: { readOnlyHint: true },
   async handler({ path, offset, length, kernel }, { host, caller }) {
     const id = await host.resolveKernel(caller, kernel);
-    const chunk = await readScratchFile(await host.filesFolder(id), path, {
-      offset,
-      length: length ?? DOWNLOAD_LIMIT,
-    });
+    const chunk = await host.useFiles(
+      id,
+      (folder) => readScratchFile(folder, path, { offset, length: length ?? DOWNLOAD_LIMIT }),
+      { writes: false },
+    );
     return downloadResult(id, chunk);
   },
 });

@@ -49,7 +49,11 @@ export const uploadFile = defineTool({
     }
     const bytes = text !== undefined ? new TextEncoder().encode(text) : decode(base64!);
     const id = await host.resolveKernel(caller, kernel);
-    const size = await writeScratchFile(await host.filesFolder(id), path, bytes, { offset });
+    const size = await host.useFiles(
+      id,
+      (folder) => writeScratchFile(folder, path, bytes, { offset }),
+      { writes: true },
+    );
     const at = offset === undefined ? "" : ` at offset ${offset}`;
     return textResult(
       `Wrote ${bytes.length} bytes to ${path}${at}; the file has ${size} bytes now.`,

@@ -6,26 +6,43 @@
  */
 // Nothing here waits: the methods are `async` so that a throw becomes a rejection, as elsewhere.
 // deno-lint-ignore-file require-await
-import type {
-  CellRecord,
-  KernelFilter,
-  KernelRecord,
-  KernelState,
-  NewSnapshot,
-  Registry,
-  SessionRecord,
-  SessionUpdate,
-  SnapshotMeta,
-  SnapshotRecord,
+import {
+  type CellRecord,
+  checkFence,
+  type FencedWrite,
+  type FileChanges,
+  type KernelFilter,
+  type KernelRecord,
+  type KernelState,
+  type LeaseAttempt,
+  type LeaseFence,
+  type LeaseRecord,
+  type NewSnapshot,
+  type Registry,
+  type Renewal,
+  type SessionRecord,
+  type SessionUpdate,
+  type SnapshotMeta,
+  type SnapshotRecord,
+  type StoredFile,
 } from "../registry.ts";
 import { utf8Length } from "../utf8_length.ts";
 
-/** A registry that keeps everything in this process. */
-export function openMemoryRegistry(): Registry {
-  return new MemoryRegistry();
+/**
+ * A registry that keeps everything in this process.
+ *
+ * @param options.now The leases' clock (default `Date.now`).
+ */
+export function openMemoryRegistry(options: { now?: () => number } = {}): Registry {
+  return new MemoryRegistry(options.now ?? Date.now);
 }
 
 class MemoryRegistry implements Registry {
+  readonly shared = false;
+  #now: () => number;
+  #leases = new Map<string, LeaseRecord>();
+  /** Saved scratch files by kernel, then path. */
+  #files = new Map<string, Map<string, StoredFile & { bytes: Uint8Array }>>();
   #kernels = new Map<string, KernelRecord>();
   /** Newest first, per kernel. */
   #snapshots = new Map<string, SnapshotRecord[]>();
@@ -36,6 +53,10 @@ class MemoryRegistry implements Registry {
   /** Recorded cells by kernel, in order. */
   #cells = new Map<string, CellRecord[]>();
   #closed = false;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   async createKernel(
     k: { id: string; ownerSession?: string; name?: string; state?: KernelState; now: number },
@@ -86,8 +107,10 @@ class MemoryRegistry implements Registry {
   async updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+    options: FencedWrite = {},
   ): Promise<void> {
     this.#open();
+    this.#fence(id, options.fence);
     const { slot, ...rest } = fields;
     if (slot && [...this.#kernels.values()].some((k) => k.slot === slot && k.id !== id)) {
       throw new Error(`Cannot record kernel "${id}": its slot is another kernel's`);
@@ -96,16 +119,24 @@ class MemoryRegistry implements Registry {
     if (record) Object.assign(record, defined({ ...rest, ...(record.slot === null && { slot }) }));
   }
 
-  async closeKernel(id: string): Promise<void> {
+  async closeKernel(id: string, options: FencedWrite = {}): Promise<void> {
     this.#open();
+    this.#fence(id, options.fence);
     this.#snapshots.delete(id);
+    this.#files.delete(id);
     this.#cells.delete(id);
     const record = this.#kernels.get(id);
     if (record) Object.assign(record, { state: "closed", name: null });
   }
 
-  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
+  async saveSnapshot(
+    kernelId: string,
+    s: NewSnapshot,
+    keep: number,
+    options: FencedWrite = {},
+  ): Promise<SnapshotMeta> {
     this.#open();
+    this.#fence(kernelId, options.fence);
     const kept = this.#snapshots.get(kernelId) ?? [];
     const version = Math.max(0, ...kept.map((v) => v.version)) + 1;
     const size = utf8Length(s.body);
@@ -127,8 +158,9 @@ class MemoryRegistry implements Registry {
     return meta(record);
   }
 
-  async recordCell(kernelId: string, cell: CellRecord): Promise<void> {
+  async recordCell(kernelId: string, cell: CellRecord, options: FencedWrite = {}): Promise<void> {
     this.#open();
+    this.#fence(kernelId, options.fence);
     const cells = (this.#cells.get(kernelId) ?? []).filter((c) => c.cell !== cell.cell);
     cells.push({ ...cell, declared: [...cell.declared] });
     this.#cells.set(kernelId, cells.sort((a, b) => a.cell - b.cell));
@@ -140,6 +172,31 @@ class MemoryRegistry implements Registry {
       ...c,
       declared: [...c.declared],
     }));
+  }
+
+  async saveFiles(
+    kernelId: string,
+    changes: FileChanges,
+    options: FencedWrite = {},
+  ): Promise<void> {
+    this.#open();
+    this.#fence(kernelId, options.fence);
+    const files = this.#files.get(kernelId) ?? new Map();
+    for (const path of changes.remove) files.delete(path);
+    for (const file of changes.put) files.set(file.path, { ...file, bytes: file.bytes.slice() });
+    this.#files.set(kernelId, files);
+  }
+
+  async listFiles(kernelId: string): Promise<StoredFile[]> {
+    this.#open();
+    return [...this.#files.get(kernelId)?.values() ?? []]
+      .map(({ bytes: _, ...meta }) => meta)
+      .sort((a, b) => a.path < b.path ? -1 : 1);
+  }
+
+  async loadFile(kernelId: string, path: string): Promise<Uint8Array | undefined> {
+    this.#open();
+    return this.#files.get(kernelId)?.get(path)?.bytes.slice();
   }
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
@@ -236,6 +293,56 @@ class MemoryRegistry implements Registry {
       .map((k) => ({ ...k }));
   }
 
+  async acquireLease(kernelId: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    this.#open();
+    const now = this.#now();
+    const lease = this.#leases.get(kernelId);
+    const held = lease !== undefined && lease.expiresAt > now;
+    if (held && lease.holder !== holder) {
+      return { ok: false, holder: lease.holder, expiresAt: lease.expiresAt };
+    }
+    const epoch = held ? lease.epoch : (lease?.epoch ?? 0) + 1;
+    const expiresAt = now + ttlMs;
+    this.#leases.set(kernelId, { kernelId, holder, epoch, expiresAt, wantedBy: null });
+    return { ok: true, epoch, expiresAt };
+  }
+
+  async renewLeases(
+    holder: string,
+    ttlMs: number,
+    leases: { kernelId: string; epoch: number }[],
+  ): Promise<Renewal> {
+    this.#open();
+    const expiresAt = this.#now() + ttlMs;
+    const renewal: Renewal = { renewed: [], wanted: [] };
+    for (const { kernelId, epoch } of leases) {
+      const lease = this.#leases.get(kernelId);
+      if (lease?.holder !== holder || lease.epoch !== epoch || lease.expiresAt === 0) continue;
+      lease.expiresAt = expiresAt;
+      renewal.renewed.push(kernelId);
+      if (lease.wantedBy !== null) renewal.wanted.push(kernelId);
+    }
+    return renewal;
+  }
+
+  async requestHandover(kernelId: string, holder: string): Promise<void> {
+    this.#open();
+    const lease = this.#leases.get(kernelId);
+    if (lease && lease.holder !== holder && lease.expiresAt > this.#now()) lease.wantedBy = holder;
+  }
+
+  async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {
+    this.#open();
+    const lease = this.#leases.get(kernelId);
+    if (lease?.holder === fence.holder && lease.epoch === fence.epoch) lease.expiresAt = 0;
+  }
+
+  async getLease(kernelId: string): Promise<LeaseRecord | undefined> {
+    this.#open();
+    const lease = this.#leases.get(kernelId);
+    return lease && { ...lease };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }
@@ -246,6 +353,10 @@ class MemoryRegistry implements Registry {
 
   #open(): void {
     if (this.#closed) throw new Error("Cannot use the registry: it is closed");
+  }
+
+  #fence(kernelId: string, fence: LeaseFence | undefined): void {
+    checkFence(kernelId, fence, this.#leases.get(kernelId));
   }
 
   #byName(name: string): KernelRecord | undefined {

@@ -64,4 +64,26 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // Leases: which host runs a kernel (see LeaseFence), and the kernels' scratch files, which
+  // travel with them from host to host. expires_at is milliseconds since the epoch
+  // by the database's clock, 0 once released; no foreign key, as a lease may come before its
+  // kernel's record.
+  `
+  CREATE TABLE leases (
+    kernel_id TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    expires_at BIGINT NOT NULL,
+    wanted_by TEXT
+  );
+  CREATE TABLE kernel_files (
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    path TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    mtime BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    PRIMARY KEY (kernel_id, path)
+  );
+  `,
 ];

@@ -15,20 +15,31 @@ import postgres from "postgres";
 import { log } from "../../log.ts";
 import { utf8Length } from "../utf8_length.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import type {
-  CellRecord,
-  KernelFilter,
-  KernelRecord,
-  KernelState,
-  NewSnapshot,
-  Registry,
-  SessionRecord,
-  SessionUpdate,
-  SnapshotMeta,
-  SnapshotRecord,
+import {
+  type CellRecord,
+  checkFence,
+  type FencedWrite,
+  type FileChanges,
+  type KernelFilter,
+  type KernelRecord,
+  type KernelState,
+  type LeaseAttempt,
+  type LeaseFence,
+  type LeaseRecord,
+  type NewSnapshot,
+  type Registry,
+  type Renewal,
+  type SessionRecord,
+  type SessionUpdate,
+  type SnapshotMeta,
+  type SnapshotRecord,
+  type StoredFile,
 } from "../registry.ts";
 
 type Row = Record<string, unknown>;
+
+/** A connection, or the transaction a statement runs in. */
+type Query = postgres.Sql | postgres.TransactionSql;
 
 /** Any key will do as long as every host uses the same one: it serializes migrations. */
 const MIGRATION_LOCK = 0x6d6b6801;
@@ -97,6 +108,7 @@ async function migrate(sql: postgres.Sql): Promise<void> {
 }
 
 class PostgresRegistry implements Registry {
+  readonly shared = true;
   #sql: postgres.Sql;
   #closed?: Promise<void>;
 
@@ -143,28 +155,54 @@ class PostgresRegistry implements Registry {
   async updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+    options: FencedWrite = {},
   ): Promise<void> {
     // A slot is set once; the unique constraint refuses another kernel's, failing the update.
-    await this.#sql`
+    await this.#fenced(id, options.fence, (sql) =>
+      sql`
       UPDATE kernels SET
         state = COALESCE(${fields.state ?? null}::text, state),
         last_active_at = COALESCE(${fields.lastActiveAt ?? null}::bigint, last_active_at),
         execution_count = COALESCE(${fields.executionCount ?? null}::integer, execution_count),
         slot = COALESCE(slot, ${fields.slot || null}::text)
-      WHERE id = ${id}`;
+      WHERE id = ${id}`);
   }
 
-  async closeKernel(id: string): Promise<void> {
+  /**
+   * Runs `write` as it is, or, given a fence, in a transaction that first checks the lease (and
+   * locks its row, so that no acquisition commits between the check and the write).
+   */
+  async #fenced<T>(
+    kernelId: string,
+    fence: LeaseFence | undefined,
+    write: (sql: Query) => Promise<T>,
+  ): Promise<T> {
+    if (!fence) return await write(this.#sql);
+    return await this.#sql.begin(async (tx) => {
+      await fenceCheck(tx, kernelId, fence);
+      return await write(tx);
+    }) as T;
+  }
+
+  async closeKernel(id: string, options: FencedWrite = {}): Promise<void> {
     await this.#sql.begin(async (tx) => {
+      await fenceCheck(tx, id, options.fence);
       await tx`DELETE FROM snapshots WHERE kernel_id = ${id}`;
+      await tx`DELETE FROM kernel_files WHERE kernel_id = ${id}`;
       await tx`DELETE FROM cells WHERE kernel_id = ${id}`;
       await tx`UPDATE kernels SET state = 'closed', name = NULL WHERE id = ${id}`;
     });
   }
 
-  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
+  async saveSnapshot(
+    kernelId: string,
+    s: NewSnapshot,
+    keep: number,
+    options: FencedWrite = {},
+  ): Promise<SnapshotMeta> {
     const size = utf8Length(s.body);
     const version = await this.#sql.begin(async (tx) => {
+      await fenceCheck(tx, kernelId, options.fence);
       // Locking the kernel's row makes saves of one kernel take turns, so two hosts or two
       // calls cannot pick the same next version.
       const [kernel] = await tx`SELECT 1 FROM kernels WHERE id = ${kernelId} FOR UPDATE`;
@@ -204,11 +242,79 @@ class PostgresRegistry implements Registry {
     };
   }
 
-  async recordCell(kernelId: string, c: CellRecord): Promise<void> {
-    await this.#sql`
+  async recordCell(kernelId: string, c: CellRecord, options: FencedWrite = {}): Promise<void> {
+    await this.#fenced(kernelId, options.fence, (sql) =>
+      sql`
       INSERT INTO cells (kernel_id, cell, declared, at)
       VALUES (${kernelId}, ${c.cell}, ${JSON.stringify(c.declared)}, ${c.at})
-      ON CONFLICT (kernel_id, cell) DO UPDATE SET declared = EXCLUDED.declared, at = EXCLUDED.at`;
+      ON CONFLICT (kernel_id, cell) DO UPDATE SET declared = EXCLUDED.declared, at = EXCLUDED.at`);
+  }
+
+  async acquireLease(kernelId: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    // One statement: a free, released or expired lease (by the database's clock) is taken with
+    // the next epoch; the holder's own live lease is extended under the same epoch.
+    const [taken] = await this.#sql<{ epoch: number; expires_at: string }[]>`
+      INSERT INTO leases AS l (kernel_id, holder, epoch, expires_at)
+      VALUES (${kernelId}, ${holder}, 1, ${this.#nowMs()} + ${ttlMs})
+      ON CONFLICT (kernel_id) DO UPDATE SET
+        holder = EXCLUDED.holder,
+        epoch = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > ${this.#nowMs()} THEN l.epoch
+                ELSE l.epoch + 1 END,
+        expires_at = EXCLUDED.expires_at,
+        wanted_by = NULL
+      WHERE l.holder = EXCLUDED.holder OR l.expires_at <= ${this.#nowMs()}
+      RETURNING epoch, expires_at`;
+    if (taken) return { ok: true, epoch: taken.epoch, expiresAt: Number(taken.expires_at) };
+    const lease = await this.getLease(kernelId);
+    // Released between the two statements: a caller tries again.
+    return { ok: false, holder: lease?.holder ?? "", expiresAt: lease?.expiresAt ?? 0 };
+  }
+
+  async renewLeases(
+    holder: string,
+    ttlMs: number,
+    leases: { kernelId: string; epoch: number }[],
+  ): Promise<Renewal> {
+    if (leases.length === 0) return { renewed: [], wanted: [] };
+    const rows = await this.#sql<{ kernel_id: string; wanted_by: string | null }[]>`
+      UPDATE leases AS l SET expires_at = ${this.#nowMs()} + ${ttlMs}
+      FROM (SELECT unnest(${this.#sql.array(leases.map((x) => x.kernelId))}::text[]) AS id,
+                   unnest(${this.#sql.array(leases.map((x) => x.epoch))}::integer[]) AS epoch) AS h
+      WHERE l.kernel_id = h.id AND l.epoch = h.epoch AND l.holder = ${holder}
+        AND l.expires_at != 0
+      RETURNING l.kernel_id, l.wanted_by`;
+    return {
+      renewed: rows.map((r) => r.kernel_id),
+      wanted: rows.filter((r) => r.wanted_by !== null).map((r) => r.kernel_id),
+    };
+  }
+
+  async requestHandover(kernelId: string, holder: string): Promise<void> {
+    await this.#sql`
+      UPDATE leases SET wanted_by = ${holder}
+      WHERE kernel_id = ${kernelId} AND holder != ${holder} AND expires_at > ${this.#nowMs()}`;
+  }
+
+  /** The database's clock in milliseconds since the epoch: leases go by it, not by hosts'. */
+  #nowMs(): postgres.PendingQuery<postgres.Row[]> {
+    return this.#sql`(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+  }
+
+  async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {
+    await this.#sql`
+      UPDATE leases SET expires_at = 0
+      WHERE kernel_id = ${kernelId} AND holder = ${fence.holder} AND epoch = ${fence.epoch}`;
+  }
+
+  async getLease(kernelId: string): Promise<LeaseRecord | undefined> {
+    const [row] = await this.#sql<Row[]>`SELECT * FROM leases WHERE kernel_id = ${kernelId}`;
+    return row && {
+      kernelId,
+      holder: String(row.holder),
+      epoch: Number(row.epoch),
+      expiresAt: Number(row.expires_at),
+      wantedBy: row.wanted_by === null ? null : String(row.wanted_by),
+    };
   }
 
   async cellsAfter(kernelId: string, after: number): Promise<CellRecord[]> {
@@ -220,6 +326,46 @@ class PostgresRegistry implements Registry {
       declared: JSON.parse(String(r.declared)),
       at: Number(r.at),
     }));
+  }
+
+  async saveFiles(
+    kernelId: string,
+    changes: FileChanges,
+    options: FencedWrite = {},
+  ): Promise<void> {
+    await this.#sql.begin(async (tx) => {
+      await fenceCheck(tx, kernelId, options.fence);
+      if (changes.remove.length > 0) {
+        await tx`DELETE FROM kernel_files WHERE kernel_id = ${kernelId}
+          AND path = ANY(${tx.array(changes.remove)}::text[])`;
+      }
+      // One statement per file: each body is one parameter (bounded by the caller's file cap).
+      for (const f of changes.put) {
+        await tx`
+          INSERT INTO kernel_files (kernel_id, path, size, mtime, sha256, body)
+          VALUES (${kernelId}, ${f.path}, ${f.size}, ${f.mtimeMs}, ${f.sha256}, ${f.bytes})
+          ON CONFLICT (kernel_id, path) DO UPDATE SET size = EXCLUDED.size,
+            mtime = EXCLUDED.mtime, sha256 = EXCLUDED.sha256, body = EXCLUDED.body`;
+      }
+    });
+  }
+
+  async listFiles(kernelId: string): Promise<StoredFile[]> {
+    const rows = await this.#sql<Row[]>`
+      SELECT path, size, mtime, sha256 FROM kernel_files WHERE kernel_id = ${kernelId}
+      ORDER BY path COLLATE "C"`;
+    return rows.map((r) => ({
+      path: String(r.path),
+      size: Number(r.size),
+      mtimeMs: Number(r.mtime),
+      sha256: String(r.sha256),
+    }));
+  }
+
+  async loadFile(kernelId: string, path: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.#sql<{ body: Uint8Array }[]>`
+      SELECT body FROM kernel_files WHERE kernel_id = ${kernelId} AND path = ${path}`;
+    return row && new Uint8Array(row.body);
   }
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
@@ -327,6 +473,21 @@ class PostgresRegistry implements Registry {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/**
+ * Inside a transaction: throws `LeaseLostError` unless `fence` holds the kernel's lease, and
+ * keeps the lease row locked until the transaction ends.
+ */
+async function fenceCheck(
+  tx: postgres.TransactionSql,
+  kernelId: string,
+  fence: LeaseFence | undefined,
+): Promise<void> {
+  if (!fence) return;
+  const [row] = await tx<{ holder: string; epoch: number }[]>`
+    SELECT holder, epoch FROM leases WHERE kernel_id = ${kernelId} FOR SHARE`;
+  checkFence(kernelId, fence, row);
 }
 
 /** A BIGINT column arrives as a string (it may exceed 2^53); times and sizes fit a number. */

@@ -80,4 +80,23 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kernel_id, version, seq)
   );
   `,
+  // Leases and moving scratch files (several hosts over a shared registry).
+  `
+  CREATE TABLE leases (
+    kernel_id TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    wanted_by TEXT
+  );
+  CREATE TABLE kernel_files (
+    kernel_id TEXT NOT NULL REFERENCES kernels(id),
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (kernel_id, path)
+  );
+  `,
 ];

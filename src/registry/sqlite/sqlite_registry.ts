@@ -10,17 +10,25 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { CHUNK_CHARS, ChunkedBodies } from "./chunked_bodies.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { utf8Length } from "../utf8_length.ts";
-import type {
-  CellRecord,
-  KernelFilter,
-  KernelRecord,
-  KernelState,
-  NewSnapshot,
-  Registry,
-  SessionRecord,
-  SessionUpdate,
-  SnapshotMeta,
-  SnapshotRecord,
+import {
+  type CellRecord,
+  checkFence,
+  type FencedWrite,
+  type FileChanges,
+  type KernelFilter,
+  type KernelRecord,
+  type KernelState,
+  type LeaseAttempt,
+  type LeaseFence,
+  type LeaseRecord,
+  type NewSnapshot,
+  type Registry,
+  type Renewal,
+  type SessionRecord,
+  type SessionUpdate,
+  type SnapshotMeta,
+  type SnapshotRecord,
+  type StoredFile,
 } from "../registry.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -29,18 +37,25 @@ type Row = Record<string, SQLInputValue>;
  * Opens (creating if needed) the registry at `path` and brings its schema up to date.
  * `node:sqlite` is synchronous: each call completes before its promise resolves.
  *
+ * @param options.now The leases' clock (default `Date.now`): one machine's.
  * @throws {Error} When the file is not a database this version can use (e.g. a newer schema).
  */
-export async function openSqliteRegistry(path: string): Promise<Registry> {
-  return new SqliteRegistry(path);
+export async function openSqliteRegistry(
+  path: string,
+  options: { now?: () => number } = {},
+): Promise<Registry> {
+  return new SqliteRegistry(path, options.now ?? Date.now);
 }
 
 class SqliteRegistry implements Registry {
+  readonly shared = false;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
   #bodies = new ChunkedBodies((sql) => this.#prepare(sql), () => this.#db.isOpen);
+  #now: () => number;
 
-  constructor(path: string) {
+  constructor(path: string, now: () => number) {
+    this.#now = now;
     this.#db = new DatabaseSync(path);
     this.#db.exec("PRAGMA journal_mode = WAL");
     // With WAL, NORMAL keeps every committed transaction across a process crash.
@@ -139,7 +154,21 @@ class SqliteRegistry implements Registry {
   async updateKernel(
     id: string,
     fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+    options: FencedWrite = {},
   ): Promise<void> {
+    if (options.fence) {
+      return this.#transaction(() => {
+        this.#fence(id, options.fence);
+        this.#updateKernel(id, fields);
+      });
+    }
+    this.#updateKernel(id, fields);
+  }
+
+  #updateKernel(
+    id: string,
+    fields: Partial<Pick<KernelRecord, "state" | "lastActiveAt" | "executionCount" | "slot">>,
+  ): void {
     const columns: Record<string, SQLInputValue | undefined> = {
       state: fields.state,
       last_active_at: fields.lastActiveAt,
@@ -163,24 +192,32 @@ class SqliteRegistry implements Registry {
       .run(...set.map(([, v]) => v!), id);
   }
 
-  async closeKernel(id: string): Promise<void> {
+  async closeKernel(id: string, options: FencedWrite = {}): Promise<void> {
     this.#transaction(() => {
+      this.#fence(id, options.fence);
       this.#prepare("DELETE FROM snapshots WHERE kernel_id = ?").run(id);
+      this.#prepare("DELETE FROM kernel_files WHERE kernel_id = ?").run(id);
       this.#prepare("DELETE FROM cells WHERE kernel_id = ?").run(id);
       this.#prepare("UPDATE kernels SET state = 'closed', name = NULL WHERE id = ?").run(id);
     });
     this.#bodies.sweep(id);
   }
 
-  async saveSnapshot(kernelId: string, s: NewSnapshot, keep: number): Promise<SnapshotMeta> {
+  async saveSnapshot(
+    kernelId: string,
+    s: NewSnapshot,
+    keep: number,
+    options: FencedWrite = {},
+  ): Promise<SnapshotMeta> {
     if (s.body.length <= CHUNK_CHARS) {
-      const meta = this.#transaction(() =>
-        this.#commitSnapshot(kernelId, this.#nextVersion(kernelId), s, keep, {
+      const meta = this.#transaction(() => {
+        this.#fence(kernelId, options.fence);
+        return this.#commitSnapshot(kernelId, this.#nextVersion(kernelId), s, keep, {
           body: s.body,
           size: utf8Length(s.body),
           chunks: 0,
-        })
-      );
+        });
+      });
       // The versions it pruned may have been large.
       this.#bodies.sweep(kernelId);
       return meta;
@@ -192,6 +229,8 @@ class SqliteRegistry implements Registry {
     try {
       const { chunks, size } = await this.#bodies.write(kernelId, version, s.body);
       const meta = this.#transaction(() => {
+        // The fence is checked here, where the version becomes visible.
+        this.#fence(kernelId, options.fence);
         this.#bodies.finish(kernelId, version, chunks);
         return this.#commitSnapshot(kernelId, version, s, keep, { body: "", size, chunks });
       });
@@ -259,10 +298,94 @@ class SqliteRegistry implements Registry {
     };
   }
 
-  async recordCell(kernelId: string, c: CellRecord): Promise<void> {
+  async recordCell(kernelId: string, c: CellRecord, options: FencedWrite = {}): Promise<void> {
+    const write = () =>
+      this.#prepare(
+        "INSERT OR REPLACE INTO cells (kernel_id, cell, declared, at) VALUES (?, ?, ?, ?)",
+      ).run(kernelId, c.cell, JSON.stringify(c.declared), c.at);
+    if (!options.fence) return void write();
+    this.#transaction(() => {
+      this.#fence(kernelId, options.fence);
+      write();
+    });
+  }
+
+  /** Inside a transaction: throws `LeaseLostError` unless `fence` holds the kernel's lease. */
+  #fence(kernelId: string, fence: LeaseFence | undefined): void {
+    if (!fence) return;
+    const row = this.#prepare("SELECT holder, epoch FROM leases WHERE kernel_id = ?")
+      .get(kernelId) as { holder: string; epoch: number } | undefined;
+    checkFence(kernelId, fence, row && { holder: row.holder, epoch: Number(row.epoch) });
+  }
+
+  async acquireLease(kernelId: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    return this.#transaction(() => {
+      const now = this.#now();
+      const lease = this.#lease(kernelId);
+      const held = lease !== undefined && lease.expiresAt > now;
+      if (held && lease.holder !== holder) {
+        return { ok: false, holder: lease.holder, expiresAt: lease.expiresAt };
+      }
+      const epoch = held ? lease.epoch : (lease?.epoch ?? 0) + 1;
+      const expiresAt = now + ttlMs;
+      this.#prepare(
+        `INSERT OR REPLACE INTO leases (kernel_id, holder, epoch, expires_at, wanted_by)
+         VALUES (?, ?, ?, ?, NULL)`,
+      ).run(kernelId, holder, epoch, expiresAt);
+      return { ok: true, epoch, expiresAt };
+    });
+  }
+
+  async renewLeases(
+    holder: string,
+    ttlMs: number,
+    leases: { kernelId: string; epoch: number }[],
+  ): Promise<Renewal> {
+    return this.#transaction(() => {
+      const expiresAt = this.#now() + ttlMs;
+      const renew = this.#prepare(
+        `UPDATE leases SET expires_at = ?
+         WHERE kernel_id = ? AND holder = ? AND epoch = ? AND expires_at != 0
+         RETURNING wanted_by`,
+      );
+      const renewal: Renewal = { renewed: [], wanted: [] };
+      for (const l of leases) {
+        const row = renew.get(expiresAt, l.kernelId, holder, l.epoch) as Row | undefined;
+        if (!row) continue;
+        renewal.renewed.push(l.kernelId);
+        if (row.wanted_by !== null) renewal.wanted.push(l.kernelId);
+      }
+      return renewal;
+    });
+  }
+
+  async requestHandover(kernelId: string, holder: string): Promise<void> {
     this.#prepare(
-      "INSERT OR REPLACE INTO cells (kernel_id, cell, declared, at) VALUES (?, ?, ?, ?)",
-    ).run(kernelId, c.cell, JSON.stringify(c.declared), c.at);
+      "UPDATE leases SET wanted_by = ? WHERE kernel_id = ? AND holder != ? AND expires_at > ?",
+    ).run(holder, kernelId, holder, this.#now());
+  }
+
+  async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {
+    this.#prepare(
+      "UPDATE leases SET expires_at = 0 WHERE kernel_id = ? AND holder = ? AND epoch = ?",
+    ).run(kernelId, fence.holder, fence.epoch);
+  }
+
+  async getLease(kernelId: string): Promise<LeaseRecord | undefined> {
+    return this.#lease(kernelId);
+  }
+
+  #lease(kernelId: string): LeaseRecord | undefined {
+    const row = this.#prepare("SELECT * FROM leases WHERE kernel_id = ?").get(kernelId) as
+      | Row
+      | undefined;
+    return row && {
+      kernelId,
+      holder: String(row.holder),
+      epoch: Number(row.epoch),
+      expiresAt: Number(row.expires_at),
+      wantedBy: row.wanted_by === null ? null : String(row.wanted_by),
+    };
   }
 
   async cellsAfter(kernelId: string, after: number): Promise<CellRecord[]> {
@@ -274,6 +397,41 @@ class SqliteRegistry implements Registry {
       declared: JSON.parse(String(r.declared)),
       at: Number(r.at),
     }));
+  }
+
+  async saveFiles(
+    kernelId: string,
+    changes: FileChanges,
+    options: FencedWrite = {},
+  ): Promise<void> {
+    this.#transaction(() => {
+      this.#fence(kernelId, options.fence);
+      const remove = this.#prepare("DELETE FROM kernel_files WHERE kernel_id = ? AND path = ?");
+      for (const path of changes.remove) remove.run(kernelId, path);
+      const put = this.#prepare(
+        `INSERT OR REPLACE INTO kernel_files (kernel_id, path, size, mtime, sha256, body)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      for (const f of changes.put) put.run(kernelId, f.path, f.size, f.mtimeMs, f.sha256, f.bytes);
+    });
+  }
+
+  async listFiles(kernelId: string): Promise<StoredFile[]> {
+    const rows = this.#prepare(
+      "SELECT path, size, mtime, sha256 FROM kernel_files WHERE kernel_id = ? ORDER BY path",
+    ).all(kernelId) as Row[];
+    return rows.map((r) => ({
+      path: String(r.path),
+      size: Number(r.size),
+      mtimeMs: Number(r.mtime),
+      sha256: String(r.sha256),
+    }));
+  }
+
+  async loadFile(kernelId: string, path: string): Promise<Uint8Array | undefined> {
+    const row = this.#prepare("SELECT body FROM kernel_files WHERE kernel_id = ? AND path = ?")
+      .get(kernelId, path) as { body: Uint8Array } | undefined;
+    return row && new Uint8Array(row.body);
   }
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {

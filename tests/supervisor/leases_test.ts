@@ -1,0 +1,214 @@
+/**
+ * Leases with fake kernels: two supervisors on one memory registry play two hosts of one shared
+ * registry, with one injected clock (the registry's and both hosts'). The same over PostgreSQL
+ * with real sandboxes is in tests/multi_host_test.ts.
+ */
+import assert from "node:assert/strict";
+import { openMemoryRegistry } from "../../src/registry/memory/memory_registry.ts";
+import type { Registry } from "../../src/registry/registry.ts";
+import { KernelLeasedError } from "../../src/supervisor/errors.ts";
+import type { LeaseOptions } from "../../src/supervisor/leases.ts";
+import { Supervisor } from "../../src/supervisor/supervisor.ts";
+import { fakeFactory, type FakeKernel } from "./_fake_kernel.ts";
+
+const TTL = 10_000;
+
+interface FakeHost {
+  supervisor: Supervisor;
+  logs: string[];
+  started: FakeKernel[];
+}
+
+interface Cluster extends AsyncDisposable {
+  registry: Registry;
+  clock: { now: number };
+  host(holder: string, lease?: Partial<LeaseOptions>): FakeHost;
+}
+
+function cluster(): Cluster {
+  const clock = { now: 1_000_000 };
+  const registry = openMemoryRegistry({ now: () => clock.now });
+  const hosts: Supervisor[] = [];
+  return {
+    registry,
+    clock,
+    host(holder, lease = {}) {
+      const factory = fakeFactory();
+      const logs: string[] = [];
+      const supervisor = new Supervisor({
+        registry,
+        startKernel: factory.start,
+        maxKernels: 4,
+        idleTimeoutMs: 600_000,
+        capacityWaitMs: 0,
+        snapshotVersions: 3,
+        saveIntervalMs: 600_000,
+        saveEvery: 1_000,
+        tickMs: 0,
+        now: () => clock.now,
+        log: (m) => logs.push(m),
+        lease: { holder, ttlMs: TTL, handoverWaitMs: 0, ...lease },
+      });
+      hosts.push(supervisor);
+      return { supervisor, logs, started: factory.started };
+    },
+    async [Symbol.asyncDispose]() {
+      for (const h of hosts) await h.shutdown(0);
+      await registry.close();
+    },
+  };
+}
+
+const text = (r: { data?: Record<string, unknown> }) => r.data?.["text/plain"];
+
+Deno.test("a kernel held by a live busy host gets a retryable error naming the holder", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  await a.supervisor.create("k", { persistent: true });
+  const error = await b.supervisor.execute("k", "x = 1").then(() => undefined, (e) => e);
+  assert.ok(error instanceof KernelLeasedError, String(error));
+  assert.equal(error.holder, "host-a");
+  assert.equal(error.expiresAt, 1_000_000 + TTL);
+  assert.match(error.message, /running on another host \(host-a\).*Retry in a few seconds/);
+  assert.equal(b.supervisor.isLive("k"), false);
+  assert.equal((await c.registry.getLease("k"))?.wantedBy, "host-b", "the holder was asked");
+});
+
+Deno.test("another host asks for a kernel: the holder saves, stops and hands it over", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b", { handoverWaitMs: 30_000 });
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "x = 5");
+  const onB = b.supervisor.execute("k", "x += 1");
+  // The holder sees the request at its next renewal (each tick, once a second has passed).
+  while ((await c.registry.getLease("k"))?.wantedBy !== "host-b") {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  c.clock.now += 1_000;
+  await a.supervisor.tick();
+  const result = await onB;
+  assert.equal(text(result), "6", "the state came along");
+  assert.equal(result.restoredFrom?.version, 1);
+  assert.equal(a.supervisor.isLive("k"), false);
+  assert.equal(a.started[0]?.closed, true);
+  const lease = await c.registry.getLease("k");
+  assert.deepEqual([lease?.holder, lease?.epoch, lease?.wantedBy], ["host-b", 2, null]);
+});
+
+Deno.test("a stale holder's late save is refused; it stops the kernel without saving", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "x = 1");
+  // Host A stalls past its lease (it renews nothing); B takes the kernel over.
+  c.clock.now += TTL + 1;
+  const taken = await b.supervisor.execute("k", "y = 2");
+  assert.match(taken.lost ?? "", /host that ran this kernel \(host-a\) stopped renewing its lease/);
+  assert.match(taken.lost ?? "", /cells 1–1 ran before any save and were lost.*: x/);
+  assert.equal(await b.supervisor.save("k"), true);
+
+  assert.equal(await a.supervisor.save("k"), false, "A's late save");
+  assert.deepEqual(a.logs, ["lost the lease of a kernel; its late save was refused"]);
+  assert.equal(a.supervisor.isLive("k"), false);
+  assert.equal(a.started[0]?.closed, true);
+  const versions = await c.registry.listSnapshots("k");
+  assert.equal(versions.length, 1, "only B's snapshot");
+  assert.equal((await c.registry.loadSnapshot("k", versions[0]!.version))?.body, '{"y":2}');
+});
+
+Deno.test("a refused renewal stops the kernel at once; its next request acquires again", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "x = 1");
+  c.clock.now += TTL + 1;
+  await b.supervisor.execute("k", "x = 7");
+  await a.supervisor.tick();
+  assert.equal(a.supervisor.isLive("k"), false);
+  assert.match(a.logs.join("\n"), /lost the lease of a kernel; another host took it/);
+  assert.deepEqual(await c.registry.listSnapshots("k"), [], "A saved nothing");
+
+  assert.equal(await b.supervisor.stop("k"), true, "B saves and releases it");
+  const back = await a.supervisor.execute("k", "x");
+  assert.equal(text(back), "7");
+  assert.equal((await c.registry.getLease("k"))?.epoch, 3);
+});
+
+Deno.test("a host resumed past its lease renews before serving, and forgets a taken kernel", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.create("mine", { persistent: true });
+  await a.supervisor.execute("k", "x = 1");
+  await a.supervisor.save("k");
+  c.clock.now += TTL + 1;
+  await b.supervisor.execute("k", "x = 2");
+  // A request reaches A before its next tick: A must not run it on its stale copy.
+  const error = await a.supervisor.execute("k", "x").then(() => undefined, (e) => e);
+  assert.ok(error instanceof KernelLeasedError, String(error));
+  assert.equal(a.started.filter((k) => k.id === "k").length, 1, "not started again");
+  assert.equal(a.started[0]?.closed, true);
+  // Its other kernel was not taken: renewed on use, it serves on.
+  assert.equal(text(await a.supervisor.execute("mine", "z = 3")), "3");
+});
+
+Deno.test("at start a host rehydrates only kernels it can lease and that were its own", async () => {
+  await using c = cluster();
+  const old = c.host("host-a/1");
+  const other = c.host("host-b/1");
+  for (const id of ["mine", "busy-elsewhere"]) {
+    await old.supervisor.create(id, { persistent: true });
+  }
+  await other.supervisor.create("theirs", { persistent: true });
+  await old.supervisor.shutdown(0);
+  await other.supervisor.shutdown(0);
+  const other2 = c.host("host-b/2");
+  await other2.supervisor.ensureLive("busy-elsewhere");
+  const again = c.host("host-a/2", { formerSelf: (h) => h.startsWith("host-a/") });
+  await again.supervisor.rehydrate();
+  assert.deepEqual(again.started.map((k) => k.id), ["mine"]);
+  assert.equal((await c.registry.getLease("theirs"))?.holder, "host-b/1", "left for its host");
+});
+
+Deno.test("closing a kernel another host runs takes it over first", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b", { handoverWaitMs: 30_000 });
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "x = 1");
+  const closing = b.supervisor.close("k");
+  while ((await c.registry.getLease("k"))?.wantedBy !== "host-b") {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  c.clock.now += 1_000;
+  await a.supervisor.tick();
+  await closing;
+  assert.equal((await c.registry.getKernel("k"))?.state, "closed");
+  assert.equal(a.supervisor.isLive("k"), false);
+});
+
+Deno.test("a save running when the lease is lost is refused, whichever finishes first", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "x = 1");
+  let open!: () => void;
+  a.started[0]!.snapshotGate = new Promise((resolve) => open = resolve);
+  const saving = a.supervisor.save("k");
+  c.clock.now += TTL + 1;
+  await b.supervisor.execute("k", "x = 2");
+  await b.supervisor.save("k");
+  await a.supervisor.tick(); // the renewal is refused: A drops the kernel
+  open();
+  assert.equal(await saving, false);
+  const versions = await c.registry.listSnapshots("k");
+  assert.equal(versions.length, 1, "only B's");
+  assert.equal((await c.registry.loadSnapshot("k", versions[0]!.version))?.body, '{"x":2}');
+  assert.deepEqual(await c.registry.cellsAfter("k", 0), [], "nor a cell log row from A");
+});
