@@ -106,9 +106,16 @@ function notCached(specifier: string): string {
 }
 
 /**
- * Runs one `deno cache` for all, and only when it fails one per specifier, to name the culprits.
+ * Downloads each specifier with a `deno cache` of its own, one after another in the cell's
+ * order, as a kernel imports them. One `deno cache` of several shares versions between them,
+ * which a kernel's process does not: found by the notebook test when d3-array 3.2.5 was
+ * published, `deno cache npm:vega@6 npm:vega-lite@6` reused a cached d3-array 3.2.4, while a
+ * kernel importing vega, then vega-lite, asked for 3.2.5 and, `--cached-only`, failed for the
+ * rest of its process. Parallel runs on one cache raced (a version missing afterwards).
+ *
  * With `cachedOnly`, nothing is downloaded (see `lookupEnv`): it only finds whether each is in
- * the cache.
+ * the cache, in one run (a module's graph is resolved at once), and only when that fails one
+ * per specifier, to name the culprits.
  *
  * @returns Each specifier with its error, `undefined` for those now in the cache.
  */
@@ -118,11 +125,15 @@ async function denoCacheEach(
   cachedOnly: boolean,
 ): Promise<(readonly [string, string | undefined])[]> {
   if (specifiers.length === 0) return [];
+  const one = (s: string) => denoCache([s], options, cachedOnly).then((e) => [s, e] as const);
+  if (!cachedOnly) {
+    const each: (readonly [string, string | undefined])[] = [];
+    for (const specifier of specifiers) each.push(await one(specifier));
+    return each;
+  }
   const batch = await denoCache(specifiers, options, cachedOnly);
   if (batch === undefined || specifiers.length === 1) return specifiers.map((s) => [s, batch]);
-  return await Promise.all(
-    specifiers.map(async (s) => [s, await denoCache([s], options, cachedOnly)] as const),
-  );
+  return await Promise.all(specifiers.map(one));
 }
 
 /** Runs `deno cache`; resolves with its error in a few lines, `undefined` on success. */

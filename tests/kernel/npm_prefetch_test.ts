@@ -99,3 +99,31 @@ Deno.test("packages a module mentions are looked up in the cache, never download
       '"npm:mkh-no-such-package-7f3a@1.0.0" in a cell first',
   );
 });
+
+Deno.test("packages a kernel imports one after another are all in the cache after one fetch", async () => {
+  // Found by the notebook test: with d3-array 3.2.4 already cached (the host's own vega), one
+  // `deno cache` of vega and vega-lite together reused it, while a process importing vega, then
+  // vega-lite, resolves d3-array afresh to its newest version and, `--cached-only`, failed.
+  const denoDir = await Deno.makeTempDir({ prefix: "mkh-prefetch-deno-dir-" });
+  const before = Deno.env.get("DENO_DIR");
+  Deno.env.set("DENO_DIR", denoDir);
+  try {
+    const env = { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+    const run = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), { args, env, cwd: denoDir, stdin: "null" }).output();
+    assert.ok((await run(["cache", "--no-config", "--no-lock", "npm:d3-array@3.2.4"])).success);
+    const specifiers = ["npm:vega@6", "npm:vega-lite@6"];
+    const readiness = await prefetchNpm(
+      { npm: specifiers, files: [] },
+      { scratchDir: denoDir, deno: Deno.execPath() },
+    );
+    assert.deepEqual(readiness, { fetched: specifiers, refused: {} });
+    const code = specifiers.map((s) => `await import("${s}");`).join("\n");
+    const output = await run(["eval", "--cached-only", "--no-config", "--no-lock", code]);
+    assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  } finally {
+    if (before === undefined) Deno.env.delete("DENO_DIR");
+    else Deno.env.set("DENO_DIR", before);
+    await Deno.remove(denoDir, { recursive: true });
+  }
+});
