@@ -30,6 +30,7 @@ import type {
 import { SAVE_YIELDED } from "./worker/save_yield.ts";
 import { deathFailure, interruptError, unansweredFailure } from "./failure_words.ts";
 import { type ModuleImports, snapshotImports } from "./npm_imports.ts";
+import { missedNpmPackage, missedNpmWords } from "./npm_miss.ts";
 import { prefetchNpm } from "./npm_prefetch.ts";
 import { type DistributiveOmit, type OutputListener, SandboxProcess } from "./sandbox_process.ts";
 import { type SandboxRuntime, sandboxRuntime } from "./sandbox_runtime.ts";
@@ -334,6 +335,8 @@ export class KernelHandle implements AsyncDisposable {
           result.error = interruptError(outcome.status, timeoutMs, "kept");
         }
         if (exhausted) Object.assign(result, await this.#refresh());
+        const missed = outcome.status === "error" ? missedNpmPackage(outcome.error) : undefined;
+        if (missed) Object.assign(result, await this.#fetchMissed(missed, result.error!));
       } else {
         result = { ...base, ...run.failure, stdout: "", stderr: "", ...run.outcome };
       }
@@ -560,6 +563,26 @@ export class KernelHandle implements AsyncDisposable {
     return {
       lost: `the kernel moved to a fresh process (${why}); these did not move: ${items}${more}`,
     };
+  }
+
+  /**
+   * After a cell failed on a package its process resolved and did not find in the npm cache:
+   * fetches it and, once fetched, moves the kernel to a fresh process with its variables (the
+   * old one could never load it). Says so in the cell's error.
+   */
+  async #fetchMissed(
+    spec: string,
+    error: ErrorInfo,
+  ): Promise<Pick<ExecuteResult, "error" | "lost" | "restoredFrom">> {
+    const fetched = await prefetchNpm({ npm: [`npm:${spec}`], files: [] }, {
+      scratchDir: this.#options.scratchDir,
+      deno: this.#options.runtime.deno,
+      signal: AbortSignal.timeout(this.#options.cellTimeoutMs),
+    });
+    const refusal = fetched?.refused[`npm:${spec}`];
+    const message = `${error.message}\n${missedNpmWords(spec, refusal)}`;
+    const moved = refusal === undefined ? await this.#refresh(`to load ${spec}`) : {};
+    return { ...moved, error: { ...error, message, stack: `${error.name}: ${message}` } };
   }
 
   /** Lets `onRestart` put saved state back into the fresh sandbox. */
