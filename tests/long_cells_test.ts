@@ -105,10 +105,46 @@ for (const [transport, connect] of [["HTTP", overHttp], ["stdio", overStdio]] as
     assert.equal(after.lost, undefined);
   });
 
-  Deno.test(`over ${transport}, a cancelled synchronous loop is stopped; the next result names what was lost`, async () => {
+  Deno.test(`over ${transport}, a cancelled synchronous loop is stopped and keeps every variable`, async () => {
     await using s = await connect();
     await execute(s.client, DEFINE);
-    const at = await cancelled(s.client, "while (true) {}", 300);
+    const at = await cancelled(s.client, "b = 7; while (true) {}", 300);
+    const after = await execute(s.client, "[typeof a, b, f(b)]");
+    assert.ok(performance.now() - at < 2000, "the next call answered within 2 s of the cancel");
+    assert.equal(after.result, '[ "number", 7, 14 ]');
+    assert.equal(after.lost, undefined);
+  });
+
+  Deno.test(`over ${transport}, a loop after an await, or in a function an earlier cell defined, stops at the timeout or cancel and keeps every variable`, async () => {
+    // As an analysis cell starts: it awaits a file or a fetch, then computes. The inspector's
+    // timeout covers only a cell's synchronous start; the loops' own checks cover the rest.
+    await using s = await connect();
+    await execute(s.client, DEFINE);
+    await execute(s.client, "function spin(n) { let i = 0; while (n > 0) i++; return i }");
+    const wait = "await new Promise((r) => setTimeout(r, 20));";
+    for (const cell of [`${wait} let i = 0; while (true) { i++ }`, `${wait} spin(1)`]) {
+      const r = await execute(s.client, cell, { timeout_ms: 1000 });
+      assert.equal(r.status, "timeout", cell);
+      assert.match(r.error!.message, /nothing was lost/, cell);
+      assert.equal(r.lost, undefined, cell);
+      assert.equal((await execute(s.client, CHECK)).result, ALL_THERE, `after ${cell}`);
+    }
+    const at = await cancelled(s.client, `b = 3; ${wait} for (const x of [1]) for (;;) {}`, 300);
+    const after = await execute(s.client, "[typeof a, b, f(b), typeof spin]");
+    assert.ok(performance.now() - at < 2000, "the next call answered within 2 s of the cancel");
+    assert.equal(after.result, '[ "number", 3, 6, "function" ]');
+    assert.equal(after.lost, undefined);
+    // The checks do not show in the function's source.
+    const spin = await s.client.callTool({ name: "inspect_variable", arguments: { name: "spin" } });
+    assert.doesNotMatch(JSON.stringify(spin), /__mkh/);
+    assert.match(JSON.stringify(spin), /while \(n > 0\) i\+\+; return i/);
+  });
+
+  Deno.test(`over ${transport}, a loop in code the kernel did not compile, after an await, is stopped with its process; the next result names what was lost`, async () => {
+    await using s = await connect();
+    await execute(s.client, DEFINE);
+    const code = 'await new Promise((r) => setTimeout(r, 20)); eval("while (true) {}")';
+    const at = await cancelled(s.client, code, 300);
     const after = await execute(s.client, "[typeof a, typeof b, typeof f]");
     assert.ok(performance.now() - at < 2000, "the next call answered within 2 s of the cancel");
     assert.equal(after.status, "ok");

@@ -14,6 +14,7 @@ import { parse } from "acorn";
 import type { ImportDeclaration, Node, Program } from "acorn";
 import { transformSync } from "amaro";
 import { walk } from "./ast_walk.ts";
+import { loopChecks } from "./loop_checks.ts";
 import { type ModuleImports, moduleImports, NO_IMPORTS } from "./npm_imports.ts";
 import { PROTECTED_GLOBALS, protectedMessage } from "./protected_globals.ts";
 import type { ErrorInfo } from "./protocol.ts";
@@ -171,7 +172,10 @@ interface Edit {
   text: string;
 }
 
-/** Replaces import declarations, `import()` calls and `export` keywords, keeping line numbers. */
+/**
+ * Replaces import declarations, `import()` calls and `export` keywords, and puts the interrupt
+ * check in every loop, keeping line numbers.
+ */
 function rewriteModuleSyntax(code: string, program: Program): string {
   const edits: Edit[] = [];
   for (const node of program.body) {
@@ -182,6 +186,7 @@ function rewriteModuleSyntax(code: string, program: Program): string {
       edits.push({ start: node.start, end: node.declaration.start, text: "" });
     }
   }
+  for (const { at, text } of loopChecks(program)) edits.push({ start: at, end: at, text });
   walk(program, (node) => {
     if (node.type === "ImportExpression") {
       edits.push({
@@ -191,7 +196,8 @@ function rewriteModuleSyntax(code: string, program: Program): string {
       });
     }
   });
-  edits.sort((a, b) => b.start - a.start);
+  // From the end, so earlier offsets hold; at one offset, a replacement before an insertion.
+  edits.sort((a, b) => b.start - a.start || b.end - a.end);
   let out = code;
   for (const edit of edits) {
     const replaced = code.slice(edit.start, edit.end);

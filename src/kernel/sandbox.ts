@@ -12,6 +12,7 @@
 import { encodeFrames } from "./frames.ts";
 import type { HostMessage, MemoryRequest, SandboxMessage, SandboxStart } from "./protocol.ts";
 import { readRequests } from "./request_stream.ts";
+import { INTERRUPT_CANCEL, INTERRUPT_NONE, INTERRUPT_TIMEOUT } from "./worker/cell_interrupt.ts";
 import type { WorkerInit } from "./worker/kernel_worker.ts";
 
 const WATCHDOG_INTERVAL_MS = 20;
@@ -45,6 +46,20 @@ function send(stream: typeof Deno.stdout, message: SandboxMessage): void {
 let saving: number | undefined;
 /** Set to 1 to make the running yieldable snapshot give way (see `KernelYieldSave`). */
 const yieldFlag = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * The cell the Worker runs, and the timer of its deadline: at the deadline or at a cancel, the
+ * shared flag tells the cell's loops to stop (see `worker/cell_interrupt.ts`); a Worker busy in
+ * a loop after an `await` reads no message, but its loops read the flag.
+ */
+let cell: { id: number; deadline?: ReturnType<typeof setTimeout> } | undefined;
+const interruptFlag = new Int32Array(new SharedArrayBuffer(4));
+
+function endCell(): void {
+  clearTimeout(cell?.deadline);
+  cell = undefined;
+  Atomics.store(interruptFlag, 0, INTERRUPT_NONE);
+}
+
 /**
  * After a save or restore, V8 and the allocator keep freed pages resident for a while: until
  * resident memory is back under the limit, the save limit still holds, so the kernel is not
@@ -90,6 +105,7 @@ worker.onmessage = (event: MessageEvent<SandboxMessage>) => {
     Deno.permissions.revokeSync({ name: "sys" });
   }
   if ("ok" in message) {
+    if (message.id === cell?.id) endCell();
     if (message.id === saving) {
       saving = undefined;
       cooling = true;
@@ -111,6 +127,7 @@ worker.postMessage(
     npm: start.npm,
     saveStartBytes: start.saveStartBytes,
     yieldFlag,
+    interruptFlag,
   } satisfies WorkerInit,
 );
 
@@ -124,6 +141,19 @@ for await (const raw of requests) {
   if (message.kind === "yield-save") {
     if (message.target === saving) Atomics.store(yieldFlag, 0, 1);
     continue;
+  }
+  if (message.kind === "interrupt" && message.target === cell?.id) {
+    Atomics.store(interruptFlag, 0, INTERRUPT_CANCEL);
+  }
+  if (message.kind === "execute") {
+    endCell();
+    const { timeoutMs } = message;
+    cell = {
+      id: message.id,
+      deadline: timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => Atomics.store(interruptFlag, 0, INTERRUPT_TIMEOUT), timeoutMs),
+    };
   }
   if (message.kind === "snapshot" || message.kind === "restore") {
     saving = message.id;

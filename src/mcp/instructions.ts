@@ -21,7 +21,9 @@ export function instructions(limits: HostLimits, options: { sessionless: boolean
     `Limits: a cell may run ${limits.cellTimeoutS} s (timeout_ms asks for up to ten times that; ` +
     "background: true returns at once, then poll cell_status); a kernel may use " +
     `${limits.memoryLimitMb} MB of memory. A cell past its time or cancelled is interrupted and ` +
-    "the kernel keeps its variables; results say what a restart restored and lost.",
+    "the kernel keeps its variables (only a loop inside library code or eval, after an await, " +
+    "cannot be: the kernel then restarts from its last save); results say what a restart " +
+    "restored and lost.",
     "Display: Deno.jupyter.display(value), the md/html/svg templates and display(...) show " +
     "rich output; images and SVG charts (Vega-Lite specs too) arrive as images.",
   ];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { compileCell } from "../../src/kernel/cell_compiler.ts";
+import { INTERRUPT_CHECK, withoutChecks } from "../../src/kernel/worker/cell_interrupt.ts";
 
 /** The compiled cell without its prefix line. */
 function compiled(source: string): string {
@@ -91,4 +92,24 @@ Deno.test("a TypeScript syntax error is reported with its cell position", () => 
 
 Deno.test("`export` before a declaration is dropped so pasted module code defines bindings", () => {
   assert.equal(compiled("export const k = 1;"), "const k = 1;");
+});
+
+Deno.test("every loop gets an interrupt check, inside functions too; a function's shown source has none", () => {
+  const source = "function f(o, a) {\n  let x = 0;\n  for (let i = 0; i < 3; i++) x++;\n" +
+    "  while (a) { a-- }\n  do x--; while (x > 5)\n  for (const k in o) if (k) continue;\n" +
+    "  for (const v of [1]) for (;;) break;\n  outer: for (;;) { break outer }\n  return x;\n}\n" +
+    'while (false) import("./m.js");';
+  const code = compiled(source);
+  assert.equal(code.split("\n").length, source.split("\n").length, "no line moves");
+  assert.equal(code.match(new RegExp(`${INTERRUPT_CHECK}\\(\\)`, "g"))?.length, 8);
+  assert.match(code, /\{\/\*__mkhTick\*\/__mkhTick\(\);globalThis\[Symbol\.for/);
+  const f = code.slice(0, code.indexOf("\nwhile (false)"));
+  assert.equal(withoutChecks(f), source.slice(0, source.indexOf("\nwhile (false)")));
+  // The compiled function runs as written when no interrupt is asked for.
+  const run = new Function(INTERRUPT_CHECK, `${f}; return f({ k: 1 }, 2)`);
+  assert.equal(run(() => {}), 2);
+  assert.throws(() =>
+    run(() => {
+      throw new Error("stop");
+    }), /stop/);
 });

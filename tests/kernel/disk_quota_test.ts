@@ -59,7 +59,7 @@ Deno.test("a cell that grows its folder past the quota is stopped; the kernel ke
   assert.doesNotMatch((await t.kernel.execute("1")).stderr, /disk quota/);
 });
 
-Deno.test("a cell that makes files fast is stopped past --max-files: an awaiting one keeps the variables, a synchronous one restarts the kernel and says so", async () => {
+Deno.test("a cell that makes files fast is stopped past --max-files: an awaiting or a synchronous loop keeps the variables, unchecked code restarts the kernel and says so", async () => {
   await using t = await startKernel({ diskQuota: { bytes: 1e9, files: 200 } });
   await t.kernel.execute("let made = 0");
   const awaiting = await t.kernel.execute(
@@ -82,18 +82,30 @@ Deno.test("a cell that makes files fast is stopped past --max-files: an awaiting
     "for (const e of Deno.readDirSync('.')) Deno.removeSync(e.name); made = 0",
   );
 
-  // No await: only the host's measuring of the folder can stop it, by restarting the kernel.
+  // No await: the loop's own interrupt check stops it, and the kernel keeps its variables.
   const loop = await t.kernel.execute(
     "for (;;) { Deno.writeTextFileSync(`s${made}.txt`, ''); made++ }",
   );
   assert.equal(loop.status, "cancelled");
   assert.equal(loop.error?.name, "DiskQuotaError");
+  assert.match(loop.error?.message ?? "", /more than 200 files .*kept its variables/);
+  assert.ok(Number((await t.kernel.execute("made")).data?.["text/plain"]) > 200);
+  await t.kernel.execute(
+    "for (const e of Deno.readDirSync('.')) Deno.removeSync(e.name); made = 0",
+  );
+
+  // Code the kernel did not compile has no checks: only restarting the kernel stops it.
+  const unchecked = await t.kernel.execute(
+    "eval(\"for (;;) { Deno.writeTextFileSync(`s${made}.txt`, ''); made++ }\")",
+  );
+  assert.equal(unchecked.status, "cancelled");
+  assert.equal(unchecked.error?.name, "DiskQuotaError");
   assert.match(
-    loop.error?.message ?? "",
+    unchecked.error?.message ?? "",
     /more than 200 files .*synchronous code cannot be interrupted.*restarted/,
   );
-  assert.doesNotMatch(loop.error?.message ?? "", /kept its variables/);
-  assert.match(loop.lost ?? "", /all variables/);
+  assert.doesNotMatch(unchecked.error?.message ?? "", /kept its variables/);
+  assert.match(unchecked.lost ?? "", /all variables/);
   assert.ok((await folderUsage(t.scratchDir)).files > 200);
   assert.equal((await t.kernel.execute("1 + 1")).data?.["text/plain"], "2");
 });

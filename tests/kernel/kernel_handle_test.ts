@@ -138,8 +138,9 @@ Deno.test("a cell that does not stop when interrupted is killed at the grace and
   await using t = await startKernel({ cellTimeoutMs: 30_000 });
   const pid = t.kernel.pid;
   await t.kernel.execute("const kept = 1");
-  // After an await, synchronous code is beyond the evaluation's own timeout.
-  const r = await t.kernel.execute("await null; for (;;) {}", { timeoutMs: 300 });
+  // After an await, synchronous code is beyond the evaluation's own timeout, and code the
+  // kernel did not compile has no interrupt checks.
+  const r = await t.kernel.execute('await null; eval("for (;;) {}")', { timeoutMs: 300 });
   assert.equal(r.status, "timeout");
   assert.equal(r.error?.name, "KernelTimeoutError");
   assert.match(r.error!.message, /did not stop when interrupted; the kernel was stopped/);
@@ -149,9 +150,20 @@ Deno.test("a cell that does not stop when interrupted is killed at the grace and
   assert.equal((await t.kernel.execute("typeof kept")).data?.["text/plain"], '"undefined"');
 });
 
-Deno.test("a timer that loops forever is killed at the next cell's deadline", async () => {
+Deno.test("a timer that loops forever is stopped by its checks at the next cell's deadline", async () => {
   await using t = await startKernel();
-  await t.kernel.execute("setTimeout(() => { for (;;) {} }, 0)");
+  const pid = t.kernel.pid;
+  await t.kernel.execute("let kept = 1; setTimeout(() => { for (;;) {} }, 0)");
+  const r = await t.kernel.execute("1", { timeoutMs: 200 });
+  assert.equal(r.status, "ok");
+  assert.equal(r.lost, undefined);
+  assert.equal((await t.kernel.execute("kept")).data?.["text/plain"], "1");
+  assert.equal(t.kernel.pid, pid);
+});
+
+Deno.test("a timer that loops forever in unchecked code is killed at the next cell's deadline", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute('setTimeout(() => eval("for (;;) {}"), 0)');
   const r = await t.kernel.execute("1", { timeoutMs: 200 });
   assert.equal(r.status, "timeout");
   assert.match(r.lost ?? "", /all variables/);
@@ -178,11 +190,11 @@ Deno.test("a cancel stops an awaiting cell at once; the kernel keeps every varia
   assert.equal(t.kernel.pid, pid);
 });
 
-Deno.test("a cancel of a synchronous loop restarts the kernel within the grace and says what was lost", async () => {
+Deno.test("a cancel of a synchronous loop in unchecked code restarts the kernel within the grace and says what was lost", async () => {
   await using t = await startKernel();
   await t.kernel.execute("let a = 1");
   const cancel = new AbortController();
-  const running = t.kernel.execute("while (true) {}", { signal: cancel.signal });
+  const running = t.kernel.execute('eval("while (true) {}")', { signal: cancel.signal });
   await new Promise((r) => setTimeout(r, 200));
   const at = performance.now();
   cancel.abort();

@@ -21,6 +21,7 @@ import { trackWorkers, type WorkerTracker } from "./nested_workers.ts";
 import { Namespace } from "./namespace.ts";
 import { describeError, Repl } from "./repl.ts";
 import { NO_YIELD, yieldCheckpoint } from "./save_yield.ts";
+import { installInterruptCheck, interruption } from "./cell_interrupt.ts";
 import { restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 
 /** The first message the sandbox posts to its Worker. */
@@ -33,6 +34,8 @@ export interface WorkerInit {
   saveStartBytes: number;
   /** Shared with the sandbox's main thread: 1 when the running snapshot should give way. */
   yieldFlag: Int32Array;
+  /** Shared with the sandbox's main thread: set when the running cell must stop. */
+  interruptFlag: Int32Array;
 }
 
 const scope = self as unknown as Worker & typeof globalThis;
@@ -121,6 +124,7 @@ async function start(init: WorkerInit): Promise<void> {
   await lockExits();
   const displays = new Displays();
   installJupyter(displays, init.scratchDir);
+  installInterruptCheck(init.interruptFlag);
   readDeniedEnvAsUnset();
   const workers = trackWorkers();
   loader.admitNpm(init.npm);
@@ -159,6 +163,7 @@ async function start(init: WorkerInit): Promise<void> {
           signal: controller.signal,
           saveStartBytes: init.saveStartBytes,
           yieldFlag: init.yieldFlag,
+          interruptFlag: init.interruptFlag,
         });
         reply = { id: request.id, ok: true, value };
       } catch (error) {
@@ -173,7 +178,17 @@ async function start(init: WorkerInit): Promise<void> {
 
 async function serve(
   request: KernelRequest,
-  { repl, namespace, loader, displays, workers, signal, saveStartBytes, yieldFlag }: {
+  {
+    repl,
+    namespace,
+    loader,
+    displays,
+    workers,
+    signal,
+    saveStartBytes,
+    yieldFlag,
+    interruptFlag,
+  }: {
     repl: Repl;
     namespace: Namespace;
     loader: ModuleLoader;
@@ -182,6 +197,7 @@ async function serve(
     signal: AbortSignal;
     saveStartBytes: number;
     yieldFlag: Int32Array;
+    interruptFlag: Int32Array;
   },
 ): Promise<ReplyValues[keyof ReplyValues]> {
   switch (request.kind) {
@@ -192,6 +208,7 @@ async function serve(
         outcome = await repl.run(request.code, `cell-${request.cell}`, {
           timeoutMs: request.timeoutMs,
           signal,
+          interrupted: () => interruption(interruptFlag),
         });
       } finally {
         const stopped = workers.stopStarted();

@@ -4,6 +4,7 @@
  * @module
  */
 import type { MemberSummary, VariableDetail, VariableSummary } from "../protocol.ts";
+import { withoutChecks } from "./cell_interrupt.ts";
 import { isNativeFunction } from "./function_source.ts";
 import { approximateBytes, preview, render, typeName } from "./render.ts";
 import type { Repl } from "./repl.ts";
@@ -99,7 +100,9 @@ export class Namespace {
       preview: tablePreview(value) ?? render(value, depth),
       members: members(value),
     };
-    if (typeof value === "function") detail.source = Function.prototype.toString.call(value);
+    if (typeof value === "function") {
+      detail.source = withoutChecks(Function.prototype.toString.call(value));
+    }
     return detail;
   }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { withoutChecks } from "./cell_interrupt.ts";
 
 /** Depth and length limits of a rendered result. */
 const RESULT_OPTIONS: Deno.InspectOptions = {
@@ -35,7 +36,7 @@ export function render(value: unknown, depth = RESULT_OPTIONS.depth): string {
 /** A one-line preview of at most `max` characters. */
 export function preview(value: unknown, max = 80): string {
   const text = typeof value === "function"
-    ? firstLine(Function.prototype.toString.call(value))
+    ? firstLine(withoutChecks(Function.prototype.toString.call(value)))
     : Deno.inspect(value, {
       ...RESULT_OPTIONS,
       depth: 1,

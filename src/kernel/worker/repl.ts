@@ -46,6 +46,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Aborted when the client cancels the cell. */
   signal?: AbortSignal;
+  /** Whether the cell's loops were told to stop, and why (see `cell_interrupt.ts`). */
+  interrupted?: () => "timeout" | "cancelled" | undefined;
 }
 
 /**
@@ -148,6 +150,9 @@ export class Repl {
 
     try {
       if (reply.exceptionDetails) {
+        // Thrown by a loop's check, or by code its unwinding reached: stopped, not failed.
+        const stopped = options.interrupted?.();
+        if (stopped) return { status: stopped };
         const [thrown] = await this.value(reply.exceptionDetails.exception);
         (globalThis as Record<string, unknown>)._error = thrown;
         const error = describeError(thrown);

@@ -16,7 +16,8 @@ export const execute = defineTool({
     "class, function and import bindings persist to later calls; top-level await works. " +
     "Returns stdout, stderr, the last expression's value (also kept in `_`) and any error " +
     "(kept in `_error`). A cell past its timeout, or cancelled, is interrupted and the kernel " +
-    "keeps its variables; progress notifications carry its newest output while it runs. " +
+    "keeps its variables (a loop inside library code after an await cannot be: the kernel then " +
+    "restarts from its last save and the result says what was lost); progress notifications carry its newest output while it runs. " +
     "With background: true it returns at once with a cell handle for cell_status. Without a " +
     "session (MCP 2026-07-28 over HTTP), a call without `kernel` creates a kernel and returns " +
     "its handle: pass it as `kernel` on later calls to keep the state.",
