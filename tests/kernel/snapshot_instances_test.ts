@@ -125,3 +125,38 @@ Deno.test("a module from import() is imported again, and its classes' instances 
   const r = await fresh.kernel.execute(`t.rollup({ s: aq.op.sum("v") }).objects()[0].s`);
   assert.equal(r.data?.["text/plain"], "6");
 });
+
+Deno.test("a module's functions and namespace objects held in variables come back as those very values", async () => {
+  // Found by a user trial: `const op = aq.op` came back rebuilt from source and `op.sum` threw
+  // "op is not a function" (arquero's functions call module names); `const { mean } = ss` was
+  // dropped as a closure.
+  await using t = await startKernel();
+  await Deno.mkdir(t.scratchDir, { recursive: true });
+  await Deno.writeTextFile(`${t.scratchDir}/data.js`, "export const rows = [3, 1, 2];\n");
+  const setup = await t.kernel.execute(
+    `import * as aq from "npm:arquero@7";\n` +
+      `import * as ss from "npm:simple-statistics@7.8.8";\n` +
+      `const data = await import("./data.js");\n` +
+      `const op = aq.op; const { op: op2 } = aq; const { mean, median } = ss;\n` +
+      `const tools = { avg: ss.mean, same: mean };\n` +
+      `const t = aq.table({ g: ["a", "b", "a"], v: [1, 2, 3] });\n` +
+      // Data a module exports is carried as it is, with the session's changes.
+      `const sorted = data.rows; sorted.sort();`,
+  );
+  assert.equal(setup.status, "ok", JSON.stringify(setup.error));
+  const taken = await t.kernel.snapshot();
+  assert.deepEqual(taken.skipped, []);
+  await using fresh = await startKernel({ scratchDir: t.scratchDir });
+  const report = await fresh.kernel.restore(taken.body);
+  assert.deepEqual(report.skipped, []);
+  const r = await fresh.kernel.execute(
+    `JSON.stringify([t.groupby("g").rollup({ s: op.sum("v"), n: op2.count() }).objects(), ` +
+      `mean([1, 2, 6]), median([5, 1, 3]), tools.avg([2, 4]), tools.same === mean, ` +
+      `op === aq.op, mean === ss.mean, sorted, sorted === data.rows])`,
+  );
+  assert.equal(r.status, "ok", JSON.stringify(r.error));
+  assert.equal(
+    r.data?.["text/plain"],
+    `'[[{"g":"a","s":4,"n":2},{"g":"b","s":2,"n":1}],3,3,3,true,true,true,[1,2,3],false]'`,
+  );
+});

@@ -14,7 +14,13 @@
  */
 import { type Checkpoint, NO_YIELD, SAVE_YIELDED } from "./save_yield.ts";
 import type { RestoreReport, SkippedItem, SnapshotTaken } from "../protocol.ts";
-import { classLabel, type ClassRef, exportedClasses, resolveClass } from "./class_map.ts";
+import {
+  carriedByReference,
+  classLabel,
+  type ClassRef,
+  exportedValues,
+  resolveExport,
+} from "./class_map.ts";
 import { type DeclarationKind, globalAccess } from "./compiled_cell.ts";
 import { functionExpression, userSource } from "./function_source.ts";
 import { providedExpression } from "./jupyter.ts";
@@ -43,7 +49,10 @@ interface SnapshotBody {
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
   kinds: Record<string, DeclarationKind>;
-  /** Classes of imported modules that instances in `data` name, by their label. */
+  /**
+   * Values of imported modules that `data` names, by their label: the classes of instances, and
+   * functions and namespace objects carried by reference.
+   */
   classes?: Record<string, ClassRef>;
   data: Encoded;
 }
@@ -76,6 +85,7 @@ export async function takeSnapshot(
   const values: Record<string, unknown> = {};
   const functions = new Map<unknown, string>();
   const probe = new StateProbe(repl);
+  const exported = await exportedValues(loader);
   for (const name of await namespace.names()) {
     checkpoint();
     try {
@@ -110,7 +120,7 @@ export async function takeSnapshot(
       body.declarations.push({ name, kind, source: provided });
       return;
     }
-    if (typeof value === "function") {
+    if (typeof value === "function" && !exported.has(value)) {
       const source = userSource(value);
       if (source === undefined) {
         skipped.push({ path: name, reason: "a built-in or bound function cannot be saved" });
@@ -131,19 +141,19 @@ export async function takeSnapshot(
     body.kinds[name] = kind;
     values[name] = value;
   }
-  const exported = await exportedClasses(loader);
   const used: Record<string, ClassRef> = {};
+  const labelOf = (value: unknown) => {
+    const ref = exported.get(value);
+    if (!ref) return undefined;
+    const label = classLabel(ref);
+    used[label] = ref;
+    return label;
+  };
   const classes: ClassTable = {
-    nameOf: (ctor) => {
-      const session = functions.get(ctor);
-      if (session) return session;
-      const ref = exported.get(ctor);
-      if (!ref) return undefined;
-      const label = classLabel(ref);
-      used[label] = ref;
-      return label;
-    },
+    nameOf: (ctor) => functions.get(ctor) ?? labelOf(ctor),
     byName: () => undefined,
+    exportOf: (value) =>
+      exported.has(value) && carriedByReference(value) ? labelOf(value) : undefined,
   };
   const encoded = encode(values, classes, checkpoint);
   body.data = encoded.encoded;
@@ -267,7 +277,7 @@ export async function restoreSnapshot(
     const failures = new Map<string, string>();
     for (const [label, ref] of Object.entries(body.classes ?? {})) {
       try {
-        imported.set(label, await resolveClass(loader, ref));
+        imported.set(label, await resolveExport(loader, ref, "value"));
       } catch (error) {
         failures.set(label, message(error));
       }
@@ -302,7 +312,13 @@ export async function restoreSnapshot(
         const failure = failures.get(name);
         if (failure) throw new TypeError(`its class ${name} could not be imported: ${failure}`);
         const value = imported.get(name) ?? defined.get(name);
-        return typeof value === "function" ? value as never : undefined;
+        return typeof value === "function" && value.prototype ? value as never : undefined;
+      },
+      exported: (name) => {
+        const failure = failures.get(name);
+        if (failure) throw new TypeError(`${name} could not be imported: ${failure}`);
+        if (!imported.has(name)) throw new TypeError(`${name} is not among the saved imports`);
+        return imported.get(name);
       },
     };
     const decoded = decodeRecord(body.data, classes);

@@ -136,6 +136,8 @@ export function encode(
         return skip(scope, node(parent, key), "a Symbol cannot be saved");
       case "function": {
         const at = node(parent, key);
+        const label = classes.exportOf?.(v);
+        if (label) return exportRef(scope, at, v, label);
         const source = userSource(v);
         if (!source) return skip(scope, at, "a built-in or bound function cannot be saved");
         if (remember(v, at)) return null;
@@ -147,6 +149,8 @@ export function encode(
     if (v === null) return null;
     const o = v as object;
     const at = node(parent, key);
+    const label = classes.exportOf?.(o);
+    if (label) return exportRef(scope, at, o, label);
     if (remember(o, at)) return null;
     if (Array.isArray(o)) {
       // Listing an array's keys costs about 90 ns per element: a variable's own arrays are
@@ -232,6 +236,13 @@ export function encode(
         `session class nor exported by an imported module`,
     });
     return walkObject(o, at, scope, true);
+  }
+
+  /** A module's own value, carried by its name and found again at restore. */
+  function exportRef(scope: Scope, at: number, v: object, label: string): null {
+    if (remember(v, at)) return null;
+    annotate(scope, at, [["export", label]]);
+    return null;
   }
 
   function walkArray(a: unknown[], at: number, scope: Scope): unknown[] {

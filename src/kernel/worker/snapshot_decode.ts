@@ -133,6 +133,10 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       }
       return instance;
     }
+    if (kind === "export") {
+      if (!classes.exported) throw new TypeError(`no module value ${name} is known here`);
+      return classes.exported(name);
+    }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
     if (kind === "custom" && name === "TypedArray") {
       const { type: view, base64 } = inner as { type: string; base64: string };

@@ -34,6 +34,13 @@ export interface ClassTable {
    * static blocks run); throws when it does not end. Without it, decoding evaluates it as it is.
    */
   evaluate?(expression: string): unknown;
+  /**
+   * The name of an imported module's function or namespace object that `value` is, so it is
+   * carried by reference (see `class_map.ts`); `undefined` for any other value.
+   */
+  exportOf?(value: unknown): string | undefined;
+  /** The module's value by that name; throws when the module no longer has it. */
+  exported?(name: string): unknown;
 }
 
 /** A table that knows no class. */
