@@ -44,7 +44,14 @@ export type CompiledCell =
    * `declared`: the top-level names the cell declares, for the record of what it changed.
    * `imports`: its literal `npm:` and file specifiers, which the host fetches or reads first.
    */
-  | { ok: true; code: string; declared: string[]; imports: ModuleImports }
+  | {
+    ok: true;
+    code: string;
+    declared: string[];
+    imports: ModuleImports;
+    /** The cell as written, when it had types: functions are shown in it. */
+    typescript?: string;
+  }
   | { ok: false; error: ErrorInfo };
 
 /**
@@ -55,8 +62,9 @@ export type CompiledCell =
  */
 export function compileCell(source: string, name = "cell"): CompiledCell {
   let code: string;
+  let typescript: string;
   try {
-    code = stripTypes(source);
+    ({ code, typescript } = stripTypes(source));
   } catch (error) {
     return { ok: false, error: syntaxError(error, name) };
   }
@@ -89,6 +97,7 @@ export function compileCell(source: string, name = "cell"): CompiledCell {
     declared: Object.keys(kinds),
     // Most cells import nothing: no second walk for them.
     imports: /\b(import|export)\b/.test(code) ? moduleImports(program) : NO_IMPORTS,
+    ...(typescript !== code && { typescript }),
   };
 }
 
@@ -143,14 +152,15 @@ interface StripError {
   startColumn?: number;
 }
 
-function stripTypes(source: string): string {
+/** The cell as JavaScript, and as the TypeScript it was stripped from (hashbang removed). */
+function stripTypes(source: string): { code: string; typescript: string } {
   // A hashbang is valid only at the very start of a module, never in a REPL cell.
   const body = source.startsWith("#!") ? source.replace(/^#![^\n]*/, "") : source;
   try {
-    return transformSync(body, { mode: "strip-only" }).code;
+    return { code: transformSync(body, { mode: "strip-only" }).code, typescript: body };
   } catch (error) {
     if ((error as StripError)?.code !== "UnsupportedSyntax") throw error;
-    return transformSync(body, { mode: "transform" }).code;
+    return { code: transformSync(body, { mode: "transform" }).code, typescript: body };
   }
 }
 

@@ -313,6 +313,7 @@ export class KernelHandle implements AsyncDisposable {
         {
           kind: "execute",
           code: compiled.code,
+          ...(compiled.typescript !== undefined && { typescript: compiled.typescript }),
           cell,
           ...(Number.isFinite(timeoutMs) && { timeoutMs }),
           ...(npm && { npm }),

@@ -61,6 +61,8 @@ export type KernelRequest =
     id: number;
     kind: "execute";
     code: string;
+    /** The cell as written, when it had types (see `worker/shown_source.ts`). */
+    typescript?: string;
     cell: number;
     timeoutMs?: number;
     npm?: NpmReadiness;

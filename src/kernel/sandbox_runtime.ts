@@ -49,6 +49,7 @@ export const SANDBOX_FILES = [
   "worker/snapshot.ts",
   "worker/snapshot_codec.ts",
   "worker/snapshot_decode.ts",
+  "worker/shown_source.ts",
   "worker/snapshot_format.ts",
   "worker/state_probe.ts",
   "worker/table.ts",

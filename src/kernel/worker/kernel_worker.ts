@@ -22,6 +22,7 @@ import { Namespace } from "./namespace.ts";
 import { describeError, Repl } from "./repl.ts";
 import { NO_YIELD, yieldCheckpoint } from "./save_yield.ts";
 import { installInterruptCheck, interruption } from "./cell_interrupt.ts";
+import { recordTypeScript } from "./shown_source.ts";
 import { restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 
 /** The first message the sandbox posts to its Worker. */
@@ -203,6 +204,7 @@ async function serve(
   switch (request.kind) {
     case "execute": {
       loader.admitNpm(request.npm);
+      if (request.typescript !== undefined) recordTypeScript(request.code, request.typescript);
       let outcome;
       try {
         outcome = await repl.run(request.code, `cell-${request.cell}`, {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { MemberSummary, VariableDetail, VariableSummary } from "../protocol.ts";
-import { withoutChecks } from "./cell_interrupt.ts";
+import { shownSource } from "./shown_source.ts";
 import { isNativeFunction } from "./function_source.ts";
 import { approximateBytes, preview, render, typeName } from "./render.ts";
 import type { Repl } from "./repl.ts";
@@ -101,7 +101,7 @@ export class Namespace {
       members: members(value),
     };
     if (typeof value === "function") {
-      detail.source = withoutChecks(Function.prototype.toString.call(value));
+      detail.source = shownSource(value);
     }
     return detail;
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { withoutChecks } from "./cell_interrupt.ts";
+import { shownSource } from "./shown_source.ts";
 
 /** Depth and length limits of a rendered result. */
 const RESULT_OPTIONS: Deno.InspectOptions = {
@@ -35,16 +35,14 @@ export function render(value: unknown, depth = RESULT_OPTIONS.depth): string {
 
 /** A one-line preview of at most `max` characters. */
 export function preview(value: unknown, max = 80): string {
-  const text = typeof value === "function"
-    ? firstLine(withoutChecks(Function.prototype.toString.call(value)))
-    : Deno.inspect(value, {
-      ...RESULT_OPTIONS,
-      depth: 1,
-      iterableLimit: 10,
-      strAbbreviateSize: max,
-      breakLength: Infinity,
-      compact: true,
-    });
+  const text = typeof value === "function" ? firstLine(shownSource(value)) : Deno.inspect(value, {
+    ...RESULT_OPTIONS,
+    depth: 1,
+    iterableLimit: 10,
+    strAbbreviateSize: max,
+    breakLength: Infinity,
+    compact: true,
+  });
   const flat = text.replace(/\s*\n\s*/g, " ");
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
