@@ -40,7 +40,7 @@ export async function restoreLatest(
       const report = await control.restore(snapshot.body);
       // What the save left out is lost as surely as what the restore could not rebuild.
       const skipped = [...meta.skipped, ...report.skipped];
-      if (skipped.length > 0) notes.push(`not restored: ${describeSkipped(skipped)}`);
+      if (skipped.length > 0) notes.push(`not fully restored: ${describeSkipped(skipped)}`);
       const cells = await lostCells(store, kernelId, meta.executionCount, recorded);
       if (cells) notes.push(cells);
       return {

@@ -454,7 +454,8 @@ async function probeEncoded(
   await look(encoded.functions, async (fn) => {
     const captured = await probe.captured(fn);
     return captured.length > 0
-      ? `restored from its source only: ${closureReason(captured)}`
+      ? `its source comes back without what it closes over (${closedOver(captured)}), so ` +
+        "calling it fails"
       : undefined;
   });
   await look(encoded.instances, async (instance) => {
@@ -480,8 +481,11 @@ function variableOf(path: string): string {
 }
 
 function closureReason(captured: string[]): string {
-  const names = captured.slice(0, 5).join(", ") + (captured.length > 5 ? ", …" : "");
-  return `it closes over local variables (${names}) that a snapshot cannot hold`;
+  return `it closes over local variables (${closedOver(captured)}) that a snapshot cannot hold`;
+}
+
+function closedOver(captured: string[]): string {
+  return captured.slice(0, 5).join(", ") + (captured.length > 5 ? ", …" : "");
 }
 
 function message(error: unknown): string {
