@@ -458,17 +458,17 @@ async function probeEncoded(
     items: EncodedItem[],
     why: (value: unknown) => Promise<string | undefined>,
   ) => {
-    for (const { path, value } of items) {
-      const variable = variableOf(path);
+    for (const item of items) {
+      const variable = item.variable;
       if (named.has(variable)) continue;
-      const reason = await why(value);
+      const reason = await why(item.value);
       if (reason === undefined) continue;
-      out.push({ path, reason });
+      out.push({ path: item.path, reason });
       named.add(variable);
     }
   };
   // Looked into together (see `StateProbe.capturedAll`), but reported as one at a time would.
-  const fns = encoded.functions.filter(({ path }) => !named.has(variableOf(path)));
+  const fns = encoded.functions.filter((f) => !named.has(f.variable));
   const captures = new Map<unknown, string[]>();
   (await probe.capturedAll(fns.map((f) => f.value))).forEach((c, i) => {
     captures.set(fns[i]!.value, c);

@@ -30,6 +30,12 @@ interface Properties {
 }
 
 const PROBE = Symbol.for("mcp-kernel-host.probe");
+/**
+ * What each function was found to capture, kept across saves: a function's scopes are fixed
+ * when it is made, and a kernel saves the same functions again and again (200 of them took
+ * 8 ms to look into at every save).
+ */
+const capturedBy = new WeakMap<object, string[]>();
 const GROUP = "closures";
 const RESTORED_SCOPES = /^(Global|Script)\b/;
 
@@ -59,8 +65,12 @@ export class StateProbe {
    * an item that is not a function or cannot be looked into.
    */
   async capturedAll(fns: unknown[]): Promise<string[][]> {
-    const out: string[][] = fns.map(() => []);
-    const looked = fns.flatMap((fn, i) => typeof fn === "function" ? [i] : []);
+    const out: string[][] = fns.map((fn) =>
+      typeof fn === "function" ? capturedBy.get(fn)?.slice() ?? [] : []
+    );
+    const looked = fns.flatMap((fn, i) =>
+      typeof fn === "function" && !capturedBy.has(fn) ? [i] : []
+    );
     if (looked.length === 0) return out;
     (globalThis as Record<symbol, unknown>)[PROBE] = looked.map((i) => fns[i]);
     try {
@@ -86,13 +96,14 @@ export class StateProbe {
           out[at] = lists.flatMap((variables) =>
             variables.length === 1 && variables[0] === fn.name ? [] : variables
           );
+          capturedBy.set(fn, out[at]!.slice());
         } catch {
           out[at] = [];
         }
       }));
       return out;
     } catch {
-      return fns.map(() => []);
+      return out;
     } finally {
       delete (globalThis as Record<symbol, unknown>)[PROBE];
       await this.#repl.post("Runtime.releaseObjectGroup", { objectGroup: GROUP });
