@@ -29,22 +29,26 @@ const LAST = 0x2e; // ".": last chunk
  * @param token Random ASCII token known only to the two ends of the pipe.
  * @param message Any JSON-serializable object.
  * @param attachment JSON text (so it has no raw newline) sent unescaped after the message.
+ * @param reuse Yield each frame in one buffer that the next frame overwrites, for a caller
+ *   that writes each before it asks for the next (no copy per frame; a 20 MB snapshot is five
+ *   thousand frames).
  */
 export function* encodeFrames(
   token: string,
   message: Record<string, unknown>,
   attachment?: string,
+  reuse = false,
 ): Generator<Uint8Array> {
-  if (attachment === undefined) return yield* frame(token, JSON.stringify(message));
-  yield* frame(token, JSON.stringify({ ...message, attachment: true }));
-  yield* frame(token, attachment);
+  if (attachment === undefined) return yield* frame(token, JSON.stringify(message), reuse);
+  yield* frame(token, JSON.stringify({ ...message, attachment: true }), reuse);
+  yield* frame(token, attachment, reuse);
 }
 
 /**
  * Frames `text` one frame at a time, encoding it to UTF-8 as it goes, so that a large text
  * never exists twice more in memory (once as bytes, once as frames).
  */
-function* frame(token: string, text: string): Generator<Uint8Array> {
+function* frame(token: string, text: string, reuse: boolean): Generator<Uint8Array> {
   const encoder = new TextEncoder();
   const head = encoder.encode(token);
   const buffer = new Uint8Array(MAX_FRAME_BYTES);
@@ -60,7 +64,8 @@ function* frame(token: string, text: string): Generator<Uint8Array> {
     at += read;
     buffer[head.length] = at < text.length ? MORE : LAST;
     buffer[head.length + 1 + written] = NEWLINE;
-    yield buffer.slice(0, head.length + written + 2);
+    const end = head.length + written + 2;
+    yield reuse ? buffer.subarray(0, end) : buffer.slice(0, end);
   } while (at < text.length);
 }
 
