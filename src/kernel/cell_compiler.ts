@@ -61,24 +61,21 @@ export type CompiledCell =
  * @param name Name used in syntax error messages, e.g. `cell-3`.
  */
 export function compileCell(source: string, name = "cell"): CompiledCell {
-  let code: string;
-  let typescript: string;
-  try {
-    ({ code, typescript } = stripTypes(source));
-  } catch (error) {
-    return { ok: false, error: syntaxError(error, name) };
+  // A hashbang is valid only at the very start of a module, never in a REPL cell.
+  const body = source.startsWith("#!") ? source.replace(/^#![^\n]*/, "") : source;
+  // Plain JavaScript needs no stripping, and most cells are plain JavaScript: the stripper
+  // costs more than the parse that tells (see `isPlainJavaScript`).
+  let program = isPlainJavaScript(body) ? parseScript(body) : undefined;
+  let code = body;
+  if (!program) {
+    try {
+      code = stripTypes(body);
+    } catch (error) {
+      return { ok: false, error: syntaxError(error, name) };
+    }
+    program = parseScript(code);
   }
-  let program: Program;
-  try {
-    program = parse(code, {
-      ecmaVersion: "latest",
-      sourceType: "script",
-      allowAwaitOutsideFunction: true,
-      allowImportExportEverywhere: true,
-      allowReturnOutsideFunction: false,
-      allowHashBang: true,
-    });
-  } catch {
+  if (!program) {
     // Leave the code as it is: V8 reports the syntax error in its own words.
     return { ok: true, code: cellPrefix({}) + code, declared: [], imports: NO_IMPORTS };
   }
@@ -97,8 +94,35 @@ export function compileCell(source: string, name = "cell"): CompiledCell {
     declared: Object.keys(kinds),
     // Most cells import nothing: no second walk for them.
     imports: /\b(import|export)\b/.test(code) ? moduleImports(program) : NO_IMPORTS,
-    ...(typescript !== code && { typescript }),
+    ...(body !== code && { typescript: body }),
   };
+}
+
+/** The cell as a script, or `undefined` when it is not valid JavaScript. */
+function parseScript(code: string): Program | undefined {
+  try {
+    return parse(code, {
+      ecmaVersion: "latest",
+      sourceType: "script",
+      allowAwaitOutsideFunction: true,
+      allowImportExportEverywhere: true,
+      allowReturnOutsideFunction: false,
+      allowHashBang: true,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a cell that parses as JavaScript means the same as TypeScript, so it can skip the
+ * stripper. TypeScript syntax is a JavaScript syntax error, with one exception that matters:
+ * type arguments, which JavaScript reads as comparisons (`f<T>(x)` is `(f < T) > x`). A cell
+ * with a `<` and a `>` (other than `=>`, `>=`) is therefore stripped as before; so is one
+ * that does not parse, and the stripper then reports its error.
+ */
+function isPlainJavaScript(code: string): boolean {
+  return !code.includes("<") || !code.replace(/=>|>=/g, "").includes(">");
 }
 
 /** The kind of each binding a cell declares at top level. */
@@ -152,15 +176,12 @@ interface StripError {
   startColumn?: number;
 }
 
-/** The cell as JavaScript, and as the TypeScript it was stripped from (hashbang removed). */
-function stripTypes(source: string): { code: string; typescript: string } {
-  // A hashbang is valid only at the very start of a module, never in a REPL cell.
-  const body = source.startsWith("#!") ? source.replace(/^#![^\n]*/, "") : source;
+function stripTypes(body: string): string {
   try {
-    return { code: transformSync(body, { mode: "strip-only" }).code, typescript: body };
+    return transformSync(body, { mode: "strip-only" }).code;
   } catch (error) {
     if ((error as StripError)?.code !== "UnsupportedSyntax") throw error;
-    return { code: transformSync(body, { mode: "transform" }).code, typescript: body };
+    return transformSync(body, { mode: "transform" }).code;
   }
 }
 

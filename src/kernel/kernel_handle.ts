@@ -114,6 +114,12 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Called with the cell's stdout and stderr text as it is printed. */
   onOutput?: OutputListener;
+  /**
+   * Called once the cell has been sent to the kernel, with its number and the names it
+   * declares, so the caller can record it while it runs. Not called for a cell that never
+   * starts (a syntax error, a cancel before it started).
+   */
+  onStart?: (cell: { cell: number; declared: string[] }) => void;
 }
 
 /** The result of one `execute`, as the `execute` tool reports it. */
@@ -309,7 +315,7 @@ export class KernelHandle implements AsyncDisposable {
           breach = reason;
           overQuota.abort();
         }, this.#folderUsage);
-      const run = await this.#send(
+      const sent = this.#send(
         {
           kind: "execute",
           code: compiled.code,
@@ -324,6 +330,9 @@ export class KernelHandle implements AsyncDisposable {
           onOutput,
         },
       );
+      // After the send: what the caller does then (a registry write) overlaps the cell's run.
+      options.onStart?.({ cell, declared: compiled.declared });
+      const run = await sent;
       const measured = await watch?.stop();
       this.#folderUsage = measured?.usage;
       const stillOver = measured?.breach;

@@ -37,7 +37,8 @@ function send(stream: typeof Deno.stdout, message: SandboxMessage): void {
     attachment = text;
     framed = rest;
   }
-  for (const frame of encodeFrames(start.token, framed, attachment)) {
+  // Each frame is written before the next is made: they may share one buffer.
+  for (const frame of encodeFrames(start.token, framed, attachment, true)) {
     for (let at = 0; at < frame.length;) at += stream.writeSync(frame.subarray(at));
   }
 }

@@ -395,6 +395,12 @@ async function readLimited(
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) return undefined;
   if (!request.body) return new Uint8Array(0);
+  if (Number.isSafeInteger(declared)) {
+    // Its length is known and within the limit (the server holds a body to the length it
+    // declares): read at once, not chunk by chunk through a stream reader.
+    const whole = new Uint8Array(await request.arrayBuffer());
+    return whole.length > limit ? undefined : whole;
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of request.body) {

@@ -246,19 +246,46 @@ export class Supervisor {
    * next result instead.
    */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const result = await this.run(id, (k) => k.execute(code, options));
+    const record = (cell: number, declared: string[]) => {
+      const entry = this.#entries.get(id);
+      return entry?.store.recordCell(id, { cell, declared, at: this.#o.now() }, {
+        fence: this.#fence(entry),
+      });
+    };
+    // Written while the cell runs, and awaited before the reply: a host killed during the cell
+    // or right after it can still name what the cell declared if its effect was never saved.
+    let recording: Promise<void> | undefined;
+    let started: number | undefined;
+    const result = await this.run(id, (k) =>
+      k.execute(code, {
+        ...options,
+        onStart: ({ cell, declared }) => {
+          options.onStart?.({ cell, declared });
+          started = cell;
+          recording = record(cell, declared);
+          // Handled when awaited below; meanwhile it is not an unhandled rejection.
+          recording?.catch(() => {});
+        },
+      }));
     const entry = this.#entries.get(id);
-    // Written before the reply, so that a host killed right after it can still name what the
-    // cell declared if its effect was never saved.
-    await entry?.store.recordCell(id, {
-      cell: result.executionCount,
-      declared: result.declared ?? [],
-      at: this.#o.now(),
-    }, { fence: this.#fence(entry) }).catch((error) => {
+    // A cell that never started (a syntax error) is recorded now; so is one whose number
+    // changed on the way (a restart renumbered it), and, under a lease, every cell again: that
+    // write's fence tells whether another host took the kernel while the cell ran.
+    const fenced = entry !== undefined && this.#fence(entry) !== undefined;
+    if (recording === undefined || started !== result.executionCount || fenced) {
+      const before = recording;
+      recording = (async () => {
+        await before?.catch(() => {});
+        await record(result.executionCount, result.declared ?? []);
+      })();
+    }
+    await recording.catch((error) => {
       if (!(error instanceof LeaseLostError)) {
         return this.#o.log(`recording a cell failed: ${(error as Error).message}`);
       }
-      this.#lost(entry, "it ran a cell after another host took the kernel; stopped it here");
+      if (entry) {
+        this.#lost(entry, "it ran a cell after another host took the kernel; stopped it here");
+      }
       const moved = "this host lost the kernel's lease to another host while the cell ran, so " +
         "its effect is not kept: the next call continues from the kernel's latest saved state";
       result.lost = result.lost ? `${moved}; ${result.lost}` : moved;

@@ -113,3 +113,21 @@ Deno.test("every loop gets an interrupt check, inside functions too; a function'
       throw new Error("stop");
     }), /stop/);
 });
+
+Deno.test("plain JavaScript skips the type stripper, so sloppy-mode code it refuses compiles", () => {
+  // amaro refuses `with` and legacy octal literals; a REPL cell is a sloppy-mode script.
+  assert.equal(compiled("with (Math) { max(1, 2) }"), "with (Math) { max(1, 2) }");
+  assert.equal(compiled("let x = 010; x"), "let x = 010; x");
+  assert.equal(
+    withoutChecks(compiled("for (let i = 0; i < 3; i++) x(() => i)")),
+    "for (let i = 0; i < 3; i++) x(() => i)",
+  );
+});
+
+Deno.test("type arguments that JavaScript would read as comparisons are still stripped", () => {
+  // As JavaScript, `id<number>(1)` parses too: `(id < number) > 1`.
+  const code = compiled("id<number>(1)");
+  assert.doesNotMatch(code, /number/);
+  assert.match(code, /^id\s*\(1\)$/);
+  assert.doesNotMatch(compiled("new Map<string, Array<number>>()"), /string/);
+});

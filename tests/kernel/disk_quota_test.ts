@@ -33,6 +33,23 @@ Deno.test("folderUsage counts bytes and files below a folder, not following link
   }
 });
 
+Deno.test("folderUsage counts a folder of many files the same whichever walk measures it, and stops past stopAfter", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "sub"));
+    // 200 files: the synchronous walk; 400: past it, the asynchronous one.
+    for (let i = 0; i < 400; i++) {
+      await Deno.writeFile(join(dir, i % 2 ? "sub" : "", `f${i}`), new Uint8Array(10));
+      if (i === 199) assert.deepEqual(await folderUsage(dir), { bytes: 2000, files: 200 });
+    }
+    assert.deepEqual(await folderUsage(dir), { bytes: 4000, files: 400 });
+    assert.ok((await folderUsage(dir, 100)).files > 100);
+    assert.ok((await folderUsage(dir, 300)).files > 300);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a file larger than the quota cannot be written, and the kernel lives with its variables", async () => {
   await using t = await startKernel({ diskQuota: { bytes: 5e6, files: 100 } });
   await t.kernel.execute("const keep = 'kept'");

@@ -74,3 +74,16 @@ Deno.test("output is released as it arrives, holding back only what may start a 
   assert.equal(text(decoder.push(bytes("tail 0123"))), "tail ");
   assert.equal(text(decoder.push(bytes("x"))), "0123x");
 });
+
+Deno.test("frames made in one reused buffer decode the same when each is written before the next", () => {
+  const body = JSON.stringify({ text: "ü".repeat(20_000), n: [1, 2, 3] });
+  const written: Uint8Array[] = [];
+  const seen = new Set<ArrayBufferLike>();
+  for (const f of encodeFrames(TOKEN, { id: 4, ok: true }, body, true)) {
+    assert.ok(f.length <= MAX_FRAME_BYTES);
+    seen.add(f.buffer);
+    written.push(f.slice());
+  }
+  assert.equal(seen.size, 2, "one buffer for the message, one for its attachment");
+  assert.deepEqual(decodeAll(written).messages, [{ id: 4, ok: true, attachment: body }]);
+});

@@ -81,6 +81,13 @@ Deno.test("requests that break the rules get precise 4xx answers and change noth
     [request("{not json", auth), 400, /Parse error/],
     [request(INIT, { ...auth, "content-type": "text/plain" }), 415, /expected application\/json/],
     [request("x".repeat(4 * 1024 * 1024 + 1), auth), 413, /exceeds 4194304 bytes/],
+    // A body longer than the length it declares is measured, not trusted.
+    [
+      request("x".repeat(4 * 1024 * 1024 + 1), { ...auth, "content-length": "10" }),
+      413,
+      /exceeds 4194304 bytes/,
+    ],
+    [request("x".repeat(20), { ...auth, "content-length": "5000000" }), 413, /exceeds/],
     [new Request("http://127.0.0.1:8000/other", { headers: auth }), 404, /endpoint is \/mcp/],
     [new Request(URL_, { method: "PUT", headers: auth }), 405, /PUT is not allowed/],
   ];
@@ -94,6 +101,11 @@ Deno.test("requests that break the rules get precise 4xx answers and change noth
   assert.equal(allowed.status, 200);
   const local = await h.handler.fetch(request(INIT, { ...auth, origin: "http://localhost:3000" }));
   assert.equal(local.status, 200);
+  const text = JSON.stringify(INIT);
+  const sized = await h.handler.fetch(
+    request(INIT, { ...auth, "content-length": String(new TextEncoder().encode(text).length) }),
+  );
+  assert.equal(sized.status, 200, "a body of its declared length is read at once");
 });
 
 /** A real server on a free loopback port around a host on `dataDir`. */

@@ -31,7 +31,13 @@ export class FakeKernel {
     this.executionCount = hooks.executionCount;
   }
 
-  execute(code: string): Promise<ExecuteResult> {
+  /** When set, `execute` waits for it after the cell started: resolve it to let it finish. */
+  executeGate?: Promise<void>;
+
+  async execute(
+    code: string,
+    options: { onStart?: (cell: { cell: number; declared: string[] }) => void } = {},
+  ): Promise<ExecuteResult> {
     this.#live();
     const cell = ++this.executionCount;
     const m = /^(\w+)\s*(\+?=)\s*(-?\d+)$/.exec(code.trim());
@@ -40,7 +46,9 @@ export class FakeKernel {
       this.vars.set(name, (op === "+=" ? this.vars.get(name) ?? 0 : 0) + Number(value));
     }
     const value = m ? this.vars.get(m[1]!) : this.vars.get(code.trim());
-    return Promise.resolve({
+    options.onStart?.({ cell, declared: m?.[2] === "=" ? [m[1]!] : [] });
+    await this.executeGate;
+    return {
       status: "ok",
       executionCount: cell,
       stdout: "",
@@ -49,7 +57,7 @@ export class FakeKernel {
       // `name = value` declares `name`, as a top-level `let` would.
       declared: m?.[2] === "=" ? [m[1]!] : [],
       ...(value !== undefined && { data: { "text/plain": String(value) } }),
-    });
+    };
   }
 
   memoryBytes(): Promise<number | null> {

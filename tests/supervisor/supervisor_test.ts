@@ -406,3 +406,23 @@ Deno.test("a kernel's folder slot, recorded at its first start, is given to its 
   assert.equal(r.started.length, 3);
   assert.equal(r.kernel("a").hooks.slot, "slot-a", "an evicted kernel comes back to its slot");
 });
+
+Deno.test("a cell is in the registry's cell log while it runs, so a host that dies then can name it", async () => {
+  await using r = rig();
+  await r.supervisor.create("k", { persistent: true });
+  await r.supervisor.execute("k", "a = 1");
+  let finish!: () => void;
+  r.kernel("k").executeGate = new Promise((resolve) => finish = resolve);
+  const running = r.supervisor.execute("k", "b = 2");
+  // The cell has started and not finished.
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  assert.deepEqual(
+    (await r.registry.cellsAfter("k", 1)).map((c) => [c.cell, c.declared]),
+    [[2, ["b"]]],
+  );
+  finish();
+  const result = await running;
+  assert.equal(result.status, "ok");
+  assert.equal(result.executionCount, 2);
+  assert.deepEqual((await r.registry.cellsAfter("k", 0)).map((c) => c.cell), [1, 2]);
+});

@@ -6,9 +6,11 @@
  */
 
 /** Elements or members counted before a value is no longer small enough to stringify at once. */
-const SMALL = 256;
+const SMALL = 4096;
 /** Small array elements stringified together in one call. */
 const RUN = 4096;
+/** Nodes of small array elements stringified together in one call. */
+const RUN_NODES = 4096;
 
 /**
  * Writes `JSON.stringify(value)` to `emit` in chunks of about `size` UTF-16 units (the last may
@@ -54,7 +56,7 @@ export function writeJson(value: unknown, emit: (text: string) => void, size = 1
       for (let i = 0; i < v.length;) {
         if (i > 0) put(",");
         let end = i;
-        let budget = SMALL * 16;
+        let budget = RUN_NODES;
         while (end < v.length && end - i < RUN && (budget = small(v[end], budget)) >= 0) end++;
         if (end > i) {
           // Holes and undefined become null, as JSON.stringify writes them inside arrays.

@@ -62,8 +62,10 @@ export class Namespace {
   /** One summary per user variable. */
   async list(): Promise<VariableSummary[]> {
     const out: VariableSummary[] = [];
-    for (const name of await this.names()) {
-      const read = await this.read(name);
+    const names = await this.names();
+    const reads = await this.readAll(names);
+    for (const name of names) {
+      const read = reads.get(name)!;
       out.push(
         read.ok
           ? {
@@ -108,13 +110,26 @@ export class Namespace {
 
   /** Reads a variable by name: `ok: false` when it is uninitialized or does not exist. */
   async read(name: string): Promise<{ ok: boolean; value?: unknown }> {
-    const kind = this.#repl.kinds.get(name);
-    // A cell's `const display` shadows the global property of that name.
-    const lexical = kind === "let" || kind === "const" || kind === "class";
-    if (!lexical && Object.hasOwn(globalThis, name)) {
-      return { ok: true, value: (globalThis as Record<string, unknown>)[name] };
+    return (await this.readAll([name])).get(name)!;
+  }
+
+  /**
+   * Reads variables by name, the global lexical ones in one evaluation (see
+   * `Repl.readBindings`): `ok: false` for one uninitialized or gone.
+   */
+  async readAll(names: string[]): Promise<Map<string, { ok: boolean; value?: unknown }>> {
+    const out = new Map<string, { ok: boolean; value?: unknown }>();
+    const lexical: string[] = [];
+    for (const name of names) {
+      const kind = this.#repl.kinds.get(name);
+      // A cell's `const display` shadows the global property of that name.
+      const isLexical = kind === "let" || kind === "const" || kind === "class";
+      if (!isLexical && Object.hasOwn(globalThis, name)) {
+        out.set(name, { ok: true, value: (globalThis as Record<string, unknown>)[name] });
+      } else lexical.push(name);
     }
-    return await this.#repl.peek(name);
+    for (const [name, read] of await this.#repl.readBindings(lexical)) out.set(name, read);
+    return out;
   }
 }
 

@@ -86,7 +86,11 @@ export async function takeSnapshot(
   const functions = new Map<unknown, string>();
   const probe = new StateProbe(repl);
   const exported = await exportedValues(loader);
-  for (const name of await namespace.names()) {
+  const names = await namespace.names();
+  const reads = await namespace.readAll(names);
+  /** Functions held in variables, looked into together once all are classified. */
+  const probed: { declaration: Declaration; value: unknown }[] = [];
+  for (const name of names) {
     checkpoint();
     try {
       await classify(name);
@@ -99,7 +103,7 @@ export async function takeSnapshot(
   /** Puts variable `name` where it belongs in the body: an import, a declaration, a value. */
   async function classify(name: string): Promise<void> {
     const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
-    const read = await namespace.read(name);
+    const read = reads.get(name)!;
     if (!read.ok) {
       skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });
       return;
@@ -129,18 +133,25 @@ export async function takeSnapshot(
       // A function or class declared at a cell's top level has no locals to close over; only
       // other values (`const next = mk(10)`) are looked into, a few inspector calls each.
       const declared = kind === "function" || kind === "class";
-      const captured = declared ? [] : await probe.captured(value);
-      if (captured.length > 0) {
-        skipped.push({ path: name, reason: closureReason(captured) });
-        return;
-      }
+      const declaration = { name, kind, source };
       functions.set(value, name);
-      body.declarations.push({ name, kind, source });
+      body.declarations.push(declaration);
+      if (!declared) probed.push({ declaration, value });
       return;
     }
     body.kinds[name] = kind;
     values[name] = value;
   }
+  const captures = await probe.capturedAll(probed.map((p) => p.value));
+  const closing = new Set<Declaration>();
+  probed.forEach(({ declaration, value }, i) => {
+    const captured = captures[i]!;
+    if (captured.length === 0) return;
+    closing.add(declaration);
+    functions.delete(value);
+    skipped.push({ path: declaration.name, reason: closureReason(captured) });
+  });
+  if (closing.size > 0) body.declarations = body.declarations.filter((d) => !closing.has(d));
   const used: Record<string, ClassRef> = {};
   const labelOf = (value: unknown) => {
     const ref = exported.get(value);
@@ -269,10 +280,8 @@ export async function restoreSnapshot(
     }
     hold.within = undefined;
     const defined = new Map<string, unknown>();
-    for (const d of body.declarations) {
-      const read = await namespace.read(d.name);
-      if (read.ok) defined.set(d.name, read.value);
-    }
+    const reads = await namespace.readAll(body.declarations.map((d) => d.name));
+    for (const [name, read] of reads) if (read.ok) defined.set(name, read.value);
     const imported = new Map<string, unknown>();
     const failures = new Map<string, string>();
     for (const [label, ref] of Object.entries(body.classes ?? {})) {
@@ -334,12 +343,20 @@ export async function restoreSnapshot(
         restored.push(name);
       }
     }
+    // Both kinds in one evaluation: each costs a round trip through the inspector.
+    const statements = (["let", "const"] as const).filter((k) => lexical[k].length > 0).map(
+      (kind) =>
+        `${kind} ${
+          lexical[kind].map((n) => `${n} = ${SLOT_EXPR}[${JSON.stringify(n)}]`).join(", ")
+        };`,
+    );
+    const together = statements.length > 0
+      ? await repl.run(statements.join("\n"), "restore")
+      : undefined;
     for (const kind of ["let", "const"] as const) {
       const names = lexical[kind];
       if (names.length === 0) continue;
-      const list = names.map((n) => `${n} = ${SLOT_EXPR}[${JSON.stringify(n)}]`).join(", ");
-      const outcome = await repl.run(`${kind} ${list};`, "restore");
-      if (outcome.status === "ok") {
+      if (together?.status === "ok") {
         restored.push(...names);
         continue;
       }
@@ -414,13 +431,28 @@ async function bind(repl: Repl, name: string, kind: DeclarationKind) {
   if (outcome.status !== "ok") throw new Error(outcome.error?.message);
 }
 
+/** {@linkcode declarationCode}'s answers: a restore asks twice per declaration. */
+const codeOf = new WeakMap<Declaration, string>();
+
 /** The code that defines a saved function or class again under its name. */
 function declarationCode(d: Declaration): string {
+  let code = codeOf.get(d);
+  if (code === undefined) codeOf.set(d, code = codeFor(d));
+  return code;
+}
+
+function codeFor(d: Declaration): string {
+  // Only the kinds that may keep their source as it is need the name matched.
+  if (d.kind !== "class" && d.kind !== "function") return boundExpression(d);
   const name = d.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const isClass = new RegExp(`^class\\s+${name}(\\s|\\{)`).test(d.source);
   const isFunction = new RegExp(`^(async\\s+)?function\\s*\\*?\\s*${name}\\s*\\(`).test(d.source);
   if (d.kind === "class" && isClass) return d.source;
   if (d.kind === "function" && isFunction) return d.source;
+  return boundExpression(d);
+}
+
+function boundExpression(d: Declaration): string {
   const value = functionExpression(d.source);
   if (d.kind === "let" || d.kind === "const") return `${d.kind} ${d.name} = ${value};`;
   return `globalThis[${JSON.stringify(d.name)}] = ${value};`;
@@ -442,21 +474,29 @@ async function probeEncoded(
     items: EncodedItem[],
     why: (value: unknown) => Promise<string | undefined>,
   ) => {
-    for (const { path, value } of items) {
-      const variable = variableOf(path);
+    for (const item of items) {
+      const variable = item.variable;
       if (named.has(variable)) continue;
-      const reason = await why(value);
+      const reason = await why(item.value);
       if (reason === undefined) continue;
-      out.push({ path, reason });
+      out.push({ path: item.path, reason });
       named.add(variable);
     }
   };
-  await look(encoded.functions, async (fn) => {
-    const captured = await probe.captured(fn);
-    return captured.length > 0
-      ? `its source comes back without what it closes over (${closedOver(captured)}), so ` +
-        "calling it fails"
-      : undefined;
+  // Looked into together (see `StateProbe.capturedAll`), but reported as one at a time would.
+  const fns = encoded.functions.filter((f) => !named.has(f.variable));
+  const captures = new Map<unknown, string[]>();
+  (await probe.capturedAll(fns.map((f) => f.value))).forEach((c, i) => {
+    captures.set(fns[i]!.value, c);
+  });
+  await look(encoded.functions, (fn) => {
+    const captured = captures.get(fn) ?? [];
+    return Promise.resolve(
+      captured.length > 0
+        ? `its source comes back without what it closes over (${closedOver(captured)}), so ` +
+          "calling it fails"
+        : undefined,
+    );
   });
   await look(encoded.instances, async (instance) => {
     const fields = await probe.privateFields(instance);

@@ -30,7 +30,10 @@ import {
 
 /** A function or an instance the encoding carries, at its display path (`obj.f`, `list[0]`). */
 export interface EncodedItem {
-  path: string;
+  /** Made when asked: a save lists up to a thousand items and names few of them. */
+  readonly path: string;
+  /** The variable it is in (`list` of `list[0]`), as its display path starts. */
+  readonly variable: string;
   value: unknown;
 }
 
@@ -77,8 +80,21 @@ export function encode(
   const unlisted: Unlisted = { count: 0 };
   // Only listed items get a path string: one for every value would cost too much (see above).
   const list = (items: EncodedItem[], at: number, value: unknown) => {
-    if (items.length < LISTED) items.push({ path: displayPath(pathOf(at)), value });
-    else if (unlisted.count++ === 0) unlisted.first = displayPath(pathOf(at));
+    if (items.length < LISTED) {
+      items.push({
+        value,
+        get path() {
+          return displayPath(pathOf(at));
+        },
+        get variable() {
+          let n = at;
+          while (parents[n]! > 0) n = parents[n]!;
+          // As the start of its display path reads, up to a `.` or `[`, like the paths of
+          // the save's other reports.
+          return /^[^.[]*/.exec(displayPath(escapeKey(String(keys[n]))))![0];
+        },
+      });
+    } else if (unlisted.count++ === 0) unlisted.first = displayPath(pathOf(at));
   };
   let arrayBudget = 1_000_000;
   // Node 0 is the root; node n's parent and key are parents[n] and keys[n].
@@ -361,12 +377,15 @@ export function unreadable(error: unknown): string {
  * non-enumerable own properties), in words; `undefined` when it keeps none.
  */
 function hiddenState(o: object): string | undefined {
-  const symbols = Object.getOwnPropertySymbols(o).length;
+  // One list of every own key, and the enumerable string ones: for the thousands of instances
+  // of a save, that is all it takes to tell that nothing is hidden.
+  const own = Reflect.ownKeys(o);
+  if (own.length === Object.keys(o).length) return undefined;
+  const symbols = own.filter((k) => typeof k === "symbol").length;
   if (symbols > 0) {
     return `under ${symbols} Symbol key${symbols === 1 ? "" : "s"}, which cannot be saved`;
   }
   const names = Object.getOwnPropertyNames(o);
-  if (names.length === Object.keys(o).length) return undefined;
   const hidden = names.filter((n) => !Object.prototype.propertyIsEnumerable.call(o, n));
   return `in non-enumerable properties (${hidden.slice(0, 5).join(", ")}), which cannot be saved`;
 }

@@ -55,6 +55,7 @@ export function escapeKey(key: string): string {
 
 /** Splits a superjson path, honouring `\.` and `\\`. */
 export function parsePath(path: string): string[] {
+  if (!path.includes("\\")) return path.split(".");
   const out: string[] = [];
   let segment = "";
   for (let i = 0; i < path.length; i++) {
