@@ -82,16 +82,17 @@ export class FakeKernel {
 
   async snapshot(
     options: { yieldable?: boolean } = {},
-  ): Promise<{ body: string; format: number; skipped: [] }> {
+  ): Promise<{ body: string; format: number; skipped: []; executionCount: number }> {
     this.#live();
     this.yieldables.push(options.yieldable === true);
     if (options.yieldable && this.busy) {
       throw Object.assign(new Error("gave way"), { name: SAVE_YIELDED });
     }
     const body = JSON.stringify(Object.fromEntries(this.vars));
+    const executionCount = this.executionCount;
     this.onSnapshot?.();
     await this.snapshotGate;
-    return { body, format: 1, skipped: [] };
+    return { body, format: 1, skipped: [], executionCount };
   }
 
   restore(body: string): Promise<{ restored: string[]; skipped: [] }> {
