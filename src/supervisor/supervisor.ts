@@ -511,7 +511,10 @@ export class Supervisor {
         return false;
       }
       if (error instanceof LeaseLostError) {
-        this.#lost(entry, "its late save was refused");
+        // Refused by the fence in its transaction; said also when a renewal that answered
+        // first already found the lease taken (and stopped the kernel).
+        if (entry.lease) this.#lost(entry, "its late save was refused");
+        else this.#o.log("a late save of a kernel whose lease was lost was refused");
         return false;
       }
       // Dropped meanwhile (its lease lost, or closed): the failure is that, already said.
