@@ -254,9 +254,13 @@ export class Supervisor {
       cell: result.executionCount,
       declared: result.declared ?? [],
       at: this.#o.now(),
-    }, { fence: this.#fence(entry) }).catch((error) => {
+    }, { fence: this.#fence(entry) }).catch(async (error) => {
       if (!(error instanceof LeaseLostError)) {
-        return this.#o.log(`recording a cell failed: ${(error as Error).message}`);
+        this.#o.log(`recording a cell failed: ${(error as Error).message}`);
+        // A write cut off without the fence's answer (a takeover ends a stalled holder's
+        // sessions) may mean the lease is gone: ask, rather than claim an effect that another
+        // host will not have.
+        if (await this.#stillLeased(entry)) return;
       }
       this.#lost(entry, "it ran a cell after another host took the kernel; stopped it here");
       const moved = "this host lost the kernel's lease to another host while the cell ran, so " +
@@ -616,6 +620,28 @@ export class Supervisor {
     }
     this.#lost(entry, "another host took it while this host was not renewing; stopped it here");
     return true;
+  }
+
+  /**
+   * Whether this host still holds the kernel's lease (renewing it), or needs none; `true` also
+   * when the registry cannot say (the next renewal decides then).
+   */
+  async #stillLeased(entry: Entry): Promise<boolean> {
+    const lease = this.#o.lease;
+    const fence = entry.lease;
+    if (!lease || !entry.persistent) return true;
+    if (!fence) return false;
+    try {
+      const asked = this.#o.now();
+      const { renewed } = await entry.store.renewLeases(lease.holder, lease.ttlMs, [
+        { kernelId: entry.id, epoch: fence.epoch },
+      ]);
+      if (renewed.length === 0) return false;
+      entry.leaseUntil = asked + lease.ttlMs;
+      return true;
+    } catch {
+      return true;
+    }
   }
 
   /**
