@@ -91,17 +91,22 @@ class KernelLoad {
   readonly id: string;
   /** The counter's last kept value. */
   #kept: number;
-  /** Attempts since the last kept reply that failed without a reply (they may have run). */
+  /**
+   * Attempts given up or failed without a reply that may still have run (a host may serve an
+   * abandoned request later, e.g. once resumed): each can explain one skipped value, once.
+   */
   #unacknowledged = 0;
   /** Kept replies: when asked and answered, and how many acknowledged cells were lost. */
   readonly kept: { sentAt: number; at: number; lost: number }[] = [];
   readonly violations: string[] = [];
   #stopped = false;
   #abort = new AbortController();
-  #route: () => Client;
+  #route: () => { client: Client; name: string };
+  /** The last replies and failures, in words: shown with a violation. */
+  #trace: string[] = [];
   #running: Promise<void>;
 
-  constructor(id: string, start: number, route: () => Client) {
+  constructor(id: string, start: number, route: () => { client: Client; name: string }) {
     this.id = id;
     this.#kept = start;
     this.#route = route;
@@ -129,15 +134,41 @@ class KernelLoad {
       this.#abort = new AbortController();
       let reply: Reply;
       const sentAt = performance.now();
+      const { client, name } = this.#route();
       try {
-        reply = await execute(this.#route(), { kernel: this.id, code: "++n" }, this.#abort.signal);
-      } catch {
+        reply = await execute(client, { kernel: this.id, code: "++n" }, this.#abort.signal);
+      } catch (error) {
         this.#unacknowledged++;
+        this.#note(sentAt, name, `failed: ${(error as Error).message.slice(0, 80)}`);
         if (!this.#stopped) await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
+      const o = reply.out;
+      this.#note(
+        sentAt,
+        name,
+        `n=${o.result} cell=${o.execution_count}` +
+          (o.restored_from ? ` restored=${JSON.stringify(o.restored_from)}` : "") +
+          (o.lost ? ` lost="${String(o.lost).slice(0, 160)}"` : "") +
+          (reply.isError ? ` error="${reply.text.slice(0, 120)}"` : ""),
+      );
       this.#check(reply, sentAt);
     }
+  }
+
+  #note(sentAt: number, route: string, what: string): void {
+    const t = (ms: number) => (ms / 1000).toFixed(3);
+    this.#trace.push(`${t(sentAt)}–${t(performance.now())} ${route}: ${what}`);
+    if (this.#trace.length > 12) this.#trace.shift();
+  }
+
+  #violation(what: string): void {
+    this.violations.push(`${this.id}: ${what}\n    ${this.trace()}`);
+  }
+
+  /** The last replies and failures, one per line. */
+  trace(): string {
+    return this.#trace.join("\n    ");
   }
 
   #check(reply: Reply, sentAt: number): void {
@@ -158,19 +189,23 @@ class KernelLoad {
       // counter's values) at least as long as the acknowledged cells lost.
       const range = lost?.match(/cells (\d+)–(\d+) ran/);
       if (!range || Number(range[2]) - Number(range[1]) + 1 < lostCells) {
-        this.violations.push(
-          `${this.id}: the counter went from ${prev} to ${n} ` +
+        this.#violation(
+          `the counter went from ${prev} to ${n} ` +
             (lost ? `and the reply named only: ${lost}` : "without the reply naming a loss"),
         );
       }
     } else if (n > prev + 1 + this.#unacknowledged) {
-      this.violations.push(`${this.id}: the counter jumped from ${prev} to ${n}`);
+      this.#violation(`the counter jumped from ${prev} to ${n}`);
+    } else {
+      this.#unacknowledged -= n - prev - 1;
     }
     this.#kept = n;
-    this.#unacknowledged = 0;
     this.kept.push({ sentAt, at: performance.now(), lost: lostCells });
   }
 }
+
+/** A `performance.now()` time as the traces show it. */
+const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -213,9 +248,10 @@ export async function chaosRound(
     const avoided = new Set<number>();
     let turn = 0;
     const route = () => {
-      if (avoided.size === 0) return viaNginx;
-      const healthy = direct.filter((_, i) => !avoided.has(i));
-      return healthy[turn++ % healthy.length]!;
+      if (avoided.size === 0) return { client: viaNginx, name: "nginx" };
+      const healthy = [...direct.keys()].filter((i) => !avoided.has(i));
+      const i = healthy[turn++ % healthy.length]!;
+      return { client: direct[i]!, name: `host ${i}` };
     };
     for (let k = 0; k < (options.kernels ?? 4); k++) {
       const made = await viaNginx.callTool({ name: "create_kernel", arguments: {} });
@@ -238,7 +274,7 @@ export async function chaosRound(
     );
     const killedAt = performance.now();
     await cluster.kill(victim);
-    say(`killed host ${victim} (${killedIds.length} kernels)`);
+    say(`killed host ${victim} (${killedIds.length} kernels) at ${seconds(killedAt)}`);
     const killed = loads.filter((l) => killedIds.includes(l.id));
     if (!(await until(() => killed.every((l) => l.firstKeptAfter(killedAt)), 30_000))) {
       throw new Error("the killed host's kernels did not continue elsewhere within 30 s");
@@ -249,6 +285,7 @@ export async function chaosRound(
     );
     const cellsLost = killed.reduce((sum, l) => sum + l.firstKeptAfter(killedAt)!.lost, 0);
     await cluster.restart(victim);
+    say(`restarted host ${victim} at ${seconds(performance.now())}`);
     await sleep(settle);
 
     // SIGSTOP of a host holding kernels, past its lease.
@@ -263,19 +300,22 @@ export async function chaosRound(
     cluster.pause(target);
     avoided.add(target);
     for (const l of loads) l.abort();
-    say(`paused host ${target} (${pausedIds.length} kernels)`);
+    say(`paused host ${target} (${pausedIds.length} kernels) at ${seconds(pausedAt)}`);
     const paused = loads.filter((l) => pausedIds.includes(l.id));
     const continued = await until(() => paused.every((l) => l.firstKeptAfter(pausedAt)), 30_000);
     const pauseTakeoverMs = Math.max(
       0,
       ...paused.map((l) => (l.firstKeptAfter(pausedAt)?.at ?? NaN) - pausedAt),
     );
+    // Looked at before the host resumes, while whatever holds its kernels still does.
+    const stuck = continued ? undefined : await diagnose(cluster, paused, pausedAt);
     await until(() => false, Math.max(0, pausedAt + ttl + 500 - performance.now()));
     const pausedMs = performance.now() - pausedAt;
     cluster.resume(target);
     avoided.delete(target);
-    if (!continued) {
-      throw new Error("the paused host's kernels did not continue elsewhere within 30 s");
+    say(`resumed host ${target} at ${seconds(performance.now())}`);
+    if (stuck) {
+      throw new Error(`the paused host's kernels did not continue elsewhere in 30 s: ${stuck}`);
     }
     await sleep(settle + 1000);
     const stalledSessionsEnded = cluster.hosts.reduce(
@@ -314,6 +354,21 @@ export async function chaosRound(
     }
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
   }
+}
+
+/** What holds the kernels of `loads` that did not continue after `since`: traces, leases, sessions. */
+async function diagnose(cluster: Cluster, loads: KernelLoad[], since: number): Promise<string> {
+  const stuck = loads.filter((l) => !l.firstKeptAfter(since));
+  const sessions = await cluster.sql`
+    SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid) AS blocked_by,
+           now() - xact_start AS in_transaction, left(query, 80) AS query
+    FROM pg_stat_activity WHERE application_name = 'mcp-kernel-host' AND state != 'idle'`;
+  const leases = await cluster.sql`
+    SELECT kernel_id, holder, epoch, expires_at,
+           (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now
+    FROM leases WHERE kernel_id = ANY(${stuck.map((l) => l.id)})`;
+  return stuck.map((l) => `\n${l.id}:\n    ${l.trace()}`).join("") +
+    `\nleases: ${JSON.stringify(leases)}\nsessions: ${JSON.stringify(sessions)}`;
 }
 
 /** The host holding the most of `kernels`' leases (the first host when none holds any). */
