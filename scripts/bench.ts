@@ -13,6 +13,7 @@
  * @module
  */
 import { setLogLevel } from "../src/log.ts";
+import { clusterFigures } from "./bench/cluster.ts";
 import { floorFigures } from "./bench/floors.ts";
 import { printRows, sizes, temp, writeResults } from "./bench/harness.ts";
 import { kernelFigures } from "./bench/kernel_start.ts";
@@ -40,11 +41,18 @@ rows.push(...await memoryFigures(run, floorScratch.dir));
 rows.push(...await startupFigures(run));
 rows.push(...await throughputFigures(run));
 rows.push(...await rasterizeFigures(run));
+const cluster = await clusterFigures(run);
+rows.push(...cluster.rows);
 // Last, so that the peers' processes weigh on none of our figures.
 const peers = Deno.args.includes("--peers") ? await peerFigures(run, rows, snapshots) : undefined;
 
 printRows(rows);
 printSnapshots(snapshots);
 if (peers) printPeers(peers);
-const file = await writeResults(run.quick, { rows, snapshots, peers });
+const file = await writeResults(run.quick, {
+  rows,
+  snapshots,
+  cluster: cluster.ratios,
+  peers,
+});
 console.log(`\nwritten ${file}`);
