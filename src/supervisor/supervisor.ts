@@ -242,12 +242,22 @@ export class Supervisor {
 
   /**
    * Runs a cell and adds what the result should say about a restore since the last cell. A
-   * cancelled cell's result reaches no client, so what it says of a restart is kept for the
-   * next result instead.
+   * cancelled cell's result (or any whose caller gave up) reaches no client, so what it says of a
+   * restart is kept for the next result instead.
    */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const result = await this.run(id, (k) => k.execute(code, options));
     const entry = this.#entries.get(id);
+    // Taken, and kept back, before any await: the next cell of this kernel may finish during one,
+    // and must not answer without what this result says of a restart.
+    const notice = entry?.notice;
+    if (entry) entry.notice = undefined;
+    if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
+    if (notice?.lost) result.lost = result.lost ? `${notice.lost}; ${result.lost}` : notice.lost;
+    const unread = result.status === "cancelled" || options.signal?.aborted === true;
+    if (entry && unread && (result.lost || result.restoredFrom)) {
+      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom };
+    }
     // Written before the reply, so that a host killed right after it can still name what the
     // cell declared if its effect was never saved.
     await entry?.store.recordCell(id, {
@@ -267,14 +277,7 @@ export class Supervisor {
         "its effect is not kept: the next call continues from the kernel's latest saved state";
       result.lost = result.lost ? `${moved}; ${result.lost}` : moved;
     });
-    const notice = entry?.notice;
-    if (entry) entry.notice = undefined;
-    if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
-    if (notice?.lost) result.lost = result.lost ? `${notice.lost}; ${result.lost}` : notice.lost;
     if (entry?.saveFailure) result.saveFailed = entry.saveFailure.reason;
-    if (entry && result.status === "cancelled" && (result.lost || result.restoredFrom)) {
-      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom };
-    }
     return result;
   }
 

@@ -1,7 +1,8 @@
 /**
  * Test helper: fake kernels for the supervisor's unit tests. A fake's namespace is a map of
- * numbers, a cell is `name = value` or `name += value`, and each snapshot can be held open by a
- * gate so that races are played out step by step.
+ * numbers, a cell is `name = value` or `name += value` (or `cancelled, restarted`: a cancel that
+ * restarted the kernel), and each snapshot can be held open by a gate so that races are played
+ * out step by step.
  *
  * @module
  */
@@ -34,6 +35,17 @@ export class FakeKernel {
   execute(code: string): Promise<ExecuteResult> {
     this.#live();
     const cell = ++this.executionCount;
+    // A cell whose cancel the kernel did not answer in time: it is restarted from its last save.
+    if (code === "cancelled, restarted") {
+      return this.die().then((outcome) => ({
+        status: "cancelled",
+        executionCount: cell,
+        stdout: "",
+        stderr: "",
+        durationMs: 0,
+        ...outcome,
+      }));
+    }
     const m = /^(\w+)\s*(\+?=)\s*(-?\d+)$/.exec(code.trim());
     if (m) {
       const [, name, op, value] = m as unknown as [string, string, string, string];

@@ -410,6 +410,34 @@ Deno.test("a cell answered while a save is being written is named as lost if the
   await registry.close();
 });
 
+Deno.test("a restart in a cancelled cell is said by the next result, even one finished first", async () => {
+  // Regression (found by the cluster's chaos rounds): the cancelled cell kept its notice for the
+  // next result only after writing its cell log, and a next cell that finished meanwhile
+  // answered without it: an acknowledged cell was lost without a word.
+  await using r = rig();
+  await r.supervisor.create("a", { persistent: true });
+  await r.supervisor.execute("a", "x = 1");
+  await r.supervisor.save("a");
+  await r.supervisor.execute("a", "x = 2");
+  const record = r.registry.recordCell.bind(r.registry);
+  const gate = Promise.withResolvers<void>();
+  const writing = Promise.withResolvers<void>();
+  r.registry.recordCell = async (...args) => {
+    r.registry.recordCell = record;
+    writing.resolve();
+    await gate.promise;
+    return await record(...args);
+  };
+  const cancelled = r.supervisor.execute("a", "cancelled, restarted");
+  await writing.promise;
+  const next = await r.supervisor.execute("a", "x");
+  assert.equal(next.data?.["text/plain"], "1", "restarted from the save");
+  assert.equal(next.restoredFrom?.version, 1);
+  assert.match(next.lost ?? "", /cells 2–2 ran after the last save and were lost.*: x/);
+  gate.resolve();
+  assert.equal((await cancelled).status, "cancelled");
+});
+
 Deno.test("a kernel never saved names every cell it lost", async () => {
   const registry = openMemoryRegistry();
   const options = hostOptions(registry);
