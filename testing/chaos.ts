@@ -96,6 +96,8 @@ class KernelLoad {
    * abandoned request later, e.g. once resumed): each can explain one skipped value, once.
    */
   #unacknowledged = 0;
+  /** Cells named as lost by error replies since the last kept one. */
+  #namedElsewhere = 0;
   /** Kept replies: when asked and answered, and how many acknowledged cells were lost. */
   readonly kept: { sentAt: number; at: number; lost: number }[] = [];
   readonly violations: string[] = [];
@@ -174,9 +176,11 @@ class KernelLoad {
   #check(reply: Reply, sentAt: number): void {
     const n = Number(reply.out.result);
     const lost = typeof reply.out.lost === "string" ? reply.out.lost : undefined;
+    // Refused without running (a kernel leased elsewhere, one that moved while the call waited,
+    // at capacity), or stopped by a restart: retried. `++n` itself cannot fail. A loss it named
+    // need not be named again.
     if (reply.isError || !Number.isInteger(n)) {
-      // Refused before running (a kernel leased elsewhere, at capacity): retried.
-      this.#unacknowledged++;
+      this.#namedElsewhere += namedCells(lost);
       return;
     }
     // A host that ran the cell on a copy it no longer held: the effect was dropped, and said so.
@@ -187,8 +191,7 @@ class KernelLoad {
       lostCells = prev - (n - 1);
       // Named: a range of cell numbers (which go on past lost cells, so they are not the
       // counter's values) at least as long as the acknowledged cells lost.
-      const range = lost?.match(/cells (\d+)–(\d+) ran/);
-      if (!range || Number(range[2]) - Number(range[1]) + 1 < lostCells) {
+      if (namedCells(lost) + this.#namedElsewhere < lostCells) {
         this.#violation(
           `the counter went from ${prev} to ${n} ` +
             (lost ? `and the reply named only: ${lost}` : "without the reply naming a loss"),
@@ -200,8 +203,15 @@ class KernelLoad {
       this.#unacknowledged -= n - prev - 1;
     }
     this.#kept = n;
+    this.#namedElsewhere = 0;
     this.kept.push({ sentAt, at: performance.now(), lost: lostCells });
   }
+}
+
+/** How many cells a reply's `lost` names as lost ("cells 4–6 ran … and were lost": 3). */
+function namedCells(lost: string | undefined): number {
+  return [...(lost ?? "").matchAll(/cells (\d+)–(\d+) ran/g)]
+    .reduce((sum, m) => sum + Number(m[2]) - Number(m[1]) + 1, 0);
 }
 
 /** A `performance.now()` time as the traces show it. */
