@@ -18,6 +18,7 @@
  * @module
  */
 import { setLogLevel } from "../src/log.ts";
+import { clusterFigures } from "./bench/cluster.ts";
 import { floorFigures } from "./bench/floors.ts";
 import { printRows, type Row, sizes, temp, writeResults } from "./bench/harness.ts";
 import { kernelFigures } from "./bench/kernel_start.ts";
@@ -43,6 +44,7 @@ const GROUPS = [
   "startup",
   "throughput",
   "rasterize",
+  "cluster",
   "peers",
 ] as const;
 const only = onlyGroups(Deno.args);
@@ -69,6 +71,8 @@ if (wanted("memory")) rows.push(...await memoryFigures(run, floorScratch.dir));
 if (wanted("startup")) rows.push(...await startupFigures(run));
 if (wanted("throughput")) rows.push(...await throughputFigures(run));
 if (wanted("rasterize")) rows.push(...await rasterizeFigures(run));
+const cluster = wanted("cluster") ? await clusterFigures(run) : undefined;
+if (cluster) rows.push(...cluster.rows);
 // Last, so that the peers' processes weigh on none of our figures.
 const peers = wanted("peers") ? await peerFigures(run, rows, snapshots) : undefined;
 
@@ -94,5 +98,10 @@ function onlyGroups(args: string[]): Set<(typeof GROUPS)[number]> | undefined {
 printRows(rows);
 if (snapshots.length > 0) printSnapshots(snapshots);
 if (peers) printPeers(peers);
-const file = await writeResults(run.quick, { rows, snapshots, peers });
+const file = await writeResults(run.quick, {
+  rows,
+  snapshots,
+  ...(cluster && { cluster: cluster.ratios }),
+  peers,
+});
 console.log(`\nwritten ${file}`);

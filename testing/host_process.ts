@@ -16,15 +16,30 @@ export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export interface HostProcess {
   process: Deno.ChildProcess;
   url: string;
+  /** Its lease holder id, when its registry is shared. */
+  holder?: string;
+}
+
+/** How to start a host process. */
+export interface HostProcessOptions {
+  /** The port to listen on (default: one the system picks). */
+  port?: number;
+  /** Gets the host's log (stderr) as it comes, from its "listening" line on. */
+  onLog?: (text: string) => void;
 }
 
 /**
- * Starts `deno run -A main.ts <args>` on a free port and resolves once it listens. Its stderr
- * keeps being drained so the host never blocks on a full pipe.
+ * Starts `deno run -A main.ts <args>` and resolves once it listens. Its stderr keeps being
+ * drained (to `onLog`, if given) so the host never blocks on a full pipe.
+ *
+ * @throws {Error} When the host exits before it listens, with its log.
  */
-export async function startHostProcess(args: string[]): Promise<HostProcess> {
+export async function startHostProcess(
+  args: string[],
+  options: HostProcessOptions = {},
+): Promise<HostProcess> {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "--port", "0", ...args],
+    args: ["run", "-A", "main.ts", "--port", String(options.port ?? 0), ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "null",
@@ -38,12 +53,18 @@ export async function startHostProcess(args: string[]): Promise<HostProcess> {
     text += value;
     const line = text.split("\n").find((l) => l.includes('"listening"'));
     if (line) {
+      options.onLog?.(text);
       (async () => {
         try {
-          while (!(await reader.read()).done) { /* drain */ }
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            options.onLog?.(value);
+          }
         } catch { /* the host was killed */ }
       })();
-      return { process, url: JSON.parse(line).url };
+      const listening = JSON.parse(line);
+      return { process, url: listening.url, holder: listening.holder };
     }
   }
 }

@@ -120,7 +120,7 @@ export function printRows(rows: Row[]): void {
  */
 export async function writeResults(
   quick: boolean,
-  results: { rows: Row[]; snapshots: unknown[]; peers?: unknown },
+  results: { rows: Row[]; snapshots: unknown[]; cluster?: unknown; peers?: unknown },
 ): Promise<string> {
   const out = new URL("../../bench/results/", import.meta.url);
   await Deno.mkdir(out, { recursive: true });

@@ -388,20 +388,30 @@ export class KernelHandle implements AsyncDisposable {
   }
 
   /**
-   * Serializes the namespace; what cannot be saved is listed in `skipped`. A `yieldable` one
-   * gives way to any request queued behind it, before it starts or at its next checkpoint, and
-   * then rejects with a `KernelRequestError` named `SaveYieldedError`.
+   * Serializes the namespace; what cannot be saved is listed in `skipped`, and `executionCount`
+   * is the number of cells whose effects it holds (read in its turn in the queue: a cell queued
+   * behind it starts only after it, so a save that goes on writing is not credited with it). A
+   * `yieldable` one gives way to any request queued behind it, before it starts or at its next
+   * checkpoint, and then rejects with a `KernelRequestError` named `SaveYieldedError`.
    */
-  snapshot(options: { yieldable?: boolean } = {}): Promise<SnapshotTaken> {
-    if (!options.yieldable) return this.#ask("snapshot", {});
+  async snapshot(
+    options: { yieldable?: boolean } = {},
+  ): Promise<SnapshotTaken & { executionCount: number }> {
+    let executionCount = this.#executionCount;
     const ticket = this.#queued + 1;
-    return this.#ask("snapshot", { yieldable: true }, {
+    const taken = await this.#ask("snapshot", options.yieldable ? { yieldable: true } : {}, {
       before: () => {
-        if (this.#queued > ticket) throw new KernelRequestError(SAVE_YIELDED_INFO);
-        this.#yieldable = ticket;
+        if (options.yieldable && this.#queued > ticket) {
+          throw new KernelRequestError(SAVE_YIELDED_INFO);
+        }
+        if (options.yieldable) this.#yieldable = ticket;
+        executionCount = this.#executionCount;
       },
-      after: () => this.#yieldable = undefined,
+      after: () => {
+        if (options.yieldable) this.#yieldable = undefined;
+      },
     });
+    return { ...taken, executionCount };
   }
 
   /** Rebuilds the namespace from a snapshot body, on top of what the kernel holds now. */

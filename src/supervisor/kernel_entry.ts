@@ -134,7 +134,8 @@ export async function saveEntry(
       body: taken.body,
       format: taken.format,
       savedAt: options.now(),
-      executionCount: kernel.executionCount,
+      // As the body was taken: cells that ran while the save went on are not in it.
+      executionCount: taken.executionCount,
       skipped: [...taken.skipped, ...files ?? []],
     },
     options.snapshotVersions,

@@ -242,8 +242,8 @@ export class Supervisor {
 
   /**
    * Runs a cell and adds what the result should say about a restore since the last cell. A
-   * cancelled cell's result reaches no client, so what it says of a restart is kept for the
-   * next result instead.
+   * cancelled cell's result (or any whose caller gave up) reaches no client, so what it says of a
+   * restart is kept for the next result instead.
    */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const record = (cell: number, declared: string[]) => {
@@ -268,6 +268,16 @@ export class Supervisor {
         },
       }));
     const entry = this.#entries.get(id);
+    // Taken, and kept back, before any await: the next cell of this kernel may finish during one,
+    // and must not answer without what this result says of a restart.
+    const notice = entry?.notice;
+    if (entry) entry.notice = undefined;
+    if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
+    if (notice?.lost) result.lost = result.lost ? `${notice.lost}; ${result.lost}` : notice.lost;
+    const unread = result.status === "cancelled" || options.signal?.aborted === true;
+    if (entry && unread && (result.lost || result.restoredFrom)) {
+      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom };
+    }
     // A cell that never started (a syntax error) is recorded now; so is one whose number
     // changed on the way (a restart renumbered it), and, under a lease, every cell again: that
     // write's fence tells whether another host took the kernel while the cell ran.
@@ -279,9 +289,13 @@ export class Supervisor {
         await record(result.executionCount, result.declared ?? []);
       })();
     }
-    await recording.catch((error) => {
+    await recording.catch(async (error) => {
       if (!(error instanceof LeaseLostError)) {
-        return this.#o.log(`recording a cell failed: ${(error as Error).message}`);
+        this.#o.log(`recording a cell failed: ${(error as Error).message}`);
+        // A write cut off without the fence's answer (a takeover ends a stalled holder's
+        // sessions) may mean the lease is gone: ask, rather than claim an effect that another
+        // host will not have.
+        if (!entry || await this.#stillLeased(entry)) return;
       }
       if (entry) {
         this.#lost(entry, "it ran a cell after another host took the kernel; stopped it here");
@@ -290,14 +304,7 @@ export class Supervisor {
         "its effect is not kept: the next call continues from the kernel's latest saved state";
       result.lost = result.lost ? `${moved}; ${result.lost}` : moved;
     });
-    const notice = entry?.notice;
-    if (entry) entry.notice = undefined;
-    if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
-    if (notice?.lost) result.lost = result.lost ? `${notice.lost}; ${result.lost}` : notice.lost;
     if (entry?.saveFailure) result.saveFailed = entry.saveFailure.reason;
-    if (entry && result.status === "cancelled" && (result.lost || result.restoredFrom)) {
-      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom };
-    }
     return result;
   }
 
@@ -538,7 +545,10 @@ export class Supervisor {
         return false;
       }
       if (error instanceof LeaseLostError) {
-        this.#lost(entry, "its late save was refused");
+        // Refused by the fence in its transaction; said also when a renewal that answered
+        // first already found the lease taken (and stopped the kernel).
+        if (entry.lease) this.#lost(entry, "its late save was refused");
+        else this.#o.log("a late save of a kernel whose lease was lost was refused");
         return false;
       }
       // Dropped meanwhile (its lease lost, or closed): the failure is that, already said.
@@ -640,6 +650,28 @@ export class Supervisor {
     }
     this.#lost(entry, "another host took it while this host was not renewing; stopped it here");
     return true;
+  }
+
+  /**
+   * Whether this host still holds the kernel's lease (renewing it), or needs none; `true` also
+   * when the registry cannot say (the next renewal decides then).
+   */
+  async #stillLeased(entry: Entry): Promise<boolean> {
+    const lease = this.#o.lease;
+    const fence = entry.lease;
+    if (!lease || !entry.persistent) return true;
+    if (!fence) return false;
+    try {
+      const asked = this.#o.now();
+      const { renewed } = await entry.store.renewLeases(lease.holder, lease.ttlMs, [
+        { kernelId: entry.id, epoch: fence.epoch },
+      ]);
+      if (renewed.length === 0) return false;
+      entry.leaseUntil = asked + lease.ttlMs;
+      return true;
+    } catch {
+      return true;
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import postgres from "postgres";
 import { MIGRATIONS } from "../../src/registry/postgres/migrations.ts";
 import { openPostgresRegistry } from "../../src/registry/postgres/postgres_registry.ts";
 import type { Registry } from "../../src/registry/registry.ts";
@@ -82,6 +83,96 @@ postgresTest(
       ]);
       assert.deepEqual(saved.map((v) => v.version).sort(), [1, 2]);
     });
+
+    await t.step(
+      "a takeover ends a stalled holder's transaction that locks the expired lease",
+      async () => {
+        await using s = await inSchema();
+        await s.registry.createKernel({ id: "k", now: 1 });
+        const a = await s.registry.acquireLease("k", "A", 500);
+        assert.ok(a.ok);
+        // What a host paused (SIGSTOP) inside a fenced write looks like to the server: its own
+        // connection, idle in a transaction that holds the lease row's lock (FOR SHARE: at least
+        // as strong as the lock a fenced write takes).
+        const at = new URL(s.at);
+        const stalled = postgres(`${at.protocol}//${at.username}@${at.host}${at.pathname}`, {
+          host: at.searchParams.get("host")!,
+          connection: { application_name: "mcp-kernel-host", search_path: s.schema },
+          onnotice: () => {},
+        });
+        await using _ = { [Symbol.asyncDispose]: () => stalled.end({ timeout: 0 }) };
+        const reserved = await stalled.reserve();
+        const [{ pid }] = await reserved<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
+        await reserved`BEGIN`;
+        await reserved`SELECT holder, epoch FROM leases WHERE kernel_id = 'k' FOR SHARE`;
+        const alive = async () =>
+          (await admin`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length === 1;
+
+        // While the lease lives, another holder is refused at once, the stalled session kept.
+        const early = await s.registry.acquireLease("k", "B", 5_000);
+        assert.deepEqual({ ok: early.ok, holder: !early.ok && early.holder }, {
+          ok: false,
+          holder: "A",
+        });
+        assert.equal(await alive(), true);
+        await new Promise((resolve) => setTimeout(resolve, 600));
+
+        // Before the fix this waited for as long as the holder stayed stopped.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const taken = await Promise.race([
+          s.registry.acquireLease("k", "B", 5_000),
+          new Promise<"stuck">((resolve) => timer = setTimeout(() => resolve("stuck"), 15_000)),
+        ]).finally(() => clearTimeout(timer));
+        assert.notEqual(taken, "stuck", "the takeover waited 15 s for the stalled holder");
+        assert.deepEqual(taken, { ...(taken as object), ok: true, epoch: a.ok && a.epoch + 1 });
+        // The stalled session was ended (its transaction rolled back: nothing it wrote can land).
+        // Not queried again: the driver throws from a timer on a reserved connection the server
+        // closed.
+        assert.equal(await alive(), false);
+        assert.equal((await s.registry.getLease("k"))!.holder, "B");
+      },
+    );
+
+    await t.step(
+      "concurrent fenced saves, cells, activity and renewals on a two-connection pool all finish",
+      async () => {
+        await using s = await inSchema();
+        await using small: Registry = await openPostgresRegistry(`${s.at}&max=2`);
+        const ids = ["k1", "k2", "k3", "k4"];
+        const fences = new Map<string, { holder: string; epoch: number }>();
+        for (const id of ids) {
+          await small.createKernel({ id, now: 1 });
+          const got = await small.acquireLease(id, "H", 60_000);
+          assert.ok(got.ok);
+          fences.set(id, { holder: "H", epoch: got.epoch });
+        }
+        const work: Promise<unknown>[] = [];
+        for (let i = 0; i < 60; i++) {
+          for (const id of ids) {
+            const fence = fences.get(id)!;
+            work.push(
+              small.saveSnapshot(id, { ...snap(`body ${i}`), executionCount: i }, 2, { fence }),
+              small.recordCell(id, { cell: i + 1, declared: ["x"], at: i }, { fence }),
+              small.updateKernel(id, { lastActiveAt: i }, { fence }),
+              small.acquireLease(id, "H", 60_000),
+            );
+          }
+          const held = ids.map((id) => ({ kernelId: id, epoch: fences.get(id)!.epoch }));
+          work.push(small.renewLeases("H", 60_000, held));
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const outcome = await Promise.race([
+          Promise.all(work).then(() => "done"),
+          new Promise((resolve) => timer = setTimeout(() => resolve("stuck"), 60_000)),
+        ]).finally(() => clearTimeout(timer));
+        assert.equal(outcome, "done");
+        for (const id of ids) {
+          const versions = await small.listSnapshots(id);
+          assert.equal(versions.length, 2);
+          assert.equal(versions[0]!.version, 60, "every save got its own version");
+        }
+      },
+    );
 
     await t.step("a server that cannot be reached is named, without the password", async () => {
       const error = await openPostgresRegistry(

@@ -1,7 +1,8 @@
 /**
  * Test helper: fake kernels for the supervisor's unit tests. A fake's namespace is a map of
- * numbers, a cell is `name = value` or `name += value`, and each snapshot can be held open by a
- * gate so that races are played out step by step.
+ * numbers, a cell is `name = value` or `name += value` (or `cancelled, restarted`: a cancel that
+ * restarted the kernel), and each snapshot can be held open by a gate so that races are played
+ * out step by step.
  *
  * @module
  */
@@ -40,6 +41,17 @@ export class FakeKernel {
   ): Promise<ExecuteResult> {
     this.#live();
     const cell = ++this.executionCount;
+    // A cell whose cancel the kernel did not answer in time: it is restarted from its last save.
+    if (code === "cancelled, restarted") {
+      return this.die().then((outcome) => ({
+        status: "cancelled",
+        executionCount: cell,
+        stdout: "",
+        stderr: "",
+        durationMs: 0,
+        ...outcome,
+      }));
+    }
     const m = /^(\w+)\s*(\+?=)\s*(-?\d+)$/.exec(code.trim());
     if (m) {
       const [, name, op, value] = m as unknown as [string, string, string, string];
@@ -90,16 +102,17 @@ export class FakeKernel {
 
   async snapshot(
     options: { yieldable?: boolean } = {},
-  ): Promise<{ body: string; format: number; skipped: [] }> {
+  ): Promise<{ body: string; format: number; skipped: []; executionCount: number }> {
     this.#live();
     this.yieldables.push(options.yieldable === true);
     if (options.yieldable && this.busy) {
       throw Object.assign(new Error("gave way"), { name: SAVE_YIELDED });
     }
     const body = JSON.stringify(Object.fromEntries(this.vars));
+    const executionCount = this.executionCount;
     this.onSnapshot?.();
     await this.snapshotGate;
-    return { body, format: 1, skipped: [] };
+    return { body, format: 1, skipped: [], executionCount };
   }
 
   restore(body: string): Promise<{ restored: string[]; skipped: [] }> {

@@ -212,3 +212,28 @@ Deno.test("a save running when the lease is lost is refused, whichever finishes 
   assert.equal((await c.registry.loadSnapshot("k", versions[0]!.version))?.body, '{"x":2}');
   assert.deepEqual(await c.registry.cellsAfter("k", 0), [], "nor a cell log row from A");
 });
+
+Deno.test("a cell whose log write is cut off while another host takes the kernel says its effect is not kept", async () => {
+  // Found by the cluster's chaos rounds: a takeover ends a stalled holder's PostgreSQL sessions,
+  // so the holder's cell log write fails with a closed connection instead of the fence's answer,
+  // and the reply claimed an effect that the new holder never had.
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "x = 1");
+  await a.supervisor.save("k");
+  const record = c.registry.recordCell.bind(c.registry);
+  c.registry.recordCell = async () => {
+    // A stalls past its lease while its write is on its way; B takes the kernel over, and A's
+    // connection is closed.
+    c.registry.recordCell = record;
+    c.clock.now += TTL + 1;
+    assert.equal(text(await b.supervisor.execute("k", "x")), "1");
+    throw new Error("write CONNECTION_CLOSED");
+  };
+  const late = await a.supervisor.execute("k", "x = 2");
+  assert.match(late.lost ?? "", /its effect is not kept/);
+  assert.equal(a.supervisor.isLive("k"), false);
+  assert.equal(text(await b.supervisor.execute("k", "x")), "1");
+});

@@ -377,6 +377,67 @@ Deno.test("after a host died unsaved, the lost cells are named with the variable
   await registry.close();
 });
 
+Deno.test("a cell answered while a save is being written is named as lost if the host dies", async () => {
+  // Regression (found by the cluster's chaos rounds): the snapshot was credited with the cells
+  // that ran while it was written, so a restore from it lost an answered cell without a word.
+  const registry = openMemoryRegistry();
+  const options = hostOptions(registry);
+  // A shared registry's save writes the scratch files first: cells may run meanwhile.
+  const gate = Promise.withResolvers<void>();
+  const writing = Promise.withResolvers<void>();
+  const files = {
+    async save() {
+      writing.resolve();
+      await gate.promise;
+      return [];
+    },
+    restore: () => Promise.resolve(undefined),
+  };
+  const before = new Supervisor({ ...options, files, startKernel: fakeFactory().start });
+  await before.create("a", { persistent: true });
+  await before.execute("a", "x = 1");
+  const saved = before.save("a");
+  await writing.promise;
+  assert.equal((await before.execute("a", "y = 2")).executionCount, 2);
+  gate.resolve();
+  assert.equal(await saved, true);
+  assert.equal((await registry.listSnapshots("a"))[0]!.executionCount, 1);
+  // The host is killed before it saves again.
+  const after = new Supervisor({ ...options, startKernel: fakeFactory().start });
+  const back = await after.execute("a", "x");
+  assert.match(back.lost ?? "", /cells 2–2 ran after the last save and were lost.*: y/);
+  await after.shutdown(0);
+  await registry.close();
+});
+
+Deno.test("a restart in a cancelled cell is said by the next result, even one finished first", async () => {
+  // Regression (found by the cluster's chaos rounds): the cancelled cell kept its notice for the
+  // next result only after writing its cell log, and a next cell that finished meanwhile
+  // answered without it: an acknowledged cell was lost without a word.
+  await using r = rig();
+  await r.supervisor.create("a", { persistent: true });
+  await r.supervisor.execute("a", "x = 1");
+  await r.supervisor.save("a");
+  await r.supervisor.execute("a", "x = 2");
+  const record = r.registry.recordCell.bind(r.registry);
+  const gate = Promise.withResolvers<void>();
+  const writing = Promise.withResolvers<void>();
+  r.registry.recordCell = async (...args) => {
+    r.registry.recordCell = record;
+    writing.resolve();
+    await gate.promise;
+    return await record(...args);
+  };
+  const cancelled = r.supervisor.execute("a", "cancelled, restarted");
+  await writing.promise;
+  const next = await r.supervisor.execute("a", "x");
+  assert.equal(next.data?.["text/plain"], "1", "restarted from the save");
+  assert.equal(next.restoredFrom?.version, 1);
+  assert.match(next.lost ?? "", /cells 2–2 ran after the last save and were lost.*: x/);
+  gate.resolve();
+  assert.equal((await cancelled).status, "cancelled");
+});
+
 Deno.test("a kernel never saved names every cell it lost", async () => {
   const registry = openMemoryRegistry();
   const options = hostOptions(registry);

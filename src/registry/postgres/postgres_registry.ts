@@ -9,6 +9,14 @@
  * `.writable()`) or large objects (`lo_*`) behind an interface that takes chunks instead of a
  * string; the kernel's snapshot is one string today, so nothing would be gained yet.
  *
+ * Locks and stalled hosts: a fenced write locks its kernel's lease row (`FOR KEY SHARE`) for the
+ * length of its transaction, and taking a lease over locks it `FOR UPDATE`, so no takeover
+ * commits between a write's check and its commit. Renewals only touch `expires_at` and never
+ * wait for writes. A host paused (SIGSTOP) or cut off inside such a transaction keeps its lock
+ * for as long as it is stopped, and PostgreSQL 15 has no timeout that ends a transaction whose
+ * client stopped in the middle of a statement; so a host taking over an expired lease whose row
+ * stays locked ends the stalled session with `pg_terminate_backend` (see `#unblock`).
+ *
  * @module
  */
 import postgres from "postgres";
@@ -44,6 +52,21 @@ type Query = postgres.Sql | postgres.TransactionSql;
 /** Any key will do as long as every host uses the same one: it serializes migrations. */
 const MIGRATION_LOCK = 0x6d6b6801;
 
+/** The `application_name` of this program's connections: only those are ever terminated. */
+const APPLICATION = "mcp-kernel-host";
+
+/**
+ * How long a takeover waits for an expired lease's row lock before it ends the sessions holding
+ * it that wait for their client (a healthy fenced write holds it for milliseconds).
+ */
+const STALLED_AFTER_MS = 1000;
+
+/**
+ * The server ends a session idle inside a transaction this long (in ms): a safety net for a
+ * stalled host that no takeover comes for. Every transaction here runs statements back to back.
+ */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
 /**
  * Connects to the PostgreSQL database at `url` and brings its schema up to date (in one
  * transaction, under an advisory lock, so hosts starting together migrate once). Besides the
@@ -54,7 +77,7 @@ const MIGRATION_LOCK = 0x6d6b6801;
  *   than this program's; the message shows the URL without its password.
  */
 export async function openPostgresRegistry(url: string): Promise<Registry> {
-  const sql = connect(url);
+  const sql = connect(url, {});
   try {
     await migrate(sql);
   } catch (error) {
@@ -64,7 +87,7 @@ export async function openPostgresRegistry(url: string): Promise<Registry> {
       { cause: error },
     );
   }
-  return new PostgresRegistry(sql);
+  return new PostgresRegistry(sql, () => connect(url, { max: 1 }));
 }
 
 /** `postgres://me:secret@db/x` → `postgres://me:***@db/x`, for messages. */
@@ -72,14 +95,18 @@ function redactUrl(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
 }
 
-function connect(url: string): postgres.Sql {
+function connect(url: string, options: { max?: number }): postgres.Sql {
   const parsed = new URL(url);
   const socketDir = parsed.searchParams.get("host");
   // The driver would send an unknown query parameter to the server as a setting: take it out.
   if (socketDir !== null) parsed.searchParams.delete("host");
   return postgres(parsed.href, {
     ...(socketDir !== null && { host: socketDir }),
-    connection: { application_name: "mcp-kernel-host" },
+    ...options,
+    connection: {
+      application_name: APPLICATION,
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+    },
     // Notices (e.g. "already exists, skipping") must never reach stdout: stdio serves JSON-RPC.
     onnotice: (notice) => log("debug", `PostgreSQL: ${notice.message}`),
   });
@@ -110,10 +137,17 @@ async function migrate(sql: postgres.Sql): Promise<void> {
 class PostgresRegistry implements Registry {
   readonly shared = true;
   #sql: postgres.Sql;
+  #openWatcher: () => postgres.Sql;
+  /**
+   * A connection of its own for `#unblock`, opened on first need: its statements never wait for
+   * a lock, and it does not compete with the pool's connections, which may all be waiting.
+   */
+  #watcher?: postgres.Sql;
   #closed?: Promise<void>;
 
-  constructor(sql: postgres.Sql) {
+  constructor(sql: postgres.Sql, openWatcher: () => postgres.Sql) {
     this.#sql = sql;
+    this.#openWatcher = openWatcher;
   }
 
   async createKernel(
@@ -251,23 +285,79 @@ class PostgresRegistry implements Registry {
   }
 
   async acquireLease(kernelId: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
-    // One statement: a free, released or expired lease (by the database's clock) is taken with
-    // the next epoch; the holder's own live lease is extended under the same epoch.
-    const [taken] = await this.#sql<{ epoch: number; expires_at: string }[]>`
-      INSERT INTO leases AS l (kernel_id, holder, epoch, expires_at)
-      VALUES (${kernelId}, ${holder}, 1, ${this.#nowMs()} + ${ttlMs})
-      ON CONFLICT (kernel_id) DO UPDATE SET
-        holder = EXCLUDED.holder,
-        epoch = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > ${this.#nowMs()} THEN l.epoch
-                ELSE l.epoch + 1 END,
-        expires_at = EXCLUDED.expires_at,
-        wanted_by = NULL
-      WHERE l.holder = EXCLUDED.holder OR l.expires_at <= ${this.#nowMs()}
-      RETURNING epoch, expires_at`;
+    // A live lease of another holder is refused without touching its row's lock, so asking
+    // again and again for a busy kernel never queues behind its holder's writes.
+    const [seen] = await this.#sql<{ holder: string; expires_at: string; live: boolean }[]>`
+      SELECT holder, expires_at, expires_at > ${dbNow(this.#sql)} AS live
+      FROM leases WHERE kernel_id = ${kernelId}`;
+    if (seen?.live && seen.holder !== holder) {
+      return { ok: false, holder: seen.holder, expiresAt: Number(seen.expires_at) };
+    }
+    const taken = await this.#sql.begin(async (tx) => {
+      const [session] = await tx<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+      // The row lock that makes a takeover wait for fenced writes in progress (see the module).
+      const locked = tx`SELECT 1 FROM leases WHERE kernel_id = ${kernelId} FOR UPDATE`.execute();
+      await this.#unblock(kernelId, session!.pid, locked);
+      // A free, released or expired lease (by the database's clock) is taken with the next
+      // epoch; the holder's own live lease is extended under the same epoch.
+      const [row] = await tx<{ epoch: number; expires_at: string }[]>`
+        INSERT INTO leases AS l (kernel_id, holder, epoch, expires_at)
+        VALUES (${kernelId}, ${holder}, 1, ${dbNow(tx)} + ${ttlMs})
+        ON CONFLICT (kernel_id) DO UPDATE SET
+          holder = EXCLUDED.holder,
+          epoch = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > ${dbNow(tx)}
+                  THEN l.epoch ELSE l.epoch + 1 END,
+          expires_at = EXCLUDED.expires_at,
+          wanted_by = NULL
+        WHERE l.holder = EXCLUDED.holder OR l.expires_at <= ${dbNow(tx)}
+        RETURNING epoch, expires_at`;
+      return row;
+    });
     if (taken) return { ok: true, epoch: taken.epoch, expiresAt: Number(taken.expires_at) };
     const lease = await this.getLease(kernelId);
-    // Released between the two statements: a caller tries again.
+    // Renewed or released between the two statements: a caller tries again.
     return { ok: false, holder: lease?.holder ?? "", expiresAt: lease?.expiresAt ?? 0 };
+  }
+
+  /**
+   * Waits for `locking` (a statement of the session `pid` that waits for the lease row's lock),
+   * and each time it has waited {@linkcode STALLED_AFTER_MS}, ends the sessions it waits for if
+   * the lease has expired and they wait for their client: a paused or cut-off holder's fenced
+   * write, which would otherwise block the takeover for as long as that host is stopped. Its
+   * transaction rolls back, so its write never lands; the takeover then proceeds.
+   */
+  async #unblock(kernelId: string, pid: number, locking: Promise<unknown>): Promise<void> {
+    let settled = false;
+    const done = locking.finally(() => settled = true);
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = new Promise((resolve) => timer = setTimeout(resolve, STALLED_AFTER_MS));
+      await Promise.race([done, waited]).finally(() => clearTimeout(timer));
+      if (settled) return await done.then(() => {});
+      this.#watcher ??= this.#openWatcher();
+      const w = this.#watcher;
+      try {
+        // Materialized first: the planner may not evaluate a WHERE clause's terms in order.
+        const ended = await w<{ pid: number }[]>`
+          WITH stalled AS MATERIALIZED (
+            SELECT a.pid FROM pg_stat_activity a
+            WHERE a.pid = ANY(pg_blocking_pids(${pid})) AND a.application_name = ${APPLICATION}
+              AND a.wait_event_type = 'Client'
+              AND EXISTS (SELECT 1 FROM leases
+                          WHERE kernel_id = ${kernelId} AND expires_at <= ${dbNow(w)}))
+          SELECT pid FROM stalled WHERE pg_terminate_backend(pid)`;
+        if (ended.length > 0) {
+          log(
+            "warn",
+            `ended ${ended.length} stalled PostgreSQL session(s) that held the lease of a kernel ` +
+              "past its expiry (a paused or cut-off host), so that another host can take it over",
+            { kernel: kernelId, pids: ended.map((r) => r.pid) },
+          );
+        }
+      } catch (error) {
+        log("warn", `cannot end a stalled PostgreSQL session: ${(error as Error).message}`);
+      }
+    }
   }
 
   async renewLeases(
@@ -277,7 +367,7 @@ class PostgresRegistry implements Registry {
   ): Promise<Renewal> {
     if (leases.length === 0) return { renewed: [], wanted: [] };
     const rows = await this.#sql<{ kernel_id: string; wanted_by: string | null }[]>`
-      UPDATE leases AS l SET expires_at = ${this.#nowMs()} + ${ttlMs}
+      UPDATE leases AS l SET expires_at = ${dbNow(this.#sql)} + ${ttlMs}
       FROM (SELECT unnest(${this.#sql.array(leases.map((x) => x.kernelId))}::text[]) AS id,
                    unnest(${this.#sql.array(leases.map((x) => x.epoch))}::integer[]) AS epoch) AS h
       WHERE l.kernel_id = h.id AND l.epoch = h.epoch AND l.holder = ${holder}
@@ -292,12 +382,7 @@ class PostgresRegistry implements Registry {
   async requestHandover(kernelId: string, holder: string): Promise<void> {
     await this.#sql`
       UPDATE leases SET wanted_by = ${holder}
-      WHERE kernel_id = ${kernelId} AND holder != ${holder} AND expires_at > ${this.#nowMs()}`;
-  }
-
-  /** The database's clock in milliseconds since the epoch: leases go by it, not by hosts'. */
-  #nowMs(): postgres.PendingQuery<postgres.Row[]> {
-    return this.#sql`(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+      WHERE kernel_id = ${kernelId} AND holder != ${holder} AND expires_at > ${dbNow(this.#sql)}`;
   }
 
   async releaseLease(kernelId: string, fence: LeaseFence): Promise<void> {
@@ -466,7 +551,10 @@ class PostgresRegistry implements Registry {
 
   /** Waits up to 5 s for queries in flight, then closes every connection. */
   close(): Promise<void> {
-    this.#closed ??= this.#sql.end({ timeout: 5 });
+    this.#closed ??= Promise.all([
+      this.#sql.end({ timeout: 5 }),
+      this.#watcher?.end({ timeout: 5 }),
+    ]).then(() => {});
     return this.#closed;
   }
 
@@ -475,9 +563,14 @@ class PostgresRegistry implements Registry {
   }
 }
 
+/** The database's clock in milliseconds since the epoch: leases go by it, not by hosts'. */
+function dbNow(sql: Query): postgres.PendingQuery<postgres.Row[]> {
+  return sql`(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+}
+
 /**
  * Inside a transaction: throws `LeaseLostError` unless `fence` holds the kernel's lease, and
- * keeps the lease row locked until the transaction ends.
+ * keeps the lease row locked against takeovers (not renewals) until the transaction ends.
  */
 async function fenceCheck(
   tx: postgres.TransactionSql,
@@ -486,7 +579,7 @@ async function fenceCheck(
 ): Promise<void> {
   if (!fence) return;
   const [row] = await tx<{ holder: string; epoch: number }[]>`
-    SELECT holder, epoch FROM leases WHERE kernel_id = ${kernelId} FOR SHARE`;
+    SELECT holder, epoch FROM leases WHERE kernel_id = ${kernelId} FOR KEY SHARE`;
   checkFence(kernelId, fence, row);
 }
 
