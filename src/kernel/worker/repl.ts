@@ -11,6 +11,7 @@
 import { Session } from "node:inspector";
 import type { CellOutcome, ErrorInfo } from "../protocol.ts";
 import { format } from "./format.ts";
+import { isDisplayPromise } from "./jupyter.ts";
 import { render } from "./render.ts";
 
 interface RemoteObject {
@@ -161,7 +162,7 @@ export class Repl {
         return { status: "error", error };
       }
       const [value] = await this.value(reply.result);
-      if (value === undefined) return { status: "ok" };
+      if (value === undefined || isDisplayPromise(value)) return { status: "ok" };
       (globalThis as Record<string, unknown>)._ = value;
       return { status: "ok", data: format(value) };
     } finally {
