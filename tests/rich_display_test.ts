@@ -229,6 +229,45 @@ Deno.test("a Vega-Lite bar chart displayed in a cell arrives as a PNG of its siz
   await client.close();
 });
 
+Deno.test("a bare Vega-Lite spec displayed, raw or not, arrives as a PNG, and display's promise is no Out[n]", async () => {
+  await using s = await serveHttp();
+  const client = await connect(s.url);
+  const spec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: 200,
+    height: 100,
+    autosize: "none",
+    data: { values: [{ k: "a", n: 3 }, { k: "b", n: 5 }] },
+    mark: "bar",
+    encoding: { x: { field: "k", type: "nominal" }, y: { field: "n", type: "quantitative" } },
+  };
+  await run(client, `const spec = ${JSON.stringify(spec)};`);
+  for (
+    const call of ["display(spec, { raw: true })", "Deno.jupyter.display(spec)", "display(spec)"]
+  ) {
+    const ran = await run(client, call);
+    assert.equal(ran.isError, false, text(ran));
+    assert.doesNotMatch(text(ran), /not shown|Promise|Out\[/, call);
+    const [png, ...more] = images(ran);
+    assert.ok(png, `${call}: an image, got ${text(ran)}`);
+    assert.equal(more.length, 0);
+    // Vega pads the 200×100 plot by 5 px on each side.
+    assert.deepEqual(pngSize(png), { width: 210, height: 110 }, call);
+  }
+  // A raw bundle none of whose keys is a MIME type is refused with what raw expects.
+  const wrong = await run(client, "display({ mark: 'bar', data: {} }, { raw: true })");
+  assert.equal(wrong.isError, true);
+  assert.match(
+    text(wrong),
+    /TypeError: display\(value, \{ raw: true \}\) expects a MIME bundle, an object keyed by MIME type such as \{ "text\/html": "<b>hi<\/b>" \} or \{ "application\/vnd\.vegalite\.v5\+json": spec \}; got an object with keys mark, data, none of them a MIME type/,
+  );
+  // A cell's own value that is a spec still shows its text, for the model to read.
+  const value = await run(client, "spec");
+  assert.equal(images(value).length, 0);
+  assert.match(text(value), /Out\[\d+\]: \{\n {2}"?\$schema"?: "https:\/\/vega\.github\.io/);
+  await client.close();
+});
+
 Deno.test("a chart whose data.url names a host file or a local listener is drawn without reading either", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mkh-vega-e2e-" });
   const csv = `${dir}/secret.csv`;

@@ -42,6 +42,7 @@ export const SANDBOX_FILES = [
   "worker/module_mentions.ts",
   "worker/namespace.ts",
   "worker/nested_workers.ts",
+  "worker/own_names.ts",
   "worker/render.ts",
   "worker/repl.ts",
   "worker/restore_hold.ts",

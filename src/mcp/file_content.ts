@@ -15,6 +15,7 @@
 import type { CallToolResult, ReadResourceResult } from "@modelcontextprotocol/server";
 import { imageType } from "../kernel/worker/image_bytes.ts";
 import type { FileChunk } from "../scratch_files.ts";
+import { OUTPUT_LIMIT } from "./text_budget.ts";
 
 /** Bytes of a file one `download_file` result or `resources/read` reply carries at most. */
 export const DOWNLOAD_LIMIT = 2 * 1024 * 1024;
@@ -108,28 +109,50 @@ export function textSpan(chunk: FileChunk): TextSpan | undefined {
 }
 
 /**
+ * Characters of a result's budget kept for what is not the file's text: the first line, and the
+ * other fields of the structured view.
+ */
+const HEAD_ROOM = 500;
+
+/**
  * The `download_file` result for a chunk: a line saying what the file is and which bytes came,
  * with where to continue when more remain, then the file's text, image or bytes. An image is
- * sent as `image` content only whole; its pieces come as bytes.
+ * sent as `image` content only whole; its pieces come as bytes. Text comes at most the output
+ * budget a call (`limit` characters, the text as JSON counted, so that the structured view fits
+ * too), cut at a character; the structured view says where the page ends and the next begins.
+ *
+ * @param options.limit The output budget in characters (default {@linkcode OUTPUT_LIMIT}).
  */
-export function downloadResult(kernel: string, chunk: FileChunk): CallToolResult {
+export function downloadResult(
+  kernel: string,
+  chunk: FileChunk,
+  options: { limit?: number } = {},
+): CallToolResult {
+  const limit = options.limit ?? OUTPUT_LIMIT;
   const { path, size, offset, bytes } = chunk;
-  const text = textSpan(chunk);
-  const mimeType = mimeTypeOf(path, chunk.head, text !== undefined);
+  const span = textSpan(chunk);
+  const mimeType = mimeTypeOf(path, chunk.head, span !== undefined);
   const whole = offset === 0 && bytes.length === size;
   const raster = whole && imageType(chunk.head) !== undefined;
-  const start = raster || !text ? offset : text.start;
-  const end = raster || !text ? offset + bytes.length : text.end;
+  const text = span && !raster ? page(span, Math.max(2, limit - HEAD_ROOM)) : undefined;
+  const start = text ? text.start : offset;
+  const end = text ? text.end : offset + bytes.length;
   const kind = raster ? "image" : text ? "text" : "binary, as base64";
   const lines = [`${path}: ${count(size)} bytes, ${mimeType} (${kind}).`];
   if (start === 0 && end === size) {
     lines[0] += " The whole file follows.";
   } else {
-    lines.push(`Bytes ${count(start)} to ${count(end)} (end excluded) follow.`);
+    const budget = text && text.end < span!.end
+      ? `, cut at the output budget of ${count(limit)} characters per result`
+      : "";
+    lines.push(`Bytes ${count(start)} to ${count(end)} (end excluded) follow${budget}.`);
     if (end < size) {
+      const most = text
+        ? `text comes at most ${count(limit)} characters per call`
+        : `at most ${count(DOWNLOAD_LIMIT)} bytes per call`;
       lines.push(
         `${count(size - end)} bytes remain: call download_file again with offset ${end} ` +
-          `(at most ${count(DOWNLOAD_LIMIT)} bytes per call).`,
+          `(${most}).`,
       );
     }
   }
@@ -137,7 +160,21 @@ export function downloadResult(kernel: string, chunk: FileChunk): CallToolResult
   if (raster) {
     return { content: [head, { type: "image", mimeType, data: bytes.toBase64() }] };
   }
-  if (text) return { content: [head, { type: "text", text: text.text }] };
+  if (text) {
+    return {
+      content: [head, { type: "text", text: text.text }],
+      structuredContent: {
+        kernel,
+        path,
+        size,
+        mime_type: mimeType,
+        offset: start,
+        end,
+        ...(end < size && { next_offset: end, remaining_bytes: size - end }),
+        text: text.text,
+      },
+    };
+  }
   return {
     content: [head, {
       type: "resource",
@@ -145,6 +182,36 @@ export function downloadResult(kernel: string, chunk: FileChunk): CallToolResult
     }],
   };
 }
+
+/**
+ * The head of `span` whose text, as a JSON string, takes at most `budget` characters, cut
+ * between characters (never inside a surrogate pair), with its end in the file's bytes.
+ */
+function page(span: TextSpan, budget: number): TextSpan {
+  const { text } = span;
+  let used = 2; // the quotes
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff;
+    const width = pair ? 2 : jsonWidth(c);
+    if (used + width > budget && i > 0) break;
+    used += width;
+    i += pair ? 2 : 1;
+  }
+  if (i >= text.length) return span;
+  const head = text.slice(0, i);
+  return { text: head, start: span.start, end: span.start + new TextEncoder().encode(head).length };
+}
+
+/** Characters JSON.stringify writes for one UTF-16 unit that is no surrogate. */
+function jsonWidth(c: number): number {
+  if (SHORT_ESCAPES.has(c)) return 2;
+  return c < 0x20 ? 6 : 1;
+}
+
+/** `"`, `\\`, and the control characters JSON writes as `\b`, `\t`, `\n`, `\f`, `\r`. */
+const SHORT_ESCAPES = new Set([0x22, 0x5c, 0x08, 0x09, 0x0a, 0x0c, 0x0d]);
 
 /** The `resources/read` reply for a whole file: its text, or its bytes as a base64 blob. */
 export function resourceContents(uri: string, chunk: FileChunk): ReadResourceResult {

@@ -2,13 +2,15 @@
  * Admission to a live slot: under the cap a kernel is admitted at once; at the cap the least
  * recently used idle kernels are stopped to make room (see `pickEvictions`); when every live
  * kernel is busy the newcomer waits for a change, up to the capacity wait, then gets a
- * {@linkcode CapacityError}. Admissions are serialized, so two newcomers never take one slot.
+ * {@linkcode CapacityError}. When none is busy yet none can be stopped (their saves fail, or
+ * they are ephemeral), waiting would free nothing: the newcomer is refused at once, with why
+ * (see `capacityRefusal`). Admissions are serialized, so two newcomers never take one slot.
  *
  * @module
  */
 import type { ChangeSignal } from "./change_signal.ts";
 import { CapacityError } from "./errors.ts";
-import { type KernelView, pickEvictions } from "./policy.ts";
+import { capacityRefusal, type KernelView, pickEvictions } from "./policy.ts";
 
 /**
  * How an eviction ended: `stopped`; `changed`, a request reached the kernel during its save, so
@@ -65,20 +67,30 @@ export class Admission {
         reserve();
         return;
       }
+      // A kernel whose save fails cannot be stopped: the next least recently used is tried in
+      // its place (leaving the failed ones out, and counting them as incoming, keeps the
+      // number needed the same).
+      const failed = new Set<string>();
       let again = false;
-      for (const victim of pickEvictions(others, o.cap)) {
-        // A kernel that changed during its save may be idle again already: waiting for a change
-        // would wait for one that has happened.
-        if (await o.evict(victim) !== "failed") again = true;
+      for (let victims = pickEvictions(others, o.cap); victims.length > 0 && !again;) {
+        for (const victim of victims) {
+          // A kernel that changed during its save may be idle again already: waiting for a
+          // change would wait for one that has happened.
+          if (await o.evict(victim) === "failed") failed.add(victim);
+          else again = true;
+        }
+        const rest = others.filter((k) => !failed.has(k.id));
+        victims = again ? [] : pickEvictions(rest, o.cap, 1 + failed.size);
       }
       if (again) continue;
-      const left = deadline - o.now();
-      if (left <= 0) {
-        throw new CapacityError(
-          `The host is at capacity: all ${live.length} live kernels stayed busy for ` +
-            `${Math.round(o.waitMs / 1000)} s; try again shortly`,
-        );
-      }
+      const now = o.now();
+      const seen = o.kernels().filter((k) => k.id !== id && k.live);
+      if (seen.length < o.cap) continue;
+      const refusal = capacityRefusal(seen, failed, { now, waitMs: o.waitMs });
+      // No live kernel is busy: none will finish, so waiting frees nothing.
+      if (refusal.stuck) throw new CapacityError(refusal.message);
+      const left = deadline - now;
+      if (left <= 0) throw new CapacityError(refusal.message);
       await o.changes.wait(left);
     }
   }

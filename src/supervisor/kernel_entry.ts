@@ -28,8 +28,11 @@ export interface Entry {
   generation: number;
   saving: Promise<boolean>;
   notice?: Notice;
-  /** The latest save attempts failed: why, how many in a row, and when to try again. */
-  saveFailure?: { reason: string; attempts: number; retryAt: number };
+  /**
+   * The latest save attempts failed: why, how many in a row, and when to try again; `refused`
+   * when the kernel refused it for the size of its variables, which its next request may change.
+   */
+  saveFailure?: { reason: string; attempts: number; retryAt: number; refused: boolean };
   /** The registry's last active time and count need writing. */
   touched: boolean;
   /** Periodic saves that gave way to a request since the last save that finished. */
@@ -94,6 +97,7 @@ export function view(e: Entry): KernelView {
     dirtySince: e.dirtySince,
     requestsSinceSave: e.requestsSinceSave,
     retrySaveAt: e.saveFailure?.retryAt ?? null,
+    ...(e.saveFailure && { saveFailed: e.saveFailure.reason }),
   };
 }
 

@@ -23,6 +23,8 @@ export interface KernelView {
   requestsSinceSave: number;
   /** After a failed save, no new attempt before this time; `null` when the last save worked. */
   retrySaveAt: number | null;
+  /** Why its latest save failed, when it did. */
+  saveFailed?: string;
 }
 
 /** Save thresholds. */
@@ -54,6 +56,67 @@ export function pickCulls(kernels: KernelView[], now: number, idleTimeoutMs: num
   return kernels
     .filter((k) => k.live && !k.busy && k.persistent && now - k.lastActive >= idleTimeoutMs)
     .map((k) => k.id);
+}
+
+/**
+ * Why a newcomer cannot have a live slot, in words for its client: every live kernel is busy,
+ * or idle but impossible to stop (ephemeral, or its save just failed: a stop saves first, and
+ * a kernel is never stopped unsaved). `stuck` is true when no live kernel is busy: then no slot
+ * can free up by waiting, and the newcomer is refused at once.
+ *
+ * @param live The live kernels, the newcomer not among them.
+ * @param failed The ids of those whose save for eviction failed just now.
+ * @param options.waitMs How long the newcomer waited, for the message.
+ * @example
+ * ```ts
+ * capacityRefusal([view], new Set([view.id]), { now, waitMs: 30_000 }).message;
+ * // "The host is at capacity: all 1 live kernels hold unsaved state that cannot be saved (…)"
+ * ```
+ */
+export function capacityRefusal(
+  live: KernelView[],
+  failed: ReadonlySet<string>,
+  options: { now: number; waitMs: number },
+): { stuck: boolean; message: string } {
+  const n = live.length;
+  const busy = live.filter((k) => k.busy).length;
+  const unsaved = live.filter((k) => !k.busy && failed.has(k.id));
+  const ephemeral = live.filter((k) => !k.busy && !k.persistent && !failed.has(k.id)).length;
+  const stuck = busy === 0;
+  const waited = `${Math.round(options.waitMs / 1000)} s`;
+  if (unsaved.length === 0 && ephemeral === 0) {
+    return {
+      stuck: false,
+      message: `The host is at capacity: all ${n} live kernels stayed busy for ${waited}; ` +
+        "try again shortly",
+    };
+  }
+  // Kernels are named by when they were last used, never by id: an id is a capability, and
+  // the newcomer is another session.
+  const why = unsaved.slice(0, 3).map((k) =>
+    `a kernel last active ${ago(options.now - k.lastActive)} ago: ` +
+    (k.saveFailed ?? "its save failed").replace(/^Cannot save the kernel: /, "").slice(0, 300)
+  );
+  if (unsaved.length > 3) why.push(`${unsaved.length - 3} more`);
+  if (ephemeral > 0) why.push(`${ephemeral} ephemeral (never saved, so never stopped)`);
+  if (busy > 0) why.push(`${busy} busy for ${waited}`);
+  const head = unsaved.length === n
+    ? `all ${n} live kernels hold unsaved state that cannot be saved`
+    : `none of the ${n} live kernels could be stopped to make room`;
+  const them = unsaved.length === 1 ? "it" : "them";
+  const advice = unsaved.length > 0
+    ? `free memory in ${them}, close ${them}, or raise --max-kernels`
+    : "raise --max-kernels";
+  return {
+    stuck,
+    message: `The host is at capacity: ${head} (${why.join("; ")}); ` +
+      (stuck ? advice : `try again shortly, ${advice}`),
+  };
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
 }
 
 /**

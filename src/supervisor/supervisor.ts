@@ -234,7 +234,12 @@ export class Supervisor {
         entry.dirtySince ??= entry.lastActive;
         entry.requestsSinceSave++;
         entry.generation++;
-        if (needsSave(view(entry), entry.lastActive, this.#o)) void this.save(id, PERIODIC);
+        // A save refused for its size is tried again after each request, not after its
+        // back-off: the request may have freed the memory, and its result should say so.
+        const retry = entry.saveFailure?.refused === true;
+        if (retry || needsSave(view(entry), entry.lastActive, this.#o)) {
+          void this.save(id, PERIODIC);
+        }
       }
       this.#changes.notify();
     }
@@ -304,6 +309,9 @@ export class Supervisor {
         "its effect is not kept: the next call continues from the kernel's latest saved state";
       result.lost = result.lost ? `${moved}; ${result.lost}` : moved;
     });
+    // The retry of a refused save this cell started (see run): its outcome, not the refusal
+    // from before the cell, is what the result says.
+    if (entry?.saveFailure?.refused) await entry.saving;
     if (entry?.saveFailure) result.saveFailed = entry.saveFailure.reason;
     return result;
   }
@@ -560,7 +568,9 @@ export class Supervisor {
       const attempts = (entry.saveFailure?.attempts ?? 0) + 1;
       const retryAt = this.#o.now() + retryDelayMs(attempts);
       if (attempts === 1) this.#o.log(`saving a kernel failed, will retry: ${reason}`);
-      entry.saveFailure = { reason, attempts, retryAt };
+      // The kernel's refuseLargeSave names its error so.
+      const refused = (error as Error).name === "SaveRefusedError";
+      entry.saveFailure = { reason, attempts, retryAt, refused };
       return false;
     }
   }

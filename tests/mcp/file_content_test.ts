@@ -97,6 +97,25 @@ Deno.test("a download is text, an image whole, or a base64 resource, with a line
   assert.ok(DOWNLOAD_LIMIT >= 1024 * 1024);
 });
 
+Deno.test("a text download is cut at the output budget between characters, never inside a surrogate pair", () => {
+  const clef = "𝄞".repeat(300);
+  const bytes = new TextEncoder().encode(clef);
+  const r = downloadResult("K", chunk(bytes), { limit: 1000 });
+  const out = r.structuredContent as Record<string, unknown>;
+  // 1,000 characters less 500 for the rest of the result: the quotes and 249 pairs.
+  assert.equal(out.text, "𝄞".repeat(249));
+  assert.deepEqual([out.offset, out.end, out.next_offset, out.remaining_bytes], [0, 996, 996, 204]);
+  assert.match(
+    (r.content[0] as { text: string }).text,
+    /Bytes 0 to 996 \(end excluded\) follow, cut at the output budget of 1,000 characters per result\. 204 bytes remain: call download_file again with offset 996 \(text comes at most 1,000 characters per call\)/,
+  );
+  const rest = downloadResult("K", chunk(bytes.subarray(996), { offset: 996, size: bytes.length }));
+  assert.equal(
+    (r.content[1] as { text: string }).text + (rest.content[1] as { text: string }).text,
+    clef,
+  );
+});
+
 Deno.test("a resource read is text for text and a blob for images and other bytes", () => {
   assert.deepEqual(resourceContents("u", chunk(new TextEncoder().encode("hi"))).contents, [
     { uri: "u", mimeType: "text/plain", text: "hi" },

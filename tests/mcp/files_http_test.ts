@@ -123,12 +123,12 @@ Deno.test("over HTTP, a CSV uploaded in two chunks is read by a cell; files a ce
   const pages: string[] = [];
   let offset = 0;
   for (let i = 0; i < 5 && offset < bytes.length; i++) {
-    const page = await call(c, "download_file", { path: "data.csv", offset, length: 400_000 });
+    const page = await call(c, "download_file", { path: "data.csv", offset, length: 10_000 });
     pages.push(page.content[1]!.text!);
     offset = Number(/again with offset (\d+)/.exec(page.content[0]!.text!)?.[1] ?? bytes.length);
   }
-  assert.equal(pages.length, 3);
-  assert.equal(pages.join(""), data);
+  assert.equal(pages.length, 5);
+  assert.equal(pages.join(""), data.slice(0, 50_000));
 
   const listed = (await c.listResources()).resources;
   const byUri = new Map(listed.map((r) => [r.uri, r]));
@@ -152,6 +152,63 @@ Deno.test("over HTTP, a CSV uploaded in two chunks is read by a cell; files a ce
   const content = pngResource.contents[0] as { blob: string; mimeType: string };
   assert.equal(content.mimeType, "image/png");
   assert.deepEqual(Uint8Array.fromBase64(content.blob), PNG);
+  await c.close();
+});
+
+Deno.test("a 2 MB text file downloads in pages within the output budget, which join to it byte-exact, multi-byte characters at their edges", async () => {
+  await using s = await serveHttp();
+  const { client: c } = await client(s.url);
+  // One-, two-, three- and four-byte characters (the last a surrogate pair), quotes and
+  // newlines (which JSON escapes), in a cycle that no page length divides.
+  const row = 'id,"naïve €",𝄞\\x,\t';
+  const code = `const row = ${JSON.stringify(row)};\n` +
+    "let text = ''; for (let i = 0; text.length < 1_700_000; i++) text += row + i + '\\n';\n" +
+    'await Deno.writeTextFile("out.csv", text); text.length';
+  const wrote = await call(c, "execute", { code });
+  assert.equal(wrote.out.status, "ok", wrote.text);
+  let text = "";
+  for (let i = 0; text.length < 1_700_000; i++) text += row + i + "\n";
+  const bytes = new TextEncoder().encode(text);
+  assert.ok(bytes.length > 2_000_000, `${bytes.length} bytes`);
+
+  const pages: Uint8Array[] = [];
+  let edgesInsideMultiByte = 0;
+  let offset = 0;
+  while (offset < bytes.length) {
+    const page = await call(c, "download_file", { path: "out.csv", offset });
+    assert.equal(page.isError, false, page.text);
+    const body = page.content[1]!.text!;
+    assert.ok(page.text.length <= 20_000, `page at ${offset}: ${page.text.length} characters`);
+    assert.ok(JSON.stringify(page.out).length <= 20_000, `structured page at ${offset}`);
+    assert.equal(page.out.offset, offset);
+    assert.equal(page.out.text, body);
+    pages.push(new TextEncoder().encode(body));
+    const end = page.out.end as number;
+    assert.equal(end, offset + pages.at(-1)!.length);
+    if (end < bytes.length) {
+      assert.equal(page.out.next_offset, end);
+      assert.match(
+        page.content[0]!.text!,
+        new RegExp(
+          `cut at the output budget of 20,000 characters per result\\. ` +
+            `[\\d,]+ bytes remain: call download_file again with offset ${end} ` +
+            `\\(text comes at most 20,000 characters per call\\)`,
+        ),
+      );
+      if (bytes[end - 1]! >= 0x80 || bytes[end]! >= 0x80) edgesInsideMultiByte++;
+    } else {
+      assert.equal(page.out.next_offset, undefined);
+    }
+    offset = end;
+  }
+  assert.ok(pages.length >= 80, `${pages.length} pages`);
+  assert.ok(
+    edgesInsideMultiByte > 5,
+    `${edgesInsideMultiByte} page edges next to a multi-byte character`,
+  );
+  const joined = new Uint8Array(bytes.length);
+  pages.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
+  assert.deepEqual(joined, bytes);
   await c.close();
 });
 

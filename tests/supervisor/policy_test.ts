@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  capacityRefusal,
   type KernelView,
   needsSave,
   pickCulls,
@@ -74,4 +75,36 @@ Deno.test("a failed save is not tried again before its retry time, and the delay
   assert.equal(needsSave(failed, 1_999, policy), false);
   assert.equal(needsSave(failed, 2_000, policy), true);
   assert.deepEqual([1, 2, 3, 10, 30].map(retryDelayMs), [1000, 2000, 4000, 300_000, 300_000]);
+});
+
+Deno.test("a capacity refusal says why: busy kernels wait, unsavable or ephemeral idle ones cannot be stopped", () => {
+  const now = 600_000;
+  const busy = kernel("busy", { busy: true });
+  const big = kernel("big", {
+    lastActive: now - 300_000,
+    saveFailed: "Cannot save the kernel: its variables hold 310 MB, more than a save can serialize",
+  });
+  const stdio = kernel("stdio", { persistent: false });
+  assert.deepEqual(capacityRefusal([busy], new Set(), { now, waitMs: 30_000 }), {
+    stuck: false,
+    message: "The host is at capacity: all 1 live kernels stayed busy for 30 s; try again shortly",
+  });
+  assert.deepEqual(capacityRefusal([big], new Set(["big"]), { now, waitMs: 30_000 }), {
+    stuck: true,
+    message: "The host is at capacity: all 1 live kernels hold unsaved state that cannot be " +
+      "saved (a kernel last active 5 min ago: its variables hold 310 MB, more than a save can " +
+      "serialize); free memory in it, close it, or raise --max-kernels",
+  });
+  const mixed = capacityRefusal([busy, big, stdio], new Set(["big"]), { now, waitMs: 30_000 });
+  assert.equal(mixed.stuck, false, "the busy one may finish");
+  assert.equal(
+    mixed.message,
+    "The host is at capacity: none of the 3 live kernels could be stopped to make room (a " +
+      "kernel last active 5 min ago: its variables hold 310 MB, more than a save can serialize; " +
+      "1 ephemeral (never saved, so never stopped); 1 busy for 30 s); try again shortly, free " +
+      "memory in it, close it, or raise --max-kernels",
+  );
+  assert.equal(capacityRefusal([stdio], new Set(), { now, waitMs: 30_000 }).stuck, true);
+  // Kernel ids are capabilities: a refusal, read by another session, never names one.
+  assert.doesNotMatch(mixed.message, /"?\b(busy|big|stdio)\b"?:/);
 });

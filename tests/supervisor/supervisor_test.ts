@@ -343,6 +343,70 @@ Deno.test("a failed save is said on every result until a save works, logged once
   assert.equal((await r.registry.listSnapshots("a")).length, 1);
 });
 
+/** A snapshot refused as the kernel refuses one for the size of its variables. */
+function refuseSaves(kernel: FakeKernel): () => void {
+  const snapshot = kernel.snapshot.bind(kernel);
+  kernel.snapshot = () =>
+    Promise.reject(
+      Object.assign(
+        new Error(
+          "Cannot save the kernel: its variables hold 310 MB, more than a save can serialize",
+        ),
+        { name: "SaveRefusedError" },
+      ),
+    );
+  return () => kernel.snapshot = snapshot;
+}
+
+Deno.test("at the cap, an idle kernel that cannot be saved makes a newcomer refused at once, saying why", async () => {
+  await using r = rig({ maxKernels: 1, capacityWaitMs: 60_000 });
+  await r.supervisor.create("a", { persistent: true });
+  await r.supervisor.execute("a", "huge = 1");
+  refuseSaves(r.kernel("a"));
+  r.clock.now += 12_000;
+  const started = Date.now();
+  await assert.rejects(r.supervisor.create("b", { persistent: true }), (error: Error) => {
+    assert.ok(error instanceof CapacityError);
+    assert.equal(
+      error.message,
+      "The host is at capacity: all 1 live kernels hold unsaved state that cannot be saved " +
+        "(a kernel last active 12 s ago: its variables hold 310 MB, more than a save can " +
+        "serialize); free memory in it, close it, or raise --max-kernels",
+    );
+    return true;
+  });
+  assert.ok(Date.now() - started < 30_000, "no capacity wait");
+  assert.equal(r.supervisor.isLive("a"), true, "a keeps running, unsaved");
+});
+
+Deno.test("at the cap, when the least recently used kernel cannot be saved, the next one is stopped instead", async () => {
+  await using r = rig({ maxKernels: 2, capacityWaitMs: 60_000 });
+  await r.supervisor.create("old", { persistent: true });
+  await r.supervisor.execute("old", "huge = 1");
+  refuseSaves(r.kernel("old"));
+  r.clock.now += 10;
+  await r.supervisor.create("newer", { persistent: true });
+  await r.supervisor.create("c", { persistent: true });
+  assert.equal(r.supervisor.isLive("old"), true);
+  assert.equal(r.supervisor.isLive("newer"), false);
+  assert.equal(r.supervisor.isLive("c"), true);
+});
+
+Deno.test("after a save refused for its size, the next cell's result says whether the state is saved now", async () => {
+  await using r = rig({ saveIntervalMs: 60_000 });
+  await r.supervisor.create("a", { persistent: true });
+  await r.supervisor.execute("a", "huge = 1");
+  const allow = refuseSaves(r.kernel("a"));
+  assert.equal(await r.supervisor.save("a"), false);
+  const still = await r.supervisor.execute("a", "x = 1");
+  assert.match(still.saveFailed ?? "", /310 MB/, "still too big: said");
+  // The cell that frees the memory: its result no longer says "Not saved", within the back-off.
+  allow();
+  const freed = await r.supervisor.execute("a", "huge = 0");
+  assert.equal(freed.saveFailed, undefined);
+  assert.equal((await r.registry.listSnapshots("a")).length, 1, "saved after that cell");
+});
+
 Deno.test("a kernel brought back after an eviction goes on counting its cells", async () => {
   await using r = rig({ maxKernels: 1 });
   await r.supervisor.create("a", { persistent: true });

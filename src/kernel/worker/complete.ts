@@ -8,6 +8,8 @@
  * @module
  */
 import type { Completion } from "../protocol.ts";
+import { peekBoxed } from "./namespace.ts";
+import { ownNames } from "./own_names.ts";
 import type { Repl } from "./repl.ts";
 
 const IDENT = String.raw`[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*`;
@@ -106,20 +108,22 @@ function byVisibility(a: string, b: string): number {
 }
 
 async function keysOf(repl: Repl, path: string, inherited: boolean): Promise<string[][]> {
-  const read = await repl.peek(path);
+  const read = await peekBoxed(repl, path);
   if (!read.ok || read.value === null || read.value === undefined) return [];
-  return inherited ? chainNames(Object(read.value)) : [Object.keys(Object(read.value))];
+  return inherited ? chainNames(read.value) : [ownNames(read.value, { enumerable: true })];
 }
 
 /**
- * Property names of an object and its prototypes, skipping symbols: those above
- * `Object.prototype`, then `Object.prototype`'s and every prototype's `constructor`.
+ * Property names of a value and its prototypes, skipping symbols: those above
+ * `Object.prototype`, then `Object.prototype`'s and every prototype's `constructor`. A string's
+ * or a long array's indices are not listed.
  */
-function chainNames(object: object): [string[], string[]] {
+function chainNames(value: unknown): [string[], string[]] {
   const names: string[] = [];
   const common: string[] = [];
-  for (let o: object | null = object; o; o = Object.getPrototypeOf(o)) {
-    for (const name of Object.getOwnPropertyNames(o)) {
+  const target: object = Object(value);
+  for (let o: object | null = target; o; o = Object.getPrototypeOf(o)) {
+    for (const name of o === target ? ownNames(value) : Object.getOwnPropertyNames(o)) {
       (o === Object.prototype || name === "constructor" ? common : names).push(name);
     }
   }

@@ -46,10 +46,13 @@ export function format(value: unknown): MimeBundle {
 /**
  * The MIME bundle of a displayed value (`Deno.jupyter.display`, `Deno.jupyter.format`): as
  * {@linkcode format}, except that a `$display` returning a promise is awaited, as Deno's kernel
- * does. Returns the bundle itself when nothing needs awaiting, so displays keep their order.
+ * does, and that a Vega or Vega-Lite spec (by its `$schema`) is shown as its chart: a cell's
+ * value shows the spec's text, which a model may want to read. Returns the bundle itself when
+ * nothing needs awaiting, so displays keep their order.
  */
 export function formatDisplayed(value: unknown): MimeBundle | Promise<MimeBundle> {
   const own = callDisplay(value);
+  if (own === undefined && isChartSpec(value)) return complete(chartBundle(value), value);
   if (!(own instanceof Promise)) return complete(checked(own), value);
   return own.then(
     (bundle) => complete(checked(bundle), value),
@@ -113,6 +116,24 @@ function likeBundle(value: unknown): Record<string, unknown> | undefined {
 function tableBundle(value: unknown): Record<string, unknown> | undefined {
   const view = tableView(value);
   return view && { "text/markdown": tableMarkdown(view) };
+}
+
+/**
+ * Whether `value` is a Vega or Vega-Lite spec by its `$schema`
+ * (`https://vega.github.io/schema/vega-lite/v5.json`): displayed, it is drawn as the chart.
+ */
+export function isChartSpec(value: unknown): value is { $schema: string } {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  try {
+    const schema = (value as { $schema?: unknown }).$schema;
+    return typeof schema === "string" && /\/schema\/vega(?:-lite)?\/v\d+/.test(schema);
+  } catch {
+    return false;
+  }
+}
+
+function chartBundle(spec: { $schema: string }): Record<string, unknown> {
+  return plainData({ [vegaType(spec.$schema)]: spec });
 }
 
 function vegaType(schema: string): string {

@@ -10,7 +10,7 @@
  * @module
  */
 import type { MimeBundle } from "../protocol.ts";
-import { DISPLAY, formatDisplayed, rawBundle } from "./format.ts";
+import { DISPLAY, formatDisplayed, isChartSpec, rawBundle } from "./format.ts";
 import { imageSize, imageType } from "./image_bytes.ts";
 
 /** Items one cell may display; later ones are dropped with a note on stderr. */
@@ -115,14 +115,27 @@ export function providedExpression(value: unknown): string | undefined {
   return provided.get(value);
 }
 
+/** The promises `display` returned: a cell's value that is one of them is no result to show. */
+const displayPromises = new WeakSet<Promise<void>>();
+
+/**
+ * Whether `value` is the promise a `display` call returned (Deno's API returns one), which a
+ * cell ending in `display(chart)` would otherwise show as `Out[n]: Promise { undefined }`.
+ */
+export function isDisplayPromise(value: unknown): boolean {
+  return value instanceof Promise && displayPromises.has(value);
+}
+
 function createJupyter(displays: Displays, scratchDir: string) {
   function display(obj: unknown, options: DisplayOptions = {}): Promise<void> {
-    const bundle = options.raw && isMediaBundle(obj) ? rawBundle(obj) : formatDisplayed(obj);
-    if (!(bundle instanceof Promise)) {
-      displays.push(bundle);
-      return Promise.resolve();
-    }
-    return bundle.then((b) => displays.push(b));
+    const bundle = options.raw && isMediaBundle(obj) && !isChartSpec(obj)
+      ? rawBundle(mimeBundle(obj))
+      : formatDisplayed(obj);
+    const done = bundle instanceof Promise
+      ? bundle.then((b) => displays.push(b))
+      : (displays.push(bundle), Promise.resolve());
+    displayPromises.add(done);
+    return done;
   }
 
   async function format(obj: unknown): Promise<MimeBundle> {
@@ -193,6 +206,25 @@ function displayable(bundle: Record<string, unknown>): Displayable {
 
 function isMediaBundle(obj: unknown): obj is Record<string, unknown> {
   return obj !== null && typeof obj === "object" && !Array.isArray(obj);
+}
+
+/**
+ * `obj` when one of its keys is a MIME type, as `display(obj, { raw: true })` needs.
+ *
+ * @throws {TypeError} Saying what raw expects, when no key is a MIME type.
+ */
+function mimeBundle(obj: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(obj);
+  if (keys.some((key) => /^[a-z]+\/[\w.+-]+$/i.test(key))) return obj;
+  const given = keys.length === 0
+    ? "an empty object"
+    : `an object with keys ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""}`;
+  throw new TypeError(
+    `display(value, { raw: true }) expects a MIME bundle, an object keyed by MIME type such as ` +
+      `{ "text/html": "<b>hi</b>" } or { "application/vnd.vegalite.v5+json": spec }; got ${given}, ` +
+      "none of them a MIME type. Without raw, display(value) shows any value " +
+      "(a Vega or Vega-Lite spec with its $schema as the chart)",
+  );
 }
 
 /** Reads an image file; relative paths start in the scratch folder (the working folder). */

@@ -6,6 +6,7 @@
 import type { MemberSummary, VariableDetail, VariableSummary } from "../protocol.ts";
 import { shownSource } from "./shown_source.ts";
 import { isNativeFunction } from "./function_source.ts";
+import { ownNames } from "./own_names.ts";
 import { approximateBytes, preview, render, typeName } from "./render.ts";
 import type { Repl } from "./repl.ts";
 import { tableMarkdown, tableView } from "./table.ts";
@@ -88,7 +89,7 @@ export class Namespace {
    * @throws {ReferenceError} When nothing by that name exists or reading it would have effects.
    */
   async inspect(path: string, depth: number): Promise<VariableDetail> {
-    const read = await this.#repl.peek(path);
+    const read = await peekBoxed(this.#repl, path);
     if (!read.ok) {
       throw new ReferenceError(
         `No variable "${path}" in this kernel (or reading it would run code with side effects); ` +
@@ -133,6 +134,19 @@ export class Namespace {
   }
 }
 
+/**
+ * `repl.peek(path)`, read through an array around the value: the inspector sends a primitive's
+ * value as JSON, which for a string of 60 million characters is a copy of it twice over, while
+ * an object comes back by reference.
+ */
+export async function peekBoxed(
+  repl: Repl,
+  path: string,
+): Promise<{ ok: boolean; value?: unknown }> {
+  const read = await repl.peek(`[${path}]`);
+  return read.ok ? { ok: true, value: (read.value as unknown[])[0] } : read;
+}
+
 function tablePreview(value: unknown): string | undefined {
   const view = tableView(value);
   return view && tableMarkdown(view);
@@ -140,7 +154,7 @@ function tablePreview(value: unknown): string | undefined {
 
 /**
  * Own data keys first, then methods along the prototype chain (built-in prototypes excluded).
- * An array's or typed array's indices are left out.
+ * An array's, typed array's or string's indices are left out.
  */
 function members(value: unknown): MemberSummary[] {
   if (value === null || value === undefined) return [];
@@ -148,7 +162,7 @@ function members(value: unknown): MemberSummary[] {
   const target = Object(value);
   const skip = typeof value === "function" ? new Set(["length", "name", "prototype"]) : new Set();
   const indexed = Array.isArray(value) || ArrayBuffer.isView(value);
-  for (const key of Object.getOwnPropertyNames(target)) {
+  for (const key of ownNames(value)) {
     if (out.length >= MAX_MEMBERS) break;
     if (skip.has(key) || (indexed && (key === "length" || isIndex(key)))) continue;
     out.push(member(key, Object.getOwnPropertyDescriptor(target, key)));

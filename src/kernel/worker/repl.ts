@@ -11,6 +11,7 @@
 import { Session } from "node:inspector";
 import type { CellOutcome, ErrorInfo } from "../protocol.ts";
 import { format } from "./format.ts";
+import { isDisplayPromise } from "./jupyter.ts";
 import { render } from "./render.ts";
 
 interface RemoteObject {
@@ -161,7 +162,7 @@ export class Repl {
         return { status: "error", error };
       }
       const [value] = await this.value(reply.result);
-      if (value === undefined) return { status: "ok" };
+      if (value === undefined || isDisplayPromise(value)) return { status: "ok" };
       (globalThis as Record<string, unknown>)._ = value;
       return { status: "ok", data: format(value) };
     } finally {
@@ -288,7 +289,11 @@ export class Repl {
     await this.#release(reply);
     if (reply.exceptionDetails || !Array.isArray(thunks) || thunks.length !== names.length) {
       // A name that is not an identifier after all: each on its own, as before.
-      for (const name of names) out.set(name, await this.peek(name));
+      // Boxed, so a long string comes back by reference, not copied through the inspector.
+      for (const name of names) {
+        const read = await this.peek(`[${name}]`);
+        out.set(name, read.ok ? { ok: true, value: (read.value as unknown[])[0] } : read);
+      }
       return out;
     }
     names.forEach((name, i) => {
