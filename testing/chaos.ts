@@ -208,10 +208,13 @@ class KernelLoad {
   }
 }
 
-/** How many cells a reply's `lost` names as lost ("cells 4–6 ran … and were lost": 3). */
+/**
+ * How many cells a reply's `lost` names as lost ("cells 4–6 ran … and were lost": 3, "cell 4
+ * ran … and was lost": 1).
+ */
 function namedCells(lost: string | undefined): number {
-  return [...(lost ?? "").matchAll(/cells (\d+)–(\d+) ran/g)]
-    .reduce((sum, m) => sum + Number(m[2]) - Number(m[1]) + 1, 0);
+  return [...(lost ?? "").matchAll(/cells? (\d+)(?:–(\d+))? ran/g)]
+    .reduce((sum, m) => sum + Number(m[2] ?? m[1]) - Number(m[1]) + 1, 0);
 }
 
 /** A `performance.now()` time as the traces show it. */

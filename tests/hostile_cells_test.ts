@@ -161,7 +161,7 @@ Deno.test("hostile cells get precise errors or bounded results; nothing else is 
     // A 10 MB cell is refused by the 4 MiB body limit with a precise error.
     await assert.rejects(
       execute(attacker.client, `const big = ${JSON.stringify("z".repeat(10 * 2 ** 20))}`),
-      /413|Payload Too Large/,
+      /Payload Too Large: the body exceeds 4194304 bytes; send a larger file as several upload_file calls with offset/,
     );
     stop = true;
     await busy;

@@ -492,7 +492,8 @@ export class KernelHandle implements AsyncDisposable {
       if (run.kind === "failed") {
         // A failed restore is reported by whoever restores (the supervisor's recovery).
         if (kind !== "restore") {
-          const why = `the kernel was restarted during a ${kind} request: ` +
+          const why = `the kernel was restarted during ${/^[aeiou]/.test(kind) ? "an" : "a"} ` +
+            `${kind} request: ` +
             run.failure.error.message;
           this.#unreported = merge(this.#unreported, {
             ...run.outcome,

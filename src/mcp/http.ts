@@ -209,7 +209,12 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       }
       bytes = await readLimited(request, maxBody);
       if (!bytes) {
-        return error(413, -32000, `Payload Too Large: the body exceeds ${maxBody} bytes`);
+        return error(
+          413,
+          -32000,
+          `Payload Too Large: the body exceeds ${maxBody} bytes; send a larger file as several ` +
+            "upload_file calls with offset (about 3,000,000 bytes each)",
+        );
       }
       try {
         body = JSON.parse(new TextDecoder().decode(bytes));

@@ -81,8 +81,14 @@ async function lostCells(
   const names = [...new Set(cells.flatMap((c) => c.declared))];
   const shown = names.length > 20 ? [...names.slice(0, 20), `${names.length - 20} more`] : names;
   const when = after === 0 ? "before any save" : "after the last save";
-  return `cells ${after + 1}–${last} ran ${when} and were lost` +
-    (names.length > 0 ? `, with the variables they declared: ${shown.join(", ")}` : "");
+  const one = last === after + 1;
+  return (one
+    ? `cell ${last} ran ${when} and was lost`
+    : `cells ${after + 1}–${last} ran ${when} ` +
+      "and were lost") +
+    (names.length > 0
+      ? `, with the variables ${one ? "it" : "they"} declared: ${shown.join(", ")}`
+      : "");
 }
 
 /** The words for a kernel that died and came back as `notice` says. */

@@ -373,6 +373,12 @@ Deno.test("inspecting shows members along the prototype chain and source of clas
     name: "ReferenceError",
     message: /No variable "nope"/,
   });
+  // A path past an array's end names the variable that does exist.
+  await t.kernel.execute("const pts = [p]");
+  await assert.rejects(t.kernel.inspect("pts[5].x"), {
+    name: "ReferenceError",
+    message: /^"pts\[5\]\.x" cannot be read: pts exists, but not that path into it/,
+  });
 });
 
 Deno.test("reset empties the namespace, keeps the kernel and its count goes on", async () => {

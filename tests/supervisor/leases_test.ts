@@ -107,7 +107,7 @@ Deno.test("a stale holder's late save is refused; it stops the kernel without sa
   c.clock.now += TTL + 1;
   const taken = await b.supervisor.execute("k", "y = 2");
   assert.match(taken.lost ?? "", /host that ran this kernel \(host-a\) stopped renewing its lease/);
-  assert.match(taken.lost ?? "", /cells 1–1 ran before any save and were lost.*: x/);
+  assert.match(taken.lost ?? "", /cell 1 ran before any save and was lost.*: x/);
   assert.equal(await b.supervisor.save("k"), true);
 
   assert.equal(await a.supervisor.save("k"), false, "A's late save");

@@ -228,7 +228,7 @@ Deno.test("a kernel that dies comes back from its freshest snapshot, and says wh
   const outcome = await r.kernel("a").die();
   assert.equal(outcome.restoredFrom?.version, 1);
   assert.match(outcome.lost, /changes made after the last save/);
-  assert.match(outcome.lost, /cells 2–2 ran after the last save and were lost/);
+  assert.match(outcome.lost, /cell 2 ran after the last save and was lost/);
   assert.equal((await r.supervisor.execute("a", "x")).data?.["text/plain"], "1");
 });
 
@@ -469,7 +469,7 @@ Deno.test("a cell answered while a save is being written is named as lost if the
   // The host is killed before it saves again.
   const after = new Supervisor({ ...options, startKernel: fakeFactory().start });
   const back = await after.execute("a", "x");
-  assert.match(back.lost ?? "", /cells 2–2 ran after the last save and were lost.*: y/);
+  assert.match(back.lost ?? "", /cell 2 ran after the last save and was lost.*: y/);
   await after.shutdown(0);
   await registry.close();
 });
@@ -497,7 +497,7 @@ Deno.test("a restart in a cancelled cell is said by the next result, even one fi
   const next = await r.supervisor.execute("a", "x");
   assert.equal(next.data?.["text/plain"], "1", "restarted from the save");
   assert.equal(next.restoredFrom?.version, 1);
-  assert.match(next.lost ?? "", /cells 2–2 ran after the last save and were lost.*: x/);
+  assert.match(next.lost ?? "", /cell 2 ran after the last save and was lost.*: x/);
   gate.resolve();
   assert.equal((await cancelled).status, "cancelled");
 });
@@ -511,7 +511,7 @@ Deno.test("a kernel never saved names every cell it lost", async () => {
   const after = new Supervisor({ ...options, startKernel: fakeFactory().start });
   const back = await after.execute("a", "rows");
   assert.equal(back.data, undefined);
-  assert.match(back.lost ?? "", /cells 1–1 ran before any save and were lost, .*: rows/);
+  assert.match(back.lost ?? "", /cell 1 ran before any save and was lost, .*: rows/);
   await after.shutdown(0);
   await registry.close();
 });

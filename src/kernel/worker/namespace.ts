@@ -91,6 +91,14 @@ export class Namespace {
   async inspect(path: string, depth: number): Promise<VariableDetail> {
     const read = await peekBoxed(this.#repl, path);
     if (!read.ok) {
+      const base = /^[^.[]+/.exec(path)?.[0];
+      if (base !== undefined && base !== path && (await peekBoxed(this.#repl, base)).ok) {
+        throw new ReferenceError(
+          `"${path}" cannot be read: ${base} exists, but not that path into it (an index past ` +
+            "its end, a missing key) or reading it would run code with side effects; inspect " +
+            `${base} to see its shape`,
+        );
+      }
       throw new ReferenceError(
         `No variable "${path}" in this kernel (or reading it would run code with side effects); ` +
           `list_variables shows what exists`,
