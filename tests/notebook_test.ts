@@ -32,6 +32,7 @@ rows.length + typed.length`,
   `import * as aq from "npm:arquero@7";
 const table = aq.from(rows);
 const byGroup = table.groupby("group").rollup({ n: aq.op.count(), mean: aq.op.mean("value") });
+const op = aq.op;
 byGroup.numRows()`,
   `import * as vega from "npm:vega@6";
 import * as vl from "npm:vega-lite@6";
@@ -72,6 +73,7 @@ const CHECKS: Record<string, string> = {
   aq: `typeof aq.table === "function"`,
   table: `table.numRows() === 100_000 && table.filter((d) => d.id < 10).numRows() === 10`,
   byGroup: `byGroup.numRows() === 7 && byGroup.objects()[0].n > 14_000`,
+  op: `table.groupby("group").rollup({ s: op.sum("value"), n: op.count() }).numRows() === 7`,
   vega: `typeof vega.View === "function"`,
   vl: `typeof vl.compile === "function"`,
   spec: `spec.marks.length === 1`,

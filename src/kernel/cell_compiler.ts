@@ -14,7 +14,7 @@ import { parse } from "acorn";
 import type { ImportDeclaration, Node, Program } from "acorn";
 import { transformSync } from "amaro";
 import { walk } from "./ast_walk.ts";
-import { loopChecks } from "./loop_checks.ts";
+import { loopCheck } from "./loop_checks.ts";
 import { type ModuleImports, moduleImports, NO_IMPORTS } from "./npm_imports.ts";
 import { PROTECTED_GLOBALS, protectedMessage } from "./protected_globals.ts";
 import type { ErrorInfo } from "./protocol.ts";
@@ -217,8 +217,8 @@ function rewriteModuleSyntax(code: string, program: Program): string {
       edits.push({ start: node.start, end: node.declaration.start, text: "" });
     }
   }
-  for (const { at, text } of loopChecks(program)) edits.push({ start: at, end: at, text });
   walk(program, (node) => {
+    for (const { at, text } of loopCheck(node)) edits.push({ start: at, end: at, text });
     if (node.type === "ImportExpression") {
       edits.push({
         start: node.start,

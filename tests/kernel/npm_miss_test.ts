@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { missedNpmPackage } from "../../src/kernel/npm_miss.ts";
+import { withDenoDir } from "./_deno_dir.ts";
 import { startKernel } from "./_kernel.ts";
 
 Deno.test("a package missed by a --cached-only process is read from its error, scoped too", () => {
@@ -33,15 +34,9 @@ Deno.test("a package missed by a --cached-only process is read from its error, s
 Deno.test("a kernel whose process missed a dependency gets it fetched, keeps its variables and runs the cell again", async () => {
   // The cache as the host's own vega leaves it (d3-array 3.2.4), and vega and vega-lite
   // fetched together: a process importing vega, then vega-lite, asks for a newer d3-array.
-  const denoDir = await Deno.makeTempDir({ prefix: "mkh-npm-miss-deno-dir-" });
-  const before = Deno.env.get("DENO_DIR");
-  Deno.env.set("DENO_DIR", denoDir);
-  try {
-    const env = { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+  await withDenoDir(async (run) => {
     for (const specifiers of [["npm:d3-array@3.2.4"], ["npm:vega@6", "npm:vega-lite@6"]]) {
-      const args = ["cache", "--no-config", "--no-lock", ...specifiers];
-      const cached = await new Deno.Command(Deno.execPath(), { args, env, cwd: denoDir }).output();
-      assert.ok(cached.success);
+      assert.ok((await run(["cache", "--no-config", "--no-lock", ...specifiers])).success);
     }
     await using t = await startKernel();
     // A scratch module's packages are only looked up (all at once), and are found.
@@ -62,9 +57,5 @@ Deno.test("a kernel whose process missed a dependency gets it fetched, keeps its
     assert.equal(again.status, "ok", JSON.stringify(again.error));
     assert.equal(again.data?.["text/plain"], '"function"');
     assert.equal((await t.kernel.execute("kept.join()")).data?.["text/plain"], '"1,2,3"');
-  } finally {
-    if (before === undefined) Deno.env.delete("DENO_DIR");
-    else Deno.env.set("DENO_DIR", before);
-    await Deno.remove(denoDir, { recursive: true });
-  }
+  });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { prefetchNpm } from "../../src/kernel/npm_prefetch.ts";
+import { withDenoDir } from "./_deno_dir.ts";
 
 /** A `deno` that must never run: the cases below need no fetch. */
 const NO_DENO = "/nonexistent/deno";
@@ -104,13 +105,7 @@ Deno.test("packages a kernel imports one after another are all in the cache afte
   // Found by the notebook test: with d3-array 3.2.4 already cached (the host's own vega), one
   // `deno cache` of vega and vega-lite together reused it, while a process importing vega, then
   // vega-lite, resolves d3-array afresh to its newest version and, `--cached-only`, failed.
-  const denoDir = await Deno.makeTempDir({ prefix: "mkh-prefetch-deno-dir-" });
-  const before = Deno.env.get("DENO_DIR");
-  Deno.env.set("DENO_DIR", denoDir);
-  try {
-    const env = { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
-    const run = (args: string[]) =>
-      new Deno.Command(Deno.execPath(), { args, env, cwd: denoDir, stdin: "null" }).output();
+  await withDenoDir(async (run, denoDir) => {
     assert.ok((await run(["cache", "--no-config", "--no-lock", "npm:d3-array@3.2.4"])).success);
     const specifiers = ["npm:vega@6", "npm:vega-lite@6"];
     const readiness = await prefetchNpm(
@@ -121,9 +116,5 @@ Deno.test("packages a kernel imports one after another are all in the cache afte
     const code = specifiers.map((s) => `await import("${s}");`).join("\n");
     const output = await run(["eval", "--cached-only", "--no-config", "--no-lock", code]);
     assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  } finally {
-    if (before === undefined) Deno.env.delete("DENO_DIR");
-    else Deno.env.set("DENO_DIR", before);
-    await Deno.remove(denoDir, { recursive: true });
-  }
+  });
 });

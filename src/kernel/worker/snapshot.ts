@@ -163,8 +163,11 @@ export async function takeSnapshot(
   const classes: ClassTable = {
     nameOf: (ctor) => functions.get(ctor) ?? labelOf(ctor),
     byName: () => undefined,
-    exportOf: (value) =>
-      exported.has(value) && carriedByReference(value) ? labelOf(value) : undefined,
+    // Asked of every object the walk meets: not at all when no module value is known.
+    ...(exported.size > 0 && {
+      exportOf: (value: unknown) =>
+        exported.has(value) && carriedByReference(value) ? labelOf(value) : undefined,
+    }),
   };
   const encoded = encode(values, classes, checkpoint);
   body.data = encoded.encoded;
