@@ -68,3 +68,15 @@ Deno.test("a short array still lists its own non-index properties among its memb
   const detail = await t.kernel.inspect("tagged");
   assert.deepEqual(detail.members.map((m) => m.name), ["unit"]);
 });
+
+Deno.test("100,000 rows parsed by d3-dsv show their columns among the members", async () => {
+  await using t = await startKernel();
+  const r = await t.kernel.execute(
+    `import { csvParse } from "npm:d3-dsv@3.0.2";\n` +
+      "const rows = csvParse('id,group\\n' + Array.from({ length: 100_000 }, (_, i) => " +
+      "`${i},g${i % 7}`).join('\\n')); rows.length",
+  );
+  assert.equal(r.data?.["text/plain"], "100000");
+  const detail = await t.kernel.inspect("rows", 1);
+  assert.ok(detail.members.some((m) => m.name === "columns"), JSON.stringify(detail.members));
+});

@@ -6,23 +6,31 @@
  * @module
  */
 
-/** Longest array or typed array whose own names are listed; past it, only its length is known. */
-const LISTED_LENGTH = 10_000;
+/** Longest typed array whose own names are listed: a typed array's are all indices. */
+const LISTED_VIEW_LENGTH = 10_000;
+/**
+ * Longest array whose own names are listed: an array may carry named keys after its indices
+ * (d3-dsv's `columns` on 100,000 parsed rows), which only a full listing finds.
+ */
+const LISTED_ARRAY_LENGTH = 1_000_000;
 
 /**
  * The own string-keyed property names of `value` (boxed when a primitive), or of only the
- * enumerable ones. A string's own names are its indices and `length`, so none are returned; an
- * array or typed array longer than 10,000 items returns none either, as its indices would be
- * most of them (callers leave indices out anyway).
+ * enumerable ones. A string's own names are its indices and `length`, so none are returned; a
+ * typed array longer than 10,000 items, or an array longer than 1,000,000, returns none either,
+ * as its indices would be most of them (callers leave indices out anyway).
  *
  * @param options.enumerable Only enumerable names, as `Object.keys` (default false).
  */
 export function ownNames(value: unknown, options: { enumerable?: boolean } = {}): string[] {
   if (value === null || value === undefined || typeof value === "string") return [];
   const target = Object(value);
-  if (Array.isArray(target) || ArrayBuffer.isView(target)) {
-    const length = (target as { length?: unknown }).length;
-    if (typeof length === "number" && length > LISTED_LENGTH) return [];
-  }
+  const limit = Array.isArray(target)
+    ? LISTED_ARRAY_LENGTH
+    : ArrayBuffer.isView(target)
+    ? LISTED_VIEW_LENGTH
+    : Infinity;
+  const length = (target as { length?: unknown }).length;
+  if (typeof length === "number" && length > limit) return [];
   return options.enumerable ? Object.keys(target) : Object.getOwnPropertyNames(target);
 }
