@@ -79,3 +79,28 @@ Deno.test("what a restore cannot carry is named: Symbol keys of a plain object, 
   );
   assert.match(reasons.native ?? "", /restored as an Error .*its class DOMException/);
 });
+
+Deno.test("Intl formatters, a Locale, text codecs, URLSearchParams and DataViews come back working", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+     const day = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
+     const words = new Intl.Segmenter("en", { granularity: "word" });
+     const sv = new Intl.Locale("sv-SE");
+     const enc = new TextEncoder();
+     const dec = new TextDecoder("utf-16le", { fatal: true });
+     const query = new URLSearchParams("a=1&b=two");
+     const view = new DataView(new ArrayBuffer(16), 4, 8);
+     view.setFloat64(0, 2.5);
+     const held = { usd, views: [view] };`,
+    `JSON.stringify([usd.format(1234.5), day.format(new Date(0)),
+       [...words.segment("two words")].length, String(sv), enc.encode("hé").length,
+       dec.encoding, dec.fatal, String(query), view.getFloat64(0), view.byteLength,
+       held.usd === usd, held.views[0] === view])`,
+  );
+  assert.deepEqual(saved, []);
+  assert.deepEqual(restored, []);
+  assert.equal(
+    result,
+    `'["$1,234.50","1 Jan 1970",3,"sv-SE",3,"utf-16le",true,"a=1&b=two",2.5,8,true,true]'`,
+  );
+});

@@ -1,23 +1,26 @@
 /**
  * A fast encoder for superjson's format (`{json, meta: {values, referentialEqualities, v: 1}}`;
  * `snapshot_decode.ts` reads it back), so a snapshot stays readable by `superjson.deserialize`
- * (with the custom types `ArrayBuffer`, `TypedArray`, `Function` and `NamedArray` registered;
+ * (with the custom types `ArrayBuffer`, `TypedArray`, `Function`, `NamedArray` and `Builtin`
+ * registered;
  * a typed array is `{type, base64}` of its bytes, little-endian) while JSON-safe
  * data costs little more than `JSON.stringify`: the walk copies only what needs an annotation and
  * hands the rest to `JSON.stringify` as it is.
  *
  * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, URL, errors
- * (with their class, cause and own properties), typed arrays, ArrayBuffers, shared and cyclic
- * references, instances of classes the caller can name (prototype re-linked on decode) and nested
- * functions (by source). Anything else is left out and reported with its path and the reason, and
- * so is what would be lost unseen: an instance's Symbol-keyed or non-enumerable state, a plain
- * object's Symbol-keyed properties, an unnamed class. An array with named properties (d3's
- * `columns`) is carried with them as the custom type `NamedArray`.
+ * (with their class, cause and own properties), the built-ins of `builtin_values.ts` (`Intl`
+ * formatters, TextEncoder, DataView…; the custom type `Builtin`), typed arrays, ArrayBuffers,
+ * shared and cyclic references, instances of classes the caller can name (prototype re-linked on
+ * decode) and nested functions (by source). Anything else is left out and reported with its path
+ * and the reason, and so is what would be lost unseen: an instance's Symbol-keyed or
+ * non-enumerable state, a plain object's Symbol-keyed properties, an unnamed class. An array with
+ * named properties (d3's `columns`) is carried with them as the custom type `NamedArray`.
  *
  * @module
  */
 import { type Checkpoint, NO_YIELD, SAVE_YIELDED } from "./save_yield.ts";
 import type { SkippedItem } from "../protocol.ts";
+import { builtinRecipe } from "./builtin_values.ts";
 import { isNativeFunction, userSource } from "./function_source.ts";
 import {
   type ClassTable,
@@ -222,6 +225,13 @@ export function encode(
     if (o instanceof URL) {
       annotate(scope, at, ["URL"]);
       return o.href;
+    }
+    const recipe = builtinRecipe(o, proto?.constructor);
+    if (recipe) {
+      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const args = walkArray(recipe.args, node(at, "args"), inner);
+      annotate(scope, at, withChildren(["custom", "Builtin"], inner));
+      return { type: recipe.type, args };
     }
     if (o instanceof ArrayBuffer) {
       annotate(scope, at, [["custom", "ArrayBuffer"]]);

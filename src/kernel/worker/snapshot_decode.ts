@@ -5,6 +5,7 @@
  * @module
  */
 import type { SkippedItem } from "../protocol.ts";
+import { type BuiltinRecipe, makeBuiltin } from "./builtin_values.ts";
 import { functionExpression } from "./function_source.ts";
 import {
   type ClassTable,
@@ -151,6 +152,7 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       }
       return new Ctor(fromBase64(base64).buffer as ArrayBuffer);
     }
+    if (kind === "custom" && name === "Builtin") return makeBuiltin(inner as BuiltinRecipe);
     if (kind === "custom" && name === "NamedArray") {
       const { length, ...items } = inner as Record<string, unknown>;
       return Object.assign(new Array(length as number), items);
