@@ -111,8 +111,11 @@ Deno.test("a session's default kernel id is derived one way from the session id,
     assert.equal(await t.host.sessions.defaultKernelOf("session-x"), kernel);
     assert.notEqual(await t.host.sessions.defaultKernelOf("session-y"), kernel);
   }
-  await using again = await openHost({ dataDir });
-  assert.equal(await again.host.sessions.defaultKernelOf("session-x"), kernel, "after a restart");
+  {
+    await using again = await openHost({ dataDir });
+    assert.equal(await again.host.sessions.defaultKernelOf("session-x"), kernel, "after a restart");
+  }
+  // Once the host is shut down: its spare sandbox writes into the folder until then.
   await Deno.remove(dataDir, { recursive: true });
 });
 

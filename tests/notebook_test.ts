@@ -1,9 +1,10 @@
 /**
  * A realistic data notebook, played over HTTP by the SDK's real Client against a real host with
  * the default settings: a 100,000-row CSV parsed by papaparse and d3-dsv, an arquero table, a
- * vega View, session functions, classes and instances, a closure and a million floats. After a
- * host restart, an eviction, a timeout and a kill -9 of a real host process, every variable
- * works again or is named in `lost`.
+ * vega View, session functions, classes (one with static state) and instances, an error of a
+ * session class, an Intl formatter, a closure and a million floats. After a host restart, an
+ * eviction, a timeout and a kill -9 of a real host process, every variable works again or is
+ * named in `lost`.
  */
 import assert from "node:assert/strict";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/index"
@@ -60,6 +61,18 @@ function mk(start: number) { return () => ++start; }
 const next = mk(10);
 const floats = new Float64Array(1_000_000).map((_, i) => i / 2);
 const settings = { bins: 20, when: new Date(0), tags: new Set(["a"]) };`,
+  `class HttpError extends Error {
+  constructor(public status: number, message: string) { super(message); }
+}
+const failure = new HttpError(503, "service unavailable");
+class Cache {
+  static hits = 0;
+  static seen = new Map<string, number>();
+  static get(key: string) { Cache.hits++; Cache.seen.set(key, key.length); return key.length; }
+}
+Cache.get("alpha"); Cache.get("be");
+const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+const query = new URLSearchParams({ group: "g1", limit: "10" });`,
 ];
 
 /** Per variable, an expression that is true when it works (methods included). */
@@ -87,6 +100,12 @@ const CHECKS: Record<string, string> = {
   floats:
     `floats instanceof Float64Array && floats.length === 1_000_000 && floats[999_999] === 499_999.5`,
   settings: `settings.bins === 20 && settings.when.getTime() === 0 && settings.tags.has("a")`,
+  HttpError: `new HttpError(404, "x").status === 404`,
+  failure: `failure instanceof HttpError && failure.status === 503 && failure.message === ` +
+    `"service unavailable"`,
+  Cache: `Cache.hits === 2 && Cache.seen.get("alpha") === 5 && typeof Cache.get === "function"`,
+  money: `money.format(1234.5) === "$1,234.50"`,
+  query: `query.get("limit") === "10"`,
 };
 
 /** Variables that must come back working; the others may instead be named in `lost`. */

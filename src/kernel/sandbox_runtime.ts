@@ -29,6 +29,7 @@ export const SANDBOX_FILES = [
   "request_stream.ts",
   "protocol.ts",
   "worker/kernel_worker.ts",
+  "worker/builtin_values.ts",
   "worker/cell_interrupt.ts",
   "worker/class_map.ts",
   "worker/compiled_cell.ts",

@@ -90,6 +90,8 @@ export async function takeSnapshot(
   const reads = await namespace.readAll(names);
   /** Functions held in variables, looked into together once all are classified. */
   const probed: { declaration: Declaration; value: unknown }[] = [];
+  /** Saved functions and classes with own enumerable properties (static fields, `fn.cache`). */
+  const withProps = new Map<string, object>();
   for (const name of names) {
     checkpoint();
     try {
@@ -136,6 +138,7 @@ export async function takeSnapshot(
       const declaration = { name, kind, source };
       functions.set(value, name);
       body.declarations.push(declaration);
+      if (Object.keys(value).length > 0) withProps.set(name, value);
       if (!declared) probed.push({ declaration, value });
       return;
     }
@@ -152,6 +155,12 @@ export async function takeSnapshot(
     skipped.push({ path: declaration.name, reason: closureReason(captured) });
   });
   if (closing.size > 0) body.declarations = body.declarations.filter((d) => !closing.has(d));
+  // Their source makes them again with their initial static fields: the current ones go with
+  // the values, in the same tree, so what they share with variables stays shared.
+  for (const [name, fn] of withProps) {
+    const source = body.declarations.find((d) => d.name === name)?.source ?? "";
+    if (functions.has(fn)) values[PROPS + name] = ownProps(fn, name, source, skipped);
+  }
   const used: Record<string, ClassRef> = {};
   const labelOf = (value: unknown) => {
     const ref = exported.get(value);
@@ -174,6 +183,7 @@ export async function takeSnapshot(
   if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
   skipped.push(...await probeEncoded(probe, encoded, skipped));
+  for (const item of skipped) item.path = shownPath(item.path);
   writeJson(body, emit);
   return { format: SNAPSHOT_FORMAT, skipped };
 }
@@ -335,7 +345,14 @@ export async function restoreSnapshot(
     };
     const decoded = decodeRecord(body.data, classes);
     const values = decoded.values;
-    skipped.push(...decoded.skipped);
+    skipped.push(...decoded.skipped.map((item) => ({ ...item, path: shownPath(item.path) })));
+    for (const name of Object.keys(values)) {
+      if (!name.startsWith(PROPS)) continue;
+      const owner = name.slice(PROPS.length);
+      const props = values[name] as Record<string, unknown>;
+      delete values[name];
+      skipped.push(...setOwnProps(defined.get(owner), owner, props));
+    }
     const lexical: Record<"let" | "const", string[]> = { let: [], const: [] };
     for (const name of Object.keys(values)) {
       slot[name] = values[name];
@@ -375,6 +392,75 @@ export async function restoreSnapshot(
       }
     }
   }
+}
+
+/**
+ * The key under which a saved function's or class's own properties travel among the values; no
+ * variable can be named so.
+ */
+const PROPS = "\0props:";
+
+/** A path as a report shows it: `Counter.count` for a class's static field. */
+function shownPath(path: string): string {
+  return path.startsWith(PROPS) ? path.slice(PROPS.length) : path;
+}
+
+/**
+ * The own enumerable properties of function `fn` (variable `name`, made by `source`), as a record
+ * to save. A function in a static field the class's source declares is left out: the source makes
+ * it again, bound to the new class.
+ */
+function ownProps(
+  fn: object,
+  name: string,
+  source: string,
+  skipped: SkippedItem[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const isClass = /^class\b/.test(source);
+  for (const key of Object.keys(fn)) {
+    try {
+      const value = (fn as Record<string, unknown>)[key];
+      if (typeof value === "function" && isClass && declaresStatic(source, key)) continue;
+      out[key] = value;
+    } catch (error) {
+      skipped.push({ path: `${name}.${key}`, reason: unreadable(error) });
+    }
+  }
+  return out;
+}
+
+/** Whether a class's source declares static field `key` (`static key =`, `static key;`); pure. */
+function declaresStatic(source: string, key: string): boolean {
+  const name = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`\\bstatic\\s+${name}\\s*[=;}\\n]`).test(source);
+}
+
+/**
+ * Gives the function or class `target` (variable `name`, made again from its source) the own
+ * properties it had when saved. Defined, not assigned: no static setter runs.
+ */
+function setOwnProps(
+  target: unknown,
+  name: string,
+  props: Record<string, unknown>,
+): SkippedItem[] {
+  // Not made again: its declaration's failure is reported already.
+  if (typeof target !== "function") return [];
+  const skipped: SkippedItem[] = [];
+  for (const [key, value] of Object.entries(props)) {
+    try {
+      Object.defineProperty(target, key, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    } catch (error) {
+      skipped.push({ path: `${name}.${key}`, reason: `could not be set again: ${message(error)}` });
+    }
+  }
+  return skipped;
 }
 
 /** Names what restore-time code scheduled and was not started, once per owner and kind. */

@@ -1,22 +1,26 @@
 /**
  * A fast encoder for superjson's format (`{json, meta: {values, referentialEqualities, v: 1}}`;
  * `snapshot_decode.ts` reads it back), so a snapshot stays readable by `superjson.deserialize`
- * (with the custom types `ArrayBuffer`, `TypedArray`, `Function` and `NamedArray` registered;
+ * (with the custom types `ArrayBuffer`, `TypedArray`, `Function`, `NamedArray` and `Builtin`
+ * registered;
  * a typed array is `{type, base64}` of its bytes, little-endian) while JSON-safe
  * data costs little more than `JSON.stringify`: the walk copies only what needs an annotation and
  * hands the rest to `JSON.stringify` as it is.
  *
- * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, Error, URL,
- * typed arrays, ArrayBuffers, shared and cyclic references, instances of classes the caller can
- * name (prototype re-linked on decode) and nested functions (by source). Anything else is left out
- * and reported with its path and the reason, and so is what would be lost unseen: an instance's
- * Symbol-keyed or non-enumerable state, an unnamed class. An array with named properties (d3's
- * `columns`) is carried with them as the custom type `NamedArray`.
+ * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, URL, errors
+ * (with their class, cause and own properties), the built-ins of `builtin_values.ts` (`Intl`
+ * formatters, TextEncoder, DataView…; the custom type `Builtin`), typed arrays, ArrayBuffers,
+ * shared and cyclic references, instances of classes the caller can name (prototype re-linked on
+ * decode) and nested functions (by source). Anything else is left out and reported with its path
+ * and the reason, and so is what would be lost unseen: an instance's Symbol-keyed or
+ * non-enumerable state, a plain object's Symbol-keyed properties, an unnamed class. An array with
+ * named properties (d3's `columns`) is carried with them as the custom type `NamedArray`.
  *
  * @module
  */
 import { type Checkpoint, NO_YIELD, SAVE_YIELDED } from "./save_yield.ts";
 import type { SkippedItem } from "../protocol.ts";
+import { builtinRecipe } from "./builtin_values.ts";
 import { isNativeFunction, userSource } from "./function_source.ts";
 import {
   type ClassTable,
@@ -183,7 +187,13 @@ export function encode(
       return walkArray(o, at, scope);
     }
     const proto = Object.getPrototypeOf(o);
-    if (proto === Object.prototype || proto === null) return walkObject(o, at, scope);
+    if (proto === Object.prototype || proto === null) {
+      const symbols = Object.getOwnPropertySymbols(o);
+      if (symbols.length > 0) {
+        skipped.push({ path: displayPath(pathOf(at)), reason: symbolKeyed(symbols) });
+      }
+      return walkObject(o, at, scope);
+    }
     if (o instanceof Date) {
       annotate(scope, at, ["Date"]);
       return Number.isNaN(o.getTime()) ? "Invalid Date" : o.toISOString();
@@ -211,13 +221,17 @@ export function encode(
       annotate(scope, at, withChildren("set", inner));
       return items;
     }
-    if (o instanceof Error) {
-      annotate(scope, at, ["Error"]);
-      return { name: o.name, message: o.message, ...(o.stack && { stack: o.stack }) };
-    }
+    if (o instanceof Error) return walkError(o, at, scope, proto?.constructor);
     if (o instanceof URL) {
       annotate(scope, at, ["URL"]);
       return o.href;
+    }
+    const recipe = builtinRecipe(o, proto?.constructor);
+    if (recipe) {
+      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const args = walkArray(recipe.args, node(at, "args"), inner);
+      annotate(scope, at, withChildren(["custom", "Builtin"], inner));
+      return { type: recipe.type, args };
     }
     if (o instanceof ArrayBuffer) {
       annotate(scope, at, [["custom", "ArrayBuffer"]]);
@@ -252,6 +266,32 @@ export function encode(
         `session class nor exported by an imported module`,
     });
     return walkObject(o, at, scope, true);
+  }
+
+  /**
+   * An error as superjson writes one (`name`, `message`, `stack`), plus what superjson drops:
+   * its class when it is not a built-in one (`class MyError extends Error`), its `cause`, an
+   * AggregateError's `errors`, and its own enumerable properties (`code`, `status`) as `props`.
+   */
+  function walkError(e: Error, at: number, scope: Scope, ctor: unknown): object {
+    const inner: Scope = { prefix: pathOf(at), values: {} };
+    const json: Record<string, unknown> = { name: e.name, message: e.message };
+    if (e.stack) json.stack = e.stack;
+    const className = BUILTIN_ERRORS.has(ctor) ? undefined : classes.nameOf(ctor);
+    if (className) json.class = className;
+    else if (!BUILTIN_ERRORS.has(ctor)) {
+      const kind = typeof ctor === "function" && ctor.name ? ctor.name : "an unnamed class";
+      skipped.push({
+        path: displayPath(pathOf(at)),
+        reason: `restored as an Error of its name and message: its class ${kind} is neither ` +
+          `a session class nor exported by an imported module`,
+      });
+    }
+    if (Object.hasOwn(e, "cause")) json.cause = walk(e.cause, at, "cause", inner);
+    if (e instanceof AggregateError) json.errors = walk(e.errors, at, "errors", inner);
+    if (Object.keys(e).length > 0) json.props = walkObject(e, node(at, "props"), inner, true);
+    annotate(scope, at, withChildren("Error", inner));
+    return json;
   }
 
   /** A module's own value, carried by its name and found again at restore. */
@@ -361,6 +401,26 @@ export function encode(
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
   return { encoded, skipped, functions, instances, unlisted };
+}
+
+/** The built-in error classes, which a restore makes again by their name. */
+const BUILTIN_ERRORS: ReadonlySet<unknown> = new Set([
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+  AggregateError,
+]);
+
+/** Why a plain object's Symbol-keyed properties are not in a snapshot, in words; pure. */
+function symbolKeyed(symbols: symbol[]): string {
+  const shown = symbols.slice(0, 3).map(String).join(", ") + (symbols.length > 3 ? ", …" : "");
+  const one = symbols.length === 1;
+  return `its ${symbols.length} Symbol-keyed propert${one ? "y" : "ies"} (${shown}) cannot be ` +
+    `saved; the rest of it is`;
 }
 
 /** Why a variable could not be read for a save, in words; pure. */

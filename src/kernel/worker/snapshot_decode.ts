@@ -5,6 +5,7 @@
  * @module
  */
 import type { SkippedItem } from "../protocol.ts";
+import { type BuiltinRecipe, makeBuiltin } from "./builtin_values.ts";
 import { functionExpression } from "./function_source.ts";
 import {
   type ClassTable,
@@ -151,6 +152,7 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       }
       return new Ctor(fromBase64(base64).buffer as ArrayBuffer);
     }
+    if (kind === "custom" && name === "Builtin") return makeBuiltin(inner as BuiltinRecipe);
     if (kind === "custom" && name === "NamedArray") {
       const { length, ...items } = inner as Record<string, unknown>;
       return Object.assign(new Array(length as number), items);
@@ -179,17 +181,61 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return new Map(inner as [unknown, unknown][]);
     case "set":
       return new Set(inner as unknown[]);
-    case "Error": {
-      const e = inner as { name: string; message: string; stack?: string };
-      const error = new Error(e.message);
-      error.name = e.name;
-      if (e.stack) error.stack = e.stack;
-      return error;
-    }
+    case "Error":
+      return decodeError(inner as SavedError, classes);
     case "URL":
       return new URL(inner as string);
   }
   throw new TypeError(`Unknown annotation "${type}" in snapshot`);
+}
+
+/** An error as the codec writes it; only `name` and `message` are always there. */
+interface SavedError {
+  name: string;
+  message: string;
+  stack?: string;
+  class?: string;
+  cause?: unknown;
+  errors?: unknown[];
+  props?: Record<string, unknown>;
+}
+
+/** The built-in error classes by name: a `RangeError` comes back a `RangeError`. */
+const ERROR_CLASSES: Record<string, ErrorConstructor> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
+
+function decodeError(e: SavedError, classes: ClassTable): Error {
+  const options = "cause" in e ? { cause: e.cause } : undefined;
+  const error = e.errors
+    ? new AggregateError(e.errors, e.message, options)
+    : new (Object.hasOwn(ERROR_CLASSES, e.name) ? ERROR_CLASSES[e.name]! : Error)(
+      e.message,
+      options,
+    );
+  if (error.name !== e.name) error.name = e.name;
+  if (e.stack) error.stack = e.stack;
+  if (e.class) {
+    const Ctor = classes.byName(e.class);
+    if (!Ctor) throw new TypeError(`its class ${e.class} is not defined after the restore`);
+    Object.setPrototypeOf(error, Ctor.prototype);
+  }
+  // Defined, not assigned, as an instance's are (no setter runs).
+  for (const [key, value] of Object.entries(e.props ?? {})) {
+    Object.defineProperty(error, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return error;
 }
 
 /** A plain object as `JSON.parse` makes them: its own properties are writable data. */

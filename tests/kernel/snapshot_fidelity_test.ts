@@ -1,0 +1,106 @@
+/**
+ * What a restore gives back beyond plain data, checked in a real kernel after a real snapshot:
+ * errors keep their class, cause and properties; classes keep their static fields and functions
+ * their own properties; what cannot be carried is named, never dropped unseen.
+ */
+import assert from "node:assert/strict";
+import { startKernel } from "./_kernel.ts";
+
+async function roundTrip(setup: string, check: string) {
+  await using t = await startKernel();
+  const ran = await t.kernel.execute(setup);
+  assert.equal(ran.status, "ok", JSON.stringify(ran.error));
+  const taken = await t.kernel.snapshot();
+  await using fresh = await startKernel();
+  const report = await fresh.kernel.restore(taken.body);
+  const r = await fresh.kernel.execute(check);
+  assert.equal(r.status, "ok", JSON.stringify(r.error));
+  return { saved: taken.skipped, restored: report.skipped, result: r.data?.["text/plain"] };
+}
+
+Deno.test("errors keep their class, cause, own properties and an AggregateError's errors", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `class HttpError extends Error {
+       constructor(status, cause) { super("HTTP " + status, { cause }); this.status = status; }
+     }
+     const range = new RangeError("too big");
+     const failed = new HttpError(503, { at: new Date(7), retry: 2n });
+     const all = new AggregateError([new TypeError("t"), failed], "both");`,
+    `JSON.stringify([range instanceof RangeError, range.message,
+       failed instanceof HttpError, failed instanceof Error, failed.status, failed.message,
+       failed.cause.at instanceof Date, typeof failed.cause.retry,
+       all instanceof AggregateError, all.errors[0] instanceof TypeError, all.errors[1] === failed])`,
+  );
+  assert.deepEqual(saved, []);
+  assert.deepEqual(restored, []);
+  assert.equal(
+    result,
+    `'[true,"too big",true,true,503,"HTTP 503",true,"bigint",true,true,true]'`,
+  );
+});
+
+Deno.test("a class keeps its static fields, shared with variables, and a function its properties", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `class Registry {
+       static items = [];
+       static count = 0;
+       static size = () => Registry.items.length;
+       static add(x) { Registry.count++; Registry.items.push(x); return x; }
+     }
+     const first = Registry.add({ id: 1 });
+     Registry.add({ id: 2 });
+     Registry.note = "set later";
+     function memo(n) { return (memo.cache[n] ??= n * 2); }
+     memo.cache = {};
+     memo(3);
+     memo(4);`,
+    `JSON.stringify([Registry.count, Registry.items, Registry.items[0] === first, Registry.size(),
+       Registry.note, memo.cache, memo(5), typeof Registry.add])`,
+  );
+  assert.deepEqual(saved, []);
+  assert.deepEqual(restored, []);
+  assert.equal(
+    result,
+    `'[2,[{"id":1},{"id":2}],true,2,"set later",{"3":6,"4":8,"5":10},10,"function"]'`,
+  );
+});
+
+Deno.test("what a restore cannot carry is named: Symbol keys of a plain object, a native error class", async () => {
+  const { saved, result } = await roundTrip(
+    `const tagged = { [Symbol("id")]: 1, kept: 2 };
+     const native = new DOMException("gone", "AbortError");`,
+    `JSON.stringify([tagged, native instanceof Error, native.message])`,
+  );
+  assert.equal(result, `'[{"kept":2},true,"gone"]'`);
+  const reasons = Object.fromEntries(saved.map((s) => [s.path, s.reason]));
+  assert.match(
+    reasons.tagged ?? "",
+    /its 1 Symbol-keyed property \(Symbol\(id\)\) cannot be saved/,
+  );
+  assert.match(reasons.native ?? "", /restored as an Error .*its class DOMException/);
+});
+
+Deno.test("Intl formatters, a Locale, text codecs, URLSearchParams and DataViews come back working", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+     const day = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
+     const words = new Intl.Segmenter("en", { granularity: "word" });
+     const sv = new Intl.Locale("sv-SE");
+     const enc = new TextEncoder();
+     const dec = new TextDecoder("utf-16le", { fatal: true });
+     const query = new URLSearchParams("a=1&b=two");
+     const view = new DataView(new ArrayBuffer(16), 4, 8);
+     view.setFloat64(0, 2.5);
+     const held = { usd, views: [view] };`,
+    `JSON.stringify([usd.format(1234.5), day.format(new Date(0)),
+       [...words.segment("two words")].length, String(sv), enc.encode("hé").length,
+       dec.encoding, dec.fatal, String(query), view.getFloat64(0), view.byteLength,
+       held.usd === usd, held.views[0] === view])`,
+  );
+  assert.deepEqual(saved, []);
+  assert.deepEqual(restored, []);
+  assert.equal(
+    result,
+    `'["$1,234.50","1 Jan 1970",3,"sv-SE",3,"utf-16le",true,"a=1&b=two",2.5,8,true,true]'`,
+  );
+});
