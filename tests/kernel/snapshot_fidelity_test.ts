@@ -104,3 +104,18 @@ Deno.test("Intl formatters, a Locale, text codecs, URLSearchParams and DataViews
     `'["$1,234.50","1 Jan 1970",3,"sv-SE",3,"utf-16le",true,"a=1&b=two",2.5,8,true,true]'`,
   );
 });
+
+Deno.test("a dictionary made with Object.create(null) stays one, with what it holds", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `const counts = Object.create(null);
+     for (const w of "a b a constructor".split(" ")) counts[w] = (counts[w] ?? 0) + 1;
+     counts.when = new Date(5);
+     const nested = { byWord: counts, list: [Object.assign(Object.create(null), { n: 1n })] };`,
+    `JSON.stringify([Object.getPrototypeOf(counts), counts.a, counts.constructor,
+       "toString" in counts, counts.when instanceof Date, nested.byWord === counts,
+       Object.getPrototypeOf(nested.list[0]), typeof nested.list[0].n])`,
+  );
+  assert.deepEqual(saved, []);
+  assert.deepEqual(restored, []);
+  assert.equal(result, `'[null,2,1,false,true,true,null,"bigint"]'`);
+});

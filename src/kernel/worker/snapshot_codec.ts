@@ -1,17 +1,17 @@
 /**
  * A fast encoder for superjson's format (`{json, meta: {values, referentialEqualities, v: 1}}`;
  * `snapshot_decode.ts` reads it back), so a snapshot stays readable by `superjson.deserialize`
- * (with the custom types `ArrayBuffer`, `TypedArray`, `Function`, `NamedArray` and `Builtin`
- * registered;
- * a typed array is `{type, base64}` of its bytes, little-endian) while JSON-safe
- * data costs little more than `JSON.stringify`: the walk copies only what needs an annotation and
- * hands the rest to `JSON.stringify` as it is.
+ * (with the custom types `ArrayBuffer`, `TypedArray`, `Function`, `NamedArray`, `Builtin` and
+ * `NullPrototype` registered; a typed array is `{type, base64}` of its bytes, little-endian) while
+ * JSON-safe data costs little more than `JSON.stringify`: the walk copies only what needs an
+ * annotation and hands the rest to `JSON.stringify` as it is.
  *
  * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, URL, errors
  * (with their class, cause and own properties), the built-ins of `builtin_values.ts` (`Intl`
  * formatters, TextEncoder, DataView…; the custom type `Builtin`), typed arrays, ArrayBuffers,
- * shared and cyclic references, instances of classes the caller can name (prototype re-linked on
- * decode) and nested functions (by source). Anything else is left out and reported with its path
+ * shared and cyclic references, dictionaries made with `Object.create(null)` (custom type
+ * `NullPrototype`), instances of classes the caller can name (prototype re-linked on decode) and
+ * nested functions (by source). Anything else is left out and reported with its path
  * and the reason, and so is what would be lost unseen: an instance's Symbol-keyed or
  * non-enumerable state, a plain object's Symbol-keyed properties, an unnamed class. An array with
  * named properties (d3's `columns`) is carried with them as the custom type `NamedArray`.
@@ -192,7 +192,13 @@ export function encode(
       if (symbols.length > 0) {
         skipped.push({ path: displayPath(pathOf(at)), reason: symbolKeyed(symbols) });
       }
-      return walkObject(o, at, scope);
+      if (proto !== null) return walkObject(o, at, scope);
+      // A dictionary made with Object.create(null) stays one: with Object's prototype, a key
+      // like "constructor" or "toString" would be found where none was set.
+      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const json = walkObject(o, at, inner, true);
+      annotate(scope, at, withChildren(["custom", "NullPrototype"], inner));
+      return json;
     }
     if (o instanceof Date) {
       annotate(scope, at, ["Date"]);

@@ -153,6 +153,7 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return new Ctor(fromBase64(base64).buffer as ArrayBuffer);
     }
     if (kind === "custom" && name === "Builtin") return makeBuiltin(inner as BuiltinRecipe);
+    if (kind === "custom" && name === "NullPrototype") return Object.setPrototypeOf(inner, null);
     if (kind === "custom" && name === "NamedArray") {
       const { length, ...items } = inner as Record<string, unknown>;
       return Object.assign(new Array(length as number), items);
