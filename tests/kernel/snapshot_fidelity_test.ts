@@ -65,19 +65,22 @@ Deno.test("a class keeps its static fields, shared with variables, and a functio
   );
 });
 
-Deno.test("what a restore cannot carry is named: Symbol keys of a plain object, a native error class", async () => {
+Deno.test("what a restore cannot carry is named: Symbol keys of a plain object, a native error class, an Array subclass", async () => {
   const { saved, result } = await roundTrip(
     `const tagged = { [Symbol("id")]: 1, kept: 2 };
-     const native = new DOMException("gone", "AbortError");`,
-    `JSON.stringify([tagged, native instanceof Error, native.message])`,
+     const native = new DOMException("gone", "AbortError");
+     class Rows extends Array { total() { return this.reduce((a, b) => a + b, 0); } }
+     const rows = Rows.from([1, 2]);`,
+    `JSON.stringify([tagged, native instanceof Error, native.message, Array.isArray(rows), rows])`,
   );
-  assert.equal(result, `'[{"kept":2},true,"gone"]'`);
+  assert.equal(result, `'[{"kept":2},true,"gone",true,[1,2]]'`);
   const reasons = Object.fromEntries(saved.map((s) => [s.path, s.reason]));
   assert.match(
     reasons.tagged ?? "",
     /its 1 Symbol-keyed property \(Symbol\(id\)\) cannot be saved/,
   );
   assert.match(reasons.native ?? "", /restored as an Error .*its class DOMException/);
+  assert.match(reasons.rows ?? "", /restored as a plain Array: its class Rows/);
 });
 
 Deno.test("Intl formatters, a Locale, text codecs, URLSearchParams and DataViews come back working", async () => {

@@ -173,6 +173,15 @@ export function encode(
     if (label) return exportRef(scope, at, o, label);
     if (remember(o, at)) return null;
     if (Array.isArray(o)) {
+      const arrayProto = Object.getPrototypeOf(o);
+      if (arrayProto !== Array.prototype) {
+        const name = arrayProto?.constructor?.name || "an unnamed class";
+        skipped.push({
+          path: displayPath(pathOf(at)),
+          reason: `restored as a plain Array: its class ${name} (an Array subclass) is not ` +
+            `carried, nor are its methods`,
+        });
+      }
       // Listing an array's keys costs about 90 ns per element: a variable's own arrays are
       // always looked at, nested ones up to a budget, so a save stays near JSON.stringify's cost.
       if ((parent === 0 || arrayBudget > 0) && hasNamedKeys(o, parent !== 0)) {
