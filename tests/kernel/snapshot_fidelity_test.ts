@@ -122,3 +122,23 @@ Deno.test("a dictionary made with Object.create(null) stays one, with what it ho
   assert.deepEqual(restored, []);
   assert.equal(result, `'[null,2,1,false,true,true,null,"bigint"]'`);
 });
+
+Deno.test("a typed array subclass keeps its class (node's Buffer); a Map or Date subclass is named", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `import { Buffer } from "node:buffer";
+     const greeting = Buffer.from("hello");
+     class Pixels extends Uint8ClampedArray { brightest() { return Math.max(...this); } }
+     const pixels = new Pixels([3, 250, 7]);
+     class Counts extends Map {}
+     const counts = new Counts([["x", 2]]);
+     class Stamp extends Date {}
+     const stamp = new Stamp(5);`,
+    `JSON.stringify([greeting instanceof Buffer, greeting.toString("base64"),
+       pixels instanceof Pixels, pixels.brightest(), counts.get("x"), stamp.getTime()])`,
+  );
+  assert.deepEqual(restored, []);
+  assert.equal(result, `'[true,"aGVsbG8=",true,250,2,5]'`);
+  assert.deepEqual(saved.map((s) => s.path), ["counts", "stamp"]);
+  assert.match(saved[0]!.reason, /restored as a plain Map: its class Counts/);
+  assert.match(saved[1]!.reason, /restored as a plain Date: its class Stamp/);
+});

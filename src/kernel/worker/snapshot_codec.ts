@@ -209,6 +209,15 @@ export function encode(
       annotate(scope, at, withChildren(["custom", "NullPrototype"], inner));
       return json;
     }
+    const subclassed = subclassedBuiltin(o, proto);
+    if (subclassed) {
+      skipped.push({
+        path: displayPath(pathOf(at)),
+        reason: `restored as a plain ${subclassed}: its class ${
+          proto?.constructor?.name || "(unnamed)"
+        } (a ${subclassed} subclass) is not carried, nor are its methods or hidden state`,
+      });
+    }
     if (o instanceof Date) {
       annotate(scope, at, ["Date"]);
       return Number.isNaN(o.getTime()) ? "Invalid Date" : o.toISOString();
@@ -257,7 +266,22 @@ export function encode(
       // are written and read without a number-by-number pass.
       annotate(scope, at, [["custom", "TypedArray"]]);
       const bytes = new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
-      return { type: o.constructor.name, base64: toBase64(bytes) };
+      const base = TYPED_ARRAYS.find((T) => o instanceof T)!;
+      const json: Record<string, unknown> = { type: base.name, base64: toBase64(bytes) };
+      // A subclass (node's Buffer): its prototype again when its class can be found.
+      const ctor = proto?.constructor;
+      if (ctor !== base) {
+        const className = classes.nameOf(ctor);
+        if (className) json.class = className;
+        else {
+          skipped.push({
+            path: displayPath(pathOf(at)),
+            reason: `restored as a ${base.name}: its class ${ctor?.name || "(unnamed)"} is ` +
+              `neither a session class nor exported by an imported module`,
+          });
+        }
+      }
+      return json;
     }
     const ctor = proto?.constructor;
     const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
@@ -416,6 +440,35 @@ export function encode(
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
   return { encoded, skipped, functions, instances, unlisted };
+}
+
+/** The typed array classes, whose instances a snapshot carries as their bytes. */
+const TYPED_ARRAYS = [
+  Uint8Array,
+  Uint8ClampedArray,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  ...(typeof (globalThis as { Float16Array?: unknown }).Float16Array === "function"
+    ? [(globalThis as unknown as { Float16Array: Uint8ArrayConstructor }).Float16Array]
+    : []),
+];
+
+/** Built-ins carried by their value, which a subclass's instance would come back as. */
+const VALUE_BUILTINS = [Date, RegExp, Map, Set, URL];
+
+/** The built-in that `o` is a subclass instance of (prototype `proto`), if any; pure. */
+function subclassedBuiltin(o: object, proto: unknown): string | undefined {
+  for (const B of VALUE_BUILTINS) {
+    if (o instanceof B) return proto === B.prototype ? undefined : B.name;
+  }
+  return undefined;
 }
 
 /** The built-in error classes, which a restore makes again by their name. */

@@ -143,14 +143,22 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
     }
     if (kind === "custom" && name === "ArrayBuffer") return fromBase64(inner as string).buffer;
     if (kind === "custom" && name === "TypedArray") {
-      const { type: view, base64 } = inner as { type: string; base64: string };
+      const { type: view, base64, class: className } = inner as {
+        type: string;
+        base64: string;
+        class?: string;
+      };
       const Ctor = (globalThis as Record<string, unknown>)[view] as
         | (new (buffer: ArrayBuffer) => unknown)
         | undefined;
       if (typeof Ctor !== "function" || !/Array$/.test(view)) {
         throw new TypeError(`Unknown typed array "${view}" in snapshot`);
       }
-      return new Ctor(fromBase64(base64).buffer as ArrayBuffer);
+      const array = new Ctor(fromBase64(base64).buffer as ArrayBuffer);
+      if (className === undefined) return array;
+      const Sub = classes.byName(className);
+      if (!Sub) throw new TypeError(`its class ${className} is not defined after the restore`);
+      return Object.setPrototypeOf(array, Sub.prototype);
     }
     if (kind === "custom" && name === "Builtin") return makeBuiltin(inner as BuiltinRecipe);
     if (kind === "custom" && name === "NullPrototype") return Object.setPrototypeOf(inner, null);
