@@ -46,6 +46,17 @@ function workloads(quick: boolean): [string, string, string][] {
       "Array.from(data)",
     ],
     [
+      `${n(100_000, 1000)} rows grouped in a Map, ${n(20_000, 200)} indexed by id in another`,
+      `const rows = Array.from({ length: ${
+        n(100_000, 1000)
+      } }, (_, i) => ({ id: i, g: "g" + (i % 7), v: i / 3 }));
+       const byGroup = new Map();
+       for (const r of rows) { if (!byGroup.has(r.g)) byGroup.set(r.g, []); byGroup.get(r.g).push(r); }
+       const index = new Map(rows.slice(0, ${n(20_000, 200)}).map((r) => [r.id, r]))`,
+      // Without shared references JSON writes the rows again in each Map.
+      `({ rows, byGroup: [...byGroup], index: [...index] })`,
+    ],
+    [
       `${n(200, 5)} functions, a class and ${n(1000, 10)} instances`,
       `for (let i = 0; i < ${
         n(200, 5)

@@ -33,6 +33,7 @@ export const SANDBOX_FILES = [
   "worker/cell_interrupt.ts",
   "worker/class_map.ts",
   "worker/compiled_cell.ts",
+  "worker/decoded_tree.ts",
   "worker/complete.ts",
   "worker/format.ts",
   "worker/function_source.ts",

@@ -104,7 +104,8 @@ export function encode(
   // Node 0 is the root; node n's parent and key are parents[n] and keys[n].
   const parents: number[] = [-1];
   const keys: (string | number)[] = [""];
-  const equalities: Record<string, string[]> = {};
+  /** Later paths of each object seen more than once, by the node of its first sighting. */
+  const equalities = new Map<number, string[]>();
   const skipped: SkippedItem[] = [];
   const rootScope: Scope = { prefix: "", values: {} };
   let annotated = false;
@@ -389,7 +390,9 @@ export function encode(
       seen.set(o, at);
       return false;
     }
-    (equalities[pathOf(first)] ??= []).push(pathOf(at));
+    let later = equalities.get(first);
+    if (!later) equalities.set(first, later = []);
+    later.push(pathOf(at));
     return true;
   }
 
@@ -421,10 +424,11 @@ export function encode(
     for (const path of Object.keys(rootScope.values)) {
       if (inside(path)) delete rootScope.values[path];
     }
-    for (const [first, later] of Object.entries(equalities)) {
+    for (const [first, later] of equalities) {
       const kept = later.filter((p) => !inside(p));
-      if (inside(first) || kept.length === 0) delete equalities[first];
-      else equalities[first] = kept;
+      // The variable's own nodes are those made since its walk began.
+      if (first >= before.node || kept.length === 0) equalities.delete(first);
+      else equalities.set(first, kept);
     }
     for (const [o, at] of seen) if (at >= before.node) seen.delete(o);
     skipped.length = before.skipped;
@@ -433,11 +437,16 @@ export function encode(
   }
 
   const encoded: Encoded = { json };
-  const hasEqualities = Object.keys(equalities).length > 0;
+  const hasEqualities = equalities.size > 0;
   if (annotated || hasEqualities) {
     encoded.meta = { v: 1 };
     if (annotated) encoded.meta.values = rootScope.values;
-    if (hasEqualities) encoded.meta.referentialEqualities = equalities;
+    if (hasEqualities) {
+      // Each first path made once, not at each later sighting.
+      const record: Record<string, string[]> = {};
+      for (const [first, later] of equalities) record[pathOf(first)] = later;
+      encoded.meta.referentialEqualities = record;
+    }
   }
   return { encoded, skipped, functions, instances, unlisted };
 }

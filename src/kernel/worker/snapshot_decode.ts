@@ -6,6 +6,7 @@
  */
 import type { SkippedItem } from "../protocol.ts";
 import { type BuiltinRecipe, makeBuiltin } from "./builtin_values.ts";
+import { DecodedTree } from "./decoded_tree.ts";
 import { functionExpression } from "./function_source.ts";
 import {
   type ClassTable,
@@ -22,14 +23,16 @@ import {
  * @throws {TypeError} On an annotation it does not know, so a damaged snapshot is noticed.
  */
 export function decode(encoded: Encoded, classes: ClassTable = NO_CLASSES): unknown {
+  const tree = new DecodedTree();
   let json = encoded.json;
   const values = encoded.meta?.values;
-  if (Array.isArray(values)) json = untransform(json, values, classes);
-  else if (values) json = applyAll(json, values, classes);
+  if (Array.isArray(values)) json = untransform(json, values, classes, tree);
+  else if (values) json = applyAll(json, values, classes, tree);
   for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
-    const target = getDeep(json, parsePath(first));
-    for (const other of others) json = setDeep(json, parsePath(other), target);
+    const target = tree.get(json, parsePath(first));
+    for (const other of others) json = tree.set(json, parsePath(other), target);
   }
+  tree.finish();
   return json;
 }
 
@@ -49,18 +52,19 @@ export function decodeRecord(
     throw new TypeError("Cannot decode the snapshot's variables: they are not a record");
   }
   const json = record as Record<string, unknown>;
+  const tree = new DecodedTree();
   const failed = new Map<string, string>();
   const fail = (name: string, error: unknown) => {
     if (!failed.has(name)) failed.set(name, error instanceof Error ? error.message : String(error));
   };
   const values = encoded.meta?.values;
   if (values && !Array.isArray(values)) {
-    for (const [path, tree] of Object.entries(values)) {
+    for (const [path, annotation] of Object.entries(values)) {
       const segments = parsePath(path);
       const name = segments[0]!;
       if (failed.has(name)) continue;
       try {
-        setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
+        tree.set(json, segments, untransform(tree.get(json, segments), annotation, classes, tree));
       } catch (error) {
         fail(name, error);
       }
@@ -69,6 +73,7 @@ export function decodeRecord(
   const dropped: SkippedItem[] = [];
   for (const [first, others] of Object.entries(encoded.meta?.referentialEqualities ?? {})) {
     const from = parsePath(first);
+    let target: { value: unknown } | undefined;
     for (const other of others) {
       const to = parsePath(other);
       if (failed.has(to[0]!)) continue;
@@ -80,12 +85,14 @@ export function decodeRecord(
         continue;
       }
       try {
-        setDeep(json, to, getDeep(json, from));
+        target ??= { value: tree.get(json, from) };
+        tree.set(json, to, target.value);
       } catch (error) {
         fail(to[0]!, error);
       }
     }
   }
+  tree.finish();
   for (const name of failed.keys()) delete json[name];
   const skipped = [...failed].map(([path, reason]) => ({
     path,
@@ -94,17 +101,31 @@ export function decodeRecord(
   return { values: json, skipped: [...skipped, ...dropped] };
 }
 
-function applyAll(json: unknown, values: Record<string, Tree>, classes: ClassTable): unknown {
-  for (const [path, tree] of Object.entries(values)) {
+function applyAll(
+  json: unknown,
+  values: Record<string, Tree>,
+  classes: ClassTable,
+  tree: DecodedTree,
+): unknown {
+  for (const [path, annotation] of Object.entries(values)) {
     const segments = parsePath(path);
-    json = setDeep(json, segments, untransform(getDeep(json, segments), tree, classes));
+    json = tree.set(
+      json,
+      segments,
+      untransform(tree.get(json, segments), annotation, classes, tree),
+    );
   }
   return json;
 }
 
-function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
-  const [type, children] = tree;
-  const inner = children ? applyAll(json, children, classes) : json;
+function untransform(
+  json: unknown,
+  annotation: Tree,
+  classes: ClassTable,
+  tree: DecodedTree,
+): unknown {
+  const [type, children] = annotation;
+  const inner = children ? applyAll(json, children, classes, tree) : json;
   if (Array.isArray(type)) {
     const [kind, name] = type;
     // Snapshots written before typed arrays were carried as bytes hold them as numbers.
@@ -187,9 +208,9 @@ function untransform(json: unknown, tree: Tree, classes: ClassTable): unknown {
       return new RegExp(text.slice(1, slash), text.slice(slash + 1));
     }
     case "map":
-      return new Map(inner as [unknown, unknown][]);
+      return tree.makeMap(inner as [unknown, unknown][]);
     case "set":
-      return new Set(inner as unknown[]);
+      return tree.makeSet(inner as unknown[]);
     case "Error":
       return decodeError(inner as SavedError, classes);
     case "URL":
@@ -253,62 +274,6 @@ function isParsedRecord(v: unknown): v is Record<string, unknown> {
     return false;
   }
   return Object.isExtensible(v);
-}
-
-function getDeep(json: unknown, path: string[]): unknown {
-  let at = json;
-  for (let i = 0; i < path.length; i++) {
-    if (at instanceof Map) {
-      const entry = [...at.entries()][Number(path[i])];
-      if (!entry) throw new TypeError(`Snapshot path ${path.join(".")} names no Map entry`);
-      at = entry[Number(path[++i])];
-    } else if (at instanceof Set) {
-      at = [...at][Number(path[i])];
-    } else {
-      at = (at as Record<string, unknown>)[path[i]!];
-    }
-  }
-  return at;
-}
-
-function setDeep(json: unknown, path: string[], value: unknown): unknown {
-  if (path.length === 0) return value;
-  // Plain objects and arrays all the way, as nearly always: set in place, no copies of the path.
-  let at = json as Record<string, unknown>;
-  const last = path.length - 1;
-  for (let i = 0; i <= last; i++) {
-    if (at instanceof Map || at instanceof Set) return setDeepThrough(json, path, value);
-    if (i === last) break;
-    at = at[path[i]!] as Record<string, unknown>;
-  }
-  at[path[last]!] = value;
-  return json;
-}
-
-/** {@linkcode setDeep} through Maps and Sets, which are rebuilt in their order. */
-function setDeepThrough(json: unknown, path: string[], value: unknown): unknown {
-  if (path.length === 0) return value;
-  const [head, ...rest] = path as [string, ...string[]];
-  if (json instanceof Map) {
-    const entries = [...json.entries()];
-    const entry = entries[Number(head)];
-    if (!entry) throw new TypeError(`Snapshot path ${path.join(".")} names no Map entry`);
-    const [which, ...deeper] = rest;
-    entry[Number(which)] = setDeepThrough(entry[Number(which)], deeper, value);
-    json.clear();
-    for (const [k, v] of entries) json.set(k, v);
-    return json;
-  }
-  if (json instanceof Set) {
-    const items = [...json];
-    items[Number(head)] = setDeepThrough(items[Number(head)], rest, value);
-    json.clear();
-    for (const item of items) json.add(item);
-    return json;
-  }
-  const record = json as Record<string, unknown>;
-  record[head] = setDeepThrough(record[head], rest, value);
-  return json;
 }
 
 function fromBase64(text: string): Uint8Array {
