@@ -34,6 +34,8 @@ rows.length + typed.length`,
 const table = aq.from(rows);
 const byGroup = table.groupby("group").rollup({ n: aq.op.count(), mean: aq.op.mean("value") });
 const op = aq.op;
+const ranked = table.filter((d) => d.value > 50).orderby(aq.desc("value"));
+const grouped = table.groupby("group");
 byGroup.numRows()`,
   `import * as vega from "npm:vega@6";
 import * as vl from "npm:vega-lite@6";
@@ -87,6 +89,8 @@ const CHECKS: Record<string, string> = {
   table: `table.numRows() === 100_000 && table.filter((d) => d.id < 10).numRows() === 10`,
   byGroup: `byGroup.numRows() === 7 && byGroup.objects()[0].n > 14_000`,
   op: `table.groupby("group").rollup({ s: op.sum("value"), n: op.count() }).numRows() === 7`,
+  ranked: `ranked.numRows() === 49_900 && ranked.objects({ limit: 1 })[0].value === 99.9`,
+  grouped: `grouped.isGrouped() && grouped.rollup({ n: op.count() }).numRows() === 7`,
   vega: `typeof vega.View === "function"`,
   vl: `typeof vl.compile === "function"`,
   spec: `spec.marks.length === 1`,

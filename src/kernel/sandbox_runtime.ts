@@ -39,6 +39,7 @@ export const SANDBOX_FILES = [
   "worker/function_source.ts",
   "worker/image_bytes.ts",
   "worker/jupyter.ts",
+  "worker/library_values.ts",
   "worker/json_chunks.ts",
   "worker/module_loader.ts",
   "worker/module_mentions.ts",

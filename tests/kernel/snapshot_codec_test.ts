@@ -267,3 +267,30 @@ Deno.test("20,000 Map entries whose values are shared rows all come back, each t
   assert.equal(index.size, 20_000);
   assert.ok(back.every((row, i) => index.get(i) === row));
 });
+
+Deno.test("a table that cannot be grouped again at restore is reported by name; the others come back", () => {
+  /** Just enough of an arquero table: grouped, and refusing to group again once restored. */
+  class FakeTable {
+    _group: unknown = { names: ["g"] };
+    _data = { g: ["a"] };
+    isOrdered = () => false;
+    isFiltered = () => false;
+    isGrouped = () => this._group !== null;
+    groups = () => this._group as { names: string[] };
+    ungroup = () => Object.assign(new FakeTable(), { _group: null });
+    reify = () => this;
+    columnNames = () => ["g"];
+    groupby = (): never => {
+      throw new Error("no such column");
+    };
+  }
+  const classes: ClassTable = {
+    nameOf: (c) => c === FakeTable ? "FakeTable" : undefined,
+    byName: (n) => n === "FakeTable" ? FakeTable as never : undefined,
+  };
+  const { encoded } = encode({ grouped: new FakeTable(), other: 1 }, classes);
+  const { values, skipped } = decodeRecord(JSON.parse(JSON.stringify(encoded)), classes);
+  assert.deepEqual(Object.keys(values), ["other"]);
+  assert.equal(skipped[0]?.path, "grouped");
+  assert.match(skipped[0]?.reason ?? "", /could not be restored: no such column/);
+});

@@ -142,3 +142,24 @@ Deno.test("a typed array subclass keeps its class (node's Buffer); a Map or Date
   assert.match(saved[0]!.reason, /restored as a plain Map: its class Counts/);
   assert.match(saved[1]!.reason, /restored as a plain Date: its class Stamp/);
 });
+
+Deno.test("an ordered, filtered or grouped arquero table shows the same rows after a restore, grouped again", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `import * as aq from "npm:arquero@7";
+     const sales = aq.table({ region: ["n", "s", "n", "e", "s"], amount: [5, 3, 9, 1, 4] });
+     const sorted = sales.orderby(aq.desc("amount"));
+     const big = sales.filter((d) => d.amount > 3);
+     const byRegion = sales.groupby("region");
+     const sortedGroups = sales.groupby("region").orderby("amount");`,
+    `JSON.stringify([sorted.objects().map((d) => d.amount), big.numRows(),
+       byRegion.isGrouped(), byRegion.rollup({ total: aq.op.sum("amount") }).orderby("region").objects(),
+       sortedGroups.objects().map((d) => d.amount), sortedGroups.groups().names,
+       sales.numRows()])`,
+  );
+  assert.deepEqual(saved, []);
+  assert.deepEqual(restored, []);
+  assert.equal(
+    result,
+    `'[[9,5,4,3,1],3,true,[{"region":"e","total":1},{"region":"n","total":14},{"region":"s","total":7}],[1,3,4,5,9],["region"],5]'`,
+  );
+});

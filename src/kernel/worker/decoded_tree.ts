@@ -21,6 +21,8 @@ export class DecodedTree {
   #rows = new Map<Collection, unknown[]>();
   /** Collections whose keys or items differ from their rows: made again at the end. */
   #stale = new Set<Collection>();
+  /** What must wait until the tree is complete, and the variable it belongs to. */
+  #steps: { variable: string; step: () => void }[] = [];
 
   /** A Map of `entries`, addressed by them from now on. */
   makeMap(entries: [unknown, unknown][]): Map<unknown, unknown> {
@@ -92,8 +94,19 @@ export class DecodedTree {
     return root;
   }
 
-  /** Makes every collection whose keys or items were filled in again, in its order. */
-  finish(): void {
+  /** The variable being decoded, which steps given to {@linkcode afterwards} belong to. */
+  variable = "";
+
+  /** Runs `step` in {@linkcode finish}, once every shared reference is in place. */
+  afterwards(step: () => void): void {
+    this.#steps.push({ variable: this.variable, step });
+  }
+
+  /**
+   * Makes every collection whose keys or items were filled in again, in its order, then runs
+   * the steps given to {@linkcode afterwards}; returns those that threw, by their variable.
+   */
+  finish(): { variable: string; error: unknown }[] {
     for (const collection of this.#stale) {
       const rows = this.#rows.get(collection)!;
       collection.clear();
@@ -105,6 +118,15 @@ export class DecodedTree {
     }
     this.#stale.clear();
     this.#rows.clear();
+    const failed: { variable: string; error: unknown }[] = [];
+    for (const { variable, step } of this.#steps.splice(0)) {
+      try {
+        step();
+      } catch (error) {
+        failed.push({ variable, error });
+      }
+    }
+    return failed;
   }
 
   #rowsOf(collection: Collection): unknown[] {

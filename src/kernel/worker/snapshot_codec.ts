@@ -1,20 +1,22 @@
 /**
  * A fast encoder for superjson's format (`{json, meta: {values, referentialEqualities, v: 1}}`;
  * `snapshot_decode.ts` reads it back), so a snapshot stays readable by `superjson.deserialize`
- * (with the custom types `ArrayBuffer`, `TypedArray`, `Function`, `NamedArray`, `Builtin` and
- * `NullPrototype` registered; a typed array is `{type, base64}` of its bytes, little-endian) while
- * JSON-safe data costs little more than `JSON.stringify`: the walk copies only what needs an
- * annotation and hands the rest to `JSON.stringify` as it is.
+ * (with the custom types `ArrayBuffer`, `TypedArray`, `Function`, `NamedArray`, `Builtin`,
+ * and `NullPrototype`
+ * registered; a typed array is `{type, base64}` of its bytes,
+ * little-endian) while JSON-safe data costs little more than `JSON.stringify`: the walk copies
+ * only what needs an annotation and hands the rest to `JSON.stringify` as it is.
  *
  * Carried: JSON values, undefined, BigInt, NaN/±Infinity/-0, Date, RegExp, Map, Set, URL, errors
  * (with their class, cause and own properties), the built-ins of `builtin_values.ts` (`Intl`
- * formatters, TextEncoder, DataView…; the custom type `Builtin`), typed arrays, ArrayBuffers,
- * shared and cyclic references, dictionaries made with `Object.create(null)` (custom type
+ * formatters, TextEncoder, DataView…; the custom type `Builtin`), the library values of
+ * `library_values.ts` (an ordered or grouped arquero table), typed arrays, ArrayBuffers, shared
+ * and cyclic references, dictionaries made with `Object.create(null)` (custom type
  * `NullPrototype`), instances of classes the caller can name (prototype re-linked on decode) and
- * nested functions (by source). Anything else is left out and reported with its path
- * and the reason, and so is what would be lost unseen: an instance's Symbol-keyed or
- * non-enumerable state, a plain object's Symbol-keyed properties, an unnamed class. An array with
- * named properties (d3's `columns`) is carried with them as the custom type `NamedArray`.
+ * nested functions (by source). Anything else is left out and reported with its path and the
+ * reason, and so is what would be lost unseen: an instance's Symbol-keyed or non-enumerable
+ * state, a plain object's Symbol-keyed properties, an unnamed class. An array with named
+ * properties (d3's `columns`) is carried with them as the custom type `NamedArray`.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import { type Checkpoint, NO_YIELD, SAVE_YIELDED } from "./save_yield.ts";
 import type { SkippedItem } from "../protocol.ts";
 import { builtinRecipe } from "./builtin_values.ts";
 import { isNativeFunction, userSource } from "./function_source.ts";
+import { libraryRecipe, REGROUP_KEY } from "./library_values.ts";
 import {
   type ClassTable,
   displayPath,
@@ -284,7 +287,18 @@ export function encode(
       }
       return json;
     }
-    const ctor = proto?.constructor;
+    // Carried as the value that rebuilds it, in its place (references to it stay valid).
+    const library = libraryRecipe(o);
+    if (library) return walkInstance(library.value, at, scope, library.regroup);
+    return walkInstance(o, at, scope);
+  }
+
+  /**
+   * An instance of a class, at node `at`; `regroup` (an arquero table's group names) travels
+   * beside its own properties, for the decode to group it again.
+   */
+  function walkInstance(o: object, at: number, scope: Scope, regroup?: string[]): unknown {
+    const ctor = Object.getPrototypeOf(o)?.constructor;
     const kind = typeof ctor === "function" && ctor.name ? ctor.name : "object";
     if (ctor === Object) {
       return skip(scope, at, "an object whose prototype is another plain object cannot be saved");
@@ -296,7 +310,8 @@ export function encode(
     const className = classes.nameOf(ctor);
     if (className) {
       const inner: Scope = { prefix: pathOf(at), values: {} };
-      const json = walkObject(o, at, inner, true);
+      const json = walkObject(o, at, inner, true) as Record<string, unknown>;
+      if (regroup) json[REGROUP_KEY] = regroup;
       annotate(scope, at, withChildren(["class", className], inner));
       return json;
     }

@@ -7,6 +7,7 @@
 import type { SkippedItem } from "../protocol.ts";
 import { type BuiltinRecipe, makeBuiltin } from "./builtin_values.ts";
 import { DecodedTree } from "./decoded_tree.ts";
+import { regroup, REGROUP_KEY } from "./library_values.ts";
 import { functionExpression } from "./function_source.ts";
 import {
   type ClassTable,
@@ -32,7 +33,8 @@ export function decode(encoded: Encoded, classes: ClassTable = NO_CLASSES): unkn
     const target = tree.get(json, parsePath(first));
     for (const other of others) json = tree.set(json, parsePath(other), target);
   }
-  tree.finish();
+  const failures = tree.finish();
+  if (failures.length > 0) throw failures[0]!.error;
   return json;
 }
 
@@ -63,6 +65,7 @@ export function decodeRecord(
       const segments = parsePath(path);
       const name = segments[0]!;
       if (failed.has(name)) continue;
+      tree.variable = name;
       try {
         tree.set(json, segments, untransform(tree.get(json, segments), annotation, classes, tree));
       } catch (error) {
@@ -92,7 +95,7 @@ export function decodeRecord(
       }
     }
   }
-  tree.finish();
+  for (const { variable, error } of tree.finish()) fail(variable, error);
   for (const name of failed.keys()) delete json[name];
   const skipped = [...failed].map(([path, reason]) => ({
     path,
@@ -146,6 +149,12 @@ function untransform(
       // time bound (a setter that loops would take the kernel at every restore). The parsed
       // record already holds them so: it only needs the class's prototype (ten times faster
       // than a new object and a definition per property, measured on 1,000 instances).
+      if (isParsedRecord(inner) && REGROUP_KEY in inner) {
+        const names = inner[REGROUP_KEY];
+        delete inner[REGROUP_KEY];
+        // Once shared references have filled in its columns.
+        tree.afterwards(() => regroup(inner, names));
+      }
       if (isParsedRecord(inner)) return Object.setPrototypeOf(inner, Ctor.prototype);
       const instance = Object.create(Ctor.prototype);
       for (const [key, value] of Object.entries(inner as object)) {
