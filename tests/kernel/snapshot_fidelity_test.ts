@@ -163,3 +163,19 @@ Deno.test("an ordered, filtered or grouped arquero table shows the same rows aft
     `'[[9,5,4,3,1],3,true,[{"region":"e","total":1},{"region":"n","total":14},{"region":"s","total":7}],[1,3,4,5,9],["region"],5]'`,
   );
 });
+
+Deno.test("d3's InternMap and InternSet come back as themselves: keys found by value, shared with rows", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `import * as d3 from "npm:d3-array@3";
+     const rows = [1, 2, 1, 3].map((d, i) => ({ day: new Date(d * 86_400_000), v: i }));
+     const byDay = d3.group(rows, (r) => r.day);
+     const totals = d3.rollup(rows, (v) => d3.sum(v, (r) => r.v), (r) => r.day);
+     const days = new d3.InternSet(rows.map((r) => r.day));`,
+    `JSON.stringify([byDay instanceof d3.InternMap, byDay.size, byDay.get(new Date(86_400_000)).length,
+       byDay.get(rows[2].day)[1] === rows[2], totals.get(new Date(86_400_000)),
+       days instanceof d3.InternSet, days.size, days.has(new Date(3 * 86_400_000))])`,
+  );
+  assert.deepEqual(saved, []);
+  assert.deepEqual(restored, []);
+  assert.equal(result, '"[true,3,2,true,2,true,3,true]"');
+});

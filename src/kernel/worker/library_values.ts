@@ -9,6 +9,12 @@
  * grouped again at restore. It then reports `isOrdered()` and `isFiltered()` false, and shows
  * the same rows.
  *
+ * d3's InternMap and InternSet (from `d3.group`, `d3.rollup`, `d3.index`; package internmap)
+ * find keys by value (`valueOf`: two Dates of one day are one key), through an index the
+ * collection keeps in non-enumerable properties. Saved as a Map or Set with their class's name;
+ * restored as one, given the class's prototype and its index made again from its keys. One made
+ * with a key function of its own is not: it is named, restored as the plain built-in.
+ *
  * @module
  */
 
@@ -74,4 +80,31 @@ export function regroup(table: unknown, names: unknown): void {
     throw new TypeError("Cannot group a restored value again: it is not an arquero table");
   }
   table._group = table.groupby(...names as string[])._group;
+}
+
+/** An InternMap or InternSet as its own properties show it (internmap 2). */
+interface InternCollection {
+  _intern: Map<unknown, unknown>;
+  _key: (value: unknown) => unknown;
+}
+
+/** Whether `o` is d3's InternMap or InternSet with its default key (`valueOf`). */
+export function isInternCollection(o: object): boolean {
+  const name = Object.getPrototypeOf(o)?.constructor?.name;
+  const c = o as Partial<InternCollection>;
+  return (name === "InternMap" || name === "InternSet") && c._intern instanceof Map &&
+    typeof c._key === "function" && c._key.name === "keyof";
+}
+
+/**
+ * Makes a restored Map or Set the InternMap or InternSet that `made` (a new empty one) is:
+ * its prototype, key function and an index of its keys, as the class's constructor makes them.
+ */
+export function internInPlace(collection: Map<unknown, unknown> | Set<unknown>, made: object) {
+  const { _key: key } = made as InternCollection;
+  if (typeof key !== "function") throw new TypeError("Not an InternMap or InternSet");
+  const index = new Map<unknown, unknown>();
+  for (const k of collection.keys()) index.set(key(k), k);
+  Object.setPrototypeOf(collection, Object.getPrototypeOf(made));
+  Object.defineProperties(collection, { _intern: { value: index }, _key: { value: key } });
 }

@@ -24,7 +24,7 @@ import { type Checkpoint, NO_YIELD, SAVE_YIELDED } from "./save_yield.ts";
 import type { SkippedItem } from "../protocol.ts";
 import { builtinRecipe } from "./builtin_values.ts";
 import { isNativeFunction, userSource } from "./function_source.ts";
-import { libraryRecipe, REGROUP_KEY } from "./library_values.ts";
+import { isInternCollection, libraryRecipe, REGROUP_KEY } from "./library_values.ts";
 import {
   type ClassTable,
   displayPath,
@@ -214,7 +214,11 @@ export function encode(
       return json;
     }
     const subclassed = subclassedBuiltin(o, proto);
-    if (subclassed) {
+    // d3's InternMap and InternSet come back as themselves (see library_values.ts).
+    const intern = subclassed && isInternCollection(o)
+      ? classes.nameOf(proto.constructor)
+      : undefined;
+    if (subclassed && !intern) {
       skipped.push({
         path: displayPath(pathOf(at)),
         reason: `restored as a plain ${subclassed}: its class ${
@@ -238,7 +242,7 @@ export function encode(
         const entry = node(at, i++);
         entries.push([walk(k, entry, 0, inner), walk(val, entry, 1, inner)]);
       }
-      annotate(scope, at, withChildren("map", inner));
+      annotate(scope, at, withChildren(intern ? ["intern", intern] : "map", inner));
       return entries;
     }
     if (o instanceof Set) {
@@ -246,7 +250,7 @@ export function encode(
       let i = 0;
       const items: unknown[] = [];
       for (const item of o) items.push(walk(item, at, i++, inner));
-      annotate(scope, at, withChildren("set", inner));
+      annotate(scope, at, withChildren(intern ? ["intern", intern] : "set", inner));
       return items;
     }
     if (o instanceof Error) return walkError(o, at, scope, proto?.constructor);

@@ -7,7 +7,7 @@
 import type { SkippedItem } from "../protocol.ts";
 import { type BuiltinRecipe, makeBuiltin } from "./builtin_values.ts";
 import { DecodedTree } from "./decoded_tree.ts";
-import { regroup, REGROUP_KEY } from "./library_values.ts";
+import { internInPlace, regroup, REGROUP_KEY } from "./library_values.ts";
 import { functionExpression } from "./function_source.ts";
 import {
   type ClassTable,
@@ -166,6 +166,17 @@ function untransform(
         });
       }
       return instance;
+    }
+    if (kind === "intern") {
+      const Ctor = classes.byName(name);
+      if (!Ctor) throw new TypeError(`its class ${name} is not defined after the restore`);
+      const made = new (Ctor as unknown as new () => object)();
+      const collection = made instanceof Map
+        ? tree.makeMap(inner as [unknown, unknown][])
+        : tree.makeSet(inner as unknown[]);
+      // Once shared references have filled in its keys.
+      tree.afterwards(() => internInPlace(collection, made));
+      return collection;
     }
     if (kind === "export") {
       if (!classes.exported) throw new TypeError(`no module value ${name} is known here`);
