@@ -179,3 +179,14 @@ Deno.test("d3's InternMap and InternSet come back as themselves: keys found by v
   assert.deepEqual(restored, []);
   assert.equal(result, '"[true,3,2,true,2,true,3,true]"');
 });
+
+Deno.test("an object made by a module's factory whose prototype it shares (dayjs) keeps its methods", async () => {
+  const { saved, restored, result } = await roundTrip(
+    `import dayjs from "npm:dayjs@1";
+     const due = dayjs("2024-03-05T12:00:00Z");`,
+    `due.add(1, "day").toISOString()`,
+  );
+  assert.deepEqual(saved, []);
+  assert.deepEqual(restored, []);
+  assert.equal(result, '"2024-03-06T12:00:00.000Z"');
+});

@@ -169,8 +169,18 @@ export async function takeSnapshot(
     used[label] = ref;
     return label;
   };
+  // A factory whose `prototype` is its objects' (dayjs, moment): their class is not exported,
+  // but the factory finds that prototype again.
+  let factories: Map<unknown, unknown> | undefined;
+  const factoryOf = (ctor: unknown) => {
+    factories ??= new Map(
+      [...exported.keys()].filter((v) => typeof v === "function" && isObject(v.prototype))
+        .map((f) => [(f as { prototype: unknown }).prototype, f]),
+    );
+    return typeof ctor === "function" ? factories.get(ctor.prototype) : undefined;
+  };
   const classes: ClassTable = {
-    nameOf: (ctor) => functions.get(ctor) ?? labelOf(ctor),
+    nameOf: (ctor) => functions.get(ctor) ?? labelOf(ctor) ?? labelOf(factoryOf(ctor)),
     byName: () => undefined,
     // Asked of every object the walk meets: not at all when no module value is known.
     ...(exported.size > 0 && {
@@ -615,6 +625,10 @@ function closureReason(captured: string[]): string {
 
 function closedOver(captured: string[]): string {
   return captured.slice(0, 5).join(", ") + (captured.length > 5 ? ", …" : "");
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === "object" && v !== null;
 }
 
 function message(error: unknown): string {
