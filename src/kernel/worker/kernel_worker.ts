@@ -246,13 +246,18 @@ async function serve(
         if (written > LARGE_BODY) collect();
       }
     }
-    case "restore":
+    case "restore": {
       loader.admitNpm(request.npm);
+      // The sandbox hands the body over as its UTF-8 bytes (request_stream.ts).
+      const body = typeof request.body === "string"
+        ? request.body
+        : new TextDecoder().decode(request.body);
       try {
-        return await restoreSnapshot(request.body, repl, namespace, loader);
+        return await restoreSnapshot(body, repl, namespace, loader);
       } finally {
-        if (request.body.length > LARGE_BODY) collect();
+        if (body.length > LARGE_BODY) collect();
       }
+    }
   }
 }
 
