@@ -60,11 +60,14 @@ interface Scope {
  * save must fit beside the data.
  *
  * @param classes Names session classes so their instances keep their prototype.
+ * @param unnamed Arrays already known to have no named keys (see `StateProbe.namedKeysAll`):
+ *   their keys are not listed again.
  */
 export function encode(
   root: Record<string, unknown>,
   classes: ClassTable = NO_CLASSES,
   checkpoint: Checkpoint = NO_YIELD,
+  unnamed: ReadonlySet<unknown> = new Set(),
 ): {
   encoded: Encoded;
   skipped: SkippedItem[];
@@ -298,6 +301,7 @@ export function encode(
 
   /** Whether an array has own keys that are not indices (d3's `columns`, a match's `index`). */
   function hasNamedKeys(a: unknown[], counted: boolean): boolean {
+    if (unnamed.has(a)) return false;
     if (counted) arrayBudget -= a.length + 8;
     const keys = Object.keys(a);
     return keys.length > 0 && keys[keys.length - 1] !== String(a.length - 1);
