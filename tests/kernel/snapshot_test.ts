@@ -43,3 +43,26 @@ Deno.test("declarations that fail together are restored one by one, and the fail
     "a shorthand method comes back too",
   );
 });
+
+Deno.test("a long array keeps its named keys through a snapshot, a plain one stays plain, and a Proxy's keys are its traps'", async () => {
+  await using t = await startKernel();
+  // 100,000 items: past the length from which the save asks the inspector for named keys.
+  await t.kernel.execute(
+    "const rows = Object.assign(Array.from({ length: 100000 }, (_, i) => ({ i })), " +
+      "{ columns: ['i'] });\nconst plain = Array.from({ length: 100000 }, (_, i) => i);\n" +
+      "const proxied = new Proxy(Object.assign(Array.from({ length: 30000 }, () => 1), " +
+      "{ tag: 't' }), {})",
+  );
+  const taken = await t.kernel.snapshot();
+  assert.deepEqual(taken.skipped, []);
+  await using fresh = await startKernel();
+  await fresh.kernel.restore(taken.body);
+  const back = await fresh.kernel.execute(
+    "JSON.stringify([rows.columns, rows.length, rows[99999], Array.isArray(rows), " +
+      "Object.keys(plain).length, plain[99999], proxied.tag, proxied.length])",
+  );
+  assert.equal(
+    back.data?.["text/plain"],
+    `'[["i"],100000,{"i":99999},true,100000,99999,"t",30000]'`,
+  );
+});
