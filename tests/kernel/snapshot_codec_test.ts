@@ -227,3 +227,30 @@ Deno.test("a typed array is carried as its bytes in base64, about 1.33 times its
   assert.deepEqual(back.ints, ints);
   assert.deepEqual([...back.view], [8, 7]);
 });
+
+Deno.test("a long array of numbers goes as its Float64 bytes and comes back exactly; integers, short arrays and holes stay JSON", () => {
+  const floats = Array.from({ length: 2000 }, (_, i) => i / 7);
+  floats[3] = -0;
+  floats[4] = NaN;
+  floats[5] = -Infinity;
+  const ints = Array.from({ length: 2000 }, (_, i) => i);
+  const short = [0.5, 1.5];
+  const holey = Array.from({ length: 2000 }, (_, i) => i / 3);
+  delete holey[7];
+  const value = { floats, again: floats, ints, short, holey };
+  const { encoded, packed } = encode({ value });
+  assert.equal(packed, true);
+  const json = (encoded.json as { value: Record<string, unknown> }).value;
+  assert.equal(typeof json.floats, "string", "the floats are one base64 string");
+  assert.ok(Array.isArray(json.ints) && Array.isArray(json.short) && Array.isArray(json.holey));
+  const back = decode(JSON.parse(JSON.stringify(encoded))) as { value: typeof value };
+  assert.ok(Array.isArray(back.value.floats));
+  assert.ok(Object.is(back.value.floats[3], -0));
+  assert.ok(Number.isNaN(back.value.floats[4]));
+  assert.deepEqual(back.value.floats, floats);
+  assert.equal(back.value.again, back.value.floats, "a shared array stays shared");
+  assert.deepEqual(back.value.ints, ints);
+  assert.equal(back.value.holey[7], undefined);
+  assert.equal(back.value.holey[8], 8 / 3);
+  assert.equal(encode({ ints, short }).packed, false);
+});

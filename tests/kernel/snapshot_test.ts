@@ -66,3 +66,24 @@ Deno.test("a long array keeps its named keys through a snapshot, a plain one sta
     `'[["i"],100000,{"i":99999},true,100000,99999,"t",30000]'`,
   );
 });
+
+Deno.test("a body with an array of numbers as bytes says format 2, others still format 1, and both restore", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("let xs = Array.from({ length: 5000 }, (_, i) => i / 3); let n = 1");
+  const packed = await t.kernel.snapshot();
+  assert.equal(packed.format, 2);
+  assert.equal(JSON.parse(packed.body).format, 2);
+  // As a kernel before NumberArray wrote it: the numbers in JSON, format 1.
+  const old = JSON.parse(packed.body);
+  old.format = 1;
+  old.data = { json: { xs: Array.from({ length: 5000 }, (_, i) => i / 3), n: 1 } };
+  for (const body of [packed.body, JSON.stringify(old)]) {
+    await using fresh = await startKernel();
+    const report = await fresh.kernel.restore(body);
+    assert.deepEqual(report.skipped, []);
+    const back = await fresh.kernel.execute("xs.length === 5000 && xs[4999] === 4999 / 3 && n");
+    assert.equal(back.data?.["text/plain"], "1");
+  }
+  await t.kernel.execute("xs = [1, 2, 3]");
+  assert.equal((await t.kernel.snapshot()).format, 1);
+});

@@ -36,6 +36,15 @@ import { type HeldWork, type Hold, holdScheduling } from "./restore_hold.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
 export const SNAPSHOT_FORMAT = 1;
+/**
+ * The same layout where `data` may hold arrays of numbers as their bytes (the codec's
+ * `NumberArray`): written only by a body that holds one, so that a kernel of an earlier version
+ * (another host on a shared registry) still reads every other body, and refuses this one whole
+ * rather than losing those arrays.
+ */
+export const PACKED_FORMAT = 2;
+/** The layouts this kernel restores. */
+const READABLE_FORMATS: readonly number[] = [SNAPSHOT_FORMAT, PACKED_FORMAT];
 
 interface Declaration {
   name: string;
@@ -44,7 +53,7 @@ interface Declaration {
 }
 
 interface SnapshotBody {
-  format: typeof SNAPSHOT_FORMAT;
+  format: typeof SNAPSHOT_FORMAT | typeof PACKED_FORMAT;
   imports: (ImportRecord & { name: string; kind: DeclarationKind })[];
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
@@ -171,11 +180,12 @@ export async function takeSnapshot(
   };
   const encoded = encode(values, classes, checkpoint, await unnamedArrays(probe, values));
   body.data = encoded.encoded;
+  if (encoded.packed) body.format = PACKED_FORMAT;
   if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
   skipped.push(...await probeEncoded(probe, encoded, skipped));
   writeJson(body, emit);
-  return { format: SNAPSHOT_FORMAT, skipped };
+  return { format: body.format, skipped };
 }
 
 /** Arrays at least this long have their named keys looked up through the inspector. */
@@ -212,9 +222,9 @@ export async function restoreSnapshot(
   loader: ModuleLoader,
 ): Promise<RestoreReport> {
   const body = JSON.parse(text) as SnapshotBody;
-  if (body?.format !== SNAPSHOT_FORMAT) {
+  if (!READABLE_FORMATS.includes(body?.format)) {
     throw new TypeError(
-      `Cannot restore snapshot format ${body?.format}; expected ${SNAPSHOT_FORMAT}`,
+      `Cannot restore snapshot format ${body?.format}; expected ${READABLE_FORMATS.join(" or ")}`,
     );
   }
   // Restored bindings were declared without the compiler's prefix: record their kinds here so

@@ -11,7 +11,9 @@
  * name (prototype re-linked on decode) and nested functions (by source). Anything else is left out
  * and reported with its path and the reason, and so is what would be lost unseen: an instance's
  * Symbol-keyed or non-enumerable state, an unnamed class. An array with named properties (d3's
- * `columns`) is carried with them as the custom type `NamedArray`.
+ * `columns`) is carried with them as the custom type `NamedArray`. A long array of numbers that
+ * are not all integers is carried as the custom type `NumberArray`: the base64 of its values as
+ * little-endian Float64 bytes.
  *
  * @module
  */
@@ -76,6 +78,8 @@ export function encode(
   /** Instances of classes, carried by their own enumerable properties, the first LISTED. */
   instances: EncodedItem[];
   unlisted: Unlisted;
+  /** Whether an array of numbers went as a `NumberArray`, which older kernels cannot read. */
+  packed: boolean;
 } {
   const seen = new Map<object, number>();
   const functions: EncodedItem[] = [];
@@ -107,6 +111,8 @@ export function encode(
   const skipped: SkippedItem[] = [];
   const rootScope: Scope = { prefix: "", values: {} };
   let annotated = false;
+  /** Whether some array of numbers went as its bytes (a `NumberArray`). */
+  let packed = false;
 
   function node(parent: number, key: string | number): number {
     keys.push(key);
@@ -264,7 +270,12 @@ export function encode(
     return null;
   }
 
-  function walkArray(a: unknown[], at: number, scope: Scope): unknown[] {
+  function walkArray(a: unknown[], at: number, scope: Scope): unknown {
+    if (isPackable(a)) {
+      packed = true;
+      annotate(scope, at, [["custom", "NumberArray"]]);
+      return toBase64(new Uint8Array(new Float64Array(a as number[]).buffer));
+    }
     let out: unknown[] | undefined;
     for (let i = 0; i < a.length; i++) {
       const item = a[i];
@@ -364,7 +375,27 @@ export function encode(
     if (annotated) encoded.meta.values = rootScope.values;
     if (hasEqualities) encoded.meta.referentialEqualities = equalities;
   }
-  return { encoded, skipped, functions, instances, unlisted };
+  return { encoded, skipped, functions, instances, unlisted, packed };
+}
+
+/** Arrays of numbers at least this long, some not integers, are carried as their bytes. */
+export const PACKED_LENGTH = 1024;
+
+/**
+ * Whether `a` is a long array of numbers only (no hole), one at least not an integer: its
+ * decimal digits would take about 19 bytes a number and 44 ms a million to write, where its
+ * Float64 bytes take 10.7 in base64 and 5 ms, and read back exactly (-0, NaN and ±Infinity
+ * too). An array of integers only stays JSON, which writes them shorter.
+ */
+function isPackable(a: unknown[]): boolean {
+  if (a.length < PACKED_LENGTH) return false;
+  let fraction = false;
+  for (let i = 0; i < a.length; i++) {
+    const item = a[i];
+    if (typeof item !== "number") return false;
+    if (!fraction && !Number.isInteger(item)) fraction = true;
+  }
+  return fraction;
 }
 
 /** Why a variable could not be read for a save, in words; pure. */
