@@ -102,7 +102,11 @@ export async function takeSnapshot(
   for (const name of names) {
     checkpoint();
     try {
-      await classify(name);
+      // Only a variable that may hold an import is classified with an await (a thousand
+      // awaits cost a good part of a millisecond).
+      const read = reads.get(name)!;
+      if (loader.records.has(name) || (read.ok && isModule(read.value))) await classify(name);
+      else classifyValue(name);
     } catch (error) {
       if ((error as Error)?.name === SAVE_YIELDED) throw error;
       skipped.push({ path: name, reason: unreadable(error) });
@@ -128,6 +132,18 @@ export async function takeSnapshot(
       body.imports.push({ name, kind, ...dynamic });
       return;
     }
+    classifyValue(name);
+  }
+
+  /** {@linkcode classify} for a variable that holds no import. */
+  function classifyValue(name: string): void {
+    const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
+    const read = reads.get(name)!;
+    if (!read.ok) {
+      skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });
+      return;
+    }
+    const value = read.value;
     const provided = providedExpression(value);
     if (provided) {
       body.declarations.push({ name, kind, source: provided });
@@ -202,6 +218,7 @@ async function unnamedArrays(
   const long = Object.values(values).filter((v): v is unknown[] =>
     Array.isArray(v) && v.length >= LONG_ARRAY
   );
+  if (long.length === 0) return new Set();
   const named = await probe.namedKeysAll(long);
   return new Set(long.filter((_, i) => named[i] === false));
 }
@@ -444,12 +461,17 @@ async function dynamicImportOf(
   loader: ModuleLoader,
   value: unknown,
 ): Promise<ImportRecord | undefined> {
-  if (Object.prototype.toString.call(value) !== "[object Module]") return undefined;
+  if (!isModule(value)) return undefined;
   for (const { specifier, options } of [...loader.imported.values()]) {
     const record: ImportRecord = { specifier, export: "*", ...(options && { options }) };
     if (await isStillImported(loader, record, value)) return record;
   }
   return undefined;
+}
+
+/** Whether `value` is a module namespace object. */
+function isModule(value: unknown): boolean {
+  return Object.prototype.toString.call(value) === "[object Module]";
 }
 
 /** Re-binds `name` to `slot[name]` with the declaration kind it had. */
@@ -529,7 +551,9 @@ async function probeEncoded(
         : undefined,
     );
   });
-  await look(encoded.instances, async (instance) => {
+  // Filtered first: an await per instance that cannot hold any adds up over thousands.
+  const mayHold = encoded.instances.filter((item) => probe.mayHavePrivate(item.value));
+  await look(mayHold, async (instance) => {
     const fields = await probe.privateFields(instance);
     return fields.length > 0
       ? `restored without its private fields (${fields.slice(0, 5).join(", ")})`

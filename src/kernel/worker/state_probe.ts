@@ -159,14 +159,20 @@ export class StateProbe {
 
   /** Names of `object`'s own `#private` fields (`#count`); empty when it has none. */
   privateFields(object: unknown): Promise<string[]> {
-    if (typeof object !== "object" || object === null) return Promise.resolve([]);
-    // Only a class whose source has a `#` can give its instances private fields: the others
-    // are not looked into (a save may hold thousands of instances).
-    if (!this.#mayHavePrivate(Object.getPrototypeOf(object))) return Promise.resolve([]);
+    if (!this.mayHavePrivate(object)) return Promise.resolve([]);
     return this.#look(
       object,
       (properties) => Promise.resolve((properties.privateProperties ?? []).map((p) => p.name)),
     );
+  }
+
+  /**
+   * Whether `object` may hold `#private` fields: only an instance of a class whose source has a
+   * `#` can (a save may hold thousands of instances, and the others are not looked into).
+   */
+  mayHavePrivate(object: unknown): boolean {
+    if (typeof object !== "object" || object === null) return false;
+    return this.#mayHavePrivate(Object.getPrototypeOf(object));
   }
 
   /** Whether a class along `proto`'s chain has `#` in its source (built-ins have none). */
