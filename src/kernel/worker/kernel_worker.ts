@@ -260,6 +260,8 @@ async function serve(
       const body = typeof request.body === "string"
         ? request.body
         : new TextDecoder().decode(request.body);
+      // The bytes are garbage once decoded: a large body is not held twice while it is restored.
+      request.body = "";
       if (body.length > LARGE_BODY) collectAfterReply = true;
       return await restoreSnapshot(body, repl, namespace, loader);
     }
