@@ -71,7 +71,8 @@ export type KernelRequest =
   | { id: number; kind: "variables" }
   | { id: number; kind: "inspect"; name: string; depth: number }
   | { id: number; kind: "snapshot"; yieldable?: boolean }
-  | { id: number; kind: "restore"; body: string; npm?: NpmReadiness };
+  /** `body` is text from the host, and reaches the Worker as its UTF-8 bytes (`request_stream.ts`). */
+  | { id: number; kind: "restore"; body: string | Uint8Array; npm?: NpmReadiness };
 
 /**
  * Asks the Worker to stop the cell of request `target` now (a client's cancel). A cell awaiting

@@ -1,52 +1,51 @@
 /**
  * The host → sandbox wire format on the sandbox's stdin: one JSON header line per message,
- * followed, when the header says `attachment: N`, by N raw bytes of UTF-8 text (a snapshot body,
- * so it is not escaped into the header a second time).
+ * followed, when the header says `attachment: "pieces"`, by the UTF-8 text of one field (a
+ * snapshot body, so it is not escaped into the header a second time) in pieces, each a line with
+ * its byte length and then its bytes, ended by a piece of length 0. The reader hands that field
+ * on as bytes: the sandbox passes them to its Worker without a copy, and the Worker decodes them.
  *
  * @module
  */
+import { concat } from "./bytes.ts";
 
 /** Characters of an attachment encoded at a time: about 1 MB of UTF-8 for a snapshot body. */
 const PIECE_CHARS = 1 << 20;
 
 /**
  * Encodes a message as byte arrays to write in order; a string under `key` travels as the
- * attachment. A large attachment (a 100 MB snapshot body on its way to a restore) is encoded a
- * piece at a time with a turn of the event loop between pieces, so the host's other kernels and
- * requests are not held up while it is encoded.
+ * attachment, encoded a piece at a time as the consumer asks for it. A large attachment (a
+ * 100 MB snapshot body on its way to a restore) thus never exists twice, and a writer that
+ * awaits each write lets the host's other kernels and requests run between pieces.
  *
  * @param key The field sent raw, e.g. `body`.
  */
-export async function encodeRequest(
+export function* encodeRequest(
   message: Record<string, unknown>,
   key = "body",
-): Promise<Uint8Array[]> {
+): Generator<Uint8Array> {
   const encoder = new TextEncoder();
   const text = message[key];
-  if (typeof text !== "string") return [encoder.encode(`${JSON.stringify(message)}\n`)];
-  const pieces: Uint8Array[] = [];
-  let length = 0;
+  if (typeof text !== "string") return yield encoder.encode(`${JSON.stringify(message)}\n`);
+  yield encoder.encode(
+    `${JSON.stringify({ ...message, [key]: undefined, attachment: "pieces" })}\n`,
+  );
   for (let at = 0; at < text.length;) {
     let end = Math.min(text.length, at + PIECE_CHARS);
     // Never split a surrogate pair: each half alone would be encoded as U+FFFD.
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
     const piece = encoder.encode(text.slice(at, end));
-    pieces.push(piece);
-    length += piece.length;
+    yield encoder.encode(`${piece.length}\n`);
+    yield piece;
     at = end;
-    // setImmediate would not do: Deno then starves pipes and sockets.
-    if (at < text.length) await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  const header = encoder.encode(
-    `${JSON.stringify({ ...message, [key]: undefined, attachment: length })}\n`,
-  );
-  return [header, ...pieces];
+  yield encoder.encode("0\n");
 }
 
 /**
  * Decodes {@linkcode encodeRequest}'s messages from a byte stream, putting each attachment back
- * under `key`. Bytes are kept as a list of chunks, so a large attachment is copied once.
+ * under `key` as its UTF-8 bytes (one array, copied once from the chunks it arrived in).
  */
 export async function* readRequests(
   stream: ReadableStream<Uint8Array>,
@@ -57,8 +56,9 @@ export async function* readRequests(
   let size = 0;
   let scanned = 0;
 
-  const take = (n: number): Uint8Array => {
-    const out = new Uint8Array(n);
+  /** The next `n` bytes, as views of the chunks they arrived in (no copy). */
+  const views = (n: number): Uint8Array[] => {
+    const out: Uint8Array[] = [];
     let at = 0;
     let used = 0;
     while (at < n) {
@@ -68,7 +68,7 @@ export async function* readRequests(
         throw new RangeError(`Cannot take ${n} bytes: only ${at} are buffered`);
       }
       const k = Math.min(chunk.length, n - at);
-      out.set(chunk.subarray(0, k), at);
+      out.push(chunk.subarray(0, k));
       at += k;
       if (k === chunk.length) used++;
       else chunks[used] = chunk.subarray(k);
@@ -77,6 +77,7 @@ export async function* readRequests(
     size -= n;
     return out;
   };
+  const take = (n: number): Uint8Array => concat(views(n));
   const newline = (): number => {
     let offset = 0;
     for (const chunk of chunks) {
@@ -96,17 +97,31 @@ export async function* readRequests(
     size += value.length;
     return true;
   };
+  /** The next line, without its newline; `undefined` at the end of the stream. */
+  const line = async (): Promise<string | undefined> => {
+    let end: number;
+    while ((end = newline()) < 0) if (!await fill()) return undefined;
+    const text = new TextDecoder().decode(take(end + 1).subarray(0, end));
+    scanned = 0;
+    return text;
+  };
 
   for (;;) {
-    let end: number;
-    while ((end = newline()) < 0) if (!await fill()) return;
-    const header = JSON.parse(new TextDecoder().decode(take(end + 1)));
-    scanned = 0;
-    const length = header.attachment;
-    if (typeof length === "number") {
-      while (size < length) if (!await fill()) return;
+    const head = await line();
+    if (head === undefined) return;
+    const header = JSON.parse(head);
+    if (header.attachment === "pieces") {
+      const pieces: Uint8Array[] = [];
+      for (;;) {
+        const length = Number(await line());
+        if (!Number.isSafeInteger(length) || length < 0) return;
+        if (length === 0) break;
+        while (size < length) if (!await fill()) return;
+        pieces.push(...views(length));
+      }
       delete header.attachment;
-      header[key] = new TextDecoder().decode(take(length));
+      // Copied once, into an array of its own that the sandbox can transfer to its Worker.
+      header[key] = concat(pieces);
     }
     yield header;
   }

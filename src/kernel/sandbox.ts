@@ -161,7 +161,10 @@ for await (const raw of requests) {
     // Cleared here, before the Worker sees the request: a yield that arrives first still counts.
     Atomics.store(yieldFlag, 0, 0);
   }
-  worker.postMessage(message);
+  // A restore's body arrives as its UTF-8 bytes: handed over, not copied, and the Worker
+  // decodes it (a copy of a large string between threads would cost as much again).
+  const body = (message as { body?: unknown }).body;
+  worker.postMessage(message, body instanceof Uint8Array ? [body.buffer as ArrayBuffer] : []);
 }
 
 // The host closed our stdin (it exited, even by kill -9): leave no orphan behind.

@@ -272,8 +272,11 @@ export class SandboxProcess {
    */
   #write(message: object): Promise<void> {
     const run = this.#writes.then(async () => {
-      const pieces = await encodeRequest(message as Record<string, unknown>);
-      for (const piece of pieces) await this.#writer.write(piece);
+      // Each piece is encoded once the one before is written: each write's wait for the pipe
+      // lets the host's other work run, and a large body never exists twice as bytes.
+      for (const piece of encodeRequest(message as Record<string, unknown>)) {
+        await this.#writer.write(piece);
+      }
     });
     this.#writes = run.catch(() => {});
     return run;

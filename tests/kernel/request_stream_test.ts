@@ -12,6 +12,12 @@ function streamOf(bytes: Uint8Array, chunkSize: number): ReadableStream<Uint8Arr
   });
 }
 
+/** A message as the host sent it: the attachment arrives as its UTF-8 bytes. */
+function asText(m: Record<string, unknown>): Record<string, unknown> {
+  if (!(m.body instanceof Uint8Array)) return m;
+  return { ...m, body: new TextDecoder().decode(m.body) };
+}
+
 Deno.test("messages and raw attachments are read back at any chunking", async () => {
   const body = JSON.stringify({ text: "line\nbreak é ".repeat(5000) });
   const messages = [
@@ -19,26 +25,38 @@ Deno.test("messages and raw attachments are read back at any chunking", async ()
     { id: 2, kind: "restore", body },
     { id: 3, kind: "variables" },
   ];
-  const bytes = concat((await Promise.all(messages.map((m) => encodeRequest(m)))).flat());
+  const bytes = concat(messages.flatMap((m) => [...encodeRequest(m)]));
   for (const size of [1, 13, 4096, bytes.length]) {
     const read = [];
-    for await (const m of readRequests(streamOf(bytes, size))) read.push(m);
+    for await (const m of readRequests(streamOf(bytes, size))) read.push(asText(m));
     assert.deepEqual(read, messages, `chunk size ${size}`);
   }
 });
 
-Deno.test("an attachment is sent as raw bytes, not escaped into the header", async () => {
+Deno.test("an attachment is sent as raw bytes, not escaped into the header", () => {
   const body = JSON.stringify({ q: '"'.repeat(1000) });
-  const bytes = concat(await encodeRequest({ id: 1, kind: "restore", body }));
+  const bytes = concat([...encodeRequest({ id: 1, kind: "restore", body })]);
   assert.ok(bytes.length < body.length + 100);
 });
 
 Deno.test("a large attachment is encoded in pieces and read back whole, pairs unsplit", async () => {
   // Surrogate pairs straddle every piece boundary: a split pair would come back as U+FFFD.
   const body = JSON.stringify({ text: "a" + "😀".repeat(1_500_000) });
-  const pieces = await encodeRequest({ id: 7, kind: "restore", body });
+  const pieces = [...encodeRequest({ id: 7, kind: "restore", body })];
   assert.ok(pieces.length > 3, `${pieces.length} pieces`);
   const read = [];
-  for await (const m of readRequests(streamOf(concat(pieces), 65536))) read.push(m);
+  for await (const m of readRequests(streamOf(concat(pieces), 65536))) read.push(asText(m));
   assert.deepEqual(read, [{ id: 7, kind: "restore", body }]);
+});
+
+Deno.test("an attachment is read back as bytes that own their buffer, to hand to a Worker", async () => {
+  const body = JSON.stringify({ text: "x".repeat(3_000_000) });
+  const read = [];
+  const bytes = concat([...encodeRequest({ id: 1, kind: "restore", body })]);
+  for await (const m of readRequests(streamOf(bytes, 65536))) read.push(m);
+  const got = read[0]!.body as Uint8Array;
+  assert.ok(got instanceof Uint8Array);
+  assert.equal(got.byteOffset, 0);
+  assert.equal(got.buffer.byteLength, got.byteLength);
+  assert.equal(new TextDecoder().decode(got), body);
 });

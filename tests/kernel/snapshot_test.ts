@@ -43,3 +43,47 @@ Deno.test("declarations that fail together are restored one by one, and the fail
     "a shorthand method comes back too",
   );
 });
+
+Deno.test("a long array keeps its named keys through a snapshot, a plain one stays plain, and a Proxy's keys are its traps'", async () => {
+  await using t = await startKernel();
+  // 100,000 items: past the length from which the save asks the inspector for named keys.
+  await t.kernel.execute(
+    "const rows = Object.assign(Array.from({ length: 100000 }, (_, i) => ({ i })), " +
+      "{ columns: ['i'] });\nconst plain = Array.from({ length: 100000 }, (_, i) => i);\n" +
+      "const proxied = new Proxy(Object.assign(Array.from({ length: 30000 }, () => 1), " +
+      "{ tag: 't' }), {})",
+  );
+  const taken = await t.kernel.snapshot();
+  assert.deepEqual(taken.skipped, []);
+  await using fresh = await startKernel();
+  await fresh.kernel.restore(taken.body);
+  const back = await fresh.kernel.execute(
+    "JSON.stringify([rows.columns, rows.length, rows[99999], Array.isArray(rows), " +
+      "Object.keys(plain).length, plain[99999], proxied.tag, proxied.length])",
+  );
+  assert.equal(
+    back.data?.["text/plain"],
+    `'[["i"],100000,{"i":99999},true,100000,99999,"t",30000]'`,
+  );
+});
+
+Deno.test("a body with an array of numbers as bytes says format 2, others still format 1, and both restore", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute("let xs = Array.from({ length: 5000 }, (_, i) => i / 3); let n = 1");
+  const packed = await t.kernel.snapshot();
+  assert.equal(packed.format, 2);
+  assert.equal(JSON.parse(packed.body).format, 2);
+  // As a kernel before NumberArray wrote it: the numbers in JSON, format 1.
+  const old = JSON.parse(packed.body);
+  old.format = 1;
+  old.data = { json: { xs: Array.from({ length: 5000 }, (_, i) => i / 3), n: 1 } };
+  for (const body of [packed.body, JSON.stringify(old)]) {
+    await using fresh = await startKernel();
+    const report = await fresh.kernel.restore(body);
+    assert.deepEqual(report.skipped, []);
+    const back = await fresh.kernel.execute("xs.length === 5000 && xs[4999] === 4999 / 3 && n");
+    assert.equal(back.data?.["text/plain"], "1");
+  }
+  await t.kernel.execute("xs = [1, 2, 3]");
+  assert.equal((await t.kernel.snapshot()).format, 1);
+});

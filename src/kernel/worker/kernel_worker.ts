@@ -47,6 +47,8 @@ const post = scope.postMessage.bind(scope);
 const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
 /** Snapshot bodies above this many characters are followed by a collection. */
 const LARGE_BODY = 8 * 2 ** 20;
+/** Set by a large save or restore: collect once its reply is posted. */
+let collectAfterReply = false;
 (globalThis as { gc?: unknown }).gc = undefined;
 
 // A rejection or throw nobody handles (in a timer, say) is reported on stderr, attributed to
@@ -172,6 +174,14 @@ async function start(init: WorkerInit): Promise<void> {
       }
       running.delete(request.id);
       post(reply);
+      // A large save's or restore's own garbage would otherwise count against the next cells:
+      // collected once the reply is on its way (the host goes on with the body meanwhile),
+      // before the next request starts. A collection costs milliseconds even on a small heap:
+      // only when it pays.
+      if (collectAfterReply) {
+        collectAfterReply = false;
+        collect();
+      }
     });
   });
   post({ event: "ready" });
@@ -241,18 +251,20 @@ async function serve(
           post({ event: "chunk", id: request.id, text });
         }, checkpoint) as SnapshotTaken;
       } finally {
-        // A large save's own garbage would otherwise count against the next cells. (A
-        // collection costs milliseconds even on a small heap: only when it pays.)
-        if (written > LARGE_BODY) collect();
+        if (written > LARGE_BODY) collectAfterReply = true;
       }
     }
-    case "restore":
+    case "restore": {
       loader.admitNpm(request.npm);
-      try {
-        return await restoreSnapshot(request.body, repl, namespace, loader);
-      } finally {
-        if (request.body.length > LARGE_BODY) collect();
-      }
+      // The sandbox hands the body over as its UTF-8 bytes (request_stream.ts).
+      const body = typeof request.body === "string"
+        ? request.body
+        : new TextDecoder().decode(request.body);
+      // The bytes are garbage once decoded: a large body is not held twice while it is restored.
+      request.body = "";
+      if (body.length > LARGE_BODY) collectAfterReply = true;
+      return await restoreSnapshot(body, repl, namespace, loader);
+    }
   }
 }
 

@@ -36,6 +36,15 @@ import { type HeldWork, type Hold, holdScheduling } from "./restore_hold.ts";
 
 /** Version of the snapshot layout below; a kernel refuses layouts it does not know. */
 export const SNAPSHOT_FORMAT = 1;
+/**
+ * The same layout where `data` may hold arrays of numbers as their bytes (the codec's
+ * `NumberArray`): written only by a body that holds one, so that a kernel of an earlier version
+ * (another host on a shared registry) still reads every other body, and refuses this one whole
+ * rather than losing those arrays.
+ */
+export const PACKED_FORMAT = 2;
+/** The layouts this kernel restores. */
+const READABLE_FORMATS: readonly number[] = [SNAPSHOT_FORMAT, PACKED_FORMAT];
 
 interface Declaration {
   name: string;
@@ -44,7 +53,7 @@ interface Declaration {
 }
 
 interface SnapshotBody {
-  format: typeof SNAPSHOT_FORMAT;
+  format: typeof SNAPSHOT_FORMAT | typeof PACKED_FORMAT;
   imports: (ImportRecord & { name: string; kind: DeclarationKind })[];
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
@@ -95,7 +104,11 @@ export async function takeSnapshot(
   for (const name of names) {
     checkpoint();
     try {
-      await classify(name);
+      // Only a variable that may hold an import is classified with an await (a thousand
+      // awaits cost a good part of a millisecond).
+      const read = reads.get(name)!;
+      if (loader.records.has(name) || (read.ok && isModule(read.value))) await classify(name);
+      else classifyValue(name);
     } catch (error) {
       if ((error as Error)?.name === SAVE_YIELDED) throw error;
       skipped.push({ path: name, reason: unreadable(error) });
@@ -121,6 +134,18 @@ export async function takeSnapshot(
       body.imports.push({ name, kind, ...dynamic });
       return;
     }
+    classifyValue(name);
+  }
+
+  /** {@linkcode classify} for a variable that holds no import. */
+  function classifyValue(name: string): void {
+    const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
+    const read = reads.get(name)!;
+    if (!read.ok) {
+      skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });
+      return;
+    }
+    const value = read.value;
     const provided = providedExpression(value);
     if (provided) {
       body.declarations.push({ name, kind, source: provided });
@@ -188,14 +213,34 @@ export async function takeSnapshot(
         exported.has(value) && carriedByReference(value) ? labelOf(value) : undefined,
     }),
   };
-  const encoded = encode(values, classes, checkpoint);
+  const encoded = encode(values, classes, checkpoint, await unnamedArrays(probe, values));
   body.data = encoded.encoded;
+  if (encoded.packed) body.format = PACKED_FORMAT;
   if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
   skipped.push(...await probeEncoded(probe, encoded, skipped));
   for (const item of skipped) item.path = shownPath(item.path);
   writeJson(body, emit);
-  return { format: SNAPSHOT_FORMAT, skipped };
+  return { format: body.format, skipped };
+}
+
+/** Arrays at least this long have their named keys looked up through the inspector. */
+const LONG_ARRAY = 20_000;
+
+/**
+ * The variables' long arrays that have no named keys, looked up together through the inspector
+ * (see `StateProbe.namedKeysAll`): listing a million indices to find none costs 35 ms.
+ */
+async function unnamedArrays(
+  probe: StateProbe,
+  values: Record<string, unknown>,
+): Promise<Set<unknown>> {
+  const long = Object.values(values).filter((v): v is unknown[] =>
+    Array.isArray(v) && v.length >= LONG_ARRAY
+  );
+  if (long.length === 0) return new Set();
+  const named = await probe.namedKeysAll(long);
+  return new Set(long.filter((_, i) => named[i] === false));
 }
 
 /** Time each evaluation of a restore may take: class bodies and static blocks run again. */
@@ -214,9 +259,9 @@ export async function restoreSnapshot(
   loader: ModuleLoader,
 ): Promise<RestoreReport> {
   const body = JSON.parse(text) as SnapshotBody;
-  if (body?.format !== SNAPSHOT_FORMAT) {
+  if (!READABLE_FORMATS.includes(body?.format)) {
     throw new TypeError(
-      `Cannot restore snapshot format ${body?.format}; expected ${SNAPSHOT_FORMAT}`,
+      `Cannot restore snapshot format ${body?.format}; expected ${READABLE_FORMATS.join(" or ")}`,
     );
   }
   // Restored bindings were declared without the compiler's prefix: record their kinds here so
@@ -512,12 +557,17 @@ async function dynamicImportOf(
   loader: ModuleLoader,
   value: unknown,
 ): Promise<ImportRecord | undefined> {
-  if (Object.prototype.toString.call(value) !== "[object Module]") return undefined;
+  if (!isModule(value)) return undefined;
   for (const { specifier, options } of [...loader.imported.values()]) {
     const record: ImportRecord = { specifier, export: "*", ...(options && { options }) };
     if (await isStillImported(loader, record, value)) return record;
   }
   return undefined;
+}
+
+/** Whether `value` is a module namespace object. */
+function isModule(value: unknown): boolean {
+  return Object.prototype.toString.call(value) === "[object Module]";
 }
 
 /** Re-binds `name` to `slot[name]` with the declaration kind it had. */
@@ -597,7 +647,9 @@ async function probeEncoded(
         : undefined,
     );
   });
-  await look(encoded.instances, async (instance) => {
+  // Filtered first: an await per instance that cannot hold any adds up over thousands.
+  const mayHold = encoded.instances.filter((item) => probe.mayHavePrivate(item.value));
+  await look(mayHold, async (instance) => {
     const fields = await probe.privateFields(instance);
     return fields.length > 0
       ? `restored without its private fields (${fields.slice(0, 5).join(", ")})`

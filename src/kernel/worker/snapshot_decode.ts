@@ -203,6 +203,15 @@ function untransform(
     }
     if (kind === "custom" && name === "Builtin") return makeBuiltin(inner as BuiltinRecipe);
     if (kind === "custom" && name === "NullPrototype") return Object.setPrototypeOf(inner, null);
+    if (kind === "custom" && name === "NumberArray") {
+      const bytes = fromBase64(inner as string);
+      if (bytes.length % 8 !== 0) throw new TypeError("A NumberArray's bytes are not Float64s");
+      const numbers = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+      // A loop, not Array.from: eight times faster on a million numbers.
+      const out = new Array<number>(numbers.length);
+      for (let i = 0; i < numbers.length; i++) out[i] = numbers[i]!;
+      return out;
+    }
     if (kind === "custom" && name === "NamedArray") {
       const { length, ...items } = inner as Record<string, unknown>;
       return Object.assign(new Array(length as number), items);
