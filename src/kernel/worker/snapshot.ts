@@ -117,29 +117,30 @@ export async function takeSnapshot(
 
   /** Puts variable `name` where it belongs in the body: an import, a declaration, a value. */
   async function classify(name: string): Promise<void> {
-    const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
     const read = reads.get(name)!;
-    if (!read.ok) {
-      skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });
-      return;
-    }
-    const value = read.value;
-    const record = loader.records.get(name);
-    if (record && await isStillImported(loader, record, value)) {
-      body.imports.push({ name, kind, ...record });
-      return;
-    }
-    const dynamic = await dynamicImportOf(loader, value);
-    if (dynamic) {
-      body.imports.push({ name, kind, ...dynamic });
-      return;
+    if (read.ok) {
+      const record = loader.records.get(name);
+      if (record && await isStillImported(loader, record, read.value)) {
+        body.imports.push({ name, kind: kindOf(name), ...record });
+        return;
+      }
+      const dynamic = await dynamicImportOf(loader, read.value);
+      if (dynamic) {
+        body.imports.push({ name, kind: kindOf(name), ...dynamic });
+        return;
+      }
     }
     classifyValue(name);
   }
 
+  /** The keyword variable `name` was declared with. */
+  function kindOf(name: string): DeclarationKind {
+    return (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
+  }
+
   /** {@linkcode classify} for a variable that holds no import. */
   function classifyValue(name: string): void {
-    const kind = (repl.kinds.get(name) ?? (lexical.has(name) ? "let" : "var")) as DeclarationKind;
+    const kind = kindOf(name);
     const read = reads.get(name)!;
     if (!read.ok) {
       skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });

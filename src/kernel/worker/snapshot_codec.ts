@@ -30,6 +30,7 @@ import {
   type ClassTable,
   displayPath,
   type Encoded,
+  ERROR_CLASSES,
   escapeKey,
   NO_CLASSES,
   type Tree,
@@ -533,15 +534,9 @@ function subclassedBuiltin(o: object, proto: unknown): string | undefined {
   return undefined;
 }
 
-/** The built-in error classes, which a restore makes again by their name. */
+/** The built-in error classes: their instances need no class name in a snapshot. */
 const BUILTIN_ERRORS: ReadonlySet<unknown> = new Set([
-  Error,
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
+  ...Object.values(ERROR_CLASSES),
   AggregateError,
 ]);
 

@@ -13,6 +13,7 @@ import {
   type ClassTable,
   displayPath,
   type Encoded,
+  ERROR_CLASSES,
   NO_CLASSES,
   parsePath,
   type Tree,
@@ -258,17 +259,6 @@ interface SavedError {
   errors?: unknown[];
   props?: Record<string, unknown>;
 }
-
-/** The built-in error classes by name: a `RangeError` comes back a `RangeError`. */
-const ERROR_CLASSES: Record<string, ErrorConstructor> = {
-  Error,
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
-};
 
 function decodeError(e: SavedError, classes: ClassTable): Error {
   const options = "cause" in e ? { cause: e.cause } : undefined;

@@ -75,3 +75,14 @@ export function displayPath(path: string): string {
   return parsePath(path).map((s, i) => i === 0 ? s : /^\d+$/.test(s) ? `[${s}]` : `.${s}`)
     .join("");
 }
+
+/** The built-in error classes by name, which a restore makes again by that name. */
+export const ERROR_CLASSES: Readonly<Record<string, ErrorConstructor>> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
