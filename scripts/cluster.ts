@@ -7,7 +7,10 @@
  *   deno task cluster                  3 hosts, until Ctrl-C
  *   deno task cluster --hosts 5
  *   deno task cluster --rounds 20      then 20 chaos rounds (see testing/chaos.ts), their figures
- *                                      and a summary; exits non-zero if a round broke the counter
+ *                                      and a summary; exits non-zero if a round broke the counter.
+ *                                      The hosts log at debug then, and a round that broke it
+ *                                      leaves its traces, registry rows and host logs in a file
+ *                                      (its path is printed).
  *
  * @module
  */
@@ -37,7 +40,15 @@ console.log(`starting PostgreSQL, ${HOSTS} hosts and nginx …`);
 await using cluster = await startCluster({
   hosts: HOSTS,
   leaseTtl: TTL,
-  hostArgs: ["--save-interval", "1", "--save-every", "5", "--max-kernels", "8"],
+  hostArgs: [
+    "--save-interval",
+    "1",
+    "--save-every",
+    "5",
+    "--max-kernels",
+    "8",
+    ...(ROUNDS > 0 ? ["--log-level", "debug"] : []),
+  ],
 });
 console.log(`registry: ${cluster.registryUrl}`);
 cluster.hosts.forEach((h, i) => console.log(`host ${i}: ${h.url} (data ${h.dataDir})`));
@@ -62,6 +73,11 @@ if (ROUNDS > 0) {
         `${f.cells} cells, counter violations ${f.violations.length}`,
     );
     for (const v of f.violations) console.log(`  violation: ${v}`);
+    if (f.diagnostics) {
+      const file = await Deno.makeTempFile({ prefix: `mkh-chaos-round${r}-`, suffix: ".txt" });
+      await Deno.writeTextFile(file, `${f.violations.join("\n\n")}\n\n${f.diagnostics}\n`);
+      console.log(`  the round's traces, registry rows and host logs: ${file}`);
+    }
   }
   console.log(`\n${summary(rounds)}`);
   if (rounds.some((f) => f.violations.length > 0)) Deno.exitCode = 1;

@@ -40,6 +40,11 @@ export interface RoundFigures {
   cells: number;
   /** Replies that broke the counter's sequence (double advances or silent loss), in words. */
   violations: string[];
+  /**
+   * With violations: the registry's rows of the kernels concerned (lease, kernel record,
+   * snapshots, cell log) and every host's log of the round, to read beside the traces.
+   */
+  diagnostics?: string;
 }
 
 /** How a round runs. */
@@ -159,9 +164,8 @@ class KernelLoad {
   }
 
   #note(sentAt: number, route: string, what: string): void {
-    const t = (ms: number) => (ms / 1000).toFixed(3);
-    this.#trace.push(`${t(sentAt)}–${t(performance.now())} ${route}: ${what}`);
-    if (this.#trace.length > 12) this.#trace.shift();
+    this.#trace.push(`${clock(sentAt)}–${clock(performance.now())} ${route}: ${what}`);
+    if (this.#trace.length > 30) this.#trace.shift();
   }
 
   #violation(what: string): void {
@@ -220,6 +224,14 @@ function namedCells(lost: string | undefined): number {
 /** A `performance.now()` time as the traces show it. */
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
+/**
+ * A `performance.now()` time as the wall clock's time of day (UTC, to the millisecond), as the
+ * hosts' log lines show theirs.
+ */
+function clock(ms: number): string {
+  return new Date(performance.timeOrigin + ms).toISOString().slice(11, 23);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until `done()` or `ms` passed; returns whether `done()`. */
@@ -254,6 +266,7 @@ export async function chaosRound(
     return client;
   };
   const loads: KernelLoad[] = [];
+  const roundLogs = cluster.hosts.map((h) => h.log.length);
   try {
     const viaNginx = await open(cluster.url);
     const direct = await Promise.all(cluster.hosts.map((h) => open(h.url)));
@@ -336,6 +349,7 @@ export async function chaosRound(
       0,
     );
     for (const l of loads) await l.stop();
+    const violations = loads.flatMap((l) => l.violations);
     return {
       killRecoveryMs,
       killedKernels: killedIds.length,
@@ -356,7 +370,14 @@ export async function chaosRound(
       leaseLossesNoticed: count(host.log, logFrom, /lost the lease of a kernel; (?!its late save)/),
       stalledSessionsEnded,
       cells: loads.reduce((sum, l) => sum + l.kept.length, 0),
-      violations: loads.flatMap((l) => l.violations),
+      violations,
+      ...(violations.length > 0 && {
+        diagnostics: await explain(
+          cluster,
+          loads.filter((l) => l.violations.length > 0).map((l) => l.id),
+          roundLogs,
+        ),
+      }),
     };
   } finally {
     await Promise.all(loads.map((l) => l.stop()));
@@ -382,6 +403,34 @@ async function diagnose(cluster: Cluster, loads: KernelLoad[], since: number): P
     FROM leases WHERE kernel_id = ANY(${stuck.map((l) => l.id)})`;
   return stuck.map((l) => `\n${l.id}:\n    ${l.trace()}`).join("") +
     `\nleases: ${JSON.stringify(leases)}\nsessions: ${JSON.stringify(sessions)}`;
+}
+
+/**
+ * The registry's rows of `kernels` (lease, record, snapshots without bodies, cell log), then each
+ * host's log from `logFrom` characters on: what a violation is read against.
+ */
+async function explain(cluster: Cluster, kernels: string[], logFrom: number[]): Promise<string> {
+  const rows = (value: unknown) => JSON.stringify(value, null, 0).replaceAll("},{", "},\n  {");
+  const parts: string[] = [];
+  for (const id of kernels) {
+    const lease = await cluster.sql`SELECT * FROM leases WHERE kernel_id = ${id}`;
+    const kernel = await cluster.sql`
+      SELECT id, state, execution_count, last_saved_at, last_active_at FROM kernels
+      WHERE id = ${id}`;
+    const snapshots = await cluster.sql`
+      SELECT version, saved_at, execution_count, size, quarantined_at, quarantine_reason
+      FROM snapshots WHERE kernel_id = ${id} ORDER BY version`;
+    const cells = await cluster.sql`
+      SELECT cell, at, declared FROM cells WHERE kernel_id = ${id} ORDER BY cell`;
+    parts.push(
+      `kernel ${id}\nlease: ${rows(lease)}\nrecord: ${rows(kernel)}\n` +
+        `snapshots:\n  ${rows(snapshots)}\ncells:\n  ${rows(cells)}`,
+    );
+  }
+  cluster.hosts.forEach((h, i) => {
+    parts.push(`host ${i} (${h.current.holder}) log:\n${h.log.slice(logFrom[i])}`);
+  });
+  return parts.join("\n\n");
 }
 
 /** The host holding the most of `kernels`' leases (the first host when none holds any). */

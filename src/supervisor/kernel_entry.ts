@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { LeaseFence, Registry } from "../registry/registry.ts";
+import type { LeaseFence, Registry, SnapshotMeta } from "../registry/registry.ts";
 import type { SupervisedKernel } from "./kernel_factory.ts";
 import type { ScratchSync } from "./scratch_sync.ts";
 import type { KernelView } from "./policy.ts";
@@ -107,6 +107,7 @@ export function view(e: Entry): KernelView {
  *
  * @param options.yieldable The snapshot gives way to a request queued behind it (it then
  *   throws a `SaveYieldedError`).
+ * @returns The snapshot written; none when the kernel had not changed.
  * @throws When the snapshot cannot be taken or written, or gave way; the entry is then left
  *   dirty.
  */
@@ -121,9 +122,9 @@ export async function saveEntry(
     /** The lease the writes must hold, as it was when the save began. */
     fence?: LeaseFence;
   },
-): Promise<void> {
+): Promise<SnapshotMeta | undefined> {
   const kernel = entry.kernel;
-  if (!kernel || !entry.dirty) return;
+  if (!kernel || !entry.dirty) return undefined;
   const generation = entry.generation;
   const requests = entry.requestsSinceSave;
   const taken = await kernel.snapshot({ yieldable: options.yieldable });
@@ -132,7 +133,7 @@ export async function saveEntry(
   const files = entry.persistent
     ? await options.files?.save(entry.id, entry.store, options.fence)
     : [];
-  await entry.store.saveSnapshot(
+  const saved = await entry.store.saveSnapshot(
     entry.id,
     {
       body: taken.body,
@@ -151,4 +152,5 @@ export async function saveEntry(
   } else {
     entry.requestsSinceSave = Math.max(0, entry.requestsSinceSave - requests);
   }
+  return saved;
 }

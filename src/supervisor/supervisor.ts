@@ -309,6 +309,14 @@ export class Supervisor {
         "its effect is not kept: the next call continues from the kernel's latest saved state";
       result.lost = result.lost ? `${moved}; ${result.lost}` : moved;
     });
+    log("debug", "ran a cell", {
+      kernel: id,
+      cell: result.executionCount,
+      status: result.status,
+      epoch: entry?.lease?.epoch,
+      unread,
+      lost: result.lost,
+    });
     // The retry of a refused save this cell started (see run): its outcome, not the refusal
     // from before the cell, is what the result says.
     if (entry?.saveFailure?.refused) await entry.saving;
@@ -529,6 +537,13 @@ export class Supervisor {
         }
         if (notice.restoredFrom || notice.lost) entry.notice = notice;
         await entry.store.updateKernel(entry.id, { state: "live" }, { fence: this.#fence(entry) });
+        log("debug", "started a kernel", {
+          kernel: entry.id,
+          epoch: entry.lease?.epoch,
+          executionCount: kernel.executionCount,
+          restoredFrom: notice.restoredFrom?.version,
+          lost: notice.lost,
+        });
       } catch (error) {
         await kernel.close();
         throw error;
@@ -544,7 +559,16 @@ export class Supervisor {
   async #save(entry: Entry, yieldable: boolean): Promise<boolean> {
     try {
       // The fence as the save begins: a lease lost while it runs makes the write fail.
-      await saveEntry(entry, { ...this.#o, yieldable, fence: this.#fence(entry) });
+      const fence = this.#fence(entry);
+      const saved = await saveEntry(entry, { ...this.#o, yieldable, fence });
+      if (saved) {
+        log("debug", "saved a kernel", {
+          kernel: entry.id,
+          epoch: fence?.epoch,
+          version: saved.version,
+          executionCount: saved.executionCount,
+        });
+      }
       entry.yields = 0;
       return true;
     } catch (error) {
@@ -612,6 +636,13 @@ export class Supervisor {
         entry.lease = { holder: lease.holder, epoch: got.epoch };
         entry.leaseUntil = asked + lease.ttlMs;
         entry.arrived = prior !== undefined && prior.holder !== lease.holder;
+        log("debug", "took a kernel's lease", {
+          kernel: entry.id,
+          epoch: got.epoch,
+          from: prior?.holder,
+          priorEpoch: prior?.epoch,
+          released: prior?.expiresAt === 0,
+        });
         // Taken although never released: its holder stopped renewing it.
         if (prior && prior.holder !== lease.holder && prior.expiresAt !== 0) {
           return `the host that ran this kernel (${prior.holder}) stopped renewing its lease ` +
@@ -698,6 +729,7 @@ export class Supervisor {
     const fence = entry.lease;
     if (!fence) return;
     entry.lease = undefined;
+    log("debug", "releasing a kernel's lease", { kernel: entry.id, epoch: fence.epoch });
     await entry.store.releaseLease(entry.id, fence).catch((error) => {
       this.#o.log(`releasing a kernel's lease failed: ${(error as Error).message}`);
     });
@@ -708,13 +740,15 @@ export class Supervisor {
    * refused), and forgets it; its next request here goes through acquisition again.
    */
   #lost(entry: Entry, why: string): void {
-    if (!entry.lease) return;
+    const fence = entry.lease;
+    if (!fence) return;
     entry.lease = undefined;
     entry.revoked = true;
     if (this.#entries.get(entry.id) === entry) this.#entries.delete(entry.id);
     const kernel = entry.kernel;
     entry.kernel = undefined;
     this.#o.log(`lost the lease of a kernel; ${why}`);
+    log("debug", "lost the lease of a kernel", { kernel: entry.id, epoch: fence.epoch });
     void kernel?.close();
     this.#changes.notify();
   }
