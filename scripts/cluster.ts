@@ -61,7 +61,25 @@ if (ROUNDS > 0) {
       leaseTtlMs: TTL * 1000,
       log: (l) => console.log(`  ${l}`),
     });
-    const f = await Promise.race([round, stopped.promise.then(() => undefined)]);
+    let f: RoundFigures | undefined;
+    try {
+      f = await Promise.race([round, stopped.promise.then(() => undefined)]);
+    } catch (error) {
+      // A round whose faulted host's kernels did not come back: the cluster may be left short
+      // of a host, so the run ends here, with what the round saw.
+      Deno.exitCode = 1;
+      const file = await Deno.makeTempFile({ prefix: `mkh-chaos-round${r}-`, suffix: ".txt" });
+      await Deno.writeTextFile(
+        file,
+        `${(error as Error).message}\n\n` +
+          cluster.hosts.map((h, i) => `host ${i} (${h.current.holder}) log:\n${h.log}`).join(
+            "\n\n",
+          ),
+      );
+      console.log(`round ${r} failed: ${(error as Error).message.split("\n")[0]}`);
+      console.log(`  its traces and the hosts' logs: ${file}`);
+      break;
+    }
     if (!f) break;
     rounds.push(f);
     console.log(

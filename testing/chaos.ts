@@ -103,6 +103,11 @@ class KernelLoad {
   #unacknowledged = 0;
   /** Cells named as lost by error replies since the last kept one. */
   #namedElsewhere = 0;
+  /**
+   * Every cell number a reply named as lost so far: a loss said again (a host says it until it
+   * knows a client had it) names no new cell.
+   */
+  #named = new Set<number>();
   /** Kept replies: when asked and answered, and how many acknowledged cells were lost. */
   readonly kept: { sentAt: number; at: number; lost: number }[] = [];
   readonly violations: string[] = [];
@@ -177,6 +182,13 @@ class KernelLoad {
     return this.#trace.join("\n    ");
   }
 
+  /** How many cells `lost` names that no reply named before (and notes them). */
+  #newlyNamed(lost: string | undefined): number {
+    const before = this.#named.size;
+    for (const cell of namedCells(lost)) this.#named.add(cell);
+    return this.#named.size - before;
+  }
+
   #check(reply: Reply, sentAt: number): void {
     const n = Number(reply.out.result);
     const lost = typeof reply.out.lost === "string" ? reply.out.lost : undefined;
@@ -184,18 +196,23 @@ class KernelLoad {
     // at capacity), or stopped by a restart: retried. `++n` itself cannot fail. A loss it named
     // need not be named again.
     if (reply.isError || !Number.isInteger(n)) {
-      this.#namedElsewhere += namedCells(lost);
+      this.#namedElsewhere += this.#newlyNamed(lost);
       return;
     }
     // A host that ran the cell on a copy it no longer held: the effect was dropped, and said so.
-    if (lost && /its effect is not kept/.test(lost)) return;
+    // A loss it told besides (a restore before the cell) is told all the same.
+    if (lost && /its effect is not kept/.test(lost)) {
+      this.#namedElsewhere += this.#newlyNamed(lost);
+      return;
+    }
     const prev = this.#kept;
+    const named = this.#newlyNamed(lost);
     let lostCells = 0;
     if (n <= prev) {
       lostCells = prev - (n - 1);
-      // Named: a range of cell numbers (which go on past lost cells, so they are not the
-      // counter's values) at least as long as the acknowledged cells lost.
-      if (namedCells(lost) + this.#namedElsewhere < lostCells) {
+      // Named: cell numbers (which go on past lost cells, so they are not the counter's
+      // values) not named before, at least as many as the acknowledged cells lost.
+      if (named + this.#namedElsewhere < lostCells) {
         this.#violation(
           `the counter went from ${prev} to ${n} ` +
             (lost ? `and the reply named only: ${lost}` : "without the reply naming a loss"),
@@ -213,12 +230,14 @@ class KernelLoad {
 }
 
 /**
- * How many cells a reply's `lost` names as lost ("cells 4–6 ran … and were lost": 3, "cell 4
- * ran … and was lost": 1).
+ * The cell numbers a reply's `lost` names as lost ("cells 4–6 ran … and were lost": 4, 5, 6;
+ * "cell 4 ran … and was lost": 4).
  */
-function namedCells(lost: string | undefined): number {
-  return [...(lost ?? "").matchAll(/cells? (\d+)(?:–(\d+))? ran/g)]
-    .reduce((sum, m) => sum + Number(m[2] ?? m[1]) - Number(m[1]) + 1, 0);
+function namedCells(lost: string | undefined): number[] {
+  return [...(lost ?? "").matchAll(/cells? (\d+)(?:–(\d+))? ran/g)].flatMap((m) => {
+    const first = Number(m[1]);
+    return Array.from({ length: Number(m[2] ?? m[1]) - first + 1 }, (_, i) => first + i);
+  });
 }
 
 /** A `performance.now()` time as the traces show it. */
@@ -303,7 +322,10 @@ export async function chaosRound(
     say(`killed host ${victim} (${killedIds.length} kernels) at ${seconds(killedAt)}`);
     const killed = loads.filter((l) => killedIds.includes(l.id));
     if (!(await until(() => killed.every((l) => l.firstKeptAfter(killedAt)), 30_000))) {
-      throw new Error("the killed host's kernels did not continue elsewhere within 30 s");
+      throw new Error(
+        "the killed host's kernels did not continue elsewhere within 30 s: " +
+          await diagnose(cluster, killed, killedAt),
+      );
     }
     const killRecoveryMs = Math.max(
       0,

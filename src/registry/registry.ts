@@ -49,6 +49,11 @@ export interface SnapshotMeta {
   /** The kernel's execution count when it was taken. */
   executionCount: number;
   skipped: SkippedItem[];
+  /**
+   * Words of a loss that no reply had told yet when it was taken (see `NewSnapshot`); a restore
+   * from it tells them.
+   */
+  untoldLoss: string | null;
   /** Set when it failed to load: kept for inspection, never used again, never deleted. */
   quarantined: { at: number; reason: string } | null;
 }
@@ -65,6 +70,12 @@ export interface NewSnapshot {
   savedAt: number;
   executionCount: number;
   skipped: SkippedItem[];
+  /**
+   * What an earlier restore of the kernel lost, in words, when no reply has told it yet (its
+   * request was given up): the snapshot is numbered past the lost cells, so a restore from it
+   * would otherwise find nothing lost.
+   */
+  untoldLoss?: string | null;
 }
 
 /** One cell a kernel ran, as recorded when it ran: what a restore without it would lose. */

@@ -27,7 +27,11 @@ export interface Entry {
   requestsSinceSave: number;
   generation: number;
   saving: Promise<boolean>;
-  notice?: Notice;
+  /**
+   * What the next results say about a restore or restart, until a request arrives after one
+   * that said it (sent at `toldAt`): see `Supervisor.execute`.
+   */
+  notice?: Notice & { toldAt?: number };
   /**
    * The latest save attempts failed: why, how many in a row, and when to try again; `refused`
    * when the kernel refused it for the size of its variables, which its next request may change.
@@ -128,6 +132,9 @@ export async function saveEntry(
   const generation = entry.generation;
   const requests = entry.requestsSinceSave;
   const taken = await kernel.snapshot({ yieldable: options.yieldable });
+  // Until a client surely had it (see Supervisor.execute): a restore from this snapshot, which
+  // is numbered past the lost cells, says it again. Read once the body is taken.
+  const untoldLoss = entry.notice?.lost;
   // Files first: a crash between the two writes leaves files newer than the namespace, never
   // a snapshot whose files were not saved.
   const files = entry.persistent
@@ -142,6 +149,7 @@ export async function saveEntry(
       // As the body was taken: cells that ran while the save went on are not in it.
       executionCount: taken.executionCount,
       skipped: [...taken.skipped, ...files ?? []],
+      ...(untoldLoss && { untoldLoss }),
     },
     options.snapshotVersions,
     { fence: options.fence },

@@ -38,6 +38,13 @@ export async function restoreLatest(
     try {
       if (!snapshot) throw new Error("its body is missing");
       const report = await control.restore(snapshot.body);
+      // A loss found before this snapshot was taken, that no reply had told: it is numbered past
+      // the lost cells, so the cell log below cannot name them.
+      if (meta.untoldLoss) {
+        notes.push(
+          `from an earlier restore (said again, its reply may not have arrived): ${meta.untoldLoss}`,
+        );
+      }
       // What the save left out is lost as surely as what the restore could not rebuild.
       const skipped = [...meta.skipped, ...report.skipped];
       if (skipped.length > 0) notes.push(`not fully restored: ${describeSkipped(skipped)}`);

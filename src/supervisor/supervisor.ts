@@ -186,7 +186,7 @@ export class Supervisor {
   stateNotice(id: string): Notice & { saveFailed?: string } {
     const entry = this.#entries.get(id);
     return {
-      ...entry?.notice,
+      ...entry?.notice && { lost: entry.notice.lost, restoredFrom: entry.notice.restoredFrom },
       ...(entry?.saveFailure && { saveFailed: entry.saveFailure.reason }),
     };
   }
@@ -246,11 +246,15 @@ export class Supervisor {
   }
 
   /**
-   * Runs a cell and adds what the result should say about a restore since the last cell. A
-   * cancelled cell's result (or any whose caller gave up) reaches no client, so what it says of a
-   * restart is kept for the next result instead.
+   * Runs a cell and adds what the result should say about a restore or restart since the last
+   * cell. That is said in every result until a request arrives after a result that said it was
+   * sent: only then has a client surely been told. A result no client reads (a cancelled cell's,
+   * or one whose caller gave up) tells no one; nor does one whose caller left unseen (a proxy
+   * may close its connection without the host noticing), or one lost on the way. Meanwhile a
+   * save carries the words (see `saveEntry`), so a host that restores the kernel next says them.
    */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const arrivedAt = this.#o.now();
     const record = (cell: number, declared: string[]) => {
       const entry = this.#entries.get(id);
       return entry?.store.recordCell(id, { cell, declared, at: this.#o.now() }, {
@@ -273,15 +277,26 @@ export class Supervisor {
         },
       }));
     const entry = this.#entries.get(id);
-    // Taken, and kept back, before any await: the next cell of this kernel may finish during one,
-    // and must not answer without what this result says of a restart.
-    const notice = entry?.notice;
-    if (entry) entry.notice = undefined;
-    if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
-    if (notice?.lost) result.lost = result.lost ? `${notice.lost}; ${result.lost}` : notice.lost;
+    // Read and updated before any await, so that concurrent results agree on it.
+    const pending = entry?.notice;
+    const own = result.lost !== undefined || result.restoredFrom !== undefined;
+    if (entry && pending?.toldAt !== undefined && arrivedAt > pending.toldAt) {
+      entry.notice = undefined;
+    } else if (pending) {
+      if (pending.restoredFrom && !result.restoredFrom) result.restoredFrom = pending.restoredFrom;
+      if (pending.lost) {
+        result.lost = result.lost ? `${pending.lost}; ${result.lost}` : pending.lost;
+      }
+    }
     const unread = result.status === "cancelled" || options.signal?.aborted === true;
-    if (entry && unread && (result.lost || result.restoredFrom)) {
-      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom };
+    if (entry && (result.lost || result.restoredFrom)) {
+      // When it was first said: a result with something new says it first now.
+      const firstTold = own || entry.notice === undefined ? undefined : entry.notice.toldAt;
+      entry.notice = {
+        lost: result.lost,
+        restoredFrom: result.restoredFrom,
+        toldAt: firstTold ?? (unread ? undefined : this.#o.now()),
+      };
     }
     // A cell that never started (a syntax error) is recorded now; so is one whose number
     // changed on the way (a restart renumbered it), and, under a lease, every cell again: that

@@ -51,6 +51,17 @@ export function registryContract(
     assert.equal(kernel.executionCount, 5);
   });
 
+  test("a snapshot keeps the words of a loss not surely told yet, and null without", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    const words = "cells 2–3 ran after the last save and were lost";
+    const saved = await r.saveSnapshot("k", { ...snap("a", 4), untoldLoss: words }, 3);
+    assert.equal(saved.untoldLoss, words);
+    assert.equal((await r.saveSnapshot("k", snap("b", 5), 3)).untoldLoss, null);
+    assert.deepEqual((await r.listSnapshots("k")).map((s) => s.untoldLoss), [null, words]);
+    assert.equal((await r.loadSnapshot("k", 1))?.untoldLoss, words);
+    assert.equal((await r.loadSnapshot("k", 2))?.untoldLoss, null);
+  });
+
   test("a snapshot's size counts UTF-8 bytes", async (r) => {
     await r.createKernel({ id: "k", now: 1 });
     const saved = await r.saveSnapshot("k", snap("é€"), 3);

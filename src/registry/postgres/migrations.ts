@@ -86,4 +86,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kernel_id, path)
   );
   `,
+  // The words of a loss no reply had told when the snapshot was taken (see NewSnapshot).
+  `
+  ALTER TABLE snapshots ADD COLUMN untold_loss TEXT;
+  `,
 ];

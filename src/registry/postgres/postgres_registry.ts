@@ -246,9 +246,9 @@ class PostgresRegistry implements Registry {
       const next = row!.next;
       await tx`
         INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body,
-                               skipped)
+                               skipped, untold_loss)
         VALUES (${kernelId}, ${next}, ${s.savedAt}, ${size}, ${s.format}, ${s.executionCount},
-                ${s.body}, ${JSON.stringify(s.skipped)})`;
+                ${s.body}, ${JSON.stringify(s.skipped)}, ${s.untoldLoss ?? null})`;
       await tx`
         DELETE FROM snapshots WHERE kernel_id = ${kernelId} AND quarantined_at IS NULL
           AND version NOT IN (
@@ -272,6 +272,7 @@ class PostgresRegistry implements Registry {
       format: s.format,
       executionCount: s.executionCount,
       skipped: s.skipped,
+      untoldLoss: s.untoldLoss ?? null,
       quarantined: null,
     };
   }
@@ -455,8 +456,8 @@ class PostgresRegistry implements Registry {
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
     const rows = await this.#sql<Row[]>`
-      SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, quarantined_at,
-             quarantine_reason
+      SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, untold_loss,
+             quarantined_at, quarantine_reason
       FROM snapshots WHERE kernel_id = ${kernelId} ORDER BY version DESC`;
     return rows.map(toSnapshotMeta);
   }
@@ -622,6 +623,7 @@ function toSnapshotMeta(row: Row): SnapshotMeta {
     format: Number(row.format),
     executionCount: Number(row.execution_count),
     skipped: JSON.parse(String(row.skipped)),
+    untoldLoss: row.untold_loss === null ? null : String(row.untold_loss),
     quarantined: row.quarantined_at === null
       ? null
       : { at: Number(row.quarantined_at), reason: String(row.quarantine_reason) },
