@@ -50,10 +50,10 @@ export interface SnapshotMeta {
   executionCount: number;
   skipped: SkippedItem[];
   /**
-   * Words of a loss that no reply had told yet when it was taken (see `NewSnapshot`); a restore
-   * from it tells them.
+   * A loss no client was sure to have heard of when it was taken (see `NewSnapshot`); a restore
+   * from it says it.
    */
-  untoldLoss: string | null;
+  untoldLoss: UntoldLoss | null;
   /** Set when it failed to load: kept for inspection, never used again, never deleted. */
   quarantined: { at: number; reason: string } | null;
 }
@@ -71,11 +71,17 @@ export interface NewSnapshot {
   executionCount: number;
   skipped: SkippedItem[];
   /**
-   * What an earlier restore of the kernel lost, in words, when no reply has told it yet (its
-   * request was given up): the snapshot is numbered past the lost cells, so a restore from it
-   * would otherwise find nothing lost.
+   * What an earlier restore or restart of the kernel lost, while no client is sure to have heard
+   * of it: the snapshot is numbered past the lost cells, so a restore from it would otherwise find
+   * nothing lost.
    */
-  untoldLoss?: string | null;
+  untoldLoss?: UntoldLoss | null;
+}
+
+/** A loss in words, and when a reply first said it (ms since the epoch), if one did. */
+export interface UntoldLoss {
+  words: string;
+  toldAt: number | null;
 }
 
 /** One cell a kernel ran, as recorded when it ran: what a restore without it would lose. */

@@ -134,7 +134,8 @@ export async function saveEntry(
   const taken = await kernel.snapshot({ yieldable: options.yieldable });
   // Until a client surely had it (see Supervisor.execute): a restore from this snapshot, which
   // is numbered past the lost cells, says it again. Read once the body is taken.
-  const untoldLoss = entry.notice?.lost;
+  const notice = entry.notice;
+  const untoldLoss = notice?.lost ? { words: notice.lost, toldAt: notice.toldAt ?? null } : null;
   // Files first: a crash between the two writes leaves files newer than the namespace, never
   // a snapshot whose files were not saved.
   const files = entry.persistent
@@ -149,7 +150,7 @@ export async function saveEntry(
       // As the body was taken: cells that ran while the save went on are not in it.
       executionCount: taken.executionCount,
       skipped: [...taken.skipped, ...files ?? []],
-      ...(untoldLoss && { untoldLoss }),
+      untoldLoss,
     },
     options.snapshotVersions,
     { fence: options.fence },

@@ -12,7 +12,15 @@ import type { KernelRecord, Registry, SkippedItem } from "../registry/registry.t
 export interface Notice {
   restoredFrom?: { version: number; savedAt: number };
   lost?: string;
+  /**
+   * When a reply first said `lost` (ms since the epoch), on another host if so: a request that
+   * arrived later was sent by a client that had heard of it.
+   */
+  toldAt?: number;
 }
+
+/** How words said again from a snapshot begin (once, however often they are carried). */
+const SAID_AGAIN = "from an earlier restore (said again, its reply may not have arrived): ";
 
 /** Where recovery reads snapshots and reports problems. */
 export interface RecoveryOptions {
@@ -38,11 +46,12 @@ export async function restoreLatest(
     try {
       if (!snapshot) throw new Error("its body is missing");
       const report = await control.restore(snapshot.body);
-      // A loss found before this snapshot was taken, that no reply had told: it is numbered past
-      // the lost cells, so the cell log below cannot name them.
-      if (meta.untoldLoss) {
+      // A loss found before this snapshot was taken, that no client was sure to have heard of:
+      // the snapshot is numbered past the lost cells, so the cell log below cannot name them.
+      const carried = meta.untoldLoss;
+      if (carried) {
         notes.push(
-          `from an earlier restore (said again, its reply may not have arrived): ${meta.untoldLoss}`,
+          carried.words.startsWith(SAID_AGAIN) ? carried.words : SAID_AGAIN + carried.words,
         );
       }
       // What the save left out is lost as surely as what the restore could not rebuild.
@@ -53,6 +62,8 @@ export async function restoreLatest(
       return {
         restoredFrom: { version: meta.version, savedAt: meta.savedAt },
         lost: notes.length > 0 ? notes.join("; ") : undefined,
+        // Nothing new to say: whoever heard the carried words once need not hear them again.
+        ...(carried && carried.toldAt !== null && notes.length === 1 && { toldAt: carried.toldAt }),
       };
     } catch (error) {
       const reason = (error as Error).message;

@@ -548,7 +548,10 @@ export class Supervisor {
           restart: () => kernel.reset(),
         }, this.#o);
         for (const words of [missed, takenOver]) {
-          if (words) notice.lost = notice.lost ? `${words}; ${notice.lost}` : words;
+          if (!words) continue;
+          notice.lost = notice.lost ? `${words}; ${notice.lost}` : words;
+          // Something new to say: no reply said it yet.
+          delete notice.toldAt;
         }
         if (notice.restoredFrom || notice.lost) entry.notice = notice;
         await entry.store.updateKernel(entry.id, { state: "live" }, { fence: this.#fence(entry) });

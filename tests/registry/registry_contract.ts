@@ -53,12 +53,14 @@ export function registryContract(
 
   test("a snapshot keeps the words of a loss not surely told yet, and null without", async (r) => {
     await r.createKernel({ id: "k", now: 1 });
-    const words = "cells 2–3 ran after the last save and were lost";
-    const saved = await r.saveSnapshot("k", { ...snap("a", 4), untoldLoss: words }, 3);
-    assert.equal(saved.untoldLoss, words);
+    const loss = { words: "cells 2–3 ran after the last save and were lost", toldAt: 1234 };
+    const saved = await r.saveSnapshot("k", { ...snap("a", 4), untoldLoss: loss }, 3);
+    assert.deepEqual(saved.untoldLoss, loss);
     assert.equal((await r.saveSnapshot("k", snap("b", 5), 3)).untoldLoss, null);
-    assert.deepEqual((await r.listSnapshots("k")).map((s) => s.untoldLoss), [null, words]);
-    assert.equal((await r.loadSnapshot("k", 1))?.untoldLoss, words);
+    const untold = { words: "cell 6 ran after the last save and was lost", toldAt: null };
+    await r.saveSnapshot("k", { ...snap("c", 7), untoldLoss: untold }, 3);
+    assert.deepEqual((await r.listSnapshots("k")).map((s) => s.untoldLoss), [untold, null, loss]);
+    assert.deepEqual((await r.loadSnapshot("k", 1))?.untoldLoss, loss);
     assert.equal((await r.loadSnapshot("k", 2))?.untoldLoss, null);
   });
 

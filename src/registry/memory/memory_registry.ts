@@ -145,7 +145,7 @@ class MemoryRegistry implements Registry {
       kernelId,
       version,
       size,
-      untoldLoss: s.untoldLoss ?? null,
+      untoldLoss: s.untoldLoss ? { ...s.untoldLoss } : null,
       quarantined: null,
     };
     let good = 0;

@@ -248,7 +248,8 @@ class PostgresRegistry implements Registry {
         INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body,
                                skipped, untold_loss)
         VALUES (${kernelId}, ${next}, ${s.savedAt}, ${size}, ${s.format}, ${s.executionCount},
-                ${s.body}, ${JSON.stringify(s.skipped)}, ${s.untoldLoss ?? null})`;
+                ${s.body}, ${JSON.stringify(s.skipped)},
+                ${s.untoldLoss ? JSON.stringify(s.untoldLoss) : null})`;
       await tx`
         DELETE FROM snapshots WHERE kernel_id = ${kernelId} AND quarantined_at IS NULL
           AND version NOT IN (
@@ -623,7 +624,7 @@ function toSnapshotMeta(row: Row): SnapshotMeta {
     format: Number(row.format),
     executionCount: Number(row.execution_count),
     skipped: JSON.parse(String(row.skipped)),
-    untoldLoss: row.untold_loss === null ? null : String(row.untold_loss),
+    untoldLoss: row.untold_loss === null ? null : JSON.parse(String(row.untold_loss)),
     quarantined: row.quarantined_at === null
       ? null
       : { at: Number(row.quarantined_at), reason: String(row.quarantine_reason) },

@@ -99,7 +99,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kernel_id, path)
   );
   `,
-  // The words of a loss no reply had told when the snapshot was taken (see NewSnapshot).
+  // A loss no client was sure to have heard of when the snapshot was taken (JSON: UntoldLoss).
   `
   ALTER TABLE snapshots ADD COLUMN untold_loss TEXT;
   `,

@@ -274,7 +274,7 @@ class SqliteRegistry implements Registry {
       stored.body,
       JSON.stringify(s.skipped),
       stored.chunks,
-      s.untoldLoss ?? null,
+      s.untoldLoss ? JSON.stringify(s.untoldLoss) : null,
     );
     this.#prepare(
       `DELETE FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL AND version NOT IN (
@@ -591,7 +591,7 @@ function toSnapshotMeta(row: Row): SnapshotMeta {
     skipped: JSON.parse(String(row.skipped)),
     untoldLoss: row.untold_loss === null || row.untold_loss === undefined
       ? null
-      : String(row.untold_loss),
+      : JSON.parse(String(row.untold_loss)),
     quarantined: row.quarantined_at === null || row.quarantined_at === undefined
       ? null
       : { at: Number(row.quarantined_at), reason: String(row.quarantine_reason) },
