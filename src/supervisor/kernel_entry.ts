@@ -29,9 +29,10 @@ export interface Entry {
   saving: Promise<boolean>;
   /**
    * What the next results say about a restore or restart, until a request arrives after one
-   * that said it (sent at `toldAt`): see `Supervisor.execute`.
+   * that said it (at `toldAt`, by the clock; `toldHere`, by this host's order of requests, when
+   * said on this host): see `Supervisor.execute`.
    */
-  notice?: Notice & { toldAt?: number };
+  notice?: Notice & { toldHere?: number };
   /**
    * The latest save attempts failed: why, how many in a row, and when to try again; `refused`
    * when the kernel refused it for the size of its variables, which its next request may change.

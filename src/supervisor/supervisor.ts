@@ -96,6 +96,11 @@ export class Supervisor {
   #closing = false;
   /** When the leases were last renewed, by `now`. */
   #renewedAt = -Infinity;
+  /**
+   * Orders this host's requests and results (see `execute`): a request numbered past a result
+   * came after it, even within one millisecond.
+   */
+  #sequence = 0;
 
   /** @param options Registry, kernel factory and policy. */
   constructor(options: SupervisorOptions) {
@@ -255,6 +260,7 @@ export class Supervisor {
    */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const arrivedAt = this.#o.now();
+    const arrival = ++this.#sequence;
     const record = (cell: number, declared: string[]) => {
       const entry = this.#entries.get(id);
       return entry?.store.recordCell(id, { cell, declared, at: this.#o.now() }, {
@@ -280,7 +286,12 @@ export class Supervisor {
     // Read and updated before any await, so that concurrent results agree on it.
     const pending = entry?.notice;
     const own = result.lost !== undefined || result.restoredFrom !== undefined;
-    if (entry && pending?.toldAt !== undefined && arrivedAt > pending.toldAt) {
+    // Said here: by this host's order of requests; said on another host: by the clock (a request
+    // in the same millisecond hears it again).
+    const heard = pending?.toldHere !== undefined
+      ? arrival > pending.toldHere
+      : pending?.toldAt !== undefined && arrivedAt > pending.toldAt;
+    if (entry && heard) {
       entry.notice = undefined;
     } else if (pending) {
       if (pending.restoredFrom && !result.restoredFrom) result.restoredFrom = pending.restoredFrom;
@@ -291,12 +302,11 @@ export class Supervisor {
     const unread = result.status === "cancelled" || options.signal?.aborted === true;
     if (entry && (result.lost || result.restoredFrom)) {
       // When it was first said: a result with something new says it first now.
-      const firstTold = own || entry.notice === undefined ? undefined : entry.notice.toldAt;
-      entry.notice = {
-        lost: result.lost,
-        restoredFrom: result.restoredFrom,
-        toldAt: firstTold ?? (unread ? undefined : this.#o.now()),
-      };
+      const first = own ? undefined : entry.notice;
+      const told = first?.toldAt !== undefined || unread
+        ? { toldAt: first?.toldAt, toldHere: first?.toldHere }
+        : { toldAt: this.#o.now(), toldHere: ++this.#sequence };
+      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom, ...told };
     }
     // A cell that never started (a syntax error) is recorded now; so is one whose number
     // changed on the way (a restart renumbered it), and, under a lease, every cell again: that
