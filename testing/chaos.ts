@@ -36,6 +36,11 @@ export interface RoundFigures {
   leaseLossesNoticed: number;
   /** Stalled PostgreSQL sessions of the paused host ended by a takeover (see the registry). */
   stalledSessionsEnded: number;
+  /**
+   * Restores that said again a loss an earlier restore found, carried by the snapshot because
+   * no client was sure to have heard of it (seen in the hosts' logs at debug only).
+   */
+  lossesSaidAgain: number;
   /** Cells kept in the round. */
   cells: number;
   /** Replies that broke the counter's sequence (double advances or silent loss), in words. */
@@ -391,6 +396,12 @@ export async function chaosRound(
       ),
       leaseLossesNoticed: count(host.log, logFrom, /lost the lease of a kernel; (?!its late save)/),
       stalledSessionsEnded,
+      lossesSaidAgain: cluster.hosts.reduce(
+        (sum, h, i) =>
+          sum +
+          count(h.log, roundLogs[i]!, /"started a kernel".*from an earlier restore \(said again/),
+        0,
+      ),
       cells: loads.reduce((sum, l) => sum + l.kept.length, 0),
       violations,
       ...(violations.length > 0 && {
