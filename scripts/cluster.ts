@@ -88,7 +88,7 @@ if (ROUNDS > 0) {
         `${ms(f.pauseTakeoverMs)} (${f.pausedKernels} kernels, paused ${ms(f.pausedMs)}), ` +
         `late saves refused ${f.lateSavesRefused}, late writes rolled back ` +
         `${f.lateWritesRolledBack}, stalled sessions ended ${f.stalledSessionsEnded}, ` +
-        `losses said again ${f.lossesSaidAgain}, ` +
+        `restores carrying a loss ${f.lossesSaidAgain}, ` +
         `${f.cells} cells, counter violations ${f.violations.length}`,
     );
     for (const v of f.violations) console.log(`  violation: ${v}`);
@@ -126,7 +126,7 @@ function summary(rounds: RoundFigures[]): string {
     `late saves refused ${sum((f) => f.lateSavesRefused)},`,
     `late writes rolled back ${sum((f) => f.lateWritesRolledBack)},`,
     `stalled sessions ended ${sum((f) => f.stalledSessionsEnded)},`,
-    `losses said again by a restore ${sum((f) => f.lossesSaidAgain)},`,
+    `restores carrying a loss ${sum((f) => f.lossesSaidAgain)},`,
     `counter violations (double advances or silent loss) ${sum((f) => f.violations.length)}`,
   ].join(" ");
 }

@@ -37,8 +37,9 @@ export interface RoundFigures {
   /** Stalled PostgreSQL sessions of the paused host ended by a takeover (see the registry). */
   stalledSessionsEnded: number;
   /**
-   * Restores that said again a loss an earlier restore found, carried by the snapshot because
-   * no client was sure to have heard of it (seen in the hosts' logs at debug only).
+   * Restores from a snapshot that carried a loss an earlier restore found, saved while no client
+   * was sure to have heard of it: said again to a request that came no later than the reply that
+   * said it (seen in the hosts' logs at debug only).
    */
   lossesSaidAgain: number;
   /** Cells kept in the round. */
