@@ -29,10 +29,13 @@ export interface Entry {
   saving: Promise<boolean>;
   /**
    * What the next results say about a restore or restart, until a request arrives after one
-   * that said it (at `toldAt`, by the clock; `toldHere`, by this host's order of requests, when
-   * said on this host): see `Supervisor.execute`.
+   * that counted as telling it (see `Supervisor.execute`). `found`, `told`: their places in the
+   * host's order of requests; `afterWait`: found by a start that had waited for another host's
+   * lease, when the request that waited may have been given up unseen.
    */
-  notice?: Notice & { toldHere?: number };
+  notice?: Notice & { found: number; afterWait: boolean; told?: number; toldAt?: number };
+  /** The lease was taken after waiting for another host to hand it over or to let it lapse. */
+  waitedForLease: boolean;
   /**
    * The latest save attempts failed: why, how many in a row, and when to try again; `refused`
    * when the kernel refused it for the size of its variables, which its next request may change.
@@ -76,6 +79,7 @@ export function newEntry(id: string, store: Registry, persistent: boolean, now: 
     reserved: false,
     yields: 0,
     leaseUntil: 0,
+    waitedForLease: false,
     handingOver: false,
     arrived: false,
     revoked: false,

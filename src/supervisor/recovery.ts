@@ -13,10 +13,10 @@ export interface Notice {
   restoredFrom?: { version: number; savedAt: number };
   lost?: string;
   /**
-   * When a reply first said `lost` (ms since the epoch), on another host if so: a request that
-   * arrived later was sent by a client that had heard of it.
+   * What the snapshot restored carried of an earlier loss no client was sure to have heard of
+   * (see `NewSnapshot.untoldLoss`), in words to say again.
    */
-  toldAt?: number;
+  carried?: string;
 }
 
 /** How words said again from a snapshot begin (once, however often they are carried). */
@@ -48,12 +48,7 @@ export async function restoreLatest(
       const report = await control.restore(snapshot.body);
       // A loss found before this snapshot was taken, that no client was sure to have heard of:
       // the snapshot is numbered past the lost cells, so the cell log below cannot name them.
-      const carried = meta.untoldLoss;
-      if (carried) {
-        notes.push(
-          carried.words.startsWith(SAID_AGAIN) ? carried.words : SAID_AGAIN + carried.words,
-        );
-      }
+      const carried = meta.untoldLoss?.words;
       // What the save left out is lost as surely as what the restore could not rebuild.
       const skipped = [...meta.skipped, ...report.skipped];
       if (skipped.length > 0) notes.push(`not fully restored: ${describeSkipped(skipped)}`);
@@ -62,8 +57,8 @@ export async function restoreLatest(
       return {
         restoredFrom: { version: meta.version, savedAt: meta.savedAt },
         lost: notes.length > 0 ? notes.join("; ") : undefined,
-        // Nothing new to say: whoever heard the carried words once need not hear them again.
-        ...(carried && carried.toldAt !== null && notes.length === 1 && { toldAt: carried.toldAt }),
+        ...(carried &&
+          { carried: carried.startsWith(SAID_AGAIN) ? carried : SAID_AGAIN + carried }),
       };
     } catch (error) {
       const reason = (error as Error).message;

@@ -191,7 +191,11 @@ export class Supervisor {
   stateNotice(id: string): Notice & { saveFailed?: string } {
     const entry = this.#entries.get(id);
     return {
-      ...entry?.notice && { lost: entry.notice.lost, restoredFrom: entry.notice.restoredFrom },
+      // Until an execute result said it.
+      ...(entry?.notice && entry.notice.told === undefined && {
+        ...(entry.notice.lost && { lost: entry.notice.lost }),
+        ...(entry.notice.restoredFrom && { restoredFrom: entry.notice.restoredFrom }),
+      }),
       ...(entry?.saveFailure && { saveFailed: entry.saveFailure.reason }),
     };
   }
@@ -259,7 +263,6 @@ export class Supervisor {
    * save carries the words (see `saveEntry`), so a host that restores the kernel next says them.
    */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const arrivedAt = this.#o.now();
     const arrival = ++this.#sequence;
     const record = (cell: number, declared: string[]) => {
       const entry = this.#entries.get(id);
@@ -286,11 +289,7 @@ export class Supervisor {
     // Read and updated before any await, so that concurrent results agree on it.
     const pending = entry?.notice;
     const own = result.lost !== undefined || result.restoredFrom !== undefined;
-    // Said here: by this host's order of requests; said on another host: by the clock (a request
-    // in the same millisecond hears it again).
-    const heard = pending?.toldHere !== undefined
-      ? arrival > pending.toldHere
-      : pending?.toldAt !== undefined && arrivedAt > pending.toldAt;
+    const heard = pending?.told !== undefined && arrival > pending.told;
     if (entry && heard) {
       entry.notice = undefined;
     } else if (pending) {
@@ -301,12 +300,27 @@ export class Supervisor {
     }
     const unread = result.status === "cancelled" || options.signal?.aborted === true;
     if (entry && (result.lost || result.restoredFrom)) {
-      // When it was first said: a result with something new says it first now.
-      const first = own ? undefined : entry.notice;
-      const told = first?.toldAt !== undefined || unread
-        ? { toldAt: first?.toldAt, toldHere: first?.toldHere }
-        : { toldAt: this.#o.now(), toldHere: ++this.#sequence };
-      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom, ...told };
+      const said = { lost: result.lost, restoredFrom: result.restoredFrom };
+      const now = () => ({ told: ++this.#sequence, toldAt: this.#o.now() });
+      if (own || !pending || heard) {
+        // Found while this request waited on its own cell: this result tells it.
+        entry.notice = {
+          ...said,
+          found: ++this.#sequence,
+          afterWait: false,
+          ...(!unread && now()),
+        };
+      } else {
+        // Said before, or found by the start this request waited for: it counts as told only
+        // if this request came after it was found, or did not wait for another host's lease
+        // (a request that waited seconds for a paused holder may have been given up unseen).
+        const counts = !unread && (arrival > pending.found || !pending.afterWait);
+        entry.notice = {
+          ...pending,
+          ...said,
+          ...(pending.told === undefined && counts && now()),
+        };
+      }
     }
     // A cell that never started (a syntax error) is recorded now; so is one whose number
     // changed on the way (a restart renumbered it), and, under a lease, every cell again: that
@@ -557,13 +571,22 @@ export class Supervisor {
           restore: (body) => kernel.restore(body),
           restart: () => kernel.reset(),
         }, this.#o);
-        for (const words of [missed, takenOver]) {
-          if (!words) continue;
-          notice.lost = notice.lost ? `${words}; ${notice.lost}` : words;
-          // Something new to say: no reply said it yet.
-          delete notice.toldAt;
+        // A loss this host has yet to hear told (kept across an eviction here) is said with the
+        // new one; words a snapshot carried are said if no such loss is known here.
+        const pendingHere = entry.notice?.lost;
+        for (
+          const words of [pendingHere ? undefined : notice.carried, missed, takenOver, pendingHere]
+        ) {
+          if (words) notice.lost = notice.lost ? `${words}; ${notice.lost}` : words;
         }
-        if (notice.restoredFrom || notice.lost) entry.notice = notice;
+        if (notice.restoredFrom || notice.lost) {
+          entry.notice = {
+            restoredFrom: notice.restoredFrom,
+            lost: notice.lost,
+            found: ++this.#sequence,
+            afterWait: entry.waitedForLease,
+          };
+        }
         await entry.store.updateKernel(entry.id, { state: "live" }, { fence: this.#fence(entry) });
         log("debug", "started a kernel", {
           kernel: entry.id,
@@ -664,6 +687,7 @@ export class Supervisor {
         entry.lease = { holder: lease.holder, epoch: got.epoch };
         entry.leaseUntil = asked + lease.ttlMs;
         entry.arrived = prior !== undefined && prior.holder !== lease.holder;
+        entry.waitedForLease = waited > 0;
         log("debug", "took a kernel's lease", {
           kernel: entry.id,
           epoch: got.epoch,
