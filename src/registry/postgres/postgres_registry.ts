@@ -323,10 +323,11 @@ class PostgresRegistry implements Registry {
 
   /**
    * Waits for `locking` (a statement of the session `pid` that waits for the lease row's lock),
-   * and each time it has waited {@linkcode STALLED_AFTER_MS}, ends the sessions it waits for if
-   * the lease has expired and they wait for their client: a paused or cut-off holder's fenced
-   * write, which would otherwise block the takeover for as long as that host is stopped. Its
-   * transaction rolls back, so its write never lands; the takeover then proceeds.
+   * and each time it has waited {@linkcode STALLED_AFTER_MS}, ends the sessions it waits for,
+   * directly or through others, if the lease has expired and they wait for their client: a
+   * paused or cut-off holder's fenced write, which would otherwise block the takeover for as long
+   * as that host is stopped. Its transaction rolls back, so its write never lands; the takeover
+   * then proceeds.
    */
   async #unblock(kernelId: string, pid: number, locking: Promise<unknown>): Promise<void> {
     let settled = false;
@@ -339,11 +340,19 @@ class PostgresRegistry implements Registry {
       this.#watcher ??= this.#openWatcher();
       const w = this.#watcher;
       try {
-        // Materialized first: the planner may not evaluate a WHERE clause's terms in order.
+        // Materialized first: the planner may not evaluate a WHERE clause's terms in order. The
+        // blockers' blockers too: a stalled save holds its kernel's row, and the same host's cell
+        // write, holding the lease row, waits on that row (for the cells' foreign key), on a lock
+        // and not on its client. Ended first, the save lets that write finish its statement; it
+        // then waits on its client, and is ended at the next turn.
         const ended = await w<{ pid: number }[]>`
-          WITH stalled AS MATERIALIZED (
+          WITH RECURSIVE blockers(pid) AS (
+            SELECT unnest(pg_blocking_pids(${pid}))
+            UNION
+            SELECT unnest(pg_blocking_pids(b.pid)) FROM blockers b
+          ), stalled AS MATERIALIZED (
             SELECT a.pid FROM pg_stat_activity a
-            WHERE a.pid = ANY(pg_blocking_pids(${pid})) AND a.application_name = ${APPLICATION}
+            WHERE a.pid IN (SELECT pid FROM blockers) AND a.application_name = ${APPLICATION}
               AND a.wait_event_type = 'Client'
               AND EXISTS (SELECT 1 FROM leases
                           WHERE kernel_id = ${kernelId} AND expires_at <= ${dbNow(w)}))
