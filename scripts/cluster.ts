@@ -7,7 +7,10 @@
  *   deno task cluster                  3 hosts, until Ctrl-C
  *   deno task cluster --hosts 5
  *   deno task cluster --rounds 20      then 20 chaos rounds (see testing/chaos.ts), their figures
- *                                      and a summary; exits non-zero if a round broke the counter
+ *                                      and a summary; exits non-zero if a round broke the counter.
+ *                                      The hosts log at debug then, and a round that broke it
+ *                                      leaves its traces, registry rows and host logs in a file
+ *                                      (its path is printed).
  *
  * @module
  */
@@ -37,7 +40,15 @@ console.log(`starting PostgreSQL, ${HOSTS} hosts and nginx …`);
 await using cluster = await startCluster({
   hosts: HOSTS,
   leaseTtl: TTL,
-  hostArgs: ["--save-interval", "1", "--save-every", "5", "--max-kernels", "8"],
+  hostArgs: [
+    "--save-interval",
+    "1",
+    "--save-every",
+    "5",
+    "--max-kernels",
+    "8",
+    ...(ROUNDS > 0 ? ["--log-level", "debug"] : []),
+  ],
 });
 console.log(`registry: ${cluster.registryUrl}`);
 cluster.hosts.forEach((h, i) => console.log(`host ${i}: ${h.url} (data ${h.dataDir})`));
@@ -50,7 +61,25 @@ if (ROUNDS > 0) {
       leaseTtlMs: TTL * 1000,
       log: (l) => console.log(`  ${l}`),
     });
-    const f = await Promise.race([round, stopped.promise.then(() => undefined)]);
+    let f: RoundFigures | undefined;
+    try {
+      f = await Promise.race([round, stopped.promise.then(() => undefined)]);
+    } catch (error) {
+      // A round whose faulted host's kernels did not come back: the cluster may be left short
+      // of a host, so the run ends here, with what the round saw.
+      Deno.exitCode = 1;
+      const file = await Deno.makeTempFile({ prefix: `mkh-chaos-round${r}-`, suffix: ".txt" });
+      await Deno.writeTextFile(
+        file,
+        `${(error as Error).message}\n\n` +
+          cluster.hosts.map((h, i) => `host ${i} (${h.current.holder}) log:\n${h.log}`).join(
+            "\n\n",
+          ),
+      );
+      console.log(`round ${r} failed: ${(error as Error).message.split("\n")[0]}`);
+      console.log(`  its traces and the hosts' logs: ${file}`);
+      break;
+    }
     if (!f) break;
     rounds.push(f);
     console.log(
@@ -59,9 +88,15 @@ if (ROUNDS > 0) {
         `${ms(f.pauseTakeoverMs)} (${f.pausedKernels} kernels, paused ${ms(f.pausedMs)}), ` +
         `late saves refused ${f.lateSavesRefused}, late writes rolled back ` +
         `${f.lateWritesRolledBack}, stalled sessions ended ${f.stalledSessionsEnded}, ` +
+        `restores carrying a loss ${f.lossesSaidAgain}, ` +
         `${f.cells} cells, counter violations ${f.violations.length}`,
     );
     for (const v of f.violations) console.log(`  violation: ${v}`);
+    if (f.diagnostics) {
+      const file = await Deno.makeTempFile({ prefix: `mkh-chaos-round${r}-`, suffix: ".txt" });
+      await Deno.writeTextFile(file, `${f.violations.join("\n\n")}\n\n${f.diagnostics}\n`);
+      console.log(`  the round's traces, registry rows and host logs: ${file}`);
+    }
   }
   console.log(`\n${summary(rounds)}`);
   if (rounds.some((f) => f.violations.length > 0)) Deno.exitCode = 1;
@@ -91,6 +126,7 @@ function summary(rounds: RoundFigures[]): string {
     `late saves refused ${sum((f) => f.lateSavesRefused)},`,
     `late writes rolled back ${sum((f) => f.lateWritesRolledBack)},`,
     `stalled sessions ended ${sum((f) => f.stalledSessionsEnded)},`,
+    `restores carrying a loss ${sum((f) => f.lossesSaidAgain)},`,
     `counter violations (double advances or silent loss) ${sum((f) => f.violations.length)}`,
   ].join(" ");
 }

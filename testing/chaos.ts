@@ -36,10 +36,21 @@ export interface RoundFigures {
   leaseLossesNoticed: number;
   /** Stalled PostgreSQL sessions of the paused host ended by a takeover (see the registry). */
   stalledSessionsEnded: number;
+  /**
+   * Restores from a snapshot that carried a loss an earlier restore found, saved while no client
+   * was sure to have heard of it: said again to a request that came no later than the reply that
+   * said it (seen in the hosts' logs at debug only).
+   */
+  lossesSaidAgain: number;
   /** Cells kept in the round. */
   cells: number;
   /** Replies that broke the counter's sequence (double advances or silent loss), in words. */
   violations: string[];
+  /**
+   * With violations: the registry's rows of the kernels concerned (lease, kernel record,
+   * snapshots, cell log) and every host's log of the round, to read beside the traces.
+   */
+  diagnostics?: string;
 }
 
 /** How a round runs. */
@@ -98,6 +109,11 @@ class KernelLoad {
   #unacknowledged = 0;
   /** Cells named as lost by error replies since the last kept one. */
   #namedElsewhere = 0;
+  /**
+   * Every cell number a reply named as lost so far: a loss said again (a host says it until it
+   * knows a client had it) names no new cell.
+   */
+  #named = new Set<number>();
   /** Kept replies: when asked and answered, and how many acknowledged cells were lost. */
   readonly kept: { sentAt: number; at: number; lost: number }[] = [];
   readonly violations: string[] = [];
@@ -159,9 +175,8 @@ class KernelLoad {
   }
 
   #note(sentAt: number, route: string, what: string): void {
-    const t = (ms: number) => (ms / 1000).toFixed(3);
-    this.#trace.push(`${t(sentAt)}–${t(performance.now())} ${route}: ${what}`);
-    if (this.#trace.length > 12) this.#trace.shift();
+    this.#trace.push(`${clock(sentAt)}–${clock(performance.now())} ${route}: ${what}`);
+    if (this.#trace.length > 30) this.#trace.shift();
   }
 
   #violation(what: string): void {
@@ -173,6 +188,13 @@ class KernelLoad {
     return this.#trace.join("\n    ");
   }
 
+  /** How many cells `lost` names that no reply named before (and notes them). */
+  #newlyNamed(lost: string | undefined): number {
+    const before = this.#named.size;
+    for (const cell of namedCells(lost)) this.#named.add(cell);
+    return this.#named.size - before;
+  }
+
   #check(reply: Reply, sentAt: number): void {
     const n = Number(reply.out.result);
     const lost = typeof reply.out.lost === "string" ? reply.out.lost : undefined;
@@ -180,18 +202,23 @@ class KernelLoad {
     // at capacity), or stopped by a restart: retried. `++n` itself cannot fail. A loss it named
     // need not be named again.
     if (reply.isError || !Number.isInteger(n)) {
-      this.#namedElsewhere += namedCells(lost);
+      this.#namedElsewhere += this.#newlyNamed(lost);
       return;
     }
     // A host that ran the cell on a copy it no longer held: the effect was dropped, and said so.
-    if (lost && /its effect is not kept/.test(lost)) return;
+    // A loss it told besides (a restore before the cell) is told all the same.
+    if (lost && /its effect is not kept/.test(lost)) {
+      this.#namedElsewhere += this.#newlyNamed(lost);
+      return;
+    }
     const prev = this.#kept;
+    const named = this.#newlyNamed(lost);
     let lostCells = 0;
     if (n <= prev) {
       lostCells = prev - (n - 1);
-      // Named: a range of cell numbers (which go on past lost cells, so they are not the
-      // counter's values) at least as long as the acknowledged cells lost.
-      if (namedCells(lost) + this.#namedElsewhere < lostCells) {
+      // Named: cell numbers (which go on past lost cells, so they are not the counter's
+      // values) not named before, at least as many as the acknowledged cells lost.
+      if (named + this.#namedElsewhere < lostCells) {
         this.#violation(
           `the counter went from ${prev} to ${n} ` +
             (lost ? `and the reply named only: ${lost}` : "without the reply naming a loss"),
@@ -209,16 +236,26 @@ class KernelLoad {
 }
 
 /**
- * How many cells a reply's `lost` names as lost ("cells 4–6 ran … and were lost": 3, "cell 4
- * ran … and was lost": 1).
+ * The cell numbers a reply's `lost` names as lost ("cells 4–6 ran … and were lost": 4, 5, 6;
+ * "cell 4 ran … and was lost": 4).
  */
-function namedCells(lost: string | undefined): number {
-  return [...(lost ?? "").matchAll(/cells? (\d+)(?:–(\d+))? ran/g)]
-    .reduce((sum, m) => sum + Number(m[2] ?? m[1]) - Number(m[1]) + 1, 0);
+function namedCells(lost: string | undefined): number[] {
+  return [...(lost ?? "").matchAll(/cells? (\d+)(?:–(\d+))? ran/g)].flatMap((m) => {
+    const first = Number(m[1]);
+    return Array.from({ length: Number(m[2] ?? m[1]) - first + 1 }, (_, i) => first + i);
+  });
 }
 
 /** A `performance.now()` time as the traces show it. */
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
+
+/**
+ * A `performance.now()` time as the wall clock's time of day (UTC, to the millisecond), as the
+ * hosts' log lines show theirs.
+ */
+function clock(ms: number): string {
+  return new Date(performance.timeOrigin + ms).toISOString().slice(11, 23);
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -254,6 +291,7 @@ export async function chaosRound(
     return client;
   };
   const loads: KernelLoad[] = [];
+  const roundLogs = cluster.hosts.map((h) => h.log.length);
   try {
     const viaNginx = await open(cluster.url);
     const direct = await Promise.all(cluster.hosts.map((h) => open(h.url)));
@@ -290,7 +328,10 @@ export async function chaosRound(
     say(`killed host ${victim} (${killedIds.length} kernels) at ${seconds(killedAt)}`);
     const killed = loads.filter((l) => killedIds.includes(l.id));
     if (!(await until(() => killed.every((l) => l.firstKeptAfter(killedAt)), 30_000))) {
-      throw new Error("the killed host's kernels did not continue elsewhere within 30 s");
+      throw new Error(
+        "the killed host's kernels did not continue elsewhere within 30 s: " +
+          await diagnose(cluster, killed, killedAt),
+      );
     }
     const killRecoveryMs = Math.max(
       0,
@@ -336,6 +377,7 @@ export async function chaosRound(
       0,
     );
     for (const l of loads) await l.stop();
+    const violations = loads.flatMap((l) => l.violations);
     return {
       killRecoveryMs,
       killedKernels: killedIds.length,
@@ -355,8 +397,21 @@ export async function chaosRound(
       ),
       leaseLossesNoticed: count(host.log, logFrom, /lost the lease of a kernel; (?!its late save)/),
       stalledSessionsEnded,
+      lossesSaidAgain: cluster.hosts.reduce(
+        (sum, h, i) =>
+          sum +
+          count(h.log, roundLogs[i]!, /"started a kernel".*from an earlier restore \(said again/),
+        0,
+      ),
       cells: loads.reduce((sum, l) => sum + l.kept.length, 0),
-      violations: loads.flatMap((l) => l.violations),
+      violations,
+      ...(violations.length > 0 && {
+        diagnostics: await explain(
+          cluster,
+          loads.filter((l) => l.violations.length > 0).map((l) => l.id),
+          roundLogs,
+        ),
+      }),
     };
   } finally {
     await Promise.all(loads.map((l) => l.stop()));
@@ -382,6 +437,34 @@ async function diagnose(cluster: Cluster, loads: KernelLoad[], since: number): P
     FROM leases WHERE kernel_id = ANY(${stuck.map((l) => l.id)})`;
   return stuck.map((l) => `\n${l.id}:\n    ${l.trace()}`).join("") +
     `\nleases: ${JSON.stringify(leases)}\nsessions: ${JSON.stringify(sessions)}`;
+}
+
+/**
+ * The registry's rows of `kernels` (lease, record, snapshots without bodies, cell log), then each
+ * host's log from `logFrom` characters on: what a violation is read against.
+ */
+async function explain(cluster: Cluster, kernels: string[], logFrom: number[]): Promise<string> {
+  const rows = (value: unknown) => JSON.stringify(value, null, 0).replaceAll("},{", "},\n  {");
+  const parts: string[] = [];
+  for (const id of kernels) {
+    const lease = await cluster.sql`SELECT * FROM leases WHERE kernel_id = ${id}`;
+    const kernel = await cluster.sql`
+      SELECT id, state, execution_count, last_saved_at, last_active_at FROM kernels
+      WHERE id = ${id}`;
+    const snapshots = await cluster.sql`
+      SELECT version, saved_at, execution_count, size, quarantined_at, quarantine_reason
+      FROM snapshots WHERE kernel_id = ${id} ORDER BY version`;
+    const cells = await cluster.sql`
+      SELECT cell, at, declared FROM cells WHERE kernel_id = ${id} ORDER BY cell`;
+    parts.push(
+      `kernel ${id}\nlease: ${rows(lease)}\nrecord: ${rows(kernel)}\n` +
+        `snapshots:\n  ${rows(snapshots)}\ncells:\n  ${rows(cells)}`,
+    );
+  }
+  cluster.hosts.forEach((h, i) => {
+    parts.push(`host ${i} (${h.current.holder}) log:\n${h.log.slice(logFrom[i])}`);
+  });
+  return parts.join("\n\n");
 }
 
 /** The host holding the most of `kernels`' leases (the first host when none holds any). */

@@ -49,6 +49,11 @@ export interface SnapshotMeta {
   /** The kernel's execution count when it was taken. */
   executionCount: number;
   skipped: SkippedItem[];
+  /**
+   * A loss no client was sure to have heard of when it was taken (see `NewSnapshot`); a restore
+   * from it says it.
+   */
+  untoldLoss: UntoldLoss | null;
   /** Set when it failed to load: kept for inspection, never used again, never deleted. */
   quarantined: { at: number; reason: string } | null;
 }
@@ -65,6 +70,18 @@ export interface NewSnapshot {
   savedAt: number;
   executionCount: number;
   skipped: SkippedItem[];
+  /**
+   * What an earlier restore or restart of the kernel lost, while no client is sure to have heard
+   * of it: the snapshot is numbered past the lost cells, so a restore from it would otherwise find
+   * nothing lost.
+   */
+  untoldLoss?: UntoldLoss | null;
+}
+
+/** A loss in words, and when a reply first said it (ms since the epoch), if one did. */
+export interface UntoldLoss {
+  words: string;
+  toldAt: number | null;
 }
 
 /** One cell a kernel ran, as recorded when it ran: what a restore without it would lose. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { LeaseFence, Registry } from "../registry/registry.ts";
+import type { LeaseFence, Registry, SnapshotMeta } from "../registry/registry.ts";
 import type { SupervisedKernel } from "./kernel_factory.ts";
 import type { ScratchSync } from "./scratch_sync.ts";
 import type { KernelView } from "./policy.ts";
@@ -27,7 +27,15 @@ export interface Entry {
   requestsSinceSave: number;
   generation: number;
   saving: Promise<boolean>;
-  notice?: Notice;
+  /**
+   * What the next results say about a restore or restart, until a request arrives after one
+   * that counted as telling it (see `Supervisor.execute`). `found`, `told`: their places in the
+   * host's order of requests; `afterWait`: found by a start that had waited for another host's
+   * lease, when the request that waited may have been given up unseen.
+   */
+  notice?: Notice & { found: number; afterWait: boolean; told?: number; toldAt?: number };
+  /** The lease was taken after waiting for another host to hand it over or to let it lapse. */
+  waitedForLease: boolean;
   /**
    * The latest save attempts failed: why, how many in a row, and when to try again; `refused`
    * when the kernel refused it for the size of its variables, which its next request may change.
@@ -71,6 +79,7 @@ export function newEntry(id: string, store: Registry, persistent: boolean, now: 
     reserved: false,
     yields: 0,
     leaseUntil: 0,
+    waitedForLease: false,
     handingOver: false,
     arrived: false,
     revoked: false,
@@ -107,6 +116,7 @@ export function view(e: Entry): KernelView {
  *
  * @param options.yieldable The snapshot gives way to a request queued behind it (it then
  *   throws a `SaveYieldedError`).
+ * @returns The snapshot written; none when the kernel had not changed.
  * @throws When the snapshot cannot be taken or written, or gave way; the entry is then left
  *   dirty.
  */
@@ -121,18 +131,22 @@ export async function saveEntry(
     /** The lease the writes must hold, as it was when the save began. */
     fence?: LeaseFence;
   },
-): Promise<void> {
+): Promise<SnapshotMeta | undefined> {
   const kernel = entry.kernel;
-  if (!kernel || !entry.dirty) return;
+  if (!kernel || !entry.dirty) return undefined;
   const generation = entry.generation;
   const requests = entry.requestsSinceSave;
   const taken = await kernel.snapshot({ yieldable: options.yieldable });
+  // Until a client surely had it (see Supervisor.execute): a restore from this snapshot, which
+  // is numbered past the lost cells, says it again. Read once the body is taken.
+  const notice = entry.notice;
+  const untoldLoss = notice?.lost ? { words: notice.lost, toldAt: notice.toldAt ?? null } : null;
   // Files first: a crash between the two writes leaves files newer than the namespace, never
   // a snapshot whose files were not saved.
   const files = entry.persistent
     ? await options.files?.save(entry.id, entry.store, options.fence)
     : [];
-  await entry.store.saveSnapshot(
+  const saved = await entry.store.saveSnapshot(
     entry.id,
     {
       body: taken.body,
@@ -141,6 +155,7 @@ export async function saveEntry(
       // As the body was taken: cells that ran while the save went on are not in it.
       executionCount: taken.executionCount,
       skipped: [...taken.skipped, ...files ?? []],
+      untoldLoss,
     },
     options.snapshotVersions,
     { fence: options.fence },
@@ -151,4 +166,5 @@ export async function saveEntry(
   } else {
     entry.requestsSinceSave = Math.max(0, entry.requestsSinceSave - requests);
   }
+  return saved;
 }

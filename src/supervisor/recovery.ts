@@ -12,7 +12,15 @@ import type { KernelRecord, Registry, SkippedItem } from "../registry/registry.t
 export interface Notice {
   restoredFrom?: { version: number; savedAt: number };
   lost?: string;
+  /**
+   * What the snapshot restored carried of an earlier loss no client was sure to have heard of
+   * (see `NewSnapshot.untoldLoss`), in words to say again.
+   */
+  carried?: string;
 }
+
+/** How words said again from a snapshot begin (once, however often they are carried). */
+const SAID_AGAIN = "from an earlier restore (said again, its reply may not have arrived): ";
 
 /** Where recovery reads snapshots and reports problems. */
 export interface RecoveryOptions {
@@ -38,6 +46,9 @@ export async function restoreLatest(
     try {
       if (!snapshot) throw new Error("its body is missing");
       const report = await control.restore(snapshot.body);
+      // A loss found before this snapshot was taken, that no client was sure to have heard of:
+      // the snapshot is numbered past the lost cells, so the cell log below cannot name them.
+      const carried = meta.untoldLoss?.words;
       // What the save left out is lost as surely as what the restore could not rebuild.
       const skipped = [...meta.skipped, ...report.skipped];
       if (skipped.length > 0) notes.push(`not fully restored: ${describeSkipped(skipped)}`);
@@ -46,6 +57,8 @@ export async function restoreLatest(
       return {
         restoredFrom: { version: meta.version, savedAt: meta.savedAt },
         lost: notes.length > 0 ? notes.join("; ") : undefined,
+        ...(carried &&
+          { carried: carried.startsWith(SAID_AGAIN) ? carried : SAID_AGAIN + carried }),
       };
     } catch (error) {
       const reason = (error as Error).message;

@@ -96,6 +96,11 @@ export class Supervisor {
   #closing = false;
   /** When the leases were last renewed, by `now`. */
   #renewedAt = -Infinity;
+  /**
+   * Orders this host's requests and results (see `execute`): a request numbered past a result
+   * came after it, even within one millisecond.
+   */
+  #sequence = 0;
 
   /** @param options Registry, kernel factory and policy. */
   constructor(options: SupervisorOptions) {
@@ -186,7 +191,11 @@ export class Supervisor {
   stateNotice(id: string): Notice & { saveFailed?: string } {
     const entry = this.#entries.get(id);
     return {
-      ...entry?.notice,
+      // Until an execute result said it.
+      ...(entry?.notice && entry.notice.told === undefined && {
+        ...(entry.notice.lost && { lost: entry.notice.lost }),
+        ...(entry.notice.restoredFrom && { restoredFrom: entry.notice.restoredFrom }),
+      }),
       ...(entry?.saveFailure && { saveFailed: entry.saveFailure.reason }),
     };
   }
@@ -246,11 +255,15 @@ export class Supervisor {
   }
 
   /**
-   * Runs a cell and adds what the result should say about a restore since the last cell. A
-   * cancelled cell's result (or any whose caller gave up) reaches no client, so what it says of a
-   * restart is kept for the next result instead.
+   * Runs a cell and adds what the result should say about a restore or restart since the last
+   * cell. That is said in every result until a request arrives after a result that said it was
+   * sent: only then has a client surely been told. A result no client reads (a cancelled cell's,
+   * or one whose caller gave up) tells no one; nor does one whose caller left unseen (a proxy
+   * may close its connection without the host noticing), or one lost on the way. Meanwhile a
+   * save carries the words (see `saveEntry`), so a host that restores the kernel next says them.
    */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const arrival = ++this.#sequence;
     const record = (cell: number, declared: string[]) => {
       const entry = this.#entries.get(id);
       return entry?.store.recordCell(id, { cell, declared, at: this.#o.now() }, {
@@ -273,15 +286,41 @@ export class Supervisor {
         },
       }));
     const entry = this.#entries.get(id);
-    // Taken, and kept back, before any await: the next cell of this kernel may finish during one,
-    // and must not answer without what this result says of a restart.
-    const notice = entry?.notice;
-    if (entry) entry.notice = undefined;
-    if (notice?.restoredFrom && !result.restoredFrom) result.restoredFrom = notice.restoredFrom;
-    if (notice?.lost) result.lost = result.lost ? `${notice.lost}; ${result.lost}` : notice.lost;
+    // Read and updated before any await, so that concurrent results agree on it.
+    const pending = entry?.notice;
+    const own = result.lost !== undefined || result.restoredFrom !== undefined;
+    const heard = pending?.told !== undefined && arrival > pending.told;
+    if (entry && heard) {
+      entry.notice = undefined;
+    } else if (pending) {
+      if (pending.restoredFrom && !result.restoredFrom) result.restoredFrom = pending.restoredFrom;
+      if (pending.lost) {
+        result.lost = result.lost ? `${pending.lost}; ${result.lost}` : pending.lost;
+      }
+    }
     const unread = result.status === "cancelled" || options.signal?.aborted === true;
-    if (entry && unread && (result.lost || result.restoredFrom)) {
-      entry.notice = { lost: result.lost, restoredFrom: result.restoredFrom };
+    if (entry && (result.lost || result.restoredFrom)) {
+      const said = { lost: result.lost, restoredFrom: result.restoredFrom };
+      const now = () => ({ told: ++this.#sequence, toldAt: this.#o.now() });
+      if (own || !pending || heard) {
+        // Found while this request waited on its own cell: this result tells it.
+        entry.notice = {
+          ...said,
+          found: ++this.#sequence,
+          afterWait: false,
+          ...(!unread && now()),
+        };
+      } else {
+        // Said before, or found by the start this request waited for: it counts as told only
+        // if this request came after it was found, or did not wait for another host's lease
+        // (a request that waited seconds for a paused holder may have been given up unseen).
+        const counts = !unread && (arrival > pending.found || !pending.afterWait);
+        entry.notice = {
+          ...pending,
+          ...said,
+          ...(pending.told === undefined && counts && now()),
+        };
+      }
     }
     // A cell that never started (a syntax error) is recorded now; so is one whose number
     // changed on the way (a restart renumbered it), and, under a lease, every cell again: that
@@ -308,6 +347,14 @@ export class Supervisor {
       const moved = "this host lost the kernel's lease to another host while the cell ran, so " +
         "its effect is not kept: the next call continues from the kernel's latest saved state";
       result.lost = result.lost ? `${moved}; ${result.lost}` : moved;
+    });
+    log("debug", "ran a cell", {
+      kernel: id,
+      cell: result.executionCount,
+      status: result.status,
+      epoch: entry?.lease?.epoch,
+      unread,
+      lost: result.lost,
     });
     // The retry of a refused save this cell started (see run): its outcome, not the refusal
     // from before the cell, is what the result says.
@@ -524,11 +571,30 @@ export class Supervisor {
           restore: (body) => kernel.restore(body),
           restart: () => kernel.reset(),
         }, this.#o);
-        for (const words of [missed, takenOver]) {
+        // A loss this host has yet to hear told (kept across an eviction here) is said with the
+        // new one; words a snapshot carried are said if no such loss is known here.
+        const pendingHere = entry.notice?.lost;
+        for (
+          const words of [pendingHere ? undefined : notice.carried, missed, takenOver, pendingHere]
+        ) {
           if (words) notice.lost = notice.lost ? `${words}; ${notice.lost}` : words;
         }
-        if (notice.restoredFrom || notice.lost) entry.notice = notice;
+        if (notice.restoredFrom || notice.lost) {
+          entry.notice = {
+            restoredFrom: notice.restoredFrom,
+            lost: notice.lost,
+            found: ++this.#sequence,
+            afterWait: entry.waitedForLease,
+          };
+        }
         await entry.store.updateKernel(entry.id, { state: "live" }, { fence: this.#fence(entry) });
+        log("debug", "started a kernel", {
+          kernel: entry.id,
+          epoch: entry.lease?.epoch,
+          executionCount: kernel.executionCount,
+          restoredFrom: notice.restoredFrom?.version,
+          lost: notice.lost,
+        });
       } catch (error) {
         await kernel.close();
         throw error;
@@ -544,7 +610,16 @@ export class Supervisor {
   async #save(entry: Entry, yieldable: boolean): Promise<boolean> {
     try {
       // The fence as the save begins: a lease lost while it runs makes the write fail.
-      await saveEntry(entry, { ...this.#o, yieldable, fence: this.#fence(entry) });
+      const fence = this.#fence(entry);
+      const saved = await saveEntry(entry, { ...this.#o, yieldable, fence });
+      if (saved) {
+        log("debug", "saved a kernel", {
+          kernel: entry.id,
+          epoch: fence?.epoch,
+          version: saved.version,
+          executionCount: saved.executionCount,
+        });
+      }
       entry.yields = 0;
       return true;
     } catch (error) {
@@ -612,6 +687,14 @@ export class Supervisor {
         entry.lease = { holder: lease.holder, epoch: got.epoch };
         entry.leaseUntil = asked + lease.ttlMs;
         entry.arrived = prior !== undefined && prior.holder !== lease.holder;
+        entry.waitedForLease = waited > 0;
+        log("debug", "took a kernel's lease", {
+          kernel: entry.id,
+          epoch: got.epoch,
+          from: prior?.holder,
+          priorEpoch: prior?.epoch,
+          released: prior?.expiresAt === 0,
+        });
         // Taken although never released: its holder stopped renewing it.
         if (prior && prior.holder !== lease.holder && prior.expiresAt !== 0) {
           return `the host that ran this kernel (${prior.holder}) stopped renewing its lease ` +
@@ -698,6 +781,7 @@ export class Supervisor {
     const fence = entry.lease;
     if (!fence) return;
     entry.lease = undefined;
+    log("debug", "releasing a kernel's lease", { kernel: entry.id, epoch: fence.epoch });
     await entry.store.releaseLease(entry.id, fence).catch((error) => {
       this.#o.log(`releasing a kernel's lease failed: ${(error as Error).message}`);
     });
@@ -708,13 +792,15 @@ export class Supervisor {
    * refused), and forgets it; its next request here goes through acquisition again.
    */
   #lost(entry: Entry, why: string): void {
-    if (!entry.lease) return;
+    const fence = entry.lease;
+    if (!fence) return;
     entry.lease = undefined;
     entry.revoked = true;
     if (this.#entries.get(entry.id) === entry) this.#entries.delete(entry.id);
     const kernel = entry.kernel;
     entry.kernel = undefined;
     this.#o.log(`lost the lease of a kernel; ${why}`);
+    log("debug", "lost the lease of a kernel", { kernel: entry.id, epoch: fence.epoch });
     void kernel?.close();
     this.#changes.notify();
   }

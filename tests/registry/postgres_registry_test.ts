@@ -134,6 +134,52 @@ postgresTest(
     );
 
     await t.step(
+      "a takeover ends a stalled holder's transaction that blocks the lease row's lock through another write",
+      async () => {
+        // Found by the chaos rounds: the paused host's save held its kernel's row (FOR UPDATE),
+        // and its cell log write, past the fence (holding the lease row), waited on that row for
+        // the cells' foreign key: the takeover waited on the cell write, which waited on a lock,
+        // not on its client, so neither was ended, for as long as the host stayed stopped.
+        await using s = await inSchema();
+        await s.registry.createKernel({ id: "k", now: 1 });
+        const a = await s.registry.acquireLease("k", "A", 500);
+        assert.ok(a.ok);
+        const at = new URL(s.at);
+        const paused = postgres(`${at.protocol}//${at.username}@${at.host}${at.pathname}`, {
+          host: at.searchParams.get("host")!,
+          connection: { application_name: "mcp-kernel-host", search_path: s.schema },
+          onnotice: () => {},
+          max: 2,
+        });
+        await using _ = { [Symbol.asyncDispose]: () => paused.end({ timeout: 0 }) };
+        const save = await paused.reserve();
+        await save`BEGIN`;
+        await save`SELECT 1 FROM kernels WHERE id = 'k' FOR UPDATE`;
+        const cell = await paused.reserve();
+        await cell`BEGIN`;
+        await cell`SELECT holder, epoch FROM leases WHERE kernel_id = 'k' FOR KEY SHARE`;
+        // Waits for the save's row lock; never committed (the host is stopped).
+        const inserting = cell`INSERT INTO cells (kernel_id, cell, declared, at)
+          VALUES ('k', 1, '[]', 1)`.catch(() => "ended");
+        await new Promise((resolve) => setTimeout(resolve, 600));
+
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const taken = await Promise.race([
+          s.registry.acquireLease("k", "B", 5_000),
+          new Promise<"stuck">((resolve) => timer = setTimeout(() => resolve("stuck"), 15_000)),
+        ]).finally(() => clearTimeout(timer));
+        assert.notEqual(taken, "stuck", "the takeover waited 15 s behind the stalled holder");
+        assert.deepEqual(taken, { ...(taken as object), ok: true, epoch: a.ok && a.epoch + 1 });
+        await inserting;
+        assert.deepEqual(
+          await s.registry.cellsAfter("k", 0),
+          [],
+          "the stalled cell write never landed",
+        );
+      },
+    );
+
+    await t.step(
       "concurrent fenced saves, cells, activity and renewals on a two-connection pool all finish",
       async () => {
         await using s = await inSchema();

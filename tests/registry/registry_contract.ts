@@ -51,6 +51,19 @@ export function registryContract(
     assert.equal(kernel.executionCount, 5);
   });
 
+  test("a snapshot keeps the words of a loss not surely told yet, and null without", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    const loss = { words: "cells 2–3 ran after the last save and were lost", toldAt: 1234 };
+    const saved = await r.saveSnapshot("k", { ...snap("a", 4), untoldLoss: loss }, 3);
+    assert.deepEqual(saved.untoldLoss, loss);
+    assert.equal((await r.saveSnapshot("k", snap("b", 5), 3)).untoldLoss, null);
+    const untold = { words: "cell 6 ran after the last save and was lost", toldAt: null };
+    await r.saveSnapshot("k", { ...snap("c", 7), untoldLoss: untold }, 3);
+    assert.deepEqual((await r.listSnapshots("k")).map((s) => s.untoldLoss), [untold, null, loss]);
+    assert.deepEqual((await r.loadSnapshot("k", 1))?.untoldLoss, loss);
+    assert.equal((await r.loadSnapshot("k", 2))?.untoldLoss, null);
+  });
+
   test("a snapshot's size counts UTF-8 bytes", async (r) => {
     await r.createKernel({ id: "k", now: 1 });
     const saved = await r.saveSnapshot("k", snap("é€"), 3);

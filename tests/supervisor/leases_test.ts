@@ -237,3 +237,140 @@ Deno.test("a cell whose log write is cut off while another host takes the kernel
   assert.equal(a.supervisor.isLive("k"), false);
   assert.equal(text(await b.supervisor.execute("k", "x")), "1");
 });
+
+Deno.test("a loss found by a takeover whose caller left is told by the next host the kernel moves to", async () => {
+  // Found by the cluster's chaos rounds: the request that made host B take the kernel over had
+  // been given up by its client (its host was paused mid-request), so B kept the words of the
+  // loss for its next reply; but the kernel moved on first, and B's save, numbered past the lost
+  // cells, made the next host find nothing lost.
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  const d = c.host("host-d");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "n = 1");
+  assert.equal(await a.supervisor.save("k"), true);
+  await a.supervisor.execute("k", "n += 1");
+  await a.supervisor.execute("k", "n += 1");
+  // A stalls past its lease; B takes the kernel over for a request whose client is gone.
+  c.clock.now += TTL + 1;
+  const gone = new AbortController();
+  gone.abort();
+  await b.supervisor.execute("k", "n += 1", { signal: gone.signal });
+  // B saves and releases it (as a handover does); D has it next.
+  assert.equal(await b.supervisor.stop("k"), true);
+  const next = await d.supervisor.execute("k", "n += 1");
+  assert.equal(text(next), "3", "cells 2–3 were lost, the abandoned cell 4 kept");
+  assert.match(next.lost ?? "", /cells 2–3 ran after the last save and were lost/);
+  assert.match(next.lost ?? "", /host that ran this kernel \(host-a\) stopped renewing its lease/);
+  assert.match(next.lost ?? "", /said again/);
+  // A request that comes after that reply finds it said: nothing more.
+  c.clock.now += 1;
+  assert.equal((await d.supervisor.execute("k", "n")).lost, undefined);
+});
+
+Deno.test("a loss said to a request that waited for the lease is said again where the kernel goes next", async () => {
+  // The chaos rounds' case: a request through nginx waited on host B for a paused holder's
+  // lease; its client gave up, unseen by B (nginx closed the connection; the host noticed late
+  // or never), so the one reply that said the loss reached no one. The client's next request
+  // went to another host, which got an error; the one after that came to B, after that reply.
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b", { handoverWaitMs: 30_000 });
+  const d = c.host("host-d");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "n = 1");
+  assert.equal(await a.supervisor.save("k"), true);
+  await a.supervisor.execute("k", "n += 1");
+  await a.supervisor.execute("k", "n += 1");
+  // A stalls; B's request waits for its lease to lapse.
+  const waited = b.supervisor.execute("k", "n += 1");
+  while ((await c.registry.getLease("k"))?.wantedBy !== "host-b") {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  c.clock.now += TTL + 1;
+  assert.match((await waited).lost ?? "", /cells 2–3 ran after the last save and were lost/);
+  // The next request here says it again, and that one counts.
+  c.clock.now += 1;
+  assert.match((await b.supervisor.execute("k", "n")).lost ?? "", /cells 2–3/);
+  assert.equal((await b.supervisor.execute("k", "n")).lost, undefined);
+
+  // Had the kernel moved on before that, the next host would have said it.
+  const b2 = c.host("host-b2", { handoverWaitMs: 30_000 });
+  await a.supervisor.create("k2", { persistent: true });
+  await a.supervisor.execute("k2", "n = 1");
+  assert.equal(await a.supervisor.save("k2"), true);
+  await a.supervisor.execute("k2", "n += 1");
+  const waited2 = b2.supervisor.execute("k2", "n += 1");
+  while ((await c.registry.getLease("k2"))?.wantedBy !== "host-b2") {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  c.clock.now += TTL + 1;
+  assert.match((await waited2).lost ?? "", /cell 2 ran/);
+  assert.equal(await b2.supervisor.stop("k2"), true);
+  const next = await d.supervisor.execute("k2", "n += 1");
+  assert.equal(text(next), "3");
+  assert.match(next.lost ?? "", /^from an earlier restore \(said again.*cell 2 ran/);
+  // Said again once more on the next host if it moves on at once, but never nested.
+  assert.equal(await d.supervisor.stop("k2"), true);
+  const again = await b.supervisor.execute("k2", "n");
+  assert.equal(again.lost?.match(/from an earlier restore/g)?.length, 1, again.lost);
+});
+
+Deno.test("a kernel that moves before a request came after the reply that said its loss says it once more", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  const d = c.host("host-d");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "n = 1");
+  assert.equal(await a.supervisor.save("k"), true);
+  await a.supervisor.execute("k", "n += 1");
+  c.clock.now += TTL + 1;
+  assert.match((await b.supervisor.execute("k", "n += 1")).lost ?? "", /cell 2 ran/);
+  assert.equal(await b.supervisor.stop("k"), true);
+  const next = await d.supervisor.execute("k", "n += 1");
+  assert.equal(text(next), "3");
+  assert.match(next.lost ?? "", /said again.*cell 2 ran/);
+  assert.equal((await d.supervisor.execute("k", "n")).lost, undefined);
+});
+
+Deno.test("a loss is not said again once a request came after the reply that said it", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  const d = c.host("host-d");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "n = 1");
+  assert.equal(await a.supervisor.save("k"), true);
+  await a.supervisor.execute("k", "n += 1");
+  c.clock.now += TTL + 1;
+  assert.match((await b.supervisor.execute("k", "n += 1")).lost ?? "", /cell 2 ran/);
+  // On one host the order of requests tells, even within one millisecond.
+  assert.equal((await b.supervisor.execute("k", "n += 1")).lost, undefined);
+  assert.equal(await b.supervisor.stop("k"), true);
+  const next = await d.supervisor.execute("k", "n");
+  assert.equal(text(next), "3");
+  assert.equal(next.lost, undefined, "nothing lost since; the old loss was told");
+});
+
+Deno.test("a loss not yet told survives the death of the host that found it", async () => {
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  const d = c.host("host-d");
+  await a.supervisor.create("k", { persistent: true });
+  await a.supervisor.execute("k", "n = 1");
+  assert.equal(await a.supervisor.save("k"), true);
+  await a.supervisor.execute("k", "n += 1");
+  c.clock.now += TTL + 1;
+  const gone = new AbortController();
+  gone.abort();
+  await b.supervisor.execute("k", "n += 1", { signal: gone.signal });
+  // B saves (its periodic save), then dies before any reply told the loss.
+  assert.equal(await b.supervisor.save("k"), true);
+  c.clock.now += TTL + 1;
+  const next = await d.supervisor.execute("k", "n += 1");
+  assert.equal(text(next), "3");
+  assert.match(next.lost ?? "", /cell 2 ran after the last save and was lost/);
+});

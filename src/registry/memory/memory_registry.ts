@@ -140,7 +140,14 @@ class MemoryRegistry implements Registry {
     const kept = this.#snapshots.get(kernelId) ?? [];
     const version = Math.max(0, ...kept.map((v) => v.version)) + 1;
     const size = utf8Length(s.body);
-    const record: SnapshotRecord = { ...s, kernelId, version, size, quarantined: null };
+    const record: SnapshotRecord = {
+      ...s,
+      kernelId,
+      version,
+      size,
+      untoldLoss: s.untoldLoss ? { ...s.untoldLoss } : null,
+      quarantined: null,
+    };
     let good = 0;
     // Newest first; quarantined versions are never pruned.
     this.#snapshots.set(

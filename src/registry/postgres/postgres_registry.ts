@@ -246,9 +246,10 @@ class PostgresRegistry implements Registry {
       const next = row!.next;
       await tx`
         INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body,
-                               skipped)
+                               skipped, untold_loss)
         VALUES (${kernelId}, ${next}, ${s.savedAt}, ${size}, ${s.format}, ${s.executionCount},
-                ${s.body}, ${JSON.stringify(s.skipped)})`;
+                ${s.body}, ${JSON.stringify(s.skipped)},
+                ${s.untoldLoss ? JSON.stringify(s.untoldLoss) : null})`;
       await tx`
         DELETE FROM snapshots WHERE kernel_id = ${kernelId} AND quarantined_at IS NULL
           AND version NOT IN (
@@ -272,6 +273,7 @@ class PostgresRegistry implements Registry {
       format: s.format,
       executionCount: s.executionCount,
       skipped: s.skipped,
+      untoldLoss: s.untoldLoss ?? null,
       quarantined: null,
     };
   }
@@ -321,10 +323,11 @@ class PostgresRegistry implements Registry {
 
   /**
    * Waits for `locking` (a statement of the session `pid` that waits for the lease row's lock),
-   * and each time it has waited {@linkcode STALLED_AFTER_MS}, ends the sessions it waits for if
-   * the lease has expired and they wait for their client: a paused or cut-off holder's fenced
-   * write, which would otherwise block the takeover for as long as that host is stopped. Its
-   * transaction rolls back, so its write never lands; the takeover then proceeds.
+   * and each time it has waited {@linkcode STALLED_AFTER_MS}, ends the sessions it waits for,
+   * directly or through others, if the lease has expired and they wait for their client: a
+   * paused or cut-off holder's fenced write, which would otherwise block the takeover for as long
+   * as that host is stopped. Its transaction rolls back, so its write never lands; the takeover
+   * then proceeds.
    */
   async #unblock(kernelId: string, pid: number, locking: Promise<unknown>): Promise<void> {
     let settled = false;
@@ -337,11 +340,19 @@ class PostgresRegistry implements Registry {
       this.#watcher ??= this.#openWatcher();
       const w = this.#watcher;
       try {
-        // Materialized first: the planner may not evaluate a WHERE clause's terms in order.
+        // Materialized first: the planner may not evaluate a WHERE clause's terms in order. The
+        // blockers' blockers too: a stalled save holds its kernel's row, and the same host's cell
+        // write, holding the lease row, waits on that row (for the cells' foreign key), on a lock
+        // and not on its client. Ended first, the save lets that write finish its statement; it
+        // then waits on its client, and is ended at the next turn.
         const ended = await w<{ pid: number }[]>`
-          WITH stalled AS MATERIALIZED (
+          WITH RECURSIVE blockers(pid) AS (
+            SELECT unnest(pg_blocking_pids(${pid}))
+            UNION
+            SELECT unnest(pg_blocking_pids(b.pid)) FROM blockers b
+          ), stalled AS MATERIALIZED (
             SELECT a.pid FROM pg_stat_activity a
-            WHERE a.pid = ANY(pg_blocking_pids(${pid})) AND a.application_name = ${APPLICATION}
+            WHERE a.pid IN (SELECT pid FROM blockers) AND a.application_name = ${APPLICATION}
               AND a.wait_event_type = 'Client'
               AND EXISTS (SELECT 1 FROM leases
                           WHERE kernel_id = ${kernelId} AND expires_at <= ${dbNow(w)}))
@@ -455,8 +466,8 @@ class PostgresRegistry implements Registry {
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
     const rows = await this.#sql<Row[]>`
-      SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, quarantined_at,
-             quarantine_reason
+      SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, untold_loss,
+             quarantined_at, quarantine_reason
       FROM snapshots WHERE kernel_id = ${kernelId} ORDER BY version DESC`;
     return rows.map(toSnapshotMeta);
   }
@@ -622,6 +633,7 @@ function toSnapshotMeta(row: Row): SnapshotMeta {
     format: Number(row.format),
     executionCount: Number(row.execution_count),
     skipped: JSON.parse(String(row.skipped)),
+    untoldLoss: row.untold_loss === null ? null : JSON.parse(String(row.untold_loss)),
     quarantined: row.quarantined_at === null
       ? null
       : { at: Number(row.quarantined_at), reason: String(row.quarantine_reason) },

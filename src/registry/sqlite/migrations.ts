@@ -99,4 +99,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kernel_id, path)
   );
   `,
+  // A loss no client was sure to have heard of when the snapshot was taken (JSON: UntoldLoss).
+  `
+  ALTER TABLE snapshots ADD COLUMN untold_loss TEXT;
+  `,
 ];

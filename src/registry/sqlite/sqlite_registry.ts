@@ -261,8 +261,9 @@ class SqliteRegistry implements Registry {
   ): SnapshotMeta {
     this.#prepare(
       `INSERT INTO snapshots
-         (kernel_id, version, saved_at, size, format, execution_count, body, skipped, chunks)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         (kernel_id, version, saved_at, size, format, execution_count, body, skipped, chunks,
+          untold_loss)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       kernelId,
       version,
@@ -273,6 +274,7 @@ class SqliteRegistry implements Registry {
       stored.body,
       JSON.stringify(s.skipped),
       stored.chunks,
+      s.untoldLoss ? JSON.stringify(s.untoldLoss) : null,
     );
     this.#prepare(
       `DELETE FROM snapshots WHERE kernel_id = ? AND quarantined_at IS NULL AND version NOT IN (
@@ -294,6 +296,7 @@ class SqliteRegistry implements Registry {
       format: s.format,
       executionCount: s.executionCount,
       skipped: s.skipped,
+      untoldLoss: s.untoldLoss ?? null,
       quarantined: null,
     };
   }
@@ -436,8 +439,9 @@ class SqliteRegistry implements Registry {
 
   async listSnapshots(kernelId: string): Promise<SnapshotMeta[]> {
     const rows = this.#prepare(
-      `SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, quarantined_at,
-              quarantine_reason FROM snapshots WHERE kernel_id = ? ORDER BY version DESC`,
+      `SELECT kernel_id, version, saved_at, size, format, execution_count, skipped, untold_loss,
+              quarantined_at, quarantine_reason
+       FROM snapshots WHERE kernel_id = ? ORDER BY version DESC`,
     ).all(kernelId) as Row[];
     return rows.map(toSnapshotMeta);
   }
@@ -585,6 +589,9 @@ function toSnapshotMeta(row: Row): SnapshotMeta {
     format: Number(row.format),
     executionCount: Number(row.execution_count),
     skipped: JSON.parse(String(row.skipped)),
+    untoldLoss: row.untold_loss === null || row.untold_loss === undefined
+      ? null
+      : JSON.parse(String(row.untold_loss)),
     quarantined: row.quarantined_at === null || row.quarantined_at === undefined
       ? null
       : { at: Number(row.quarantined_at), reason: String(row.quarantine_reason) },
