@@ -49,9 +49,9 @@ export function* encodeFrames(
  * never exists twice more in memory (once as bytes, once as frames).
  */
 function* frame(token: string, text: string, reuse: boolean): Generator<Uint8Array> {
-  const encoder = new TextEncoder();
-  const head = encoder.encode(token);
-  const buffer = new Uint8Array(MAX_FRAME_BYTES);
+  const head = tokenBytes(token);
+  // A short message (most are) needs no 4 KiB buffer: at most 3 bytes per UTF-16 unit.
+  const buffer = new Uint8Array(Math.min(MAX_FRAME_BYTES, head.length + 2 + 3 * text.length));
   buffer.set(head);
   const room = MAX_FRAME_BYTES - head.length - 2;
   let at = 0;
@@ -67,6 +67,15 @@ function* frame(token: string, text: string, reuse: boolean): Generator<Uint8Arr
     const end = head.length + written + 2;
     yield reuse ? buffer.subarray(0, end) : buffer.slice(0, end);
   } while (at < text.length);
+}
+
+const encoder = new TextEncoder();
+/** The last token's bytes: one pipe, one token, encoded once rather than per message. */
+let lastToken: { token: string; bytes: Uint8Array } | undefined;
+
+function tokenBytes(token: string): Uint8Array {
+  if (lastToken?.token !== token) lastToken = { token, bytes: encoder.encode(token) };
+  return lastToken.bytes;
 }
 
 /** What a {@linkcode FrameDecoder} found in the bytes it was fed. */
