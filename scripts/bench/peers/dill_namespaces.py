@@ -57,6 +57,15 @@ def workloads(quick):
         ),
         floats,
         (
+            f"{n(100_000, 1000):,} rows grouped in a dict, {n(20_000, 200):,} indexed by id in another",
+            f"rows = [{{'id': i, 'g': 'g%d' % (i % 7), 'v': i / 3}} for i in range({n(100_000, 1000)})]\n"
+            "by_group = {}\n"
+            "for r in rows: by_group.setdefault(r['g'], []).append(r)\n"
+            f"index = {{r['id']: r for r in rows[:{n(20_000, 200)}]}}",
+            f"assert len(index) == {n(20_000, 200)} and index[5] is rows[5]"
+            " and by_group['g0'][0] is rows[0]",
+        ),
+        (
             f"{n(200, 5)} functions, a class and {n(1000, 10):,} instances",
             f"for i in range({n(200, 5)}): exec(f'def f{{i}}(a): return a + {{i}}')\n"
             "class Point:\n"
