@@ -52,7 +52,7 @@ export async function memoryFigures(sizes: Sizes, scratchDir: string): Promise<R
         median: await meanResidentMb(kernels.map((k) => k.pid)),
         unit: "MB",
         floor: { name: "idle bare sandbox with its Worker", median: floor },
-        goal: "≤ 1.3×",
+        goal: "≤ 1.15×",
       });
     } finally {
       await Promise.all(kernels.map((k) => k.close()));
