@@ -15,7 +15,7 @@
  * @module
  */
 import { chaosRound, type RoundFigures } from "../testing/chaos.ts";
-import { startCluster } from "../testing/cluster.ts";
+import { ROUND_HOST_ARGS, startCluster } from "../testing/cluster.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -40,15 +40,7 @@ console.log(`starting PostgreSQL, ${HOSTS} hosts and nginx …`);
 await using cluster = await startCluster({
   hosts: HOSTS,
   leaseTtl: TTL,
-  hostArgs: [
-    "--save-interval",
-    "1",
-    "--save-every",
-    "5",
-    "--max-kernels",
-    "8",
-    ...(ROUNDS > 0 ? ["--log-level", "debug"] : []),
-  ],
+  hostArgs: [...ROUND_HOST_ARGS, ...(ROUNDS > 0 ? ["--log-level", "debug"] : [])],
 });
 console.log(`registry: ${cluster.registryUrl}`);
 cluster.hosts.forEach((h, i) => console.log(`host ${i}: ${h.url} (data ${h.dataDir})`));

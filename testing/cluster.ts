@@ -13,6 +13,19 @@ import { type Nginx, startNginx } from "./nginx.ts";
 import { type PostgresServer, startPostgres } from "./postgres.ts";
 
 /** How to start a cluster. */
+/**
+ * The hosts' flags for load and chaos rounds: saves every second or every 5 requests, so what a
+ * fault loses stays small, and room for 8 live kernels.
+ */
+export const ROUND_HOST_ARGS: readonly string[] = [
+  "--save-interval",
+  "1",
+  "--save-every",
+  "5",
+  "--max-kernels",
+  "8",
+];
+
 export interface ClusterOptions {
   /** How many hosts (default 3). */
   hosts?: number;

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1Transport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { chaosRound, routedClient } from "../testing/chaos.ts";
-import { startCluster } from "../testing/cluster.ts";
+import { ROUND_HOST_ARGS, startCluster } from "../testing/cluster.ts";
 
 const SKIP = Deno.env.get("MCP_KERNEL_HOST_TEST_POSTGRES") === "skip"
   ? "skipped: MCP_KERNEL_HOST_TEST_POSTGRES=skip"
@@ -30,16 +30,7 @@ Deno.test({
       leaseTtl: TTL,
       // At debug, the hosts' logs name each kernel's leases, saves and cells: a round that breaks
       // the counter keeps them (see below).
-      hostArgs: [
-        "--save-interval",
-        "1",
-        "--save-every",
-        "5",
-        "--max-kernels",
-        "8",
-        "--log-level",
-        "debug",
-      ],
+      hostArgs: [...ROUND_HOST_ARGS, "--log-level", "debug"],
     });
 
     await t.step(

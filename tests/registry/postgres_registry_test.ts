@@ -6,6 +6,20 @@ import type { Registry } from "../../src/registry/registry.ts";
 import { postgresTest } from "./_postgres.ts";
 import { registryContract, snap } from "./registry_contract.ts";
 
+/**
+ * Connections to `s`'s schema as a host's own look to the server (the application name a takeover
+ * looks for), `max` of them: what a paused host holds.
+ */
+function hostConnection(s: { at: string; schema: string }, max: number) {
+  const at = new URL(s.at);
+  return postgres(`${at.protocol}//${at.username}@${at.host}${at.pathname}`, {
+    host: at.searchParams.get("host")!,
+    connection: { application_name: "mcp-kernel-host", search_path: s.schema },
+    onnotice: () => {},
+    max,
+  });
+}
+
 // One server for the file; each step gets a registry in a schema of its own (`search_path`).
 postgresTest(
   "postgres registry: the contract and PostgreSQL's own guarantees",
@@ -94,12 +108,7 @@ postgresTest(
         // What a host paused (SIGSTOP) inside a fenced write looks like to the server: its own
         // connection, idle in a transaction that holds the lease row's lock (FOR SHARE: at least
         // as strong as the lock a fenced write takes).
-        const at = new URL(s.at);
-        const stalled = postgres(`${at.protocol}//${at.username}@${at.host}${at.pathname}`, {
-          host: at.searchParams.get("host")!,
-          connection: { application_name: "mcp-kernel-host", search_path: s.schema },
-          onnotice: () => {},
-        });
+        const stalled = hostConnection(s, 1);
         await using _ = { [Symbol.asyncDispose]: () => stalled.end({ timeout: 0 }) };
         const reserved = await stalled.reserve();
         const [{ pid }] = await reserved<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
@@ -144,13 +153,7 @@ postgresTest(
         await s.registry.createKernel({ id: "k", now: 1 });
         const a = await s.registry.acquireLease("k", "A", 500);
         assert.ok(a.ok);
-        const at = new URL(s.at);
-        const paused = postgres(`${at.protocol}//${at.username}@${at.host}${at.pathname}`, {
-          host: at.searchParams.get("host")!,
-          connection: { application_name: "mcp-kernel-host", search_path: s.schema },
-          onnotice: () => {},
-          max: 2,
-        });
+        const paused = hostConnection(s, 2);
         await using _ = { [Symbol.asyncDispose]: () => paused.end({ timeout: 0 }) };
         const save = await paused.reserve();
         await save`BEGIN`;

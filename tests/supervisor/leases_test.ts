@@ -61,6 +61,24 @@ function cluster(): Cluster {
 
 const text = (r: { data?: Record<string, unknown> }) => r.data?.["text/plain"];
 
+/**
+ * Kernel `kernel` on `host`: `n = 1`, saved, then `unsaved` cells of `n += 1` after the save
+ * (cells 2 to `unsaved + 1`, which a takeover then loses).
+ */
+async function savedThenRan(host: FakeHost, kernel: string, unsaved: number): Promise<void> {
+  await host.supervisor.create(kernel, { persistent: true });
+  await host.supervisor.execute(kernel, "n = 1");
+  assert.equal(await host.supervisor.save(kernel), true);
+  for (let i = 0; i < unsaved; i++) await host.supervisor.execute(kernel, "n += 1");
+}
+
+/** Waits until `holder` has asked for `kernel`'s lease (its request is waiting for it). */
+async function untilWanted(c: Cluster, kernel: string, holder: string): Promise<void> {
+  while ((await c.registry.getLease(kernel))?.wantedBy !== holder) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 Deno.test("a kernel held by a live busy host gets a retryable error naming the holder", async () => {
   await using c = cluster();
   const a = c.host("host-a");
@@ -83,9 +101,7 @@ Deno.test("another host asks for a kernel: the holder saves, stops and hands it 
   await a.supervisor.execute("k", "x = 5");
   const onB = b.supervisor.execute("k", "x += 1");
   // The holder sees the request at its next renewal (each tick, once a second has passed).
-  while ((await c.registry.getLease("k"))?.wantedBy !== "host-b") {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilWanted(c, "k", "host-b");
   c.clock.now += 1_000;
   await a.supervisor.tick();
   const result = await onB;
@@ -182,9 +198,7 @@ Deno.test("closing a kernel another host runs takes it over first", async () => 
   await a.supervisor.create("k", { persistent: true });
   await a.supervisor.execute("k", "x = 1");
   const closing = b.supervisor.close("k");
-  while ((await c.registry.getLease("k"))?.wantedBy !== "host-b") {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilWanted(c, "k", "host-b");
   c.clock.now += 1_000;
   await a.supervisor.tick();
   await closing;
@@ -247,16 +261,10 @@ Deno.test("a loss found by a takeover whose caller left is told by the next host
   const a = c.host("host-a");
   const b = c.host("host-b");
   const d = c.host("host-d");
-  await a.supervisor.create("k", { persistent: true });
-  await a.supervisor.execute("k", "n = 1");
-  assert.equal(await a.supervisor.save("k"), true);
-  await a.supervisor.execute("k", "n += 1");
-  await a.supervisor.execute("k", "n += 1");
+  await savedThenRan(a, "k", 2);
   // A stalls past its lease; B takes the kernel over for a request whose client is gone.
   c.clock.now += TTL + 1;
-  const gone = new AbortController();
-  gone.abort();
-  await b.supervisor.execute("k", "n += 1", { signal: gone.signal });
+  await b.supervisor.execute("k", "n += 1", { signal: AbortSignal.abort() });
   // B saves and releases it (as a handover does); D has it next.
   assert.equal(await b.supervisor.stop("k"), true);
   const next = await d.supervisor.execute("k", "n += 1");
@@ -278,16 +286,10 @@ Deno.test("a loss said to a request that waited for the lease is said again wher
   const a = c.host("host-a");
   const b = c.host("host-b", { handoverWaitMs: 30_000 });
   const d = c.host("host-d");
-  await a.supervisor.create("k", { persistent: true });
-  await a.supervisor.execute("k", "n = 1");
-  assert.equal(await a.supervisor.save("k"), true);
-  await a.supervisor.execute("k", "n += 1");
-  await a.supervisor.execute("k", "n += 1");
+  await savedThenRan(a, "k", 2);
   // A stalls; B's request waits for its lease to lapse.
   const waited = b.supervisor.execute("k", "n += 1");
-  while ((await c.registry.getLease("k"))?.wantedBy !== "host-b") {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilWanted(c, "k", "host-b");
   c.clock.now += TTL + 1;
   assert.match((await waited).lost ?? "", /cells 2–3 ran after the last save and were lost/);
   // The next request here says it again, and that one counts.
@@ -297,14 +299,9 @@ Deno.test("a loss said to a request that waited for the lease is said again wher
 
   // Had the kernel moved on before that, the next host would have said it.
   const b2 = c.host("host-b2", { handoverWaitMs: 30_000 });
-  await a.supervisor.create("k2", { persistent: true });
-  await a.supervisor.execute("k2", "n = 1");
-  assert.equal(await a.supervisor.save("k2"), true);
-  await a.supervisor.execute("k2", "n += 1");
+  await savedThenRan(a, "k2", 1);
   const waited2 = b2.supervisor.execute("k2", "n += 1");
-  while ((await c.registry.getLease("k2"))?.wantedBy !== "host-b2") {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilWanted(c, "k2", "host-b2");
   c.clock.now += TTL + 1;
   assert.match((await waited2).lost ?? "", /cell 2 ran/);
   assert.equal(await b2.supervisor.stop("k2"), true);
@@ -322,10 +319,7 @@ Deno.test("a kernel that moves before a request came after the reply that said i
   const a = c.host("host-a");
   const b = c.host("host-b");
   const d = c.host("host-d");
-  await a.supervisor.create("k", { persistent: true });
-  await a.supervisor.execute("k", "n = 1");
-  assert.equal(await a.supervisor.save("k"), true);
-  await a.supervisor.execute("k", "n += 1");
+  await savedThenRan(a, "k", 1);
   c.clock.now += TTL + 1;
   assert.match((await b.supervisor.execute("k", "n += 1")).lost ?? "", /cell 2 ran/);
   assert.equal(await b.supervisor.stop("k"), true);
@@ -340,10 +334,7 @@ Deno.test("a loss is not said again once a request came after the reply that sai
   const a = c.host("host-a");
   const b = c.host("host-b");
   const d = c.host("host-d");
-  await a.supervisor.create("k", { persistent: true });
-  await a.supervisor.execute("k", "n = 1");
-  assert.equal(await a.supervisor.save("k"), true);
-  await a.supervisor.execute("k", "n += 1");
+  await savedThenRan(a, "k", 1);
   c.clock.now += TTL + 1;
   assert.match((await b.supervisor.execute("k", "n += 1")).lost ?? "", /cell 2 ran/);
   // On one host the order of requests tells, even within one millisecond.
@@ -359,14 +350,9 @@ Deno.test("a loss not yet told survives the death of the host that found it", as
   const a = c.host("host-a");
   const b = c.host("host-b");
   const d = c.host("host-d");
-  await a.supervisor.create("k", { persistent: true });
-  await a.supervisor.execute("k", "n = 1");
-  assert.equal(await a.supervisor.save("k"), true);
-  await a.supervisor.execute("k", "n += 1");
+  await savedThenRan(a, "k", 1);
   c.clock.now += TTL + 1;
-  const gone = new AbortController();
-  gone.abort();
-  await b.supervisor.execute("k", "n += 1", { signal: gone.signal });
+  await b.supervisor.execute("k", "n += 1", { signal: AbortSignal.abort() });
   // B saves (its periodic save), then dies before any reply told the loss.
   assert.equal(await b.supervisor.save("k"), true);
   c.clock.now += TTL + 1;

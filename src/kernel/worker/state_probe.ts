@@ -75,13 +75,8 @@ export class StateProbe {
       typeof fn === "function" && !capturedBy.has(fn) ? [i] : []
     );
     if (looked.length === 0) return out;
-    (globalThis as Record<symbol, unknown>)[PROBE] = looked.map((i) => fns[i]);
-    try {
-      const { result } = await this.#repl.post<{ result: RemoteObject }>("Runtime.evaluate", {
-        expression: `globalThis[Symbol.for(${JSON.stringify(Symbol.keyFor(PROBE))})]`,
-        objectGroup: GROUP,
-      });
-      const items = (await this.#properties(result.objectId)).result ?? [];
+    return await this.#look(looked.map((i) => fns[i]), out, async (list) => {
+      const items = list.result ?? [];
       const ids = new Map(items.map((p) => [p.name, p.value?.objectId]));
       await Promise.all(looked.map(async (at, k) => {
         const fn = fns[at] as { name: string };
@@ -105,12 +100,7 @@ export class StateProbe {
         }
       }));
       return out;
-    } catch {
-      return out;
-    } finally {
-      delete (globalThis as Record<symbol, unknown>)[PROBE];
-      await this.#repl.post("Runtime.releaseObjectGroup", { objectGroup: GROUP });
-    }
+    });
   }
 
   /**
@@ -122,13 +112,8 @@ export class StateProbe {
   async namedKeysAll(arrays: unknown[][]): Promise<(boolean | undefined)[]> {
     const out: (boolean | undefined)[] = arrays.map(() => undefined);
     if (arrays.length === 0) return out;
-    (globalThis as Record<symbol, unknown>)[PROBE] = arrays;
-    try {
-      const { result } = await this.#repl.post<{ result: RemoteObject }>("Runtime.evaluate", {
-        expression: `globalThis[Symbol.for(${JSON.stringify(Symbol.keyFor(PROBE))})]`,
-        objectGroup: GROUP,
-      });
-      const items = (await this.#properties(result.objectId)).result ?? [];
+    return await this.#look(arrays, out, async (list) => {
+      const items = list.result ?? [];
       // A Proxy is left to the caller: its traps decide its keys.
       const ids = new Map(
         items.map((p) => [p.name, p.value?.subtype === "array" ? p.value.objectId : undefined]),
@@ -149,12 +134,7 @@ export class StateProbe {
         }
       }));
       return out;
-    } catch {
-      return out;
-    } finally {
-      delete (globalThis as Record<symbol, unknown>)[PROBE];
-      await this.#repl.post("Runtime.releaseObjectGroup", { objectGroup: GROUP });
-    }
+    });
   }
 
   /** Names of `object`'s own `#private` fields (`#count`); empty when it has none. */
@@ -162,6 +142,7 @@ export class StateProbe {
     if (!this.mayHavePrivate(object)) return Promise.resolve([]);
     return this.#look(
       object,
+      [],
       (properties) => Promise.resolve((properties.privateProperties ?? []).map((p) => p.name)),
     );
   }
@@ -189,8 +170,11 @@ export class StateProbe {
     return known;
   }
 
-  /** Hands `value`'s own properties, as the inspector lists them, to `read`. */
-  async #look(value: unknown, read: (p: Properties) => Promise<string[]>): Promise<string[]> {
+  /**
+   * Hands `value`'s own properties, as the inspector lists them, to `read`; `fallback` when the
+   * inspector fails. The remote objects stay valid until `read` is done.
+   */
+  async #look<T>(value: unknown, fallback: T, read: (p: Properties) => Promise<T>): Promise<T> {
     (globalThis as Record<symbol, unknown>)[PROBE] = value;
     try {
       const { result } = await this.#repl.post<{ result: RemoteObject }>("Runtime.evaluate", {
@@ -199,7 +183,7 @@ export class StateProbe {
       });
       return await read(await this.#properties(result.objectId));
     } catch {
-      return [];
+      return fallback;
     } finally {
       delete (globalThis as Record<symbol, unknown>)[PROBE];
       await this.#repl.post("Runtime.releaseObjectGroup", { objectGroup: GROUP });
