@@ -29,6 +29,9 @@ import { csvParse, autoType } from "npm:d3-dsv@3";
 const text = await Deno.readTextFile("data.csv");
 const rows = Papa.parse(text, { header: true, dynamicTyping: true, skipEmptyLines: true }).data;
 const typed = csvParse(text, autoType);
+import * as d3 from "npm:d3-array@3";
+const byGroupRows = d3.group(typed, (d) => d.group);
+const index = new Map(typed.slice(0, 20_000).map((d) => [d.id, d]));
 rows.length + typed.length`,
   `import * as aq from "npm:arquero@7";
 const table = aq.from(rows);
@@ -82,6 +85,9 @@ const CHECKS: Record<string, string> = {
   text: `text.length > 1_000_000`,
   rows: `rows.length === 100_000 && rows[99_999].id === 99_999`,
   typed: `typed.length === 100_000 && typed.columns.join() === "id,group,value"`,
+  byGroupRows: `byGroupRows instanceof d3.InternMap && byGroupRows.get("g1").length > 14_000 && ` +
+    `byGroupRows.get("g1")[0] === typed[1]`,
+  index: `index.size === 20_000 && index.get(19_999) === typed[19_999]`,
   Papa: `Papa.parse("a\\n1").data.length === 2`,
   csvParse: `csvParse("a\\n1").length === 1`,
   autoType: `typeof autoType === "function"`,

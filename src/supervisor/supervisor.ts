@@ -301,14 +301,14 @@ export class Supervisor {
     const unread = result.status === "cancelled" || options.signal?.aborted === true;
     if (entry && (result.lost || result.restoredFrom)) {
       const said = { lost: result.lost, restoredFrom: result.restoredFrom };
-      const now = () => ({ told: ++this.#sequence, toldAt: this.#o.now() });
+      const toldNow = () => ({ told: ++this.#sequence, toldAt: this.#o.now() });
       if (own || !pending || heard) {
         // Found while this request waited on its own cell: this result tells it.
         entry.notice = {
           ...said,
           found: ++this.#sequence,
           afterWait: false,
-          ...(!unread && now()),
+          ...(!unread && toldNow()),
         };
       } else {
         // Said before, or found by the start this request waited for: it counts as told only
@@ -318,7 +318,7 @@ export class Supervisor {
         entry.notice = {
           ...pending,
           ...said,
-          ...(pending.told === undefined && counts && now()),
+          ...(pending.told === undefined && counts && toldNow()),
         };
       }
     }

@@ -42,10 +42,11 @@ interface ArqueroTable {
 
 function isArqueroTable(o: unknown): o is ArqueroTable {
   const t = o as Record<string, unknown>;
-  return typeof t === "object" && t !== null && typeof t.reify === "function" &&
+  // `_group` first: the one lookup most objects of a save fail at.
+  return typeof t === "object" && t !== null && "_group" in t && typeof t.reify === "function" &&
     typeof t.isOrdered === "function" && typeof t.isFiltered === "function" &&
     typeof t.isGrouped === "function" && typeof t.ungroup === "function" &&
-    typeof t.groupby === "function" && typeof t.columnNames === "function" && "_group" in t;
+    typeof t.groupby === "function" && typeof t.columnNames === "function";
 }
 
 /**
