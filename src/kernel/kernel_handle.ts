@@ -315,6 +315,14 @@ export class KernelHandle implements AsyncDisposable {
           breach = reason;
           overQuota.abort();
         }, this.#folderUsage);
+      // Once the request is written to the pipe, so that what the caller does then (a registry
+      // write) overlaps the cell's run instead of delaying its start; surely before the result.
+      let announced = false;
+      const announce = () => {
+        if (announced) return;
+        announced = true;
+        options.onStart?.({ cell, declared: compiled.declared });
+      };
       const sent = this.#send(
         {
           kind: "execute",
@@ -328,11 +336,12 @@ export class KernelHandle implements AsyncDisposable {
           timeoutMs,
           signal: watch ? AbortSignal.any([overQuota.signal, ...(signal ? [signal] : [])]) : signal,
           onOutput,
+          onSent: announce,
         },
       );
-      // After the send: what the caller does then (a registry write) overlaps the cell's run.
-      options.onStart?.({ cell, declared: compiled.declared });
       const run = await sent;
+      // A send that gave up before its write settled (a timeout, say) has not announced it yet.
+      announce();
       const measured = await watch?.stop();
       this.#folderUsage = measured?.usage;
       const stillOver = measured?.breach;
@@ -513,7 +522,7 @@ export class KernelHandle implements AsyncDisposable {
    */
   async #send(
     request: DistributiveOmit<KernelRequest, "id">,
-    options: ExecuteOptions & { timeoutMs: number },
+    options: ExecuteOptions & { timeoutMs: number; onSent?: () => void },
   ): Promise<
     | { kind: "reply"; reply: KernelReply; stdout: string; stderr: string }
     | {
@@ -539,7 +548,7 @@ export class KernelHandle implements AsyncDisposable {
     if (interruptible) signal?.addEventListener("abort", cancel, { once: true });
     try {
       const answer = await Promise.race([
-        process.request(request, { onOutput: options.onOutput }),
+        process.request(request, { onOutput: options.onOutput, onSent: options.onSent }),
         gaveUp,
       ]);
       if (typeof answer === "object") return { kind: "reply", ...answer };

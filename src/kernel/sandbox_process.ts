@@ -190,10 +190,12 @@ export class SandboxProcess {
    *
    * @param options.onOutput Called with the request's stdout and stderr text as it arrives (the
    *   reply still carries all of it).
+   * @param options.onSent Called once the request's bytes are written to the pipe (or the write
+   *   failed), before this resolves: work done there overlaps the sandbox's handling of it.
    */
   async request(
     request: DistributiveOmit<KernelRequest, "id">,
-    options: { onOutput?: OutputListener } = {},
+    options: { onOutput?: OutputListener; onSent?: () => void } = {},
   ): Promise<SandboxReply | undefined> {
     if (this.#pending) throw new Error("Cannot send a kernel request while another is running");
     const id = this.#nextId++;
@@ -205,6 +207,7 @@ export class SandboxProcess {
     } catch {
       // The process is gone; `exited` tells why.
     }
+    options.onSent?.();
     const result = await Promise.race([done, this.exited.then(() => undefined)]);
     this.#pending = undefined;
     return result;

@@ -468,3 +468,24 @@ Deno.test("a kernel takes over a sandbox started ahead for it, and refuses one s
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("onStart hears each cell that starts once, with its names, while it runs", async () => {
+  await using t = await startKernel();
+  const told: { cell: number; declared: string[]; finished: boolean }[] = [];
+  let finished = false;
+  const running = t.kernel.execute(
+    "const a = 1; let b = 2; await new Promise((r) => setTimeout(r, 200)); a + b",
+    { onStart: (c) => told.push({ ...c, finished }) },
+  );
+  const result = await running.finally(() => finished = true);
+  assert.equal(result.status, "ok");
+  assert.deepEqual(told, [{ cell: 1, declared: ["a", "b"], finished: false }]);
+  // A cell that does not compile never starts; one cut off by its timeout did start.
+  await t.kernel.execute("let = ;", { onStart: (c) => told.push({ ...c, finished }) });
+  const stopped = await t.kernel.execute("while (true) {}", {
+    timeoutMs: 100,
+    onStart: (c) => told.push({ ...c, finished: false }),
+  });
+  assert.equal(stopped.status, "timeout");
+  assert.deepEqual(told.map((c) => c.cell), [1, 3]);
+});
