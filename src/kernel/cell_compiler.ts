@@ -54,13 +54,38 @@ export type CompiledCell =
   }
   | { ok: false; error: ErrorInfo };
 
+/** Compiled cells kept by their source, at most this many, the least recently used dropped. */
+const KEPT_CELLS = 256;
+/** Sources longer than this are compiled every time: their run dwarfs their compile. */
+const KEPT_SOURCE_CHARS = 2048;
+const kept = new Map<string, Extract<CompiledCell, { ok: true }>>();
+
 /**
- * Compiles one cell.
+ * Compiles one cell. A short cell compiled before (run again as it was: a re-run, a poll of
+ * some state) is not parsed again: parsing it anew, with the CPU's caches cold after the round
+ * trip, cost a trivial cell 50–100 µs of its 0.6 ms (measured interleaved on the host API).
  *
  * @param source The cell as the user wrote it: TypeScript or JavaScript.
  * @param name Name used in syntax error messages, e.g. `cell-3`.
  */
 export function compileCell(source: string, name = "cell"): CompiledCell {
+  const hit = kept.get(source);
+  if (hit) {
+    kept.delete(source);
+    kept.set(source, hit);
+    return { ...hit, declared: [...hit.declared] };
+  }
+  const compiled = compile(source, name);
+  // Only what depends on the source alone: the name is in syntax errors only, and cells that
+  // import have their imports fetched (far dearer than a parse) and are compiled each time.
+  if (compiled.ok && compiled.imports === NO_IMPORTS && source.length <= KEPT_SOURCE_CHARS) {
+    kept.set(source, { ...compiled, declared: [...compiled.declared] });
+    if (kept.size > KEPT_CELLS) kept.delete(kept.keys().next().value!);
+  }
+  return compiled;
+}
+
+function compile(source: string, name: string): CompiledCell {
   // A hashbang is valid only at the very start of a module, never in a REPL cell.
   const body = source.startsWith("#!") ? source.replace(/^#![^\n]*/, "") : source;
   // Plain JavaScript needs no stripping, and most cells are plain JavaScript: the stripper

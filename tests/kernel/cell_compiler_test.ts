@@ -131,3 +131,24 @@ Deno.test("type arguments that JavaScript would read as comparisons are still st
   assert.match(code, /^id\s*\(1\)$/);
   assert.doesNotMatch(compiled("new Map<string, Array<number>>()"), /string/);
 });
+
+Deno.test("a cell compiled again gives the same result, its own copy of the declared names", () => {
+  const source = "let kept = 1; for (;;) break; kept";
+  const first = compileCell(source, "cell-1");
+  assert.ok(first.ok);
+  first.declared.push("mutated");
+  const second = compileCell(source, "cell-2");
+  assert.ok(second.ok);
+  assert.deepEqual(second.declared, ["kept"]);
+  assert.equal(second.code, first.code);
+  assert.ok(second.code.includes(INTERRUPT_CHECK), "the loop check is in the kept compile too");
+});
+
+Deno.test("a syntax error is compiled each time, named after the cell that has it", () => {
+  const source = "const x: = 1";
+  for (const name of ["cell-1", "cell-2"]) {
+    const r = compileCell(source, name);
+    assert.equal(r.ok, false);
+    assert.match(r.error.stack, new RegExp(`at ${name}:1:`));
+  }
+});
