@@ -195,6 +195,20 @@ export function registryContract(
     assert.deepEqual(await r.cellsAfter("k", 0), []);
   });
 
+  test("a cell recorded again or out of order takes its place in the log, once", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    for (const cell of [1, 2, 4]) {
+      await r.recordCell("k", { cell, declared: [`v${cell}`], at: cell });
+    }
+    await r.recordCell("k", { cell: 3, declared: ["late"], at: 5 });
+    await r.recordCell("k", { cell: 4, declared: ["again"], at: 6 });
+    await r.recordCell("k", { cell: 5, declared: ["v5"], at: 7 });
+    assert.deepEqual(
+      (await r.cellsAfter("k", 0)).map((c) => [c.cell, ...c.declared]),
+      [[1, "v1"], [2, "v2"], [3, "late"], [4, "again"], [5, "v5"]],
+    );
+  });
+
   test("idle sessions and kernels are found by their last activity; counts of what is open", async (r) => {
     await r.createSession({ id: "old", now: 10 });
     await r.createSession({ id: "new", now: 100 });

@@ -168,9 +168,19 @@ class MemoryRegistry implements Registry {
   async recordCell(kernelId: string, cell: CellRecord, options: FencedWrite = {}): Promise<void> {
     this.#open();
     this.#fence(kernelId, options.fence);
-    const cells = (this.#cells.get(kernelId) ?? []).filter((c) => c.cell !== cell.cell);
-    cells.push({ ...cell, declared: [...cell.declared] });
-    this.#cells.set(kernelId, cells.sort((a, b) => a.cell - b.cell));
+    const record = { ...cell, declared: [...cell.declared] };
+    const cells = this.#cells.get(kernelId);
+    const last = cells?.at(-1);
+    // Cells nearly always come in order: appended at once. An ephemeral kernel is never saved,
+    // so its log is never pruned, and sorting it again on every cell cost O(n) each (30 µs
+    // per cell after 2,000 of them).
+    if (cells && last !== undefined && last.cell < cell.cell) {
+      cells.push(record);
+      return;
+    }
+    const others = (cells ?? []).filter((c) => c.cell !== cell.cell);
+    others.push(record);
+    this.#cells.set(kernelId, others.sort((a, b) => a.cell - b.cell));
   }
 
   async cellsAfter(kernelId: string, after: number): Promise<CellRecord[]> {
