@@ -489,3 +489,20 @@ Deno.test("onStart hears each cell that starts once, with its names, while it ru
   assert.equal(stopped.status, "timeout");
   assert.deepEqual(told.map((c) => c.cell), [1, 3]);
 });
+
+Deno.test("with a disk quota watched, a cancel still stops a cell, before or while it runs", async () => {
+  await using t = await startKernel({ diskQuota: { bytes: 1e9, files: 1000 } });
+  await t.kernel.execute("let a = 1");
+  const cancel = new AbortController();
+  const running = t.kernel.execute("a = 5; await new Promise(() => {})", { signal: cancel.signal });
+  await new Promise((r) => setTimeout(r, 200));
+  const at = performance.now();
+  cancel.abort();
+  const r = await running;
+  assert.equal(r.status, "cancelled");
+  assert.ok(performance.now() - at < 2000, "answered within 2 s of the cancel");
+  assert.equal((await t.kernel.execute("a")).data?.["text/plain"], "5");
+  const early = await t.kernel.execute("a = 6", { signal: AbortSignal.abort() });
+  assert.equal(early.status, "cancelled");
+  assert.equal((await t.kernel.execute("a")).data?.["text/plain"], "5");
+});
