@@ -27,8 +27,12 @@ const LENGTH_BYTES = 2;
  * (which never contains a raw newline), and `\n`.
  *
  * Bytes (a piece of a snapshot body) can travel as an `attachment`, raw, after the message:
- * each of its frames is `token`, a `-`/`=` flag, the chunk's length (2 bytes, big-endian) and
- * the chunk. The decoder puts them back under the message's `attachment` key.
+ * each of its frames is `token`, a `-`/`=` flag, the chunk's length (2 bytes, big-endian), the
+ * chunk and `\n`. The decoder puts them back under the message's `attachment` key.
+ *
+ * Every frame ends with its only or last newline: Deno's stdout is line-buffered, so a write
+ * whose tail follows its last newline is cut there, and the tail, held back, would reach the pipe
+ * after what a cell wrote meanwhile (measured: a cell's output inside a snapshot's bytes).
  *
  * @param token Random ASCII token known only to the two ends of the pipe.
  * @param message Any JSON-serializable object.
@@ -51,8 +55,8 @@ export function* encodeFrames(
 /** Frames `bytes` as they are, a frame at a time (at least one, for no bytes). */
 function* byteFrames(token: string, bytes: Uint8Array, reuse: boolean): Generator<Uint8Array> {
   const head = tokenBytes(token);
-  const room = MAX_FRAME_BYTES - head.length - 1 - LENGTH_BYTES;
-  const buffer = new Uint8Array(head.length + 1 + LENGTH_BYTES + Math.min(room, bytes.length));
+  const room = MAX_FRAME_BYTES - head.length - 2 - LENGTH_BYTES;
+  const buffer = new Uint8Array(head.length + 2 + LENGTH_BYTES + Math.min(room, bytes.length));
   buffer.set(head);
   let at = 0;
   do {
@@ -61,8 +65,9 @@ function* byteFrames(token: string, bytes: Uint8Array, reuse: boolean): Generato
     buffer[head.length + 1] = n >> 8;
     buffer[head.length + 2] = n & 0xff;
     buffer.set(bytes.subarray(at, at + n), head.length + 1 + LENGTH_BYTES);
+    buffer[head.length + 1 + LENGTH_BYTES + n] = NEWLINE;
     at += n;
-    const end = head.length + 1 + LENGTH_BYTES + n;
+    const end = head.length + 2 + LENGTH_BYTES + n;
     yield reuse ? buffer.subarray(0, end) : buffer.slice(0, end);
   } while (at < bytes.length);
 }
@@ -126,7 +131,7 @@ export class FrameDecoder {
   /** Inside a frame, after its token and flag: its text is decoded as it arrives. */
   #inFrame = false;
   #flag = 0;
-  /** Inside a bytes frame: how many of its bytes are still to come. */
+  /** Inside a bytes frame: how many of its bytes are still to come, its newline last. */
   #bytesLeft = 0;
   /** The current message's bytes so far: views of the chunks they arrived in, not copies. */
   #pieces: Uint8Array[] = [];
@@ -153,7 +158,9 @@ export class FrameDecoder {
     while (at < buffer.length) {
       if (this.#bytesLeft > 0) {
         const end = Math.min(buffer.length, at + this.#bytesLeft);
-        this.#pieces.push(buffer.subarray(at, end));
+        // The frame's newline is not among its bytes.
+        const data = Math.min(end, at + this.#bytesLeft - 1);
+        if (data > at) this.#pieces.push(buffer.subarray(at, data));
         this.#bytesLeft -= end - at;
         at = end;
         if (this.#bytesLeft === 0 && this.#flag === LAST_BYTES) this.#finishBytes(out);
@@ -195,9 +202,8 @@ export class FrameDecoder {
           break;
         }
         this.#flag = flag;
-        this.#bytesLeft = (buffer[length]! << 8) | buffer[length + 1]!;
+        this.#bytesLeft = ((buffer[length]! << 8) | buffer[length + 1]!) + 1;
         at = length + LENGTH_BYTES;
-        if (this.#bytesLeft === 0 && flag === LAST_BYTES) this.#finishBytes(out);
         continue;
       }
       this.#flag = flag;

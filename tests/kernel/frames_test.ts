@@ -78,9 +78,15 @@ Deno.test("an attachment of any bytes (newlines, the token itself) comes back wh
   const body = new Uint8Array(20_000);
   for (let i = 0; i < body.length; i++) body[i] = (i * 37) % 256;
   body.set(bytes(`${TOKEN}.{"id":9,"ok":true}\n`), 5000);
+  const frames = [...encodeFrames(TOKEN, { event: "chunk", id: 2 }, body)];
+  for (const f of frames) {
+    assert.ok(f.length <= MAX_FRAME_BYTES);
+    // Deno's stdout is line-buffered: a frame that did not end with a newline would be cut.
+    assert.equal(f.at(-1), 0x0a, "each frame ends with a newline");
+  }
   const stream = concat([
     bytes("before "),
-    ...encodeFrames(TOKEN, { event: "chunk", id: 2 }, body),
+    ...frames,
     ...encodeFrames(TOKEN, { event: "chunk", id: 2 }, new Uint8Array(0)),
     bytes("after"),
   ]);

@@ -120,3 +120,23 @@ Deno.test("a kernel refuses a body of a later format by its number, binary or JS
   // Still usable.
   assert.equal((await t.kernel.execute("1 + 1")).data?.["text/plain"], "2");
 });
+
+Deno.test("a cell writing to stdout while a body with bytes is saved changes none of its bytes", async () => {
+  await using t = await startKernel();
+  // A timer that writes, as fast as it can, what a bytes frame looks like without the token
+  // (a flag, a length, newlines): it runs during the save's awaits and after the Worker's last
+  // piece, while the sandbox still writes the body's frames to the same pipe.
+  await t.kernel.execute(
+    "const f = new Float64Array(1_000_000).map((_, i) => i * 1.5);\n" +
+      "const noise = new Uint8Array(5000).map((_, i) => [0x3d, 0x2d, 0x0a, 0xff][i % 4]);\n" +
+      "let writes = 0;\n" +
+      "const spam = setInterval(() => { for (let i = 0; i < 20; i++) { Deno.stdout.writeSync(noise); writes++; } }, 0);",
+  );
+  const taken = await t.kernel.snapshot();
+  const wrote = await t.kernel.execute("clearInterval(spam); writes");
+  assert.ok(Number(wrote.data?.["text/plain"]) > 0, "the timer wrote during the save");
+  const [segment] = bodyParts(taken.body).segments;
+  const floats = new Float64Array(segment!.slice().buffer);
+  assert.equal(floats.length, 1_000_000);
+  assert.ok(floats.every((x, i) => x === i * 1.5), "the body's bytes are the array's");
+});
