@@ -119,7 +119,7 @@ Deno.test("a corrupted latest snapshot is quarantined, the previous one used, an
   const v2 = (await t.host.registry.listSnapshots(a)).find((s) => s.version === 2)!;
   assert.ok(v2.quarantined, "version 2 should be flagged");
   assert.equal(
-    (await t.host.registry.loadSnapshot(a, 2))?.body,
+    new TextDecoder().decode((await t.host.registry.loadSnapshot(a, 2))?.body),
     '{"format":1,broken',
     "and kept as it was",
   );

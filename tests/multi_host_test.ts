@@ -185,7 +185,9 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
     assert.equal(a.host.isLive(id), false, "A stopped its copy without saving");
     const versions = await b.host.registry.listSnapshots(id);
     assert.equal(versions.length, 1, "only B's snapshot");
-    const body = (await b.host.registry.loadSnapshot(id, versions[0]!.version))!.body;
+    const body = new TextDecoder().decode(
+      (await b.host.registry.loadSnapshot(id, versions[0]!.version))!.body,
+    );
     assert.match(body, /from B/);
     assert.doesNotMatch(body, /from A/);
   });

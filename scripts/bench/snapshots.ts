@@ -96,7 +96,7 @@ export async function snapshotFigures(sizes: Sizes): Promise<SnapshotRow[]> {
     })()`);
     const [stringifyMs, parseMs, jsonBytes] = JSON.parse(JSON.parse(floor.data!["text/plain"]));
     const save: number[] = [];
-    let body = "";
+    let body: Uint8Array = new Uint8Array(0);
     for (let i = 0; i < reps; i++) {
       save.push(await time(async () => body = (await source.snapshot()).body));
     }

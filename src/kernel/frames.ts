@@ -17,18 +17,26 @@ export const MAX_FRAME_BYTES = 4096;
 const NEWLINE = 0x0a;
 const MORE = 0x2b; // "+": more chunks of this message follow
 const LAST = 0x2e; // ".": last chunk
+const MORE_BYTES = 0x2d; // "-": a chunk of an attachment's bytes, more follow
+const LAST_BYTES = 0x3d; // "=": the attachment's last chunk of bytes
+/** A bytes frame's length field: 2 bytes, big-endian, after its flag. */
+const LENGTH_BYTES = 2;
 
 /**
  * Splits one JSON message into frames: `token`, a `+`/`.` flag, a chunk of the UTF-8 JSON text
  * (which never contains a raw newline), and `\n`.
  *
- * A large text that is itself JSON (a snapshot) can travel as an `attachment`: it is framed as
- * it is, after the message, instead of being escaped into it a second time. The decoder puts it
- * back under the message's `attachment` key.
+ * Bytes (a piece of a snapshot body) can travel as an `attachment`, raw, after the message:
+ * each of its frames is `token`, a `-`/`=` flag, the chunk's length (2 bytes, big-endian), the
+ * chunk and `\n`. The decoder puts them back under the message's `attachment` key.
+ *
+ * Every frame ends with its only or last newline: Deno's stdout is line-buffered, so a write
+ * whose tail follows its last newline is cut there, and the tail, held back, would reach the pipe
+ * after what a cell wrote meanwhile (measured: a cell's output inside a snapshot's bytes).
  *
  * @param token Random ASCII token known only to the two ends of the pipe.
  * @param message Any JSON-serializable object.
- * @param attachment JSON text (so it has no raw newline) sent unescaped after the message.
+ * @param attachment Bytes sent raw after the message.
  * @param reuse Yield each frame in one buffer that the next frame overwrites, for a caller
  *   that writes each before it asks for the next (no copy per frame; a 20 MB snapshot is five
  *   thousand frames).
@@ -36,12 +44,32 @@ const LAST = 0x2e; // ".": last chunk
 export function* encodeFrames(
   token: string,
   message: Record<string, unknown>,
-  attachment?: string,
+  attachment?: Uint8Array,
   reuse = false,
 ): Generator<Uint8Array> {
   if (attachment === undefined) return yield* frame(token, JSON.stringify(message), reuse);
   yield* frame(token, JSON.stringify({ ...message, attachment: true }), reuse);
-  yield* frame(token, attachment, reuse);
+  yield* byteFrames(token, attachment, reuse);
+}
+
+/** Frames `bytes` as they are, a frame at a time (at least one, for no bytes). */
+function* byteFrames(token: string, bytes: Uint8Array, reuse: boolean): Generator<Uint8Array> {
+  const head = tokenBytes(token);
+  const room = MAX_FRAME_BYTES - head.length - 2 - LENGTH_BYTES;
+  const buffer = new Uint8Array(head.length + 2 + LENGTH_BYTES + Math.min(room, bytes.length));
+  buffer.set(head);
+  let at = 0;
+  do {
+    const n = Math.min(room, bytes.length - at);
+    buffer[head.length] = at + n < bytes.length ? MORE_BYTES : LAST_BYTES;
+    buffer[head.length + 1] = n >> 8;
+    buffer[head.length + 2] = n & 0xff;
+    buffer.set(bytes.subarray(at, at + n), head.length + 1 + LENGTH_BYTES);
+    buffer[head.length + 1 + LENGTH_BYTES + n] = NEWLINE;
+    at += n;
+    const end = head.length + 2 + LENGTH_BYTES + n;
+    yield reuse ? buffer.subarray(0, end) : buffer.slice(0, end);
+  } while (at < bytes.length);
 }
 
 /**
@@ -82,6 +110,12 @@ function tokenBytes(token: string): Uint8Array {
 export type Decoded = { kind: "output"; bytes: Uint8Array } | { kind: "message"; message: unknown };
 
 /**
+ * The `attachment` of a decoded message: its bytes, as views of the chunks they arrived in (a
+ * caller joining several attachments copies them once).
+ */
+export type Attachment = Uint8Array[];
+
+/**
  * Separates framed messages from free output in a byte stream, across chunk boundaries.
  *
  * @example
@@ -97,6 +131,8 @@ export class FrameDecoder {
   /** Inside a frame, after its token and flag: its text is decoded as it arrives. */
   #inFrame = false;
   #flag = 0;
+  /** Inside a bytes frame: how many of its bytes are still to come, its newline last. */
+  #bytesLeft = 0;
   /** The current message's bytes so far: views of the chunks they arrived in, not copies. */
   #pieces: Uint8Array[] = [];
   /** A message whose attachment frames come next. */
@@ -120,6 +156,16 @@ export class FrameDecoder {
     const tokenLength = this.#token.length;
     let at = 0;
     while (at < buffer.length) {
+      if (this.#bytesLeft > 0) {
+        const end = Math.min(buffer.length, at + this.#bytesLeft);
+        // The frame's newline is not among its bytes.
+        const data = Math.min(end, at + this.#bytesLeft - 1);
+        if (data > at) this.#pieces.push(buffer.subarray(at, data));
+        this.#bytesLeft -= end - at;
+        at = end;
+        if (this.#bytesLeft === 0 && this.#flag === LAST_BYTES) this.#finishBytes(out);
+        continue;
+      }
       if (this.#inFrame) {
         const end = buffer.indexOf(NEWLINE, at);
         if (end < 0) {
@@ -148,11 +194,32 @@ export class FrameDecoder {
         this.#held = buffer.slice(start);
         break;
       }
-      this.#flag = buffer[start + tokenLength]!;
+      const flag = buffer[start + tokenLength]!;
+      if (flag === MORE_BYTES || flag === LAST_BYTES) {
+        const length = start + tokenLength + 1;
+        if (length + LENGTH_BYTES > buffer.length) {
+          this.#held = buffer.slice(start);
+          break;
+        }
+        this.#flag = flag;
+        this.#bytesLeft = ((buffer[length]! << 8) | buffer[length + 1]!) + 1;
+        at = length + LENGTH_BYTES;
+        continue;
+      }
+      this.#flag = flag;
       this.#inFrame = true;
       at = start + tokenLength + 1;
     }
     return out;
+  }
+
+  /** An attachment's last bytes frame ended: hands out its message with the bytes. */
+  #finishBytes(out: Decoded[]): void {
+    const attachment: Attachment = this.#pieces;
+    this.#pieces = [];
+    // Only a message that announced an attachment is followed by bytes frames.
+    if (this.#awaiting) out.push({ kind: "message", message: { ...this.#awaiting, attachment } });
+    this.#awaiting = undefined;
   }
 
   /** A message's last frame ended: hands out the message, or keeps it for its attachment. */
@@ -160,11 +227,6 @@ export class FrameDecoder {
     const [only] = this.#pieces;
     const text = new TextDecoder().decode(this.#pieces.length === 1 ? only : concat(this.#pieces));
     this.#pieces = [];
-    if (this.#awaiting) {
-      out.push({ kind: "message", message: { ...this.#awaiting, attachment: text } });
-      this.#awaiting = undefined;
-      return;
-    }
     const message = JSON.parse(text);
     if (message?.attachment === true) this.#awaiting = message;
     else out.push({ kind: "message", message });

@@ -80,7 +80,7 @@ export interface KernelOptions {
 /** What `onRestart` may do with the fresh sandbox (outside the request queue). */
 export interface RestartControl {
   /** Rebuilds a namespace from a snapshot body. */
-  restore(body: string): Promise<RestoreReport>;
+  restore(body: Uint8Array): Promise<RestoreReport>;
   /** Starts yet another fresh sandbox, e.g. after a restore that failed half way. */
   restart(): Promise<void>;
 }
@@ -424,12 +424,12 @@ export class KernelHandle implements AsyncDisposable {
   }
 
   /** Rebuilds the namespace from a snapshot body, on top of what the kernel holds now. */
-  restore(body: string): Promise<RestoreReport> {
+  restore(body: Uint8Array): Promise<RestoreReport> {
     return this.#enqueue(() => this.#restoreNow(body));
   }
 
   /** Restores outside the queue; a kernel that dies on the way is restarted, and this throws. */
-  async #restoreNow(body: string): Promise<RestoreReport> {
+  async #restoreNow(body: Uint8Array): Promise<RestoreReport> {
     const run = await this.#send(await this.#restoreRequest(body), {
       timeoutMs: this.#options.cellTimeoutMs,
     });
@@ -438,7 +438,7 @@ export class KernelHandle implements AsyncDisposable {
   }
 
   /** A restore request, once the npm packages the snapshot imports are fetched. */
-  async #restoreRequest(body: string): Promise<DistributiveOmit<KernelRequest, "id">> {
+  async #restoreRequest(body: Uint8Array): Promise<DistributiveOmit<KernelRequest, "id">> {
     const npm = await fetchNpm(this.#options, snapshotImports(body), {
       timeoutMs: this.#options.cellTimeoutMs,
     });

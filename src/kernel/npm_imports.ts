@@ -7,6 +7,7 @@
  */
 import type { Node, Program } from "acorn";
 import { walk } from "./ast_walk.ts";
+import { bodyParts } from "./worker/snapshot_body.ts";
 
 /** The imports found in one piece of code; each list without repeats, in order of appearance. */
 export interface ModuleImports {
@@ -51,13 +52,19 @@ export function moduleImports(program: Program): ModuleImports {
  *
  * @param body A snapshot body as a kernel wrote it; anything else yields no imports.
  */
-export function snapshotImports(body: string): ModuleImports {
+export function snapshotImports(body: Uint8Array): ModuleImports {
+  let json: Uint8Array;
+  try {
+    json = bodyParts(body).json;
+  } catch {
+    return NO_IMPORTS;
+  }
   // Inside a JSON string every quote is escaped, so this text can only be the key itself.
-  const end = body.indexOf(',"kinds":');
+  const end = indexOfBytes(json, KINDS_KEY);
   if (end < 0) return NO_IMPORTS;
   let head: { imports?: { specifier?: unknown }[]; declarations?: { source?: unknown }[] };
   try {
-    head = JSON.parse(`${body.slice(0, end)}}`);
+    head = JSON.parse(`${new TextDecoder().decode(json.subarray(0, end))}}`);
   } catch {
     return NO_IMPORTS;
   }
@@ -73,6 +80,19 @@ export function snapshotImports(body: string): ModuleImports {
     for (const match of source.matchAll(/["'`](npm:[^"'`\\\s]+)["'`]/g)) npm.add(match[1]!);
   }
   return { npm: [...npm], files: [...files] };
+}
+
+/** The key that follows a body's imports and declarations, in UTF-8. */
+const KINDS_KEY = new TextEncoder().encode(',"kinds":');
+
+/** Where `needle` first occurs in `haystack`, or -1. */
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  for (let i = haystack.indexOf(needle[0]!); i >= 0; i = haystack.indexOf(needle[0]!, i + 1)) {
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
 }
 
 /**

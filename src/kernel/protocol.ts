@@ -71,8 +71,8 @@ export type KernelRequest =
   | { id: number; kind: "variables" }
   | { id: number; kind: "inspect"; name: string; depth: number }
   | { id: number; kind: "snapshot"; yieldable?: boolean }
-  /** `body` is text from the host, and reaches the Worker as its UTF-8 bytes (`request_stream.ts`). */
-  | { id: number; kind: "restore"; body: string | Uint8Array; npm?: NpmReadiness };
+  /** `body` is the snapshot's bytes (`worker/snapshot_body.ts`), sent raw (`request_stream.ts`). */
+  | { id: number; kind: "restore"; body: Uint8Array; npm?: NpmReadiness };
 
 /**
  * Asks the Worker to stop the cell of request `target` now (a client's cancel). A cell awaiting
@@ -169,8 +169,8 @@ export interface SkippedItem {
 
 /** A snapshot as the kernel took it. */
 export interface SnapshotTaken {
-  /** JSON text; see `worker/snapshot.ts`. It reaches the host in `chunk` events. */
-  body: string;
+  /** Its bytes; see `worker/snapshot_body.ts`. They reach the host in `chunk` events. */
+  body: Uint8Array;
   /** Version of the body's layout; a kernel refuses to restore one it does not know. */
   format: number;
   skipped: SkippedItem[];
@@ -217,9 +217,9 @@ export type SandboxEvent =
   | { event: "mark"; id: number }
   /**
    * One piece of a snapshot's body, sent before the snapshot's reply: the body travels in
-   * pieces so that it never exists as one string in the kernel.
+   * pieces so that it never exists whole in the kernel.
    */
-  | { event: "chunk"; id: number; text: string };
+  | { event: "chunk"; id: number; bytes: Uint8Array };
 
 /** Anything the sandbox sends inside a frame. */
 export type SandboxMessage = KernelReply | MemoryReply | SandboxEvent;

@@ -1,22 +1,22 @@
 /**
  * The host → sandbox wire format on the sandbox's stdin: one JSON header line per message,
- * followed, when the header says `attachment: "pieces"`, by the UTF-8 text of one field (a
- * snapshot body, so it is not escaped into the header a second time) in pieces, each a line with
- * its byte length and then its bytes, ended by a piece of length 0. The reader hands that field
- * on as bytes: the sandbox passes them to its Worker without a copy, and the Worker decodes them.
+ * followed, when the header says `attachment: "pieces"`, by the bytes of one field (a snapshot
+ * body, raw) in pieces, each a line with its byte length and then its bytes, ended by a piece of
+ * length 0. The reader hands that field on as bytes: the sandbox passes them to its Worker
+ * without a copy.
  *
  * @module
  */
 import { concat } from "./bytes.ts";
 
-/** Characters of an attachment encoded at a time: about 1 MB of UTF-8 for a snapshot body. */
-const PIECE_CHARS = 1 << 20;
+/** Bytes of an attachment written at a time. */
+const PIECE_BYTES = 1 << 20;
 
 /**
- * Encodes a message as byte arrays to write in order; a string under `key` travels as the
- * attachment, encoded a piece at a time as the consumer asks for it. A large attachment (a
- * 100 MB snapshot body on its way to a restore) thus never exists twice, and a writer that
- * awaits each write lets the host's other kernels and requests run between pieces.
+ * Encodes a message as byte arrays to write in order; bytes under `key` travel as the
+ * attachment, a piece at a time (views, not copies) as the consumer asks for it. A writer that
+ * awaits each write lets the host's other kernels and requests run between the pieces of a
+ * large attachment (a 100 MB snapshot body on its way to a restore).
  *
  * @param key The field sent raw, e.g. `body`.
  */
@@ -25,20 +25,15 @@ export function* encodeRequest(
   key = "body",
 ): Generator<Uint8Array> {
   const encoder = new TextEncoder();
-  const text = message[key];
-  if (typeof text !== "string") return yield encoder.encode(`${JSON.stringify(message)}\n`);
+  const bytes = message[key];
+  if (!(bytes instanceof Uint8Array)) return yield encoder.encode(`${JSON.stringify(message)}\n`);
   yield encoder.encode(
     `${JSON.stringify({ ...message, [key]: undefined, attachment: "pieces" })}\n`,
   );
-  for (let at = 0; at < text.length;) {
-    let end = Math.min(text.length, at + PIECE_CHARS);
-    // Never split a surrogate pair: each half alone would be encoded as U+FFFD.
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    const piece = encoder.encode(text.slice(at, end));
+  for (let at = 0; at < bytes.length; at += PIECE_BYTES) {
+    const piece = bytes.subarray(at, at + PIECE_BYTES);
     yield encoder.encode(`${piece.length}\n`);
     yield piece;
-    at = end;
   }
   yield encoder.encode("0\n");
 }

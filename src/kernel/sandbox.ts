@@ -28,13 +28,12 @@ if (!first) Deno.exit(0);
 const start = first.start;
 
 function send(stream: typeof Deno.stdout, message: SandboxMessage): void {
-  // A piece of a snapshot body is JSON text already: it travels as a raw attachment, not
-  // escaped again.
-  let attachment: string | undefined;
+  // A piece of a snapshot body travels as a raw attachment of bytes.
+  let attachment: Uint8Array | undefined;
   let framed: Record<string, unknown> = message as unknown as Record<string, unknown>;
   if ("event" in message && message.event === "chunk") {
-    const { text, ...rest } = message;
-    attachment = text;
+    const { bytes, ...rest } = message;
+    attachment = bytes;
     framed = rest;
   }
   // Each frame is written before the next is made: they may share one buffer.
@@ -188,8 +187,7 @@ for await (const raw of requests) {
     // Cleared here, before the Worker sees the request: a yield that arrives first still counts.
     Atomics.store(yieldFlag, 0, 0);
   }
-  // A restore's body arrives as its UTF-8 bytes: handed over, not copied, and the Worker
-  // decodes it (a copy of a large string between threads would cost as much again).
+  // A restore's body arrives as its bytes: handed over to the Worker, not copied.
   const body = (message as { body?: unknown }).body;
   worker.postMessage(message, body instanceof Uint8Array ? [body.buffer as ArrayBuffer] : []);
 }

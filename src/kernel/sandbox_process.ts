@@ -7,7 +7,8 @@
  */
 import { deadline, TIMED_OUT } from "./deadline.ts";
 import { DENIED_ENV, emptyHome, sandboxEnv } from "./deno_env.ts";
-import { FrameDecoder } from "./frames.ts";
+import { concat } from "./bytes.ts";
+import { type Attachment, FrameDecoder } from "./frames.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import { encodeRequest } from "./request_stream.ts";
 import { type SandboxRuntime, sandboxRuntime } from "./sandbox_runtime.ts";
@@ -83,8 +84,8 @@ export class SandboxProcess {
     id: number;
     reply?: KernelReply;
     marked: boolean;
-    /** Pieces of a snapshot body received so far. */
-    chunks: string[];
+    /** Pieces of a snapshot body received so far, as views of the pipe's reads. */
+    chunks: Uint8Array[];
     resolve: (r: SandboxReply) => void;
     onOutput?: OutputListener;
   };
@@ -316,14 +317,14 @@ export class SandboxProcess {
         this.#pending.marked = true;
       } else if (message.event === "chunk" && this.#pending?.id === message.id) {
         // A piece of a snapshot body, framed raw as an attachment (see frames.ts).
-        this.#pending.chunks.push((message as { attachment?: string }).attachment ?? "");
+        this.#pending.chunks.push(...(message as { attachment?: Attachment }).attachment ?? []);
       }
     } else if (this.#memory.has(message.id)) {
       this.#memory.get(message.id)!((message as MemoryReply).value.rssBytes);
     } else if (this.#pending?.id === message.id) {
       const reply = message as KernelReply;
       if (reply.ok && this.#pending.chunks.length > 0) {
-        (reply.value as { body?: string }).body = this.#pending.chunks.join("");
+        (reply.value as { body?: Uint8Array }).body = concat(this.#pending.chunks);
         this.#pending.chunks = [];
       }
       this.#pending.reply = reply;

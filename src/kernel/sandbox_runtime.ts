@@ -55,6 +55,8 @@ export const SANDBOX_FILES = [
   "worker/snapshot_decode.ts",
   "worker/shown_source.ts",
   "worker/snapshot_format.ts",
+  "worker/snapshot_body.ts",
+  "worker/body_writer.ts",
   "worker/state_probe.ts",
   "worker/table.ts",
 ] as const;

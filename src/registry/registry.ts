@@ -60,12 +60,14 @@ export interface SnapshotMeta {
 
 /** A snapshot with its body. */
 export interface SnapshotRecord extends SnapshotMeta {
-  body: string;
+  /** Its bytes (see `kernel/worker/snapshot_body.ts`), as they were saved. */
+  body: Uint8Array;
 }
 
 /** What a snapshot write needs. */
 export interface NewSnapshot {
-  body: string;
+  /** Its bytes: a JSON text's UTF-8, or a binary body (see `kernel/worker/snapshot_body.ts`). */
+  body: Uint8Array;
   format: number;
   savedAt: number;
   executionCount: number;

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { concat } from "../../src/kernel/bytes.ts";
 import {
+  type Attachment,
   type Decoded,
   encodeFrames,
   FrameDecoder,
@@ -16,7 +18,11 @@ function decodeAll(chunks: Uint8Array[]): { output: string; messages: unknown[] 
   return {
     output: items.filter((i) => i.kind === "output").map((i) => new TextDecoder().decode(i.bytes))
       .join(""),
-    messages: items.filter((i) => i.kind === "message").map((i) => i.message),
+    // An attachment's pieces, joined, to compare.
+    messages: items.filter((i) => i.kind === "message").map((i) => {
+      const message = i.message as { attachment?: Attachment };
+      return message.attachment ? { ...message, attachment: concat(message.attachment) } : message;
+    }),
   };
 }
 
@@ -58,12 +64,42 @@ Deno.test("a frame interleaved between the pieces of a large foreign write is st
   assert.deepEqual(messages, [{ id: 7 }]);
 });
 
-Deno.test("an attachment travels unescaped after its message and comes back under its key", () => {
-  const body = JSON.stringify({ rows: Array.from({ length: 2000 }, (_, i) => `"quoted" ${i}`) });
+Deno.test("an attachment travels raw after its message and comes back under its key", () => {
+  const body = bytes(
+    JSON.stringify({ rows: Array.from({ length: 2000 }, (_, i) => `"quoted" ${i}`) }),
+  );
   const frames = [...encodeFrames(TOKEN, { id: 3, ok: true }, body)];
-  const bytes = frames.reduce((n, f) => n + f.length, 0);
-  assert.ok(bytes < body.length * 1.05, "the attachment was not escaped again");
+  const size = frames.reduce((n, f) => n + f.length, 0);
+  assert.ok(size < body.length * 1.02, "the attachment was not escaped");
   assert.deepEqual(decodeAll(frames).messages, [{ id: 3, ok: true, attachment: body }]);
+});
+
+Deno.test("an attachment of any bytes (newlines, the token itself) comes back whole, split at any byte", () => {
+  const body = new Uint8Array(20_000);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 37) % 256;
+  body.set(bytes(`${TOKEN}.{"id":9,"ok":true}\n`), 5000);
+  const frames = [...encodeFrames(TOKEN, { event: "chunk", id: 2 }, body)];
+  for (const f of frames) {
+    assert.ok(f.length <= MAX_FRAME_BYTES);
+    // Deno's stdout is line-buffered: a frame that did not end with a newline would be cut.
+    assert.equal(f.at(-1), 0x0a, "each frame ends with a newline");
+  }
+  const stream = concat([
+    bytes("before "),
+    ...frames,
+    ...encodeFrames(TOKEN, { event: "chunk", id: 2 }, new Uint8Array(0)),
+    bytes("after"),
+  ]);
+  for (const size of [1, 2, 7, 33, 4096, stream.length]) {
+    const chunks = [];
+    for (let i = 0; i < stream.length; i += size) chunks.push(stream.slice(i, i + size));
+    const { output, messages } = decodeAll(chunks);
+    assert.equal(output, "before after", `chunk size ${size}`);
+    assert.deepEqual(messages, [
+      { event: "chunk", id: 2, attachment: body },
+      { event: "chunk", id: 2, attachment: new Uint8Array(0) },
+    ], `chunk size ${size}`);
+  }
 });
 
 Deno.test("output is released as it arrives, holding back only what may start a token", () => {
@@ -76,7 +112,7 @@ Deno.test("output is released as it arrives, holding back only what may start a 
 });
 
 Deno.test("frames made in one reused buffer decode the same when each is written before the next", () => {
-  const body = JSON.stringify({ text: "ü".repeat(20_000), n: [1, 2, 3] });
+  const body = bytes(JSON.stringify({ text: "ü".repeat(20_000), n: [1, 2, 3] }));
   const written: Uint8Array[] = [];
   const seen = new Set<ArrayBufferLike>();
   for (const f of encodeFrames(TOKEN, { id: 4, ok: true }, body, true)) {

@@ -97,7 +97,7 @@ Deno.test("a snapshot binds Deno.jupyter's functions again instead of saving the
   await t.kernel.execute("const { md, display: show } = Deno.jupyter; const n = 2;");
   const taken = await t.kernel.snapshot();
   assert.deepEqual(taken.skipped, []);
-  assert.match(taken.body, /"source":"Deno.jupyter.md"/);
+  assert.match(new TextDecoder().decode(taken.body), /"source":"Deno.jupyter.md"/);
   await using fresh = await startKernel();
   const restored = await fresh.kernel.restore(taken.body);
   assert.deepEqual(restored.skipped, []);

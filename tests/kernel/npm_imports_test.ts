@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { concat } from "../../src/kernel/bytes.ts";
+import { bodyHead, padding } from "../../src/kernel/worker/snapshot_body.ts";
 import { parse } from "acorn";
 import { compileCell } from "../../src/kernel/cell_compiler.ts";
 import {
@@ -84,7 +86,7 @@ Deno.test("an allow list refuses unlisted packages, naming the package and the f
 });
 
 Deno.test("a snapshot's imports are read from its head, never from its data", () => {
-  const body = JSON.stringify({
+  const body = new TextEncoder().encode(JSON.stringify({
     format: 1,
     imports: [
       { name: "sj", kind: "const", specifier: "npm:superjson@2.2.6", export: "default" },
@@ -96,10 +98,15 @@ Deno.test("a snapshot's imports are read from its head, never from its data", ()
     ],
     kinds: { data: "const" },
     data: { json: { data: { specifier: "npm:from-data", kinds: ',"kinds":' } } },
-  });
-  assert.deepEqual(snapshotImports(body), {
-    npm: ["npm:superjson@2.2.6", "npm:ms@2.1.3"],
-    files: ["./m.ts"],
-  });
-  assert.deepEqual(snapshotImports("not a snapshot"), { npm: [], files: [] });
+  }));
+  const imports = { npm: ["npm:superjson@2.2.6", "npm:ms@2.1.3"], files: ["./m.ts"] };
+  assert.deepEqual(snapshotImports(body), imports);
+  // A binary body: the JSON after the segments, whose bytes may hold anything.
+  const segment = new TextEncoder().encode(',"kinds":{"npm:from-bytes":1}');
+  const head = bodyHead([segment.length]);
+  const binary = concat([head, segment, new Uint8Array(padding(segment.length)), body]);
+  assert.deepEqual(snapshotImports(binary), imports);
+  const none = { npm: [], files: [] };
+  assert.deepEqual(snapshotImports(new TextEncoder().encode("not a snapshot")), none);
+  assert.deepEqual(snapshotImports(new Uint8Array([0, 1, 2])), none);
 });

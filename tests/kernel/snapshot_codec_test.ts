@@ -321,3 +321,62 @@ Deno.test("a long array of numbers goes as its Float64 bytes and comes back exac
   assert.equal(back.value.holey[8], 8 / 3);
   assert.equal(encode({ ints, short }).packed, false);
 });
+
+Deno.test("with segments, bytes go beside the JSON, by index, and come back as they were", () => {
+  const floats = Array.from({ length: 2000 }, (_, i) => i / 7);
+  const whole = new Int16Array([1, -2, 3, -4, 5]);
+  const bytes = new Uint8Array([9, 8, 7, 6, 5, 4]);
+  const root = {
+    f64: new Float64Array([1.5, -0, NaN, Infinity]),
+    i64: new BigUint64Array([2n ** 64n - 1n]),
+    // A view into part of a larger buffer: only its own bytes travel.
+    part: bytes.subarray(1, 4),
+    buf: new Uint8Array([0, 255, 7]).buffer,
+    view: new DataView(new Uint8Array([1, 2, 3, 4, 5]).buffer, 1, 3),
+    floats,
+    same: [whole, whole],
+  };
+  const segments: Uint8Array[] = [];
+  const { encoded, packed } = encode(root, CLASSES, undefined, undefined, segments);
+  assert.ok(packed);
+  const text = JSON.stringify(encoded);
+  assert.ok(!/base64/.test(text), "no base64 in the JSON");
+  assert.ok(text.length < 2000, `the JSON holds no bytes (${text.length} characters)`);
+  assert.deepEqual(segments.map((s) => s.length), [32, 8, 3, 3, 3, 16_000, 10]);
+  // Each segment a copy of its own, aligned as the body lays them out.
+  const laid = segments.map((s) => {
+    const copy = new Uint8Array(new ArrayBuffer(s.length + 8), 8, s.length);
+    copy.set(s);
+    return copy;
+  });
+  const { values, skipped } = decodeRecord(JSON.parse(text), CLASSES, laid);
+  assert.deepEqual(skipped, []);
+  const back = values as typeof root;
+  assert.deepEqual(back.f64, root.f64);
+  assert.ok(Object.is(back.f64[1], -0));
+  assert.deepEqual(back.i64, root.i64);
+  assert.deepEqual(back.part, new Uint8Array([8, 7, 6]));
+  assert.equal(back.part.buffer.byteLength, 3, "a view comes back owning just its bytes");
+  assert.deepEqual(new Uint8Array(back.buf), new Uint8Array([0, 255, 7]));
+  assert.deepEqual([back.view.byteLength, back.view.getUint8(0)], [3, 2]);
+  assert.deepEqual(back.floats, floats);
+  assert.equal(back.same[0], back.same[1], "a shared typed array stays shared");
+  // The restored arrays own their bytes: changing one leaves the body's segments as they were.
+  back.f64[0] = 99;
+  assert.equal(new Float64Array(laid[0]!.slice().buffer)[0], 1.5);
+});
+
+Deno.test("a value naming a segment the body lacks is reported, the others come back", () => {
+  const segments: Uint8Array[] = [];
+  const { encoded } = encode(
+    { a: new Float32Array([1]), n: 5 },
+    CLASSES,
+    undefined,
+    undefined,
+    segments,
+  );
+  const { values, skipped } = decodeRecord(JSON.parse(JSON.stringify(encoded)), CLASSES, []);
+  assert.equal(values.n, 5);
+  assert.equal(skipped.length, 1);
+  assert.match(skipped[0]!.reason, /no byte segment 0/);
+});

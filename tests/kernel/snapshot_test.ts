@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { bodyHead, bodyParts } from "../../src/kernel/worker/snapshot_body.ts";
 import { startKernel } from "./_kernel.ts";
 
 Deno.test("a snapshot lists what it cannot save by name and reason, and keeps the rest", async () => {
@@ -67,23 +68,75 @@ Deno.test("a long array keeps its named keys through a snapshot, a plain one sta
   );
 });
 
-Deno.test("a body with an array of numbers as bytes says format 2, others still format 1, and both restore", async () => {
+Deno.test("a body with bytes says format 3 and carries them raw; format 2 and 1 bodies still restore", async () => {
   await using t = await startKernel();
-  await t.kernel.execute("let xs = Array.from({ length: 5000 }, (_, i) => i / 3); let n = 1");
-  const packed = await t.kernel.snapshot();
-  assert.equal(packed.format, 2);
-  assert.equal(JSON.parse(packed.body).format, 2);
+  await t.kernel.execute(
+    "let xs = Array.from({ length: 5000 }, (_, i) => i / 3); let n = 1;\n" +
+      "let f = new Float64Array(100_000).map((_, i) => i / 7)",
+  );
+  const binary = await t.kernel.snapshot();
+  assert.equal(binary.format, 3);
+  const parts = bodyParts(binary.body);
+  assert.equal(parts.format, 3);
+  assert.deepEqual(parts.segments.map((s) => s.length), [40_000, 800_000]);
+  // The bytes and a little JSON: nothing in base64.
+  assert.ok(binary.body.length < 840_000 + 2_000, `${binary.body.length} bytes`);
+  const json = JSON.parse(new TextDecoder().decode(parts.json));
+  assert.equal(json.format, 3);
+  // As a kernel before byte segments wrote it: format 2, the bytes in base64.
+  const packed = structuredClone(json);
+  packed.format = 2;
+  packed.data.json.xs = parts.segments[0]!.toBase64();
+  packed.data.json.f = { type: "Float64Array", base64: parts.segments[1]!.toBase64() };
   // As a kernel before NumberArray wrote it: the numbers in JSON, format 1.
-  const old = JSON.parse(packed.body);
+  const old = structuredClone(packed);
   old.format = 1;
-  old.data = { json: { xs: Array.from({ length: 5000 }, (_, i) => i / 3), n: 1 } };
-  for (const body of [packed.body, JSON.stringify(old)]) {
+  old.data.json.xs = Array.from({ length: 5000 }, (_, i) => i / 3);
+  delete old.data.meta.values.xs;
+  const utf8 = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  for (const body of [binary.body, utf8(packed), utf8(old)]) {
     await using fresh = await startKernel();
     const report = await fresh.kernel.restore(body);
     assert.deepEqual(report.skipped, []);
-    const back = await fresh.kernel.execute("xs.length === 5000 && xs[4999] === 4999 / 3 && n");
+    const back = await fresh.kernel.execute(
+      "xs.length === 5000 && xs[4999] === 4999 / 3 && f instanceof Float64Array && " +
+        "f.length === 100_000 && f[99_999] === 99_999 / 7 && f.buffer.byteLength === 800_000 && n",
+    );
     assert.equal(back.data?.["text/plain"], "1");
   }
-  await t.kernel.execute("xs = [1, 2, 3]");
-  assert.equal((await t.kernel.snapshot()).format, 1);
+  await t.kernel.execute("xs = [1, 2, 3]; f = null");
+  const plain = await t.kernel.snapshot();
+  assert.equal(plain.format, 1);
+  assert.equal(JSON.parse(new TextDecoder().decode(plain.body)).format, 1);
+});
+
+Deno.test("a kernel refuses a body of a later format by its number, binary or JSON", async () => {
+  await using t = await startKernel();
+  const later = bodyHead([]);
+  new DataView(later.buffer).setUint32(4, 4, true);
+  await assert.rejects(t.kernel.restore(later), /Cannot restore snapshot format 4; expected 1/);
+  const json = new TextEncoder().encode(JSON.stringify({ format: 9, data: {} }));
+  await assert.rejects(t.kernel.restore(json), /Cannot restore snapshot format 9; expected 1/);
+  // Still usable.
+  assert.equal((await t.kernel.execute("1 + 1")).data?.["text/plain"], "2");
+});
+
+Deno.test("a cell writing to stdout while a body with bytes is saved changes none of its bytes", async () => {
+  await using t = await startKernel();
+  // A timer that writes, as fast as it can, what a bytes frame looks like without the token
+  // (a flag, a length, newlines): it runs during the save's awaits and after the Worker's last
+  // piece, while the sandbox still writes the body's frames to the same pipe.
+  await t.kernel.execute(
+    "const f = new Float64Array(1_000_000).map((_, i) => i * 1.5);\n" +
+      "const noise = new Uint8Array(5000).map((_, i) => [0x3d, 0x2d, 0x0a, 0xff][i % 4]);\n" +
+      "let writes = 0;\n" +
+      "const spam = setInterval(() => { for (let i = 0; i < 20; i++) { Deno.stdout.writeSync(noise); writes++; } }, 0);",
+  );
+  const taken = await t.kernel.snapshot();
+  const wrote = await t.kernel.execute("clearInterval(spam); writes");
+  assert.ok(Number(wrote.data?.["text/plain"]) > 0, "the timer wrote during the save");
+  const [segment] = bodyParts(taken.body).segments;
+  const floats = new Float64Array(segment!.slice().buffer);
+  assert.equal(floats.length, 1_000_000);
+  assert.ok(floats.every((x, i) => x === i * 1.5), "the body's bytes are the array's");
 });

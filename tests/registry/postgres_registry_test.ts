@@ -4,7 +4,7 @@ import { MIGRATIONS } from "../../src/registry/postgres/migrations.ts";
 import { openPostgresRegistry } from "../../src/registry/postgres/postgres_registry.ts";
 import type { Registry } from "../../src/registry/registry.ts";
 import { postgresTest } from "./_postgres.ts";
-import { registryContract, snap } from "./registry_contract.ts";
+import { registryContract, snap, text } from "./registry_contract.ts";
 
 /**
  * Connections to `s`'s schema as a host's own look to the server (the application name a takeover
@@ -69,6 +69,32 @@ postgresTest(
       });
     });
 
+    await t.step("a text body saved before bodies were bytes comes back as its UTF-8", async () => {
+      const schema = `test_${++schemas}`;
+      await admin.unsafe(`CREATE SCHEMA ${schema}`);
+      try {
+        // The schema as the three migrations before bodies were BYTEA left it, with a body.
+        await admin.unsafe(`
+          SET search_path = ${schema};
+          CREATE TABLE schema_version (version INTEGER PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+          ${MIGRATIONS.slice(0, 3).join(";\n")};
+          INSERT INTO schema_version (version) VALUES (1), (2), (3);
+          INSERT INTO kernels (id, state, created_at, last_active_at) VALUES ('old', 'stored', 1, 1);
+          INSERT INTO snapshots (kernel_id, version, saved_at, size, format, execution_count, body)
+            VALUES ('old', 1, 5, 16, 1, 3, '{"café":"😀"}');
+          SET search_path = public;
+        `).simple();
+        await using registry: Registry = await openPostgresRegistry(`${url}&search_path=${schema}`);
+        const old = (await registry.loadSnapshot("old", 1))!;
+        assert.ok(old.body instanceof Uint8Array, "the body is bytes");
+        assert.equal(text(old.body), '{"café":"😀"}');
+        assert.equal(old.body.length, old.size);
+      } finally {
+        await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`);
+      }
+    });
+
     await t.step("a failed snapshot write leaves the previous versions as they were", async () => {
       await using s = await inSchema();
       await s.registry.createKernel({ id: "k", now: 1 });
@@ -82,7 +108,7 @@ postgresTest(
     `).simple();
       await assert.rejects(s.registry.saveSnapshot("k", snap("new"), 1), /disk full/);
       assert.deepEqual((await s.registry.listSnapshots("k")).map((v) => v.version), [1]);
-      assert.equal((await s.registry.loadSnapshot("k", 1))!.body, "good");
+      assert.equal(text((await s.registry.loadSnapshot("k", 1))!.body), "good");
     });
 
     await t.step("two registries on one database agree: one secret, one version each", async () => {

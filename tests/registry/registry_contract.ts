@@ -10,14 +10,18 @@ import { LeaseLostError, type Registry } from "../../src/registry/registry.ts";
 /** Opens an empty registry of one implementation; disposing it removes what it wrote. */
 export type OpenRegistry = () => Promise<{ registry: Registry } & AsyncDisposable>;
 
-/** A snapshot to write, with one skipped item. */
-export const snap = (body: string, executionCount = 1, savedAt = 1000) => ({
-  body,
+/** A snapshot to write (a text body goes as its UTF-8), with one skipped item. */
+export const snap = (body: string | Uint8Array, executionCount = 1, savedAt = 1000) => ({
+  body: typeof body === "string" ? new TextEncoder().encode(body) : body,
   format: 1,
   savedAt,
   executionCount,
   skipped: [{ path: "p", reason: "a Promise cannot be saved" }],
 });
+
+/** A body's bytes as text, for a body written as text; `undefined` for none. */
+export const text = (body: Uint8Array | undefined): string | undefined =>
+  body && new TextDecoder().decode(body);
 
 /** Registers one test of the contract; by default each is its own `Deno.test`. */
 export type RegisterTest = (name: string, fn: () => Promise<void>) => void;
@@ -42,7 +46,7 @@ export function registryContract(
     for (let i = 1; i <= 5; i++) await r.saveSnapshot("k", snap(`body ${i}`, i, 1000 + i), 3);
     assert.deepEqual((await r.listSnapshots("k")).map((s) => s.version), [5, 4, 3]);
     const latest = (await r.loadSnapshot("k", 5))!;
-    assert.equal(latest.body, "body 5");
+    assert.equal(text(latest.body), "body 5");
     assert.equal(latest.size, 6);
     assert.deepEqual(latest.skipped, [{ path: "p", reason: "a Promise cannot be saved" }]);
     assert.equal(await r.loadSnapshot("k", 1), undefined, "pruned");
@@ -70,6 +74,25 @@ export function registryContract(
     assert.equal(saved.size, 5);
   });
 
+  test("a binary body comes back byte for byte, and its size is its length", async (r) => {
+    await r.createKernel({ id: "k", now: 1 });
+    // Every byte value (NULs, and no valid UTF-8), then 3 MB more: large bodies go in pieces.
+    const small = Uint8Array.from({ length: 512 }, (_, i) => (i * 7) % 256);
+    const large = new Uint8Array(3 * 2 ** 20 + 13);
+    for (let i = 0; i < large.length; i++) large[i] = (i * 31 + (i >> 11)) % 256;
+    for (const [i, body] of [small, large].entries()) {
+      const meta = await r.saveSnapshot("k", { ...snap(body), format: 3 }, 5);
+      assert.equal(meta.size, body.length);
+      const loaded = (await r.loadSnapshot("k", i + 1))!;
+      assert.equal(loaded.size, body.length);
+      assert.equal(loaded.format, 3);
+      assert.ok(loaded.body instanceof Uint8Array, "the body is bytes");
+      assert.equal(loaded.body.length, body.length);
+      assert.ok(loaded.body.every((b, at) => b === body[at]), `body ${i + 1} came back changed`);
+    }
+    assert.deepEqual((await r.listSnapshots("k")).map((s) => s.size), [large.length, 512]);
+  });
+
   test("a quarantined snapshot is flagged, kept with its body and never pruned", async (r) => {
     await r.createKernel({ id: "k", now: 1 });
     await r.saveSnapshot("k", snap("v1"), 2);
@@ -78,7 +101,7 @@ export function registryContract(
     const all = await r.listSnapshots("k");
     assert.deepEqual(all.map((s) => s.version), [5, 4, 1]);
     assert.deepEqual(all[2]?.quarantined, { at: 2000, reason: "JSON parse error" });
-    assert.equal((await r.loadSnapshot("k", 1))!.body, "v1");
+    assert.equal(text((await r.loadSnapshot("k", 1))!.body), "v1");
   });
 
   test("kernels are listed by state, most recently active first; names are unique", async (r) => {
@@ -352,7 +375,7 @@ export function registryContract(
     await r.saveSnapshot("k", snap("from b", 3), 3, {
       fence: { holder: "host-b", epoch: b.epoch },
     });
-    assert.equal((await r.loadSnapshot("k", 2))?.body, "from b");
+    assert.equal(text((await r.loadSnapshot("k", 2))?.body), "from b");
     await assert.rejects(
       r.saveSnapshot("unleased", snap("x"), 3, { fence: fenceA }),
       LeaseLostError,

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { CHUNK_CHARS } from "../../src/registry/sqlite/chunked_bodies.ts";
+import { CHUNK_BYTES } from "../../src/registry/sqlite/chunked_bodies.ts";
 import { MIGRATIONS } from "../../src/registry/sqlite/migrations.ts";
 import { openSqliteRegistry } from "../../src/registry/sqlite/sqlite_registry.ts";
 import type { Registry } from "../../src/registry/registry.ts";
-import { registryContract, snap } from "./registry_contract.ts";
+import { registryContract, snap, text } from "./registry_contract.ts";
 
 async function tempRegistry(): Promise<{ registry: Registry; path: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "mkh-registry-" });
@@ -78,14 +78,14 @@ Deno.test("a failed snapshot write leaves the previous versions as they were", a
   db.close();
   await assert.rejects(t.registry.saveSnapshot("k", snap("new"), 1), /disk full/);
   assert.deepEqual((await t.registry.listSnapshots("k")).map((s) => s.version), [1]);
-  assert.equal((await t.registry.loadSnapshot("k", 1))!.body, "good");
+  assert.equal(text((await t.registry.loadSnapshot("k", 1))!.body), "good");
 });
 
-/** A JSON-like body of about `mb` MB, with a surrogate pair across each 1 MB piece boundary. */
+/** A JSON-like body of about `mb` MB, with a 4-byte character near each 1 MiB piece boundary. */
 function largeBody(mb: number, tag = ""): string {
   const parts: string[] = [tag];
   for (let i = 0; i < mb; i++) {
-    parts.push("x".repeat(CHUNK_CHARS - 1 - (i === 0 ? tag.length : 1)), "😀");
+    parts.push("x".repeat(CHUNK_BYTES - 1 - (i === 0 ? tag.length : 1)), "😀");
   }
   return parts.join("");
 }
@@ -118,7 +118,7 @@ Deno.test("a large body is stored in pieces and read back whole, size in UTF-8 b
   assert.deepEqual(storedPieces(t.path, "k"), { 1: 6 });
   const loaded = await t.registry.loadSnapshot("k", 1);
   assert.equal(loaded!.size, meta.size);
-  assert.ok(loaded!.body === body, "the body came back changed");
+  assert.ok(text(loaded!.body) === body, "the body came back changed");
 });
 
 Deno.test("the event loop runs while a large body is written and read", async () => {
@@ -147,7 +147,7 @@ Deno.test("a large write that fails leaves no partial version, and its pieces ar
   db.close();
   await assert.rejects(t.registry.saveSnapshot("k", snap(largeBody(4)), 3), /disk full/);
   assert.deepEqual((await t.registry.listSnapshots("k")).map((s) => s.version), [1]);
-  assert.equal((await t.registry.loadSnapshot("k", 1))!.body, "good");
+  assert.equal(text((await t.registry.loadSnapshot("k", 1))!.body), "good");
   await eventually(() => Object.keys(storedPieces(t.path, "k")).length === 0);
 });
 
@@ -157,7 +157,7 @@ Deno.test("pieces of pruned versions and of a closed kernel are swept", async ()
   for (let i = 0; i < 3; i++) await t.registry.saveSnapshot("k", snap(largeBody(2, `${i}`)), 2);
   assert.deepEqual((await t.registry.listSnapshots("k")).map((s) => s.version), [3, 2]);
   await eventually(() => JSON.stringify(storedPieces(t.path, "k")) === '{"2":3,"3":3}');
-  assert.ok((await t.registry.loadSnapshot("k", 2))!.body.startsWith("1x"));
+  assert.ok(text((await t.registry.loadSnapshot("k", 2))!.body)!.startsWith("1x"));
   // A small body, kept inline, prunes a large one: its pieces go too.
   await t.registry.saveSnapshot("k", snap("small"), 2);
   await eventually(() => JSON.stringify(storedPieces(t.path, "k")) === '{"3":3}');
@@ -172,7 +172,7 @@ Deno.test("large saves of one kernel at once get versions in the order they were
   const metas = await Promise.all(bodies.map((b) => t.registry.saveSnapshot("k", snap(b), 5)));
   assert.deepEqual(metas.map((m) => m.version), [1, 2, 3]);
   for (const [i, body] of bodies.entries()) {
-    assert.ok((await t.registry.loadSnapshot("k", i + 1))!.body === body, `version ${i + 1}`);
+    assert.ok(text((await t.registry.loadSnapshot("k", i + 1))!.body) === body, `version ${i + 1}`);
   }
 });
 
@@ -223,10 +223,10 @@ Deno.test("snapshots stored before bodies were written in pieces stay readable",
     ).run(old.length, old);
     db.close();
     await using registry = await openSqliteRegistry(path);
-    assert.ok((await registry.loadSnapshot("old", 1))!.body === old);
+    assert.ok(text((await registry.loadSnapshot("old", 1))!.body) === old);
     await registry.saveSnapshot("old", snap(largeBody(3)), 3);
     assert.deepEqual((await registry.listSnapshots("old")).map((s) => s.version), [2, 1]);
-    assert.ok((await registry.loadSnapshot("old", 1))!.body === old);
+    assert.ok(text((await registry.loadSnapshot("old", 1))!.body) === old);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -102,21 +102,21 @@ export class FakeKernel {
 
   async snapshot(
     options: { yieldable?: boolean } = {},
-  ): Promise<{ body: string; format: number; skipped: []; executionCount: number }> {
+  ): Promise<{ body: Uint8Array; format: number; skipped: []; executionCount: number }> {
     this.#live();
     this.yieldables.push(options.yieldable === true);
     if (options.yieldable && this.busy) {
       throw Object.assign(new Error("gave way"), { name: SAVE_YIELDED });
     }
-    const body = JSON.stringify(Object.fromEntries(this.vars));
+    const body = new TextEncoder().encode(JSON.stringify(Object.fromEntries(this.vars)));
     const executionCount = this.executionCount;
     this.onSnapshot?.();
     await this.snapshotGate;
     return { body, format: 1, skipped: [], executionCount };
   }
 
-  restore(body: string): Promise<{ restored: string[]; skipped: [] }> {
-    const parsed = JSON.parse(body) as Record<string, number>;
+  restore(body: Uint8Array): Promise<{ restored: string[]; skipped: [] }> {
+    const parsed = JSON.parse(new TextDecoder().decode(body)) as Record<string, number>;
     for (const [k, v] of Object.entries(parsed)) this.vars.set(k, v);
     return Promise.resolve({ restored: Object.keys(parsed), skipped: [] });
   }

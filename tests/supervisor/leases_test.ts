@@ -60,6 +60,8 @@ function cluster(): Cluster {
 }
 
 const text = (r: { data?: Record<string, unknown> }) => r.data?.["text/plain"];
+/** A snapshot's body as text (the fake kernel writes JSON). */
+const bodyText = (s: { body: Uint8Array } | undefined) => s && new TextDecoder().decode(s.body);
 
 /**
  * Kernel `kernel` on `host`: `n = 1`, saved, then `unsaved` cells of `n += 1` after the save
@@ -132,7 +134,7 @@ Deno.test("a stale holder's late save is refused; it stops the kernel without sa
   assert.equal(a.started[0]?.closed, true);
   const versions = await c.registry.listSnapshots("k");
   assert.equal(versions.length, 1, "only B's snapshot");
-  assert.equal((await c.registry.loadSnapshot("k", versions[0]!.version))?.body, '{"y":2}');
+  assert.equal(bodyText(await c.registry.loadSnapshot("k", versions[0]!.version)), '{"y":2}');
 });
 
 Deno.test("a refused renewal stops the kernel at once; its next request acquires again", async () => {
@@ -223,7 +225,7 @@ Deno.test("a save running when the lease is lost is refused, whichever finishes 
   assert.equal(await saving, false);
   const versions = await c.registry.listSnapshots("k");
   assert.equal(versions.length, 1, "only B's");
-  assert.equal((await c.registry.loadSnapshot("k", versions[0]!.version))?.body, '{"x":2}');
+  assert.equal(bodyText(await c.registry.loadSnapshot("k", versions[0]!.version)), '{"x":2}');
   assert.deepEqual(await c.registry.cellsAfter("k", 0), [], "nor a cell log row from A");
 });
 

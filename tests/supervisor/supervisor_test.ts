@@ -251,7 +251,9 @@ Deno.test("a snapshot that fails to load is quarantined and the previous one use
   const a = r.kernel("a");
   const restore = a.restore.bind(a);
   a.restore = (body) =>
-    body.includes('"x":2') ? Promise.reject(new Error("bad body")) : restore(body);
+    new TextDecoder().decode(body).includes('"x":2')
+      ? Promise.reject(new Error("bad body"))
+      : restore(body);
   const outcome = await a.die();
   assert.equal(outcome.restoredFrom?.version, 1);
   assert.match(outcome.lost, /snapshot version 2 .* failed to load and was quarantined: bad body/);

@@ -17,6 +17,16 @@ type Collection = Map<unknown, unknown> | Set<unknown>;
 
 /** The Maps and Sets of one decode, and paths through them. */
 export class DecodedTree {
+  /**
+   * The byte segments of the body being decoded (`snapshot_body.ts`), which its typed
+   * arrays, ArrayBuffers and `NumberArray`s name by index.
+   */
+  readonly segments: readonly Uint8Array[];
+
+  constructor(segments: readonly Uint8Array[] = []) {
+    this.segments = segments;
+  }
+
   /** Each collection's entries (`[key, value]`) or items, as written. */
   #rows = new Map<Collection, unknown[]>();
   /** Collections whose keys or items differ from their rows: made again at the end. */

@@ -45,7 +45,7 @@ const post = scope.postMessage.bind(scope);
 // V8's collector (the sandbox runs with --expose-gc), kept for saves. The global cannot be
 // deleted (it is not configurable), so it is cleared; a cell sees `gc` as undefined.
 const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
-/** Snapshot bodies above this many characters are followed by a collection. */
+/** Snapshot bodies above this many bytes are followed by a collection. */
 const LARGE_BODY = 8 * 2 ** 20;
 /** Set by a large save or restore: collect once its reply is posted. */
 let collectAfterReply = false;
@@ -245,10 +245,11 @@ async function serve(
       let written = 0;
       try {
         // The body goes out in chunk events; the host puts it back (sandbox_process.ts).
-        return await takeSnapshot(repl, namespace, loader, (text) => {
+        return await takeSnapshot(repl, namespace, loader, (bytes) => {
           checkpoint();
-          written += text.length;
-          post({ event: "chunk", id: request.id, text });
+          written += bytes.length;
+          // Handed over, not copied: each piece is an array of its own (body_writer.ts).
+          post({ event: "chunk", id: request.id, bytes }, [bytes.buffer as ArrayBuffer]);
         }, checkpoint) as SnapshotTaken;
       } finally {
         if (written > LARGE_BODY) collectAfterReply = true;
@@ -256,12 +257,10 @@ async function serve(
     }
     case "restore": {
       loader.admitNpm(request.npm);
-      // The sandbox hands the body over as its UTF-8 bytes (request_stream.ts).
-      const body = typeof request.body === "string"
-        ? request.body
-        : new TextDecoder().decode(request.body);
-      // The bytes are garbage once decoded: a large body is not held twice while it is restored.
-      request.body = "";
+      // The sandbox hands the body over as its bytes (request_stream.ts).
+      const body = request.body;
+      // Not held by the request while it is restored: the restore lets go of it once decoded.
+      request.body = new Uint8Array(0);
       if (body.length > LARGE_BODY) collectAfterReply = true;
       return await restoreSnapshot(body, repl, namespace, loader);
     }

@@ -27,10 +27,11 @@ import { providedExpression } from "./jupyter.ts";
 import type { ImportRecord, ModuleLoader } from "./module_loader.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Repl } from "./repl.ts";
-import { writeJson } from "./json_chunks.ts";
+import { writeBody } from "./body_writer.ts";
 import { encode, type EncodedItem, type Unlisted, unreadable } from "./snapshot_codec.ts";
 import { decodeRecord } from "./snapshot_decode.ts";
 import type { ClassTable, Encoded } from "./snapshot_format.ts";
+import { BINARY_FORMAT, bodyParts } from "./snapshot_body.ts";
 import { StateProbe } from "./state_probe.ts";
 import { type HeldWork, type Hold, holdScheduling } from "./restore_hold.ts";
 
@@ -43,8 +44,8 @@ export const SNAPSHOT_FORMAT = 1;
  * rather than losing those arrays.
  */
 export const PACKED_FORMAT = 2;
-/** The layouts this kernel restores. */
-const READABLE_FORMATS: readonly number[] = [SNAPSHOT_FORMAT, PACKED_FORMAT];
+/** The layouts this kernel restores; `BINARY_FORMAT`'s bodies carry bytes beside the JSON. */
+const READABLE_FORMATS: readonly number[] = [SNAPSHOT_FORMAT, PACKED_FORMAT, BINARY_FORMAT];
 
 interface Declaration {
   name: string;
@@ -53,7 +54,7 @@ interface Declaration {
 }
 
 interface SnapshotBody {
-  format: typeof SNAPSHOT_FORMAT | typeof PACKED_FORMAT;
+  format: typeof SNAPSHOT_FORMAT | typeof PACKED_FORMAT | typeof BINARY_FORMAT;
   imports: (ImportRecord & { name: string; kind: DeclarationKind })[];
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
@@ -72,14 +73,14 @@ const EVALUATED = "\0evaluated";
 const SLOT_EXPR = globalAccess(SLOT);
 
 /**
- * Serializes the user's namespace, handing the body to `emit` in pieces (see `json_chunks.ts`).
- * Never throws for a value it cannot save: it lists it.
+ * Serializes the user's namespace, handing the body's bytes to `emit` in pieces (see
+ * `body_writer.ts`). Never throws for a value it cannot save: it lists it.
  */
 export async function takeSnapshot(
   repl: Repl,
   namespace: Namespace,
   loader: ModuleLoader,
-  emit: (text: string) => void,
+  emit: (bytes: Uint8Array) => void,
   checkpoint: Checkpoint = NO_YIELD,
 ): Promise<Omit<SnapshotTaken, "body">> {
   const lexical = new Set(await repl.lexicalNames());
@@ -214,14 +215,19 @@ export async function takeSnapshot(
         exported.has(value) && carriedByReference(value) ? labelOf(value) : undefined,
     }),
   };
-  const encoded = encode(values, classes, checkpoint, await unnamedArrays(probe, values));
+  const segments: Uint8Array[] = [];
+  const unnamed = await unnamedArrays(probe, values);
+  const encoded = encode(values, classes, checkpoint, unnamed, segments);
   body.data = encoded.encoded;
-  if (encoded.packed) body.format = PACKED_FORMAT;
+  // Bytes beside the JSON only when some value holds them: other bodies stay readable by
+  // earlier kernels.
+  if (segments.length > 0) body.format = BINARY_FORMAT;
+  else if (encoded.packed) body.format = PACKED_FORMAT;
   if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
   skipped.push(...await probeEncoded(probe, encoded, skipped));
   for (const item of skipped) item.path = shownPath(item.path);
-  writeJson(body, emit);
+  writeBody(body, segments, emit);
   return { format: body.format, skipped };
 }
 
@@ -254,12 +260,16 @@ export const RESTORE_EVAL_TIMEOUT_MS = 5_000;
  * @throws {TypeError} When the body is not a snapshot this kernel can read.
  */
 export async function restoreSnapshot(
-  text: string,
+  bytes: Uint8Array,
   repl: Repl,
   namespace: Namespace,
   loader: ModuleLoader,
 ): Promise<RestoreReport> {
-  const body = JSON.parse(text) as SnapshotBody;
+  const parts = bodyParts(bytes);
+  const body =
+    (parts.format === undefined || parts.format === BINARY_FORMAT
+      ? JSON.parse(new TextDecoder().decode(parts.json))
+      : { format: parts.format }) as SnapshotBody;
   if (!READABLE_FORMATS.includes(body?.format)) {
     throw new TypeError(
       `Cannot restore snapshot format ${body?.format}; expected ${READABLE_FORMATS.join(" or ")}`,
@@ -399,7 +409,7 @@ export async function restoreSnapshot(
         return imported.get(name);
       },
     };
-    const decoded = decodeRecord(body.data, classes);
+    const decoded = decodeRecord(body.data, classes, parts.segments);
     const values = decoded.values;
     skipped.push(...decoded.skipped.map((item) => ({ ...item, path: shownPath(item.path) })));
     for (const name of Object.keys(values)) {

@@ -19,6 +19,10 @@
  * array of numbers that are not all integers is carried as the custom type `NumberArray`: the
  * base64 of its values as little-endian Float64 bytes.
  *
+ * Given a list of byte segments, the encoder puts those bytes there instead of in base64 (a
+ * typed array is then `{type, segment}`, an ArrayBuffer and a `NumberArray` the segment's
+ * index), for a body that carries them raw beside its JSON (`snapshot_body.ts`).
+ *
  * @module
  */
 import { type Checkpoint, NO_YIELD, SAVE_YIELDED } from "./save_yield.ts";
@@ -77,6 +81,7 @@ export function encode(
   classes: ClassTable = NO_CLASSES,
   checkpoint: Checkpoint = NO_YIELD,
   unnamed: ReadonlySet<unknown> = new Set(),
+  segments?: Uint8Array[],
 ): {
   encoded: Encoded;
   skipped: SkippedItem[];
@@ -121,6 +126,9 @@ export function encode(
   let annotated = false;
   /** Whether some array of numbers went as its bytes (a `NumberArray`). */
   let packed = false;
+  /** Bytes as the body carries them: a segment's index, or their base64 without segments. */
+  const bytesOf = (bytes: Uint8Array): string | number =>
+    segments ? segments.push(bytes) - 1 : toBase64(bytes);
 
   function node(parent: number, key: string | number): number {
     keys.push(key);
@@ -276,7 +284,7 @@ export function encode(
     }
     if (o instanceof ArrayBuffer) {
       annotate(scope, at, [["custom", "ArrayBuffer"]]);
-      return toBase64(new Uint8Array(o));
+      return bytesOf(new Uint8Array(o));
     }
     if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
       // Its bytes, in base64: a million floats take 10.7 MB, not 19 MB of decimal digits, and
@@ -284,7 +292,9 @@ export function encode(
       annotate(scope, at, [["custom", "TypedArray"]]);
       const bytes = new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
       const base = TYPED_ARRAYS.find((T) => o instanceof T)!;
-      const json: Record<string, unknown> = { type: base.name, base64: toBase64(bytes) };
+      const json: Record<string, unknown> = segments
+        ? { type: base.name, segment: bytesOf(bytes) }
+        : { type: base.name, base64: toBase64(bytes) };
       // A subclass (node's Buffer): its prototype again when its class can be found.
       const ctor = proto?.constructor;
       if (ctor !== base) {
@@ -373,7 +383,7 @@ export function encode(
     if (isPackable(a)) {
       packed = true;
       annotate(scope, at, [["custom", "NumberArray"]]);
-      return toBase64(new Uint8Array(new Float64Array(a as number[]).buffer));
+      return bytesOf(new Uint8Array(new Float64Array(a as number[]).buffer));
     }
     let out: unknown[] | undefined;
     for (let i = 0; i < a.length; i++) {

@@ -26,7 +26,6 @@ import {
   type SnapshotRecord,
   type StoredFile,
 } from "../registry.ts";
-import { utf8Length } from "../utf8_length.ts";
 
 /**
  * A registry that keeps everything in this process.
@@ -139,9 +138,11 @@ class MemoryRegistry implements Registry {
     this.#fence(kernelId, options.fence);
     const kept = this.#snapshots.get(kernelId) ?? [];
     const version = Math.max(0, ...kept.map((v) => v.version)) + 1;
-    const size = utf8Length(s.body);
+    const size = s.body.length;
     const record: SnapshotRecord = {
       ...s,
+      // Its own copy, as a database keeps one: the caller's array may change later.
+      body: s.body.slice(),
       kernelId,
       version,
       size,
@@ -224,7 +225,7 @@ class MemoryRegistry implements Registry {
   async loadSnapshot(kernelId: string, version: number): Promise<SnapshotRecord | undefined> {
     this.#open();
     const record = this.#snapshots.get(kernelId)?.find((v) => v.version === version);
-    return record && { ...record };
+    return record && { ...record, body: record.body.slice() };
   }
 
   async quarantineSnapshot(

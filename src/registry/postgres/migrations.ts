@@ -90,4 +90,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE snapshots ADD COLUMN untold_loss TEXT;
   `,
+  // Bodies are bytes (a binary body carries typed arrays raw beside its JSON); a body saved as
+  // text becomes its UTF-8, which a kernel reads as it read the text.
+  `
+  ALTER TABLE snapshots ALTER COLUMN body TYPE BYTEA USING convert_to(body, 'UTF8');
+  `,
 ];

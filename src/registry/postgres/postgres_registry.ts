@@ -21,7 +21,6 @@
  */
 import postgres from "postgres";
 import { log } from "../../log.ts";
-import { utf8Length } from "../utf8_length.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import {
   type CellRecord,
@@ -234,7 +233,7 @@ class PostgresRegistry implements Registry {
     keep: number,
     options: FencedWrite = {},
   ): Promise<SnapshotMeta> {
-    const size = utf8Length(s.body);
+    const size = s.body.length;
     const version = await this.#sql.begin(async (tx) => {
       await fenceCheck(tx, kernelId, options.fence);
       // Locking the kernel's row makes saves of one kernel take turns, so two hosts or two
@@ -475,7 +474,7 @@ class PostgresRegistry implements Registry {
   async loadSnapshot(kernelId: string, version: number): Promise<SnapshotRecord | undefined> {
     const [row] = await this.#sql<Row[]>`
       SELECT * FROM snapshots WHERE kernel_id = ${kernelId} AND version = ${version}`;
-    return row && { ...toSnapshotMeta(row), body: String(row.body) };
+    return row && { ...toSnapshotMeta(row), body: new Uint8Array(row.body as Uint8Array) };
   }
 
   async quarantineSnapshot(

@@ -1,7 +1,7 @@
 /**
  * Large snapshot bodies in SQLite, written and read in pieces so the host's event loop never
  * waits on one long statement: `node:sqlite` is synchronous, and a 100 MB body in one
- * statement held the loop for over half a second. Each piece is about 1 MB of UTF-8 in its own
+ * statement held the loop for over half a second. Each piece is 1 MiB of the body in its own
  * short transaction, with a turn of the event loop between pieces; the snapshot row that makes
  * the version visible is written last, by the caller, in one short transaction. Until then the
  * pieces belong to no snapshot: a failed or interrupted write leaves pieces that are swept
@@ -11,8 +11,8 @@
  */
 import type { StatementSync } from "node:sqlite";
 
-/** Characters per piece: about 1 MB of UTF-8 for a JSON body (mostly ASCII). */
-export const CHUNK_CHARS = 1 << 20;
+/** Bytes per piece. */
+export const CHUNK_BYTES = 1 << 20;
 
 /** Gives the event loop a turn. `setImmediate` would not: Deno then starves pipes and sockets. */
 function turn(): Promise<void> {
@@ -57,33 +57,24 @@ export class ChunkedBodies {
    * call on. Then call {@linkcode finish} in the transaction that makes it visible, or, if
    * that is not reached, {@linkcode abandon}.
    *
-   * @returns How many pieces, and the body's size in UTF-8 bytes.
+   * @returns How many pieces, and the body's size in bytes.
    */
   async write(
     kernelId: string,
     version: number,
-    body: string,
+    body: Uint8Array,
   ): Promise<{ chunks: number; size: number }> {
     const writing = this.#writing.get(kernelId) ?? new Set<number>();
     this.#writing.set(kernelId, writing);
     writing.add(version);
-    const encoder = new TextEncoder();
-    let size = 0;
     let seq = 0;
-    for (let at = 0; at < body.length; seq++) {
-      let end = Math.min(body.length, at + CHUNK_CHARS);
-      // Never split a surrogate pair: each half alone would be written as U+FFFD.
-      const last = body.charCodeAt(end - 1);
-      if (end < body.length && last >= 0xd800 && last <= 0xdbff) end--;
-      const bytes = encoder.encode(body.slice(at, end));
+    for (let at = 0; at < body.length; seq++, at += CHUNK_BYTES) {
       this.#prepare(
         "INSERT INTO snapshot_chunks (kernel_id, version, seq, data) VALUES (?, ?, ?, ?)",
-      ).run(kernelId, version, seq, bytes);
-      size += bytes.length;
-      at = end;
+      ).run(kernelId, version, seq, body.subarray(at, at + CHUNK_BYTES));
       await turn();
     }
-    return { chunks: seq, size };
+    return { chunks: seq, size: body.length };
   }
 
   /**
@@ -111,19 +102,23 @@ export class ChunkedBodies {
   }
 
   /**
-   * Reads the `chunks` pieces of `version` back into one text, yielding between pieces.
+   * Reads the `chunks` pieces of `version` back into one array of `size` bytes, yielding
+   * between pieces (each is copied in as it is read: no copy of the whole at the end). A body
+   * written as text before bodies were bytes has pieces of its UTF-8, read back the same way.
    *
    * @returns `undefined` when a piece is gone because the version was deleted meanwhile.
-   * @throws {Error} When a piece is missing from a version that still exists.
+   * @throws {Error} When a piece is missing from a version that still exists, or the pieces
+   *   do not add up to `size`.
    */
   async read(
     kernelId: string,
     version: number,
     chunks: number,
+    size: number,
     exists: () => boolean,
-  ): Promise<string | undefined> {
-    const decoder = new TextDecoder();
-    const pieces: string[] = [];
+  ): Promise<Uint8Array | undefined> {
+    const body = new Uint8Array(size);
+    let at = 0;
     for (let seq = 0; seq < chunks; seq++) {
       if (seq > 0) await turn();
       const row = this.#prepare(
@@ -133,9 +128,14 @@ export class ChunkedBodies {
         if (!exists()) return undefined;
         throw new Error(`Cannot load snapshot version ${version}: body piece ${seq} is missing`);
       }
-      pieces.push(decoder.decode(row.data));
+      if (at + row.data.length > size) break;
+      body.set(row.data, at);
+      at += row.data.length;
     }
-    return pieces.join("");
+    if (at !== size) {
+      throw new Error(`Cannot load snapshot version ${version}: its pieces are not its size`);
+    }
+    return body;
   }
 
   /**

@@ -7,9 +7,8 @@
 // node:sqlite is synchronous: the methods are `async` only so that its throws become rejections.
 // deno-lint-ignore-file require-await
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { CHUNK_CHARS, ChunkedBodies } from "./chunked_bodies.ts";
+import { CHUNK_BYTES, ChunkedBodies } from "./chunked_bodies.ts";
 import { MIGRATIONS } from "./migrations.ts";
-import { utf8Length } from "../utf8_length.ts";
 import {
   type CellRecord,
   checkFence,
@@ -209,12 +208,12 @@ class SqliteRegistry implements Registry {
     keep: number,
     options: FencedWrite = {},
   ): Promise<SnapshotMeta> {
-    if (s.body.length <= CHUNK_CHARS) {
+    if (s.body.length <= CHUNK_BYTES) {
       const meta = this.#transaction(() => {
         this.#fence(kernelId, options.fence);
         return this.#commitSnapshot(kernelId, this.#nextVersion(kernelId), s, keep, {
           body: s.body,
-          size: utf8Length(s.body),
+          size: s.body.length,
           chunks: 0,
         });
       });
@@ -232,7 +231,8 @@ class SqliteRegistry implements Registry {
         // The fence is checked here, where the version becomes visible.
         this.#fence(kernelId, options.fence);
         this.#bodies.finish(kernelId, version, chunks);
-        return this.#commitSnapshot(kernelId, version, s, keep, { body: "", size, chunks });
+        const stored = { body: new Uint8Array(0), size, chunks };
+        return this.#commitSnapshot(kernelId, version, s, keep, stored);
       });
       finished = true;
       return meta;
@@ -257,7 +257,7 @@ class SqliteRegistry implements Registry {
     version: number,
     s: NewSnapshot,
     keep: number,
-    stored: { body: string; size: number; chunks: number },
+    stored: { body: Uint8Array; size: number; chunks: number },
   ): SnapshotMeta {
     this.#prepare(
       `INSERT INTO snapshots
@@ -451,11 +451,11 @@ class SqliteRegistry implements Registry {
       .get(kernelId, version) as Row | undefined;
     if (!row) return undefined;
     const chunks = Number(row.chunks ?? 0);
-    if (chunks === 0) return { ...toSnapshotMeta(row), body: String(row.body) };
+    if (chunks === 0) return { ...toSnapshotMeta(row), body: storedBytes(row.body) };
     const exists = () =>
       this.#prepare("SELECT 1 FROM snapshots WHERE kernel_id = ? AND version = ?")
         .get(kernelId, version) !== undefined;
-    const body = await this.#bodies.read(kernelId, version, chunks, exists);
+    const body = await this.#bodies.read(kernelId, version, chunks, Number(row.size), exists);
     return body === undefined ? undefined : { ...toSnapshotMeta(row), body };
   }
 
@@ -596,4 +596,12 @@ function toSnapshotMeta(row: Row): SnapshotMeta {
       ? null
       : { at: Number(row.quarantined_at), reason: String(row.quarantine_reason) },
   };
+}
+
+/**
+ * An inline body's bytes. The column was declared TEXT (SQLite stores a BLOB in it as it is):
+ * a body saved before bodies were bytes is its JSON text, read back as its UTF-8.
+ */
+function storedBytes(body: unknown): Uint8Array {
+  return body instanceof Uint8Array ? body : new TextEncoder().encode(String(body));
 }
