@@ -140,3 +140,27 @@ Deno.test("a cell writing to stdout while a body with bytes is saved changes non
   assert.equal(floats.length, 1_000_000);
   assert.ok(floats.every((x, i) => x === i * 1.5), "the body's bytes are the array's");
 });
+
+Deno.test("declarations restored in one script are read back for their instances and static fields, and leave `_` alone", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute(
+    "class Point { constructor(x) { this.x = x } twice() { return 2 * this.x } }\n" +
+      "Point.made = 3\nlet double = (n) => 2 * n\nvar add = new Function('a', 'return a + 1')\n" +
+      "const points = [new Point(1), new Point(2)]",
+  );
+  const taken = await t.kernel.snapshot();
+  await using fresh = await startKernel();
+  await fresh.kernel.execute("'before'");
+  const report = await fresh.kernel.restore(taken.body);
+  assert.deepEqual(report.skipped, []);
+  assert.deepEqual(
+    ["Point", "double", "add", "points"].filter((n) => !report.restored.includes(n)),
+    [],
+  );
+  assert.equal(
+    (await fresh.kernel.execute(
+      "[_, points[1] instanceof Point, points[1].twice(), Point.made, double(4), add(1)]",
+    )).data?.["text/plain"],
+    '[ "before", true, 4, 3, 8, 2 ]',
+  );
+});

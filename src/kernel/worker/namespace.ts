@@ -49,9 +49,12 @@ export class Namespace {
    * Names of user variables, in definition order where the engine keeps it. A cell's `let`,
    * `const` or `class` counts even when it shadows a global of the same name (`display`,
    * `name`): the global scope's lexical bindings are all the prelude's or the cells'.
+   *
+   * @param known The global lexical scope's names, when the caller has just listed them (an
+   * inspector call less).
    */
-  async names(): Promise<string[]> {
-    const lexical = await this.#repl.lexicalNames();
+  async names(known?: string[]): Promise<string[]> {
+    const lexical = known ?? await this.#repl.lexicalNames();
     const names = [...lexical, ...Object.keys(globalThis)];
     const declared = new Set(lexical.filter((n) => !this.#baselineLexical.has(n)));
     return [...new Set(names)].filter((n) =>

@@ -71,6 +71,13 @@ const SLOT = Symbol.for("mcp-kernel-host.restore");
 /** Where a function or class evaluated from a value's source is left (see `Repl.runNow`). */
 const EVALUATED = "\0evaluated";
 const SLOT_EXPR = globalAccess(SLOT);
+/** Where the declarations' script leaves closures that read its lexical bindings. */
+const DECLARED = "\0declared";
+
+/** Whether a declaration of `kind` makes a binding of the global lexical scope. */
+function isLexicalKind(kind: DeclarationKind): boolean {
+  return kind === "let" || kind === "const" || kind === "class";
+}
 
 /**
  * Serializes the user's namespace, handing the body's bytes to `emit` in pieces (see
@@ -83,7 +90,8 @@ export async function takeSnapshot(
   emit: (bytes: Uint8Array) => void,
   checkpoint: Checkpoint = NO_YIELD,
 ): Promise<Omit<SnapshotTaken, "body">> {
-  const lexical = new Set(await repl.lexicalNames());
+  const lexicalNames = await repl.lexicalNames();
+  const lexical = new Set(lexicalNames);
   const body: SnapshotBody = {
     format: SNAPSHOT_FORMAT,
     imports: [],
@@ -96,7 +104,7 @@ export async function takeSnapshot(
   const functions = new Map<unknown, string>();
   const probe = new StateProbe(repl);
   const exported = await exportedValues(loader);
-  const names = await namespace.names();
+  const names = await namespace.names(lexicalNames);
   const reads = await namespace.readAll(names);
   /** Functions held in variables, looked into together once all are classified. */
   const probed: { declaration: Declaration; value: unknown }[] = [];
@@ -216,8 +224,14 @@ export async function takeSnapshot(
     }),
   };
   const segments: Uint8Array[] = [];
-  const unnamed = await unnamedArrays(probe, values);
-  const encoded = encode(values, classes, checkpoint, unnamed, segments);
+  const unnamed = unnamedArrays(probe, values);
+  const encoded = encode(
+    values,
+    classes,
+    checkpoint,
+    unnamed instanceof Promise ? await unnamed : unnamed,
+    segments,
+  );
   body.data = encoded.encoded;
   // Bytes beside the JSON only when some value holds them: other bodies stay readable by
   // earlier kernels.
@@ -238,14 +252,22 @@ const LONG_ARRAY = 20_000;
  * The variables' long arrays that have no named keys, looked up together through the inspector
  * (see `StateProbe.namedKeysAll`): listing a million indices to find none costs 35 ms.
  */
-async function unnamedArrays(
+function unnamedArrays(
   probe: StateProbe,
   values: Record<string, unknown>,
-): Promise<Set<unknown>> {
-  const long = Object.values(values).filter((v): v is unknown[] =>
-    Array.isArray(v) && v.length >= LONG_ARRAY
-  );
+): Set<unknown> | Promise<Set<unknown>> {
+  const long: unknown[][] = [];
+  for (const name of Object.keys(values)) {
+    const v = values[name];
+    if (Array.isArray(v) && v.length >= LONG_ARRAY) long.push(v);
+  }
+  // Not awaited when there are none.
   if (long.length === 0) return new Set();
+  return namedOnes(probe, long);
+}
+
+/** Those of `long` (arrays) that have no named keys, asked of the inspector together. */
+async function namedOnes(probe: StateProbe, long: unknown[][]): Promise<Set<unknown>> {
   const named = await probe.namedKeysAll(long);
   return new Set(long.filter((_, i) => named[i] === false));
 }
@@ -277,12 +299,16 @@ export async function restoreSnapshot(
   }
   // Restored bindings were declared without the compiler's prefix: record their kinds here so
   // the next snapshot declares them the same way again.
-  for (const item of [...body.imports, ...body.declarations]) repl.kinds.set(item.name, item.kind);
-  for (const [name, kind] of Object.entries(body.kinds)) repl.kinds.set(name, kind);
+  for (const item of body.imports) repl.kinds.set(item.name, item.kind);
+  for (const item of body.declarations) repl.kinds.set(item.name, item.kind);
+  // Keys, not entries: no array per variable (a thousand cost a fresh kernel 0.5 ms).
+  for (const name of Object.keys(body.kinds)) repl.kinds.set(name, body.kinds[name]!);
 
   const restored: string[] = [];
   const skipped: SkippedItem[] = [];
   const slot = {} as Record<string, unknown>;
+  /** The declarations' lexical bindings, as closures the one script handed back. */
+  const handedBack = new Map<string, () => unknown>();
   (globalThis as Record<symbol, unknown>)[SLOT] = slot;
   try {
     for (const imp of body.imports) {
@@ -329,9 +355,26 @@ export async function restoreSnapshot(
         line += declarationCode(d).split("\n").length;
       }
       hold.within = (at) => starts.findLast(([first]) => first <= at)?.[1];
-      const all = await repl.run(pending.map(declarationCode).join("\n"), "restore", bounded);
+      // The script ends by handing back its lexical bindings (a class, say) as closures, which
+      // spares reading them through the inspector afterwards, and with no completion value:
+      // the last function's would be fetched, formatted and released, three inspector calls.
+      const lexicalNames = pending.filter((d) => isLexicalKind(d.kind)).map((d) => d.name);
+      const handBack = `${SLOT_EXPR}[${JSON.stringify(DECLARED)}] = [${
+        lexicalNames.map((n) => `() => ${n}`).join(",")
+      }]; void 0;`;
+      delete slot[DECLARED];
+      const all = await repl.run(
+        `${pending.map(declarationCode).join("\n")}\n${handBack}`,
+        "restore",
+        bounded,
+      );
+      const thunks = slot[DECLARED] as (() => unknown)[] | undefined;
+      delete slot[DECLARED];
       if (all.status === "ok") {
         restored.push(...pending.map((d) => d.name));
+        if (thunks?.length === lexicalNames.length) {
+          lexicalNames.forEach((name, i) => handedBack.set(name, thunks[i]!));
+        }
         pending = [];
       }
     }
@@ -359,8 +402,25 @@ export async function restoreSnapshot(
     }
     hold.within = undefined;
     const defined = new Map<string, unknown>();
-    const reads = await namespace.readAll(body.declarations.map((d) => d.name));
-    for (const [name, read] of reads) if (read.ok) defined.set(name, read.value);
+    const unread: string[] = [];
+    for (const { name, kind } of body.declarations) {
+      const thunk = handedBack.get(name);
+      if (thunk) {
+        try {
+          defined.set(name, thunk());
+        } catch {
+          // Not initialized after all: read as the others are, which says so.
+          unread.push(name);
+        }
+      } else if (!isLexicalKind(kind) && Object.hasOwn(globalThis, name)) {
+        defined.set(name, (globalThis as Record<string, unknown>)[name]);
+      } else unread.push(name);
+    }
+    if (unread.length > 0) {
+      for (const [name, read] of await namespace.readAll(unread)) {
+        if (read.ok) defined.set(name, read.value);
+      }
+    }
     const imported = new Map<string, unknown>();
     const failures = new Map<string, string>();
     for (const [label, ref] of Object.entries(body.classes ?? {})) {
@@ -412,20 +472,23 @@ export async function restoreSnapshot(
     const decoded = decodeRecord(body.data, classes, parts.segments);
     const values = decoded.values;
     skipped.push(...decoded.skipped.map((item) => ({ ...item, path: shownPath(item.path) })));
-    for (const name of Object.keys(values)) {
-      if (!name.startsWith(PROPS)) continue;
-      const owner = name.slice(PROPS.length);
-      const props = values[name] as Record<string, unknown>;
-      delete values[name];
-      skipped.push(...setOwnProps(defined.get(owner), owner, props));
-    }
+    // One pass over the variables: a function's own properties go back on it, a `var` onto the
+    // global object, a `let` or `const` into the slot its statement below reads.
     const lexical: Record<"let" | "const", string[]> = { let: [], const: [] };
+    const global = globalThis as Record<string, unknown>;
     for (const name of Object.keys(values)) {
-      slot[name] = values[name];
+      const value = values[name];
+      if (name.startsWith(PROPS)) {
+        const owner = name.slice(PROPS.length);
+        skipped.push(...setOwnProps(defined.get(owner), owner, value as Record<string, unknown>));
+        continue;
+      }
       const kind = body.kinds[name];
-      if (kind === "let" || kind === "const") lexical[kind].push(name);
-      else {
-        (globalThis as Record<string, unknown>)[name] = values[name];
+      if (kind === "let" || kind === "const") {
+        slot[name] = value;
+        lexical[kind].push(name);
+      } else {
+        global[name] = value;
         restored.push(name);
       }
     }

@@ -68,7 +68,8 @@ export function decodeRecord(
   };
   const values = encoded.meta?.values;
   if (values && !Array.isArray(values)) {
-    for (const [path, annotation] of Object.entries(values)) {
+    for (const path of Object.keys(values)) {
+      const annotation = values[path]!;
       const segments = parsePath(path);
       const name = segments[0]!;
       if (failed.has(name)) continue;
@@ -134,10 +135,14 @@ function untransform(
   classes: ClassTable,
   tree: DecodedTree,
 ): unknown {
-  const [type, children] = annotation;
+  // Indexed, not destructured: a fresh kernel runs this unoptimized, where destructuring
+  // walks an iterator, once per instance of a thousand.
+  const type = annotation[0];
+  const children = annotation[1];
   const inner = children ? applyAll(json, children, classes, tree) : json;
   if (Array.isArray(type)) {
-    const [kind, name] = type;
+    const kind = type[0];
+    const name = type[1];
     // Snapshots written before typed arrays were carried as bytes hold them as numbers.
     if (kind === "typed-array") {
       const Ctor = (globalThis as Record<string, unknown>)[name] as
