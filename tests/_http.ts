@@ -13,13 +13,15 @@ export interface ServedHost extends TestHost {
  * Serves a host (see `openHost`) over HTTP on 127.0.0.1.
  *
  * @param port A port to listen on, e.g. a restarted host's old one (default: any free port).
+ * @param log Where the handler reports problems (default: nowhere).
  */
 export async function serveHttp(
   options: Partial<HostOptions> = {},
   port = 0,
+  log: (message: string) => void = () => {},
 ): Promise<ServedHost> {
   const t = await openHost(options);
-  const handler = createHttpHandler({ host: t.host, log: () => {} });
+  const handler = createHttpHandler({ host: t.host, log });
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler.fetch);
   return {
     ...t,

@@ -59,7 +59,7 @@ Deno.test("a busy kernel is never evicted; a new one waits, then gets an at-capa
   const started = Date.now();
   await assert.rejects(t.host.createKernel(), (error: Error) => {
     assert.ok(error instanceof CapacityError);
-    assert.match(error.message, /at capacity: all 1 live kernels stayed busy for 1 s/);
+    assert.match(error.message, /at capacity: the one live kernel stayed busy for 1 s/);
     return true;
   });
   assert.ok(Date.now() - started >= 900, "it should have waited for a slot");

@@ -111,7 +111,14 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   const modern = createMcpHandler(() => createMcpServer(host, sessionlessCaller()), {
     legacy: "reject",
     maxRequestBodySize: maxBody,
-    onerror: (e) => report(`a 2026-07-28 request failed: ${e.message}`),
+    // A request the SDK refused (a missing or mismatched header, a bad body) was answered 400 to
+    // its client: normal for a client that mirrors tool arguments into headers only once it has
+    // listed the tools, so it is no host problem to warn about. Its reason only: the SDK's
+    // message quotes the arguments, a kernel handle among them.
+    onerror: (e) =>
+      e.message.startsWith("Rejected inbound request")
+        ? log("debug", `a 2026-07-28 request was refused: ${e.message.split(":")[0]}`)
+        : report(`a 2026-07-28 request failed: ${e.message}`),
   });
 
   /**

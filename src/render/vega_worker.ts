@@ -60,9 +60,7 @@ async function draw(spec: unknown, lite: boolean): Promise<{ svg: string; warnin
   };
   logger.warn = log;
   logger.error = log;
-  const vegaSpec = lite
-    ? vegaLite.compile(spec as vegaLite.TopLevelSpec, { logger }).spec
-    : spec as vega.Spec;
+  const vegaSpec = lite ? compileLite(spec, logger) : spec as vega.Spec;
   const view = new vega.View(vega.parse(vegaSpec, undefined, { ast: true }), {
     renderer: "none",
     loader,
@@ -73,5 +71,37 @@ async function draw(spec: unknown, lite: boolean): Promise<{ svg: string; warnin
     return { svg: await view.toSVG(), warnings };
   } finally {
     view.finalize();
+  }
+}
+
+/**
+ * Vega-Lite's compile of `spec`. Vega-Lite validates little: an unknown mark type or a
+ * malformed encoding fails inside it with a TypeError naming its own internals (`reading
+ * 'filled'`), so such a failure is said as the spec's fault, with the marks it names.
+ */
+function compileLite(spec: object, logger: vega.LoggerInterface): vega.Spec {
+  try {
+    return vegaLite.compile(spec as vegaLite.TopLevelSpec, { logger }).spec;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    const marks = [...new Set(marksOf(spec))].map((m) => JSON.stringify(m)).join(", ");
+    throw new Error(
+      `Vega-Lite could not compile the spec${marks ? ` (marks: ${marks})` : ""}: check its mark ` +
+        `types, encodings and transforms against the Vega-Lite docs (${error.message})`,
+    );
+  }
+}
+
+/** The mark types a Vega-Lite spec names, in its layers and views too. */
+function* marksOf(spec: unknown, depth = 0): Generator<unknown> {
+  if (spec === null || typeof spec !== "object" || depth > 8) return;
+  const record = spec as Record<string, unknown>;
+  const mark = record.mark;
+  if (mark !== undefined) {
+    yield typeof mark === "object" && mark !== null ? (mark as { type?: unknown }).type : mark;
+  }
+  for (const key of ["layer", "concat", "hconcat", "vconcat", "spec"]) {
+    const inner = record[key];
+    for (const child of Array.isArray(inner) ? inner : [inner]) yield* marksOf(child, depth + 1);
   }
 }

@@ -70,7 +70,7 @@ export function pickCulls(kernels: KernelView[], now: number, idleTimeoutMs: num
  * @example
  * ```ts
  * capacityRefusal([view], new Set([view.id]), { now, waitMs: 30_000 }).message;
- * // "The host is at capacity: all 1 live kernels hold unsaved state that cannot be saved (…)"
+ * // "The host is at capacity: the one live kernel holds unsaved state that cannot be saved (…)"
  * ```
  */
 export function capacityRefusal(
@@ -84,10 +84,11 @@ export function capacityRefusal(
   const ephemeral = live.filter((k) => !k.busy && !k.persistent && !failed.has(k.id)).length;
   const stuck = busy === 0;
   const waited = `${Math.round(options.waitMs / 1000)} s`;
+  const all = n === 1 ? "the one live kernel" : `all ${n} live kernels`;
   if (unsaved.length === 0 && ephemeral === 0) {
     return {
       stuck: false,
-      message: `The host is at capacity: all ${n} live kernels stayed busy for ${waited}; ` +
+      message: `The host is at capacity: ${all} stayed busy for ${waited}; ` +
         "try again shortly",
     };
   }
@@ -101,7 +102,9 @@ export function capacityRefusal(
   if (ephemeral > 0) why.push(`${ephemeral} ephemeral (never saved, so never stopped)`);
   if (busy > 0) why.push(`${busy} busy for ${waited}`);
   const head = unsaved.length === n
-    ? `all ${n} live kernels hold unsaved state that cannot be saved`
+    ? `${all} ${n === 1 ? "holds" : "hold"} unsaved state that cannot be saved`
+    : n === 1
+    ? "the one live kernel could not be stopped to make room"
     : `none of the ${n} live kernels could be stopped to make room`;
   const them = unsaved.length === 1 ? "it" : "them";
   const advice = unsaved.length > 0

@@ -159,7 +159,8 @@ Deno.test("both eras are refused on a foreign Origin, a foreign Host and without
 });
 
 Deno.test("a Mcp-Param-Kernel header that disagrees with the kernel argument gets 400 and -32020 (the SDK's check)", async () => {
-  await using s = await serveHttp();
+  const warned: string[] = [];
+  await using s = await serveHttp({}, 0, (message) => warned.push(message));
   const made = await (await modernPost(s.url, "tools/call", {
     name: "execute",
     arguments: { code: "let keep = 1" },
@@ -188,6 +189,8 @@ Deno.test("a Mcp-Param-Kernel header that disagrees with the kernel argument get
     arguments: { code: "keep", kernel },
   }, { headers: { "mcp-param-kernel": kernel } })).json();
   assert.equal(after.result.structuredContent.result, "2", "only the agreeing call ran");
+  // A refused request is the client's to fix, answered to it: the host warns of none.
+  assert.deepEqual(warned, []);
 });
 
 Deno.test("over 2026-07-28 HTTP, closing the response stream cancels the cell; the kernel keeps its variables", async () => {

@@ -94,6 +94,14 @@ Deno.test("an invalid spec or type is refused with a message that says why", asy
     vega.toSvg("application/vnd.vegalite.v5+json", { mark: "nonsense" }),
     /Cannot draw a chart: /,
   );
+  // Vega-Lite fails inside itself on an unknown mark type: said as the spec's fault, by mark.
+  await assert.rejects(
+    vega.toSvg("application/vnd.vegalite.v5+json", {
+      data: { values: [{ a: 1 }] },
+      layer: [{ mark: "pointz", encoding: { x: { field: "a" } } }, { mark: { type: "rule" } }],
+    }),
+    /Cannot draw a chart: Vega-Lite could not compile the spec \(marks: "pointz", "rule"\): check its mark types/,
+  );
   await assert.rejects(vega.toSvg("text/plain", {}), TypeError);
   // The Worker keeps drawing after a refusal.
   const { svg } = await vega.toSvg("application/vnd.vegalite.v5+json", {

@@ -87,11 +87,11 @@ Deno.test("a capacity refusal says why: busy kernels wait, unsavable or ephemera
   const stdio = kernel("stdio", { persistent: false });
   assert.deepEqual(capacityRefusal([busy], new Set(), { now, waitMs: 30_000 }), {
     stuck: false,
-    message: "The host is at capacity: all 1 live kernels stayed busy for 30 s; try again shortly",
+    message: "The host is at capacity: the one live kernel stayed busy for 30 s; try again shortly",
   });
   assert.deepEqual(capacityRefusal([big], new Set(["big"]), { now, waitMs: 30_000 }), {
     stuck: true,
-    message: "The host is at capacity: all 1 live kernels hold unsaved state that cannot be " +
+    message: "The host is at capacity: the one live kernel holds unsaved state that cannot be " +
       "saved (a kernel last active 5 min ago: its variables hold 310 MB, more than a save can " +
       "serialize); free memory in it, close it, or raise --max-kernels",
   });
@@ -104,7 +104,11 @@ Deno.test("a capacity refusal says why: busy kernels wait, unsavable or ephemera
       "1 ephemeral (never saved, so never stopped); 1 busy for 30 s); try again shortly, free " +
       "memory in it, close it, or raise --max-kernels",
   );
-  assert.equal(capacityRefusal([stdio], new Set(), { now, waitMs: 30_000 }).stuck, true);
+  assert.deepEqual(capacityRefusal([stdio], new Set(), { now, waitMs: 30_000 }), {
+    stuck: true,
+    message: "The host is at capacity: the one live kernel could not be stopped to make room " +
+      "(1 ephemeral (never saved, so never stopped)); raise --max-kernels",
+  });
   // Kernel ids are capabilities: a refusal, read by another session, never names one.
   assert.doesNotMatch(mixed.message, /"?\b(busy|big|stdio)\b"?:/);
 });

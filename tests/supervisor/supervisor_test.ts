@@ -88,7 +88,7 @@ Deno.test("a busy kernel is never evicted: the newcomer gets an at-capacity erro
   const busy = r.supervisor.run("a", () => release.promise);
   await assert.rejects(r.supervisor.create("b", { persistent: true }), (error: Error) => {
     assert.ok(error instanceof CapacityError);
-    assert.match(error.message, /at capacity: all 1 live kernels stayed busy for 0 s/);
+    assert.match(error.message, /at capacity: the one live kernel stayed busy for 0 s/);
     return true;
   });
   assert.equal(r.supervisor.isLive("a"), true);
@@ -371,7 +371,7 @@ Deno.test("at the cap, an idle kernel that cannot be saved makes a newcomer refu
     assert.ok(error instanceof CapacityError);
     assert.equal(
       error.message,
-      "The host is at capacity: all 1 live kernels hold unsaved state that cannot be saved " +
+      "The host is at capacity: the one live kernel holds unsaved state that cannot be saved " +
         "(a kernel last active 12 s ago: its variables hold 310 MB, more than a save can " +
         "serialize); free memory in it, close it, or raise --max-kernels",
     );
