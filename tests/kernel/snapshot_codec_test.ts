@@ -380,3 +380,60 @@ Deno.test("a value naming a segment the body lacks is reported, the others come 
   assert.equal(skipped.length, 1);
   assert.match(skipped[0]!.reason, /no byte segment 0/);
 });
+
+Deno.test("an array whose elements carry the same annotations carries them once, and comes back as it was", () => {
+  const day = (i: number) => new Date(Date.UTC(2026, 0, 1 + i));
+  const rows = Array.from(
+    { length: 100 },
+    (_, i) => ({ id: i, day: day(i), n: i % 3 ? 1 : undefined }),
+  );
+  const even = Array.from({ length: 100 }, (_, i) => ({ id: i, day: day(i) }));
+  const dates = Array.from({ length: 100 }, (_, i) => day(i));
+  const points = Array.from({ length: 100 }, (_, i) => new Point(i, i));
+  const nested = Array.from(
+    { length: 70 },
+    () => ({ at: dates.slice(0, 64).map((d) => new Date(d)) }),
+  );
+  const { encoded } = encode({ even, dates, points, nested }, CLASSES);
+  assert.deepEqual(encoded.meta?.values, {
+    even: ["each", { "*.day": ["Date"] }],
+    dates: ["each", { "*": ["Date"] }],
+    points: ["each", { "*": [["class", "Point"]] }],
+    nested: ["each", { "*.at": ["each", { "*": ["Date"] }] }],
+  });
+  // A Date is its time in ms: `new Date` reads it as superjson's ISO text.
+  assert.equal((encoded.json as { dates: unknown[] }).dates[3], day(3).getTime());
+
+  // Elements that differ (here every third lacks `n`'s annotation) are annotated one by one.
+  const mixed = encode({ rows }, CLASSES).encoded.meta?.values as Record<string, unknown>;
+  assert.deepEqual(mixed["rows.0.n"], ["undefined"]);
+  assert.deepEqual(mixed["rows.1.day"], ["Date"]);
+  assert.equal(mixed["rows.1.n"], undefined);
+
+  const back = roundTrip({ rows, even, dates, points, nested });
+  assert.deepEqual(back.rows, rows);
+  assert.deepEqual(back.even, even);
+  assert.deepEqual(back.dates, dates);
+  assert.ok(
+    (back.points as Point[]).every((p, i) => p instanceof Point && p.norm() === Math.hypot(i, i)),
+  );
+  assert.deepEqual(back.nested, nested);
+});
+
+Deno.test("an array's shared annotations give way where an element differs: a primitive, a shared row, a Map, an odd key", () => {
+  const shared = { day: new Date(5) };
+  const withPrimitive: unknown[] = Array.from({ length: 80 }, (_, i) => ({ day: new Date(i) }));
+  withPrimitive[70] = "not a row";
+  const withShared = Array.from({ length: 80 }, (_, i) => i === 75 ? shared : { day: new Date(i) });
+  const withMaps = Array.from({ length: 80 }, (_, i) => ({ m: new Map([[i, new Date(i)]]) }));
+  // Keys a path could confuse with the element itself or its index.
+  const oddKeys = Array.from({ length: 80 }, (_, i) => ({ "": new Date(i), "*": new Date(-i) }));
+  const back = roundTrip({ shared, withPrimitive, withShared, withMaps, oddKeys });
+  assert.deepEqual(back.withPrimitive, withPrimitive);
+  assert.deepEqual(back.withShared, withShared);
+  assert.equal((back.withShared as unknown[])[75], back.shared, "the shared row stays shared");
+  assert.deepEqual(back.withMaps, withMaps);
+  assert.deepEqual(back.oddKeys, oddKeys);
+  const values = encode({ oddKeys }).encoded.meta?.values;
+  assert.deepEqual(values, { oddKeys: ["each", { "*.": ["Date"], "*.*": ["Date"] }] });
+});

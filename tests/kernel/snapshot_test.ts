@@ -110,6 +110,29 @@ Deno.test("a body with bytes says format 3 and carries them raw; format 2 and 1 
   assert.equal(JSON.parse(new TextDecoder().decode(plain.body)).format, 1);
 });
 
+Deno.test("rows with a Date column say format 4 and come back, Dates and all; a body with bytes too", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute(
+    "const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i, day: new Date(Date.UTC(2026, 0, 1 + i % 365)) }));\n" +
+      "class Reading { constructor(at, v) { this.at = at; this.v = v } hour() { return this.at.getUTCHours() } }\n" +
+      "const readings = rows.slice(0, 500).map((r, i) => new Reading(new Date(r.day.getTime() + i * 3_600_000), i / 2));\n" +
+      "const weights = new Float64Array(1000).fill(0.5)",
+  );
+  const taken = await t.kernel.snapshot();
+  assert.equal(taken.format, 4);
+  const json = JSON.parse(new TextDecoder().decode(bodyParts(taken.body).json));
+  assert.equal(json.format, 4);
+  assert.deepEqual(json.data.meta.values.rows, ["each", { "*.day": ["Date"] }]);
+  await using fresh = await startKernel();
+  const report = await fresh.kernel.restore(taken.body);
+  assert.deepEqual(report.skipped, []);
+  const back = await fresh.kernel.execute(
+    "rows.length === 20_000 && rows.every((r, i) => r.day instanceof Date && r.day.getTime() === Date.UTC(2026, 0, 1 + i % 365)) && " +
+      "readings.every((r, i) => r instanceof Reading && r.hour() === i % 24) && weights[999] === 0.5",
+  );
+  assert.equal(back.data?.["text/plain"], "true");
+});
+
 Deno.test("a kernel refuses a body of a later format by its number, binary or JSON", async () => {
   await using t = await startKernel();
   const later = bodyHead([]);

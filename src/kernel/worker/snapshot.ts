@@ -44,8 +44,19 @@ export const SNAPSHOT_FORMAT = 1;
  * rather than losing those arrays.
  */
 export const PACKED_FORMAT = 2;
+/**
+ * A body whose `data` may hold `each` annotations (an array's elements annotated once, see
+ * `snapshot_format.ts`), with or without byte segments: written only by a body that holds one,
+ * so a kernel of an earlier version refuses it whole, by its number.
+ */
+export const EACH_FORMAT = 4;
 /** The layouts this kernel restores; `BINARY_FORMAT`'s bodies carry bytes beside the JSON. */
-const READABLE_FORMATS: readonly number[] = [SNAPSHOT_FORMAT, PACKED_FORMAT, BINARY_FORMAT];
+const READABLE_FORMATS: readonly number[] = [
+  SNAPSHOT_FORMAT,
+  PACKED_FORMAT,
+  BINARY_FORMAT,
+  EACH_FORMAT,
+];
 
 interface Declaration {
   name: string;
@@ -54,7 +65,11 @@ interface Declaration {
 }
 
 interface SnapshotBody {
-  format: typeof SNAPSHOT_FORMAT | typeof PACKED_FORMAT | typeof BINARY_FORMAT;
+  format:
+    | typeof SNAPSHOT_FORMAT
+    | typeof PACKED_FORMAT
+    | typeof BINARY_FORMAT
+    | typeof EACH_FORMAT;
   imports: (ImportRecord & { name: string; kind: DeclarationKind })[];
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
@@ -235,7 +250,8 @@ export async function takeSnapshot(
   body.data = encoded.encoded;
   // Bytes beside the JSON only when some value holds them: other bodies stay readable by
   // earlier kernels.
-  if (segments.length > 0) body.format = BINARY_FORMAT;
+  if (encoded.each) body.format = EACH_FORMAT;
+  else if (segments.length > 0) body.format = BINARY_FORMAT;
   else if (encoded.packed) body.format = PACKED_FORMAT;
   if (Object.keys(used).length > 0) body.classes = used;
   skipped.push(...encoded.skipped);
@@ -288,13 +304,13 @@ export async function restoreSnapshot(
   loader: ModuleLoader,
 ): Promise<RestoreReport> {
   const parts = bodyParts(bytes);
-  const body =
-    (parts.format === undefined || parts.format === BINARY_FORMAT
-      ? JSON.parse(new TextDecoder().decode(parts.json))
-      : { format: parts.format }) as SnapshotBody;
-  if (!READABLE_FORMATS.includes(body?.format)) {
+  // A binary header names its layout; the JSON inside, what its data may hold.
+  const known = parts.format === undefined || parts.format === BINARY_FORMAT;
+  const body = (known ? JSON.parse(new TextDecoder().decode(parts.json)) : {}) as SnapshotBody;
+  const format = known ? body?.format : parts.format;
+  if (!known || !READABLE_FORMATS.includes(body?.format)) {
     throw new TypeError(
-      `Cannot restore snapshot format ${body?.format}; expected ${READABLE_FORMATS.join(" or ")}`,
+      `Cannot restore snapshot format ${format}; expected ${READABLE_FORMATS.join(" or ")}`,
     );
   }
   // Restored bindings were declared without the compiler's prefix: record their kinds here so

@@ -33,6 +33,7 @@ import { isInternCollection, libraryRecipe, REGROUP_KEY } from "./library_values
 import {
   type ClassTable,
   displayPath,
+  EACH,
   type Encoded,
   ERROR_CLASSES,
   escapeKey,
@@ -59,10 +60,22 @@ export interface Unlisted {
 /** Functions, and instances, that {@linkcode encode} lists by path at most. */
 export const LISTED = 1_000;
 
+/**
+ * Where annotations go: `values`, keyed by paths relative to node `node`, or, for an `element`'s
+ * scope, paths from its array with `*` for its index (`*.day`, `*` for the element itself).
+ */
 interface Scope {
-  prefix: string;
+  node: number;
   values: Record<string, Tree>;
+  element?: true;
 }
+
+/**
+ * An array of at least this many objects whose elements all carry the same annotations (a
+ * table's rows with a Date column, a list of one class's instances) is annotated once, with
+ * `["each", annotations]`, rather than once per element.
+ */
+export const EACH_LENGTH = 64;
 
 /**
  * Encodes a record of values (variable name → value).
@@ -92,6 +105,8 @@ export function encode(
   unlisted: Unlisted;
   /** Whether an array of numbers went as a `NumberArray`, which older kernels cannot read. */
   packed: boolean;
+  /** Whether some array's elements share an `each` annotation, which older kernels cannot read. */
+  each: boolean;
 } {
   const seen = new Map<object, number>();
   const functions: EncodedItem[] = [];
@@ -122,10 +137,12 @@ export function encode(
   /** Later paths of each object seen more than once, by the node of its first sighting. */
   const equalities = new Map<number, string[]>();
   const skipped: SkippedItem[] = [];
-  const rootScope: Scope = { prefix: "", values: {} };
+  const rootScope: Scope = { node: 0, values: {} };
   let annotated = false;
   /** Whether some array of numbers went as its bytes (a `NumberArray`). */
   let packed = false;
+  /** Whether some array's elements share one `each` annotation. */
+  let each = false;
   /** Bytes as the body carries them: a segment's index, or their base64 without segments. */
   const bytesOf = (bytes: Uint8Array): string | number =>
     segments ? segments.push(bytes) - 1 : toBase64(bytes);
@@ -138,18 +155,20 @@ export function encode(
     return n;
   }
 
-  function pathOf(n: number): string {
+  /** Node `n`'s path from the root, or from its ancestor `from`, after `head` if given. */
+  function pathOf(n: number, from = 0, head?: string): string {
     const segments: string[] = [];
-    for (let at = n; at > 0; at = parents[at]!) {
+    for (let at = n; at !== from && at > 0; at = parents[at]!) {
       const key = keys[at]!;
       segments.push(typeof key === "number" ? String(key) : escapeKey(key));
     }
+    if (head !== undefined) segments.push(head);
     return segments.reverse().join(".");
   }
 
   function annotate(scope: Scope, at: number, tree: Tree): void {
     annotated = true;
-    scope.values[relative(scope, pathOf(at))] = tree;
+    scope.values[pathOf(at, scope.node, scope.element && "*")] = tree;
   }
 
   function skip(scope: Scope, at: number, reason: string): null {
@@ -208,7 +227,7 @@ export function encode(
       if ((parent === 0 || arrayBudget > 0) && hasNamedKeys(o, parent !== 0)) {
         // Written as an object of its indices, named keys and length, so that paths into it
         // (`rows.3`, `rows.columns`) are the same before and after it is an array again.
-        const inner: Scope = { prefix: pathOf(at), values: {} };
+        const inner: Scope = { node: at, values: {} };
         const json = walkObject(o, at, inner, true) as Record<string, unknown>;
         json.length = o.length;
         annotate(scope, at, withChildren(["custom", "NamedArray"], inner));
@@ -225,7 +244,7 @@ export function encode(
       if (proto !== null) return walkObject(o, at, scope);
       // A dictionary made with Object.create(null) stays one: with Object's prototype, a key
       // like "constructor" or "toString" would be found where none was set.
-      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const inner: Scope = { node: at, values: {} };
       const json = walkObject(o, at, inner, true);
       annotate(scope, at, withChildren(["custom", "NullPrototype"], inner));
       return json;
@@ -244,15 +263,18 @@ export function encode(
       });
     }
     if (o instanceof Date) {
-      annotate(scope, at, ["Date"]);
-      return Number.isNaN(o.getTime()) ? "Invalid Date" : o.toISOString();
+      annotate(scope, at, DATE);
+      // Its time in ms, which `new Date` reads as superjson's ISO text (as earlier kernels and
+      // superjson do): a third of the text's bytes, and no date parsing at restore.
+      const time = o.getTime();
+      return Number.isNaN(time) ? "Invalid Date" : time;
     }
     if (o instanceof RegExp) {
       annotate(scope, at, ["regexp"]);
       return String(o);
     }
     if (o instanceof Map) {
-      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const inner: Scope = { node: at, values: {} };
       let i = 0;
       const entries: unknown[] = [];
       for (const [k, val] of o) {
@@ -263,7 +285,7 @@ export function encode(
       return entries;
     }
     if (o instanceof Set) {
-      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const inner: Scope = { node: at, values: {} };
       let i = 0;
       const items: unknown[] = [];
       for (const item of o) items.push(walk(item, at, i++, inner));
@@ -277,7 +299,7 @@ export function encode(
     }
     const recipe = builtinRecipe(o, proto?.constructor);
     if (recipe) {
-      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const inner: Scope = { node: at, values: {} };
       const args = walkArray(recipe.args, node(at, "args"), inner);
       annotate(scope, at, withChildren(["custom", "Builtin"], inner));
       return { type: recipe.type, args };
@@ -332,7 +354,7 @@ export function encode(
     list(instances, at, o);
     const className = classes.nameOf(ctor);
     if (className) {
-      const inner: Scope = { prefix: pathOf(at), values: {} };
+      const inner: Scope = { node: at, values: {} };
       const json = walkObject(o, at, inner, true) as Record<string, unknown>;
       if (regroup) json[REGROUP_KEY] = regroup;
       annotate(scope, at, withChildren(["class", className], inner));
@@ -352,7 +374,7 @@ export function encode(
    * AggregateError's `errors`, and its own enumerable properties (`code`, `status`) as `props`.
    */
   function walkError(e: Error, at: number, scope: Scope, ctor: unknown): object {
-    const inner: Scope = { prefix: pathOf(at), values: {} };
+    const inner: Scope = { node: at, values: {} };
     const json: Record<string, unknown> = { name: e.name, message: e.message };
     if (e.stack) json.stack = e.stack;
     const className = BUILTIN_ERRORS.has(ctor) ? undefined : classes.nameOf(ctor);
@@ -386,18 +408,68 @@ export function encode(
       return bytesOf(new Uint8Array(new Float64Array(a as number[]).buffer));
     }
     let out: unknown[] | undefined;
+    // The elements' annotations are gathered apart while they are all objects with the same
+    // ones; `elements` holds their nodes, for the annotations to go into `scope` the moment one
+    // differs.
+    let template: Record<string, Tree> | undefined;
+    let elements: number[] | undefined = a.length >= EACH_LENGTH ? [] : undefined;
+    let own: Scope = { node: 0, values: {}, element: true };
     for (let i = 0; i < a.length; i++) {
       const item = a[i];
-      const w = typeof item === "number" && Number.isFinite(item) && !Object.is(item, -0)
-        ? item
-        : walk(item, at, i, scope);
+      let w: unknown;
+      if (typeof item === "number" && Number.isFinite(item) && !Object.is(item, -0)) {
+        w = item;
+        if (elements) elements = spill(elements, template, scope);
+      } else if (elements && typeof item === "object" && item !== null) {
+        if (!isEmpty(own.values)) own = { node: 0, values: {}, element: true };
+        // `walk` makes an object's node before any other: the next one.
+        own.node = parents.length;
+        w = walk(item, at, i, own);
+        template ??= isEmpty(own.values) ? NONE : own.values;
+        if (own.node < parents.length && sameAnnotations(template, own.values)) {
+          elements.push(own.node);
+        } else {
+          elements = spill(elements, template, scope);
+          merge(own, scope);
+        }
+      } else {
+        if (elements) elements = spill(elements, template, scope);
+        w = walk(item, at, i, scope);
+      }
       if (out) out[i] = w;
       else if (w !== item) {
         out = a.slice(0, i);
         out[i] = w;
       }
     }
+    if (elements && template && !isEmpty(template)) {
+      each = true;
+      annotate(scope, at, [EACH, template]);
+    }
     return out ?? a;
+  }
+
+  /**
+   * Puts the annotations gathered for `elements` (each `template`'s) into `scope`, as each
+   * element's own: the array's elements no longer share them.
+   */
+  function spill(
+    elements: number[],
+    template: Record<string, Tree> | undefined,
+    scope: Scope,
+  ): undefined {
+    if (!template || isEmpty(template)) return undefined;
+    for (const n of elements) merge({ node: n, values: template, element: true }, scope);
+    return undefined;
+  }
+
+  /** Puts the annotations of an element's scope into its array's `scope`, `*` made its path. */
+  function merge(element: Scope, scope: Scope): void {
+    if (isEmpty(element.values)) return;
+    const base = pathOf(element.node, scope.node, scope.element && "*");
+    for (const path of Object.keys(element.values)) {
+      scope.values[base + path.slice(1)] = element.values[path]!;
+    }
   }
 
   function walkObject(o: object, at: number, scope: Scope, copy = false): object {
@@ -492,7 +564,41 @@ export function encode(
       encoded.meta.referentialEqualities = record;
     }
   }
-  return { encoded, skipped, functions, instances, unlisted, packed };
+  return { encoded, skipped, functions, instances, unlisted, packed, each };
+}
+
+/** A Date's annotation, one for all. */
+const DATE: Tree = Object.freeze(["Date"]) as unknown as Tree;
+
+/** The annotations of an element that needs none (never written to). */
+const NONE: Record<string, Tree> = Object.freeze({}) as Record<string, Tree>;
+
+/** Whether a record has no keys, without listing them. */
+function isEmpty(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+/** Whether two scopes' annotations are the same, keys in the same order. */
+function sameAnnotations(a: Record<string, Tree>, b: Record<string, Tree>): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  let i = 0;
+  for (const key in b) {
+    if (keys[i++] !== key || !sameTree(a[key]!, b[key]!)) return false;
+  }
+  return i === keys.length;
+}
+
+function sameTree(a: Tree, b: Tree): boolean {
+  if (a === b) return true;
+  const [ta, ca] = a;
+  const [tb, cb] = b;
+  const sameType = typeof ta === "string"
+    ? ta === tb
+    : Array.isArray(tb) && ta[0] === tb[0] && ta[1] === tb[1];
+  if (!sameType || a.length !== b.length) return false;
+  return ca === undefined || sameAnnotations(ca, cb!);
 }
 
 /** Arrays of numbers at least this long, some not integers, are carried as their bytes. */
@@ -587,10 +693,6 @@ function hiddenState(o: object): string | undefined {
 
 function withChildren(type: TypeName, inner: Scope): Tree {
   return Object.keys(inner.values).length > 0 ? [type, inner.values] : [type];
-}
-
-function relative(scope: Scope, path: string): string {
-  return scope.prefix === "" ? path : path.slice(scope.prefix.length + 1);
 }
 
 function toBase64(bytes: Uint8Array): string {

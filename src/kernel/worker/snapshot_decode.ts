@@ -12,6 +12,7 @@ import { functionExpression } from "./function_source.ts";
 import {
   type ClassTable,
   displayPath,
+  EACH,
   type Encoded,
   ERROR_CLASSES,
   NO_CLASSES,
@@ -129,6 +130,29 @@ function applyAll(
   return json;
 }
 
+/** Applies an `each` annotation: `template`'s annotations to every element of `json`. */
+function applyEach(
+  json: unknown,
+  template: Record<string, Tree>,
+  classes: ClassTable,
+  tree: DecodedTree,
+): unknown {
+  if (!Array.isArray(json)) throw new TypeError("An each annotation is not on an array");
+  const entries = Object.keys(template).map((path) => {
+    const segments = parsePath(path);
+    if (segments[0] !== "*") throw new TypeError(`An each annotation's path ${path} has no *`);
+    return { rest: segments.slice(1), annotation: template[path]! };
+  });
+  for (let i = 0; i < json.length; i++) {
+    let item = json[i];
+    for (const { rest, annotation } of entries) {
+      item = tree.set(item, rest, untransform(tree.get(item, rest), annotation, classes, tree));
+    }
+    json[i] = item;
+  }
+  return json;
+}
+
 function untransform(
   json: unknown,
   annotation: Tree,
@@ -139,6 +163,7 @@ function untransform(
   // walks an iterator, once per instance of a thousand.
   const type = annotation[0];
   const children = annotation[1];
+  if (type === EACH) return applyEach(json, children ?? {}, classes, tree);
   const inner = children ? applyAll(json, children, classes, tree) : json;
   if (Array.isArray(type)) {
     const kind = type[0];
@@ -248,7 +273,7 @@ function untransform(
     case "number":
       return Number(inner);
     case "Date":
-      return new Date(inner as string);
+      return new Date(inner as string | number);
     case "regexp": {
       const text = inner as string;
       const slash = text.lastIndexOf("/");

@@ -10,6 +10,13 @@
 export type TypeName = string | [string, string];
 export type Tree = [TypeName] | [TypeName, Record<string, Tree>];
 
+/**
+ * The type of `[EACH, annotations]`, our one beside superjson's: an array every element of which
+ * carries `annotations`, keyed by their paths from the array with `*` for the element's index
+ * (`*.day`; `*` alone is the element). A body holding one says so by its format (`snapshot.ts`).
+ */
+export const EACH = "each";
+
 /** The encoded form, superjson's own. */
 export interface Encoded {
   json: unknown;
