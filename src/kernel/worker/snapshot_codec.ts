@@ -19,6 +19,11 @@
  * array of numbers that are not all integers is carried as the custom type `NumberArray`: the
  * base64 of its values as little-endian Float64 bytes.
  *
+ * One annotation is ours, not superjson's: an array of at least `EACH_LENGTH` objects whose
+ * elements all carry the same annotations (rows with a Date column) is annotated once with
+ * `["each", annotations]` (see `snapshot_format.ts`), where superjson would repeat them per
+ * element; a superjson reader needs them spelled out. A Date is carried as its time in ms.
+ *
  * Given a list of byte segments, the encoder puts those bytes there instead of in base64 (a
  * typed array is then `{type, segment}`, an ArrayBuffer and a `NumberArray` the segment's
  * index), for a body that carries them raw beside its JSON (`snapshot_body.ts`).
