@@ -57,6 +57,14 @@ function workloads(quick: boolean): [string, string, string][] {
       `({ rows, byGroup: [...byGroup], index: [...index] })`,
     ],
     [
+      `${n(100_000, 1000)} rows with a Date column`,
+      `const rows = Array.from({ length: ${
+        n(100_000, 1000)
+      } }, (_, i) => ({ id: i, day: new Date(Date.UTC(2026, 0, 1 + i % 365)), v: i / 3 }))`,
+      // JSON writes each Date as its ISO text.
+      "rows",
+    ],
+    [
       `${n(200, 5)} functions, a class and ${n(1000, 10)} instances`,
       `for (let i = 0; i < ${
         n(200, 5)

@@ -66,6 +66,14 @@ def workloads(quick):
             " and by_group['g0'][0] is rows[0]",
         ),
         (
+            f"{n(100_000, 1000):,} rows with a datetime column",
+            "import datetime\n"
+            "start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)\n"
+            f"rows = [{{'id': i, 'day': start + datetime.timedelta(days=i % 365), 'v': i / 3}}"
+            f" for i in range({n(100_000, 1000)})]",
+            f"assert len(rows) == {n(100_000, 1000)} and rows[366]['day'].day == 2",
+        ),
+        (
             f"{n(200, 5)} functions, a class and {n(1000, 10):,} instances",
             f"for i in range({n(200, 5)}): exec(f'def f{{i}}(a): return a + {{i}}')\n"
             "class Point:\n"
