@@ -72,7 +72,7 @@ export const LISTED = 1_000;
 interface Scope {
   node: number;
   values: Record<string, Tree>;
-  element?: true;
+  element: boolean;
 }
 
 /**
@@ -142,12 +142,14 @@ export function encode(
   /** Later paths of each object seen more than once, by the node of its first sighting. */
   const equalities = new Map<number, string[]>();
   const skipped: SkippedItem[] = [];
-  const rootScope: Scope = { node: 0, values: {} };
+  const rootScope: Scope = { node: 0, values: {}, element: false };
   let annotated = false;
   /** Whether some array of numbers went as its bytes (a `NumberArray`). */
   let packed = false;
   /** Whether some array's elements share one `each` annotation. */
   let each = false;
+  /** Annotations written so far, in any scope: none new means an element needed none. */
+  let written = 0;
   /** Bytes as the body carries them: a segment's index, or their base64 without segments. */
   const bytesOf = (bytes: Uint8Array): string | number =>
     segments ? segments.push(bytes) - 1 : toBase64(bytes);
@@ -173,7 +175,8 @@ export function encode(
 
   function annotate(scope: Scope, at: number, tree: Tree): void {
     annotated = true;
-    scope.values[pathOf(at, scope.node, scope.element && "*")] = tree;
+    written++;
+    scope.values[pathOf(at, scope.node, scope.element ? "*" : undefined)] = tree;
   }
 
   function skip(scope: Scope, at: number, reason: string): null {
@@ -232,7 +235,7 @@ export function encode(
       if ((parent === 0 || arrayBudget > 0) && hasNamedKeys(o, parent !== 0)) {
         // Written as an object of its indices, named keys and length, so that paths into it
         // (`rows.3`, `rows.columns`) are the same before and after it is an array again.
-        const inner: Scope = { node: at, values: {} };
+        const inner: Scope = { node: at, values: {}, element: false };
         const json = walkObject(o, at, inner, true) as Record<string, unknown>;
         json.length = o.length;
         annotate(scope, at, withChildren(["custom", "NamedArray"], inner));
@@ -249,7 +252,7 @@ export function encode(
       if (proto !== null) return walkObject(o, at, scope);
       // A dictionary made with Object.create(null) stays one: with Object's prototype, a key
       // like "constructor" or "toString" would be found where none was set.
-      const inner: Scope = { node: at, values: {} };
+      const inner: Scope = { node: at, values: {}, element: false };
       const json = walkObject(o, at, inner, true);
       annotate(scope, at, withChildren(["custom", "NullPrototype"], inner));
       return json;
@@ -279,7 +282,7 @@ export function encode(
       return String(o);
     }
     if (o instanceof Map) {
-      const inner: Scope = { node: at, values: {} };
+      const inner: Scope = { node: at, values: {}, element: false };
       let i = 0;
       const entries: unknown[] = [];
       for (const [k, val] of o) {
@@ -290,7 +293,7 @@ export function encode(
       return entries;
     }
     if (o instanceof Set) {
-      const inner: Scope = { node: at, values: {} };
+      const inner: Scope = { node: at, values: {}, element: false };
       let i = 0;
       const items: unknown[] = [];
       for (const item of o) items.push(walk(item, at, i++, inner));
@@ -304,7 +307,7 @@ export function encode(
     }
     const recipe = builtinRecipe(o, proto?.constructor);
     if (recipe) {
-      const inner: Scope = { node: at, values: {} };
+      const inner: Scope = { node: at, values: {}, element: false };
       const args = walkArray(recipe.args, node(at, "args"), inner);
       annotate(scope, at, withChildren(["custom", "Builtin"], inner));
       return { type: recipe.type, args };
@@ -359,7 +362,7 @@ export function encode(
     list(instances, at, o);
     const className = classes.nameOf(ctor);
     if (className) {
-      const inner: Scope = { node: at, values: {} };
+      const inner: Scope = { node: at, values: {}, element: false };
       const json = walkObject(o, at, inner, true) as Record<string, unknown>;
       if (regroup) json[REGROUP_KEY] = regroup;
       annotate(scope, at, withChildren(["class", className], inner));
@@ -379,7 +382,7 @@ export function encode(
    * AggregateError's `errors`, and its own enumerable properties (`code`, `status`) as `props`.
    */
   function walkError(e: Error, at: number, scope: Scope, ctor: unknown): object {
-    const inner: Scope = { node: at, values: {} };
+    const inner: Scope = { node: at, values: {}, element: false };
     const json: Record<string, unknown> = { name: e.name, message: e.message };
     if (e.stack) json.stack = e.stack;
     const className = BUILTIN_ERRORS.has(ctor) ? undefined : classes.nameOf(ctor);
@@ -426,17 +429,20 @@ export function encode(
         w = item;
         if (elements) elements = spill(elements, template, scope);
       } else if (elements && typeof item === "object" && item !== null) {
-        if (!isEmpty(own.values)) own = { node: 0, values: {}, element: true };
+        const before = written;
         // `walk` makes an object's node before any other: the next one.
         own.node = parents.length;
         w = walk(item, at, i, own);
-        template ??= isEmpty(own.values) ? NONE : own.values;
-        if (own.node < parents.length && sameAnnotations(template, own.values)) {
-          elements.push(own.node);
+        const none = written === before;
+        template ??= none ? NONE : own.values;
+        if (template === NONE ? none : sameAnnotations(template, own.values)) {
+          // Those of an element that needed none are no annotations to spill.
+          if (template !== NONE) elements.push(own.node);
         } else {
           elements = spill(elements, template, scope);
           merge(own, scope);
         }
+        if (!none) own = { node: 0, values: {}, element: true };
       } else {
         if (elements) elements = spill(elements, template, scope);
         w = walk(item, at, i, scope);
@@ -471,8 +477,9 @@ export function encode(
   /** Puts the annotations of an element's scope into its array's `scope`, `*` made its path. */
   function merge(element: Scope, scope: Scope): void {
     if (isEmpty(element.values)) return;
-    const base = pathOf(element.node, scope.node, scope.element && "*");
+    const base = pathOf(element.node, scope.node, scope.element ? "*" : undefined);
     for (const path of Object.keys(element.values)) {
+      written++;
       scope.values[base + path.slice(1)] = element.values[path]!;
     }
   }
