@@ -10,7 +10,8 @@ import type { KernelRecord, Registry, SkippedItem } from "../registry/registry.t
 
 /** What a result should say about how its kernel came back. */
 export interface Notice {
-  restoredFrom?: { version: number; savedAt: number };
+  /** See `ExecuteResult.restoredFrom` (`unchecked`: a caveat, apart from `lost`). */
+  restoredFrom?: { version: number; savedAt: number; unchecked?: string };
   lost?: string;
   /**
    * What the snapshot restored carried of an earlier loss no client was sure to have heard of
@@ -49,13 +50,20 @@ export async function restoreLatest(
       // A loss found before this snapshot was taken, that no client was sure to have heard of:
       // the snapshot is numbered past the lost cells, so the cell log below cannot name them.
       const carried = meta.untoldLoss?.words;
-      // What the save left out is lost as surely as what the restore could not rebuild.
-      const skipped = [...meta.skipped, ...report.skipped];
+      // What the save left out is lost as surely as what the restore could not rebuild; what
+      // it saved without looking into came back, and is said apart, as a caveat.
+      const all = [...meta.skipped, ...report.skipped];
+      const skipped = all.filter((item) => !isUnchecked(item));
+      const unchecked = all.filter(isUnchecked);
       if (skipped.length > 0) notes.push(`not fully restored: ${describeSkipped(skipped)}`);
       const cells = await lostCells(store, kernelId, meta.executionCount, recorded);
       if (cells) notes.push(cells);
       return {
-        restoredFrom: { version: meta.version, savedAt: meta.savedAt },
+        restoredFrom: {
+          version: meta.version,
+          savedAt: meta.savedAt,
+          ...(unchecked.length > 0 && { unchecked: describeSkipped(unchecked) }),
+        },
         lost: notes.length > 0 ? notes.join("; ") : undefined,
         ...(carried &&
           { carried: carried.startsWith(SAID_AGAIN) ? carried : SAID_AGAIN + carried }),
@@ -75,6 +83,15 @@ export async function restoreLatest(
   const cells = await lostCells(store, kernelId, 0, recorded);
   if (cells) notes.push(cells);
   return { lost: notes.length > 0 ? notes.join("; ") : undefined };
+}
+
+/**
+ * Whether a save's item names what came back unchecked rather than lost: flagged so, or, in a
+ * snapshot saved before the flag, by its words.
+ */
+function isUnchecked(item: SkippedItem): boolean {
+  return item.unchecked === true ||
+    / were saved without checking for captured variables or private fields$/.test(item.reason);
 }
 
 /**

@@ -759,8 +759,9 @@ async function probeEncoded(
   if (count > 0 && first) {
     out.push({
       path: first,
-      reason: `it and ${count - 1} more functions and instances inside variables were saved ` +
-        `without checking for captured variables or private fields`,
+      reason: `it and ${(count - 1).toLocaleString("en-US")} more functions and instances ` +
+        `inside variables were saved without checking for captured variables or private fields`,
+      unchecked: true,
     });
   }
   return out;
