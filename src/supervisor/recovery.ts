@@ -97,7 +97,9 @@ function isUnchecked(item: SkippedItem): boolean {
 /**
  * The words for the cells run after execution count `after`, which a restore from a snapshot
  * taken then loses: their numbers and the variables they declared (from the registry's cell
- * log, written as each cell ran), else the count the kernel record holds.
+ * log, written as each cell ran), else the count the kernel record holds; after a save, also
+ * that what they changed in earlier variables is undone (`small.v = 2` in a lost cell leaves
+ * `small` as the save had it, which naming only the declared variables would hide).
  */
 async function lostCells(
   store: Registry,
@@ -118,7 +120,11 @@ async function lostCells(
       "and were lost") +
     (names.length > 0
       ? `, with the variables ${one ? "it" : "they"} declared: ${shown.join(", ")}`
-      : "");
+      : "") +
+    (after === 0
+      ? ""
+      : `; any change ${one ? "it" : "they"} made to earlier variables is undone too ` +
+        "(they hold their values of the last save)");
 }
 
 /** The words for a kernel that died and came back as `notice` says. */
