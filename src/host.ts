@@ -132,7 +132,8 @@ export interface HostLimits {
 
 /** A kernel's state as results report it; see `Host.stateNotice`. Times are ms since the epoch. */
 export interface KernelStateNotice {
-  restoredFrom?: { version: number; savedAt: number };
+  /** See `ExecuteResult.restoredFrom`. */
+  restoredFrom?: { version: number; savedAt: number; unchecked?: string };
   lost?: string;
   saveFailed?: string;
 }

@@ -219,6 +219,31 @@ Deno.test("shorthand methods and getters come back; a value that cannot be resto
   assert.equal(back.lost, undefined);
 });
 
+Deno.test("what a save did not look into is said apart from lost, once per restore", async () => {
+  await using t = await openHost();
+  const a = await t.host.createKernel();
+  // 1,200 instances: past the 1,000 a save looks into for private fields.
+  await t.host.execute(
+    a,
+    "class P { constructor(i) { this.i = i } }\n" +
+      "const ps = Array.from({ length: 1200 }, (_, i) => new P(i)); const pending = Promise.resolve(1)",
+  );
+  for (let round = 0; round < 2; round++) {
+    assert.equal(await t.host.save(a), true);
+    assert.equal(await t.host.stopKernel(a), true);
+    const back = await t.host.execute(a, "ps[1199] instanceof P && ps[1199].i");
+    assert.equal(back.data?.["text/plain"], "1199");
+    assert.match(back.lost ?? "", /not fully restored: pending \(a Promise cannot be saved\)/);
+    assert.doesNotMatch(back.lost ?? "", /ps\[1000\]|without checking/, `round ${round}`);
+    assert.equal(
+      back.restoredFrom?.unchecked,
+      "ps[1000] (it and 199 more functions and instances inside variables were saved without " +
+        "checking for captured variables or private fields)",
+      `said once, round ${round}`,
+    );
+  }
+});
+
 Deno.test("what a save left out is named in lost when the kernel comes back", async () => {
   await using t = await openHost();
   const a = await t.host.createKernel();

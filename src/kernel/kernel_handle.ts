@@ -89,8 +89,8 @@ export interface RestartControl {
 export interface RestartOutcome {
   /** In words, what did not survive. */
   lost: string;
-  /** The snapshot the kernel came back from. */
-  restoredFrom?: { version: number; savedAt: number };
+  /** The snapshot the kernel came back from; see `ExecuteResult.restoredFrom`. */
+  restoredFrom?: { version: number; savedAt: number; unchecked?: string };
 }
 
 /** How long past a cell's timeout the kernel may take to answer before it is killed. */
@@ -140,8 +140,12 @@ export interface ExecuteResult {
   durationMs: number;
   /** Set when the kernel had to be restarted: in words, what did not survive. */
   lost?: string;
-  /** Set when the kernel came back from a snapshot after a restart. */
-  restoredFrom?: { version: number; savedAt: number };
+  /**
+   * Set when the kernel came back from a snapshot after a restart; `unchecked` names, in words,
+   * what came back without being looked into for captured variables or private fields (a
+   * caveat, not a loss).
+   */
+  restoredFrom?: { version: number; savedAt: number; unchecked?: string };
   /** Set while the kernel's latest save failed: why, in words (its state is not saved). */
   saveFailed?: string;
   /** The top-level names the cell declared (for the record of what a restore could lose). */

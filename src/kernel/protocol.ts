@@ -165,6 +165,11 @@ export interface SkippedItem {
   /** The variable, or a path into it such as `cache.pending`. */
   path: string;
   reason: string;
+  /**
+   * Set on what was saved and comes back, but was not looked into (for captured variables or
+   * private fields): a caveat, said apart from what was lost.
+   */
+  unchecked?: true;
 }
 
 /** A snapshot as the kernel took it. */

@@ -11,6 +11,7 @@ import type { BackgroundCell } from "../background_cells.ts";
 import type { ExecuteResult } from "../kernel/kernel_handle.ts";
 import { bundleParts, bundleText, type ContentPart } from "./mime_content.ts";
 import { cutHint, OUTPUT_LIMIT, truncateAll } from "./text_budget.ts";
+import { NOT_CHECKED } from "./kernel_state.ts";
 
 /**
  * A result of one text block, with structured content when the tool has an output schema.
@@ -121,6 +122,7 @@ export function executeStructured(
         saved_at: new Date(r.restoredFrom.savedAt).toISOString(),
       },
     }),
+    ...(r.restoredFrom?.unchecked && { not_checked: r.restoredFrom.unchecked }),
     ...(r.lost && { lost: r.lost }),
     ...(r.saveFailed && { save_failed: r.saveFailed }),
     ...(cut.length > texts.length && { truncated: cutHint(limit) }),
@@ -151,6 +153,7 @@ function executeParts(r: ExecuteResult): ContentPart[] {
   if (r.restoredFrom) {
     const at = new Date(r.restoredFrom.savedAt).toISOString();
     parts.push(`Restored from snapshot version ${r.restoredFrom.version} (saved ${at})`);
+    if (r.restoredFrom.unchecked) parts.push(`${NOT_CHECKED}${r.restoredFrom.unchecked}`);
   }
   if (r.lost) parts.push(`Lost: ${r.lost}`);
   if (r.saveFailed) parts.push(`Not saved: ${r.saveFailed}`);

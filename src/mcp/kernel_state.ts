@@ -9,11 +9,18 @@ import type { CallToolResult } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { KernelStateNotice } from "../host.ts";
 
+/** How the line naming what a restore brought back unchecked begins (not `Lost:`). */
+export const NOT_CHECKED = "Not checked (restored, a caveat rather than a loss): ";
+
 /** The optional fields every such tool's structured output gains. */
 export const kernelStateShape = {
   restored_from: z.object({ version: z.number().int(), saved_at: z.string() }).optional()
     .describe("The kernel came back from this snapshot since its last cell"),
   lost: z.string().optional().describe("What that restore could not bring back, by name"),
+  not_checked: z.string().optional().describe(
+    "What that restore brought back without looking into it for captured variables or " +
+      "private fields (a caveat, not a loss)",
+  ),
   save_failed: z.string().optional().describe(
     "Why the kernel's latest save failed; until a save works its state survives no restart",
   ),
@@ -30,6 +37,10 @@ export function withKernelState(
     const at = new Date(notice.restoredFrom.savedAt).toISOString();
     lines.push(`Restored from snapshot version ${notice.restoredFrom.version} (saved ${at})`);
     fields.restored_from = { version: notice.restoredFrom.version, saved_at: at };
+    if (notice.restoredFrom.unchecked) {
+      lines.push(`${NOT_CHECKED}${notice.restoredFrom.unchecked}`);
+      fields.not_checked = notice.restoredFrom.unchecked;
+    }
   }
   if (notice.lost) {
     lines.push(`Lost: ${notice.lost}`);

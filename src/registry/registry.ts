@@ -12,6 +12,11 @@ export interface SkippedItem {
   /** The variable, or a path into it such as `cache.pending`. */
   path: string;
   reason: string;
+  /**
+   * Set on what was saved and comes back, but was not looked into (for captured variables or
+   * private fields): a caveat, said apart from what was lost.
+   */
+  unchecked?: true;
 }
 
 /** Where a kernel is: running, saved and stopped (resumable), or closed for good. */

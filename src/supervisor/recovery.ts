@@ -10,7 +10,8 @@ import type { KernelRecord, Registry, SkippedItem } from "../registry/registry.t
 
 /** What a result should say about how its kernel came back. */
 export interface Notice {
-  restoredFrom?: { version: number; savedAt: number };
+  /** See `ExecuteResult.restoredFrom` (`unchecked`: a caveat, apart from `lost`). */
+  restoredFrom?: { version: number; savedAt: number; unchecked?: string };
   lost?: string;
   /**
    * What the snapshot restored carried of an earlier loss no client was sure to have heard of
@@ -49,13 +50,20 @@ export async function restoreLatest(
       // A loss found before this snapshot was taken, that no client was sure to have heard of:
       // the snapshot is numbered past the lost cells, so the cell log below cannot name them.
       const carried = meta.untoldLoss?.words;
-      // What the save left out is lost as surely as what the restore could not rebuild.
-      const skipped = [...meta.skipped, ...report.skipped];
+      // What the save left out is lost as surely as what the restore could not rebuild; what
+      // it saved without looking into came back, and is said apart, as a caveat.
+      const all = [...meta.skipped, ...report.skipped];
+      const skipped = all.filter((item) => !isUnchecked(item));
+      const unchecked = all.filter(isUnchecked);
       if (skipped.length > 0) notes.push(`not fully restored: ${describeSkipped(skipped)}`);
       const cells = await lostCells(store, kernelId, meta.executionCount, recorded);
       if (cells) notes.push(cells);
       return {
-        restoredFrom: { version: meta.version, savedAt: meta.savedAt },
+        restoredFrom: {
+          version: meta.version,
+          savedAt: meta.savedAt,
+          ...(unchecked.length > 0 && { unchecked: describeSkipped(unchecked) }),
+        },
         lost: notes.length > 0 ? notes.join("; ") : undefined,
         ...(carried &&
           { carried: carried.startsWith(SAID_AGAIN) ? carried : SAID_AGAIN + carried }),
@@ -78,9 +86,20 @@ export async function restoreLatest(
 }
 
 /**
+ * Whether a save's item names what came back unchecked rather than lost: flagged so, or, in a
+ * snapshot saved before the flag, by its words.
+ */
+function isUnchecked(item: SkippedItem): boolean {
+  return item.unchecked === true ||
+    / were saved without checking for captured variables or private fields$/.test(item.reason);
+}
+
+/**
  * The words for the cells run after execution count `after`, which a restore from a snapshot
  * taken then loses: their numbers and the variables they declared (from the registry's cell
- * log, written as each cell ran), else the count the kernel record holds.
+ * log, written as each cell ran), else the count the kernel record holds; after a save, also
+ * that what they changed in earlier variables is undone (`small.v = 2` in a lost cell leaves
+ * `small` as the save had it, which naming only the declared variables would hide).
  */
 async function lostCells(
   store: Registry,
@@ -101,7 +120,11 @@ async function lostCells(
       "and were lost") +
     (names.length > 0
       ? `, with the variables ${one ? "it" : "they"} declared: ${shown.join(", ")}`
-      : "");
+      : "") +
+    (after === 0
+      ? ""
+      : `; any change ${one ? "it" : "they"} made to earlier variables is undone too ` +
+        "(they hold their values of the last save)");
 }
 
 /** The words for a kernel that died and came back as `notice` says. */

@@ -366,6 +366,91 @@ Deno.test("with segments, bytes go beside the JSON, by index, and come back as t
   assert.equal(new Float64Array(laid[0]!.slice().buffer)[0], 1.5);
 });
 
+/** Encodes `root` with segments and decodes it from a copy of its text and of its segments. */
+function segmentTrip(root: Record<string, unknown>) {
+  const segments: Uint8Array[] = [];
+  const encoded = encode(root, CLASSES, undefined, undefined, segments);
+  const laid = segments.map((s) => s.slice());
+  const decoded = decodeRecord(JSON.parse(JSON.stringify(encoded.encoded)), CLASSES, laid);
+  // What the save reported, then what the restore did.
+  const skipped = [...encoded.skipped, ...decoded.skipped];
+  return { ...encoded, segments, values: decoded.values, skipped };
+}
+
+Deno.test("with segments, views over one ArrayBuffer come back over one buffer, each at its offset", () => {
+  const buf = new ArrayBuffer(16);
+  const alone = new Float64Array([1.5, 2.5]);
+  const root = {
+    buf,
+    bytes: new Uint8Array(buf),
+    view: new DataView(buf),
+    words: new Uint32Array(buf, 4, 2),
+    tail: new DataView(buf, 12),
+    // A typed array and its buffer, each in a variable of its own.
+    alone,
+    aloneBuffer: alone.buffer,
+  };
+  const { values, skipped, segments, views } = segmentTrip(root);
+  assert.deepEqual(skipped, []);
+  assert.ok(views, "the body says it holds views sharing a buffer");
+  assert.deepEqual(segments.map((s) => s.length), [16, 16], "each buffer carried once, whole");
+  const back = values as typeof root;
+  assert.equal(back.bytes.buffer, back.buf);
+  assert.equal(back.view.buffer, back.buf);
+  assert.equal(back.words.buffer, back.buf);
+  assert.equal(back.tail.buffer, back.buf);
+  assert.deepEqual([back.words.byteOffset, back.words.length], [4, 2]);
+  assert.deepEqual([back.tail.byteOffset, back.tail.byteLength], [12, 4]);
+  assert.deepEqual([back.view.byteOffset, back.view.byteLength], [0, 16]);
+  back.view.setUint8(10, 77);
+  assert.equal(back.bytes[10], 77, "a write through one view is read through another");
+  back.tail.setUint8(0, 5);
+  assert.equal(back.bytes[12], 5);
+  back.words[0] = 0x01020304;
+  assert.equal(back.view.getUint32(4, true), 0x01020304);
+  assert.equal(back.alone.buffer, back.aloneBuffer);
+  assert.deepEqual([...back.alone], [1.5, 2.5]);
+});
+
+Deno.test("with segments, a view alone over part of a large buffer carries only its bytes", () => {
+  const huge = new Uint8Array(1 << 20);
+  huge.set([1, 2, 3], 500_000);
+  const { values, segments, views } = segmentTrip({ part: huge.subarray(500_000, 500_003) });
+  assert.equal(views, false, "nothing shares a buffer: the body stays readable by older kernels");
+  assert.deepEqual(segments.map((s) => s.length), [3]);
+  const part = values.part as Uint8Array;
+  assert.deepEqual([...part], [1, 2, 3]);
+  assert.deepEqual([part.byteOffset, part.buffer.byteLength], [0, 3]);
+});
+
+Deno.test("a transferred ArrayBuffer, and a view over it, are named in the report; the rest is kept", () => {
+  const moved = new ArrayBuffer(8);
+  const over = new Uint8Array(moved, 2, 4);
+  structuredClone(moved, { transfer: [moved] });
+  const kept = new Uint8Array(new ArrayBuffer(4), 1, 2);
+  for (const withSegments of [true, false]) {
+    const root = { moved, over, kept, n: 1 };
+    const { values, skipped } = withSegments
+      ? segmentTrip(root)
+      : { ...encode(root, CLASSES), values: undefined };
+    const reasons = Object.fromEntries(skipped.map((s) => [s.path, s.reason]));
+    assert.deepEqual(Object.keys(reasons).sort(), ["moved", "over"]);
+    assert.match(reasons.over!, /transferred \(detached\)/);
+    if (values) assert.deepEqual([[...(values.kept as Uint8Array)], values.n], [[0, 0], 1]);
+  }
+});
+
+Deno.test("a SharedArrayBuffer, and a view over one, are named in the report", () => {
+  const sab = new SharedArrayBuffer(8);
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  flags[1] = 7;
+  const { values, skipped } = segmentTrip({ sab, flags });
+  const reasons = Object.fromEntries(skipped.map((s) => [s.path, s.reason]));
+  assert.match(reasons.sab ?? "", /SharedArrayBuffer cannot be saved/);
+  assert.match(reasons.flags ?? "", /plain ArrayBuffer.*SharedArrayBuffer/);
+  assert.deepEqual([...(values.flags as Int32Array)], [0, 7]);
+});
+
 Deno.test("a value naming a segment the body lacks is reported, the others come back", () => {
   const segments: Uint8Array[] = [];
   const { encoded } = encode(

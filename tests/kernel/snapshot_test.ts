@@ -187,3 +187,25 @@ Deno.test("declarations restored in one script are read back for their instances
     '[ "before", true, 4, 3, 8, 2 ]',
   );
 });
+
+Deno.test("views sharing one ArrayBuffer share it after a restore, at their offsets", async () => {
+  await using t = await startKernel();
+  await t.kernel.execute(
+    "const buf = new ArrayBuffer(16); const bytes = new Uint8Array(buf); " +
+      "const view = new DataView(buf); const words = new Uint32Array(buf, 4, 2); " +
+      "const lone = new Int16Array([1, 2]); const loneBuffer = lone.buffer",
+  );
+  const probe = "view.setUint8(10, 77); words[0] = 9; " +
+    "[bytes[10], bytes[4], words.byteOffset, words.buffer === bytes.buffer, " +
+    "view.buffer === buf, lone.buffer === loneBuffer]";
+  const taken = await t.kernel.snapshot();
+  assert.deepEqual(taken.skipped, []);
+  assert.equal(taken.format, 5, "a body whose views share a buffer says so, for older kernels");
+  await using fresh = await startKernel();
+  const report = await fresh.kernel.restore(taken.body);
+  assert.deepEqual(report.skipped, []);
+  assert.equal(
+    (await fresh.kernel.execute(probe)).data?.["text/plain"],
+    "[ 77, 9, 4, true, true, true ]",
+  );
+});

@@ -25,6 +25,29 @@ Deno.test("execute text shows count and status, output, value and error in that 
   assert.equal(ok, "[4] ok (12 ms)\nOut[4]: 42");
 });
 
+Deno.test("what a restore brought back unchecked is its own line and field, not under Lost", () => {
+  const r = {
+    status: "ok" as const,
+    executionCount: 3,
+    stdout: "",
+    stderr: "",
+    durationMs: 2,
+    restoredFrom: { version: 4, savedAt: 0, unchecked: "rows[1000].at (not looked into)" },
+    lost: "not fully restored: p (a Promise cannot be saved)",
+  };
+  assert.equal(
+    executeText(r),
+    "[3] ok (2.0 ms)\nRestored from snapshot version 4 (saved 1970-01-01T00:00:00.000Z)\n" +
+      "Not checked (restored, a caveat rather than a loss): rows[1000].at (not looked into)\n" +
+      "Lost: not fully restored: p (a Promise cannot be saved)",
+  );
+  const out = executeResult(r, "k").structuredContent as Record<string, unknown>;
+  assert.equal(out.not_checked, "rows[1000].at (not looked into)");
+  assert.equal(out.lost, "not fully restored: p (a Promise cannot be saved)");
+  const plain = executeResult({ ...r, restoredFrom: { version: 4, savedAt: 0 } }, "k");
+  assert.equal((plain.structuredContent as Record<string, unknown>).not_checked, undefined);
+});
+
 Deno.test("a long output shares the budget with the value and the error, in text and structure", () => {
   const r = {
     status: "error" as const,

@@ -10,6 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { serveHttp } from "../_http.ts";
+import { withKernelState } from "../../src/mcp/kernel_state.ts";
 
 async function connect(url: URL): Promise<Client> {
   const client = new Client({ name: "kernel-state-test", version: "1.0.0" });
@@ -70,4 +71,18 @@ Deno.test("a failed save is said by list_variables, inspect_variable and kernel_
     assert.match(r.text, /Not saved: Cannot save the kernel/, name);
   }
   await client.close();
+});
+
+Deno.test("what a restore brought back unchecked is said on its own line and field, apart from lost", () => {
+  const said = withKernelState(
+    { content: [{ type: "text", text: "rows" }], structuredContent: { variables: [] } },
+    { restoredFrom: { version: 2, savedAt: 0, unchecked: "ps[1000] (not looked into)" } },
+  );
+  assert.equal(
+    (said.content[0] as { text: string }).text,
+    "rows\nRestored from snapshot version 2 (saved 1970-01-01T00:00:00.000Z)\n" +
+      "Not checked (restored, a caveat rather than a loss): ps[1000] (not looked into)",
+  );
+  const out = said.structuredContent as Record<string, unknown>;
+  assert.deepEqual([out.not_checked, out.lost], ["ps[1000] (not looked into)", undefined]);
 });

@@ -420,6 +420,42 @@ Deno.test("a kernel brought back after an eviction goes on counting its cells", 
   assert.equal(back.data?.["text/plain"], "3");
 });
 
+Deno.test("after a host died unsaved, lost also says the lost cells' changes to earlier variables are undone", async () => {
+  const registry = openMemoryRegistry();
+  const options = hostOptions(registry);
+  const before = new Supervisor({ ...options, startKernel: fakeFactory().start });
+  await before.create("a", { persistent: true });
+  await before.execute("a", "x = 1");
+  await before.save("a");
+  // Changes x, declares nothing; then one that declares y.
+  await before.execute("a", "x += 4");
+  await before.execute("a", "y = 2");
+  const after = new Supervisor({ ...options, startKernel: fakeFactory().start });
+  const back = await after.execute("a", "x");
+  assert.equal(back.data?.["text/plain"], "1", "x is as the save had it");
+  assert.equal(
+    back.lost,
+    "cells 2–3 ran after the last save and were lost, with the variables they declared: y; " +
+      "any change they made to earlier variables is undone too (they hold their values of the " +
+      "last save)",
+  );
+  await after.create("b", { persistent: true });
+  await after.execute("b", "x = 1");
+  await after.save("b");
+  await after.execute("b", "x += 1");
+  const again = new Supervisor({ ...options, startKernel: fakeFactory().start });
+  const one = await again.execute("b", "x");
+  assert.equal(one.data?.["text/plain"], "1");
+  assert.equal(
+    one.lost,
+    "cell 2 ran after the last save and was lost; any change it made to earlier variables is " +
+      "undone too (they hold their values of the last save)",
+    "a cell that declared nothing is said to have changed what it changed",
+  );
+  await again.shutdown(0);
+  await registry.close();
+});
+
 Deno.test("after a host died unsaved, the lost cells are named with the variables they declared", async () => {
   const registry = openMemoryRegistry();
   const options = hostOptions(registry);

@@ -2,7 +2,8 @@
  * Built-in objects that a snapshot carries as the arguments that make them again: formatters
  * (`Intl.NumberFormat` and the other `Intl` classes, by their resolved options), `Intl.Locale`,
  * `TextEncoder`, `TextDecoder`, `URLSearchParams` and `DataView` (by the bytes it views, as a
- * typed array is: over a buffer of its own after a restore).
+ * typed array is: over a buffer of its own after a restore; a body with byte segments carries
+ * a DataView by its buffer's segment instead, see `snapshot_codec.ts`).
  *
  * @module
  */

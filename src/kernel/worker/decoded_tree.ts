@@ -27,6 +27,22 @@ export class DecodedTree {
     this.segments = segments;
   }
 
+  /** The ArrayBuffer made of each segment that some value names as one. */
+  #buffers = new Map<number, ArrayBuffer>();
+
+  /**
+   * The ArrayBuffer of segment `index`'s bytes (a copy), the same one each time it is asked:
+   * the views a snapshot carries over one buffer come back over one.
+   */
+  bufferOf(index: number): ArrayBuffer {
+    let buffer = this.#buffers.get(index);
+    if (!buffer) {
+      buffer = this.segments[index]!.slice().buffer as ArrayBuffer;
+      this.#buffers.set(index, buffer);
+    }
+    return buffer;
+  }
+
   /** Each collection's entries (`[key, value]`) or items, as written. */
   #rows = new Map<Collection, unknown[]>();
   /** Collections whose keys or items differ from their rows: made again at the end. */

@@ -50,12 +50,20 @@ export const PACKED_FORMAT = 2;
  * so a kernel of an earlier version refuses it whole, by its number.
  */
 export const EACH_FORMAT = 4;
+/**
+ * A body with byte segments whose `data` may hold views sharing one buffer, carried once, whole,
+ * each view naming its place in it (and `each` annotations too): written only by a body that
+ * holds one, so a kernel of an earlier version refuses it whole rather than reading each such
+ * view as one over the whole buffer.
+ */
+export const VIEWS_FORMAT = 5;
 /** The layouts this kernel restores; `BINARY_FORMAT`'s bodies carry bytes beside the JSON. */
 const READABLE_FORMATS: readonly number[] = [
   SNAPSHOT_FORMAT,
   PACKED_FORMAT,
   BINARY_FORMAT,
   EACH_FORMAT,
+  VIEWS_FORMAT,
 ];
 
 interface Declaration {
@@ -69,7 +77,8 @@ interface SnapshotBody {
     | typeof SNAPSHOT_FORMAT
     | typeof PACKED_FORMAT
     | typeof BINARY_FORMAT
-    | typeof EACH_FORMAT;
+    | typeof EACH_FORMAT
+    | typeof VIEWS_FORMAT;
   imports: (ImportRecord & { name: string; kind: DeclarationKind })[];
   declarations: Declaration[];
   /** Kind of each variable in `data`. */
@@ -250,7 +259,8 @@ export async function takeSnapshot(
   body.data = encoded.encoded;
   // Bytes beside the JSON only when some value holds them: other bodies stay readable by
   // earlier kernels.
-  if (encoded.each) body.format = EACH_FORMAT;
+  if (encoded.views) body.format = VIEWS_FORMAT;
+  else if (encoded.each) body.format = EACH_FORMAT;
   else if (segments.length > 0) body.format = BINARY_FORMAT;
   else if (encoded.packed) body.format = PACKED_FORMAT;
   if (Object.keys(used).length > 0) body.classes = used;
@@ -749,8 +759,9 @@ async function probeEncoded(
   if (count > 0 && first) {
     out.push({
       path: first,
-      reason: `it and ${count - 1} more functions and instances inside variables were saved ` +
-        `without checking for captured variables or private fields`,
+      reason: `it and ${(count - 1).toLocaleString("en-US")} more functions and instances ` +
+        `inside variables were saved without checking for captured variables or private fields`,
+      unchecked: true,
     });
   }
   return out;

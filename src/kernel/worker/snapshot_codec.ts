@@ -26,7 +26,13 @@
  *
  * Given a list of byte segments, the encoder puts those bytes there instead of in base64 (a
  * typed array is then `{type, segment}`, an ArrayBuffer and a `NumberArray` the segment's
- * index), for a body that carries them raw beside its JSON (`snapshot_body.ts`).
+ * index), for a body that carries them raw beside its JSON (`snapshot_body.ts`). Each
+ * ArrayBuffer is then carried once: views over one buffer that another view or a value holds
+ * too name the one segment of its whole bytes, with their place in it (a typed array's
+ * `byteOffset` and `length`, a DataView's two more arguments), and come back over one buffer
+ * (`a.buffer === b.buffer`, a write through one read through the other). A view whose buffer
+ * nothing else holds carries only its own bytes (a view of 10 bytes into 1 GB takes 10), and
+ * comes back over a buffer of just those. Without segments, each view carries its own bytes.
  *
  * @module
  */
@@ -112,6 +118,11 @@ export function encode(
   packed: boolean;
   /** Whether some array's elements share an `each` annotation, which older kernels cannot read. */
   each: boolean;
+  /**
+   * Whether some view names its place in a buffer carried whole (a buffer shared by views),
+   * which older kernels would read as a view of the whole buffer.
+   */
+  views: boolean;
 } {
   const seen = new Map<object, number>();
   const functions: EncodedItem[] = [];
@@ -153,6 +164,36 @@ export function encode(
   /** Bytes as the body carries them: a segment's index, or their base64 without segments. */
   const bytesOf = (bytes: Uint8Array): string | number =>
     segments ? segments.push(bytes) - 1 : toBase64(bytes);
+  /**
+   * Each buffer met, through a view or as itself, when bytes go to segments: the segment
+   * reserved for it, filled in once the walk is over and every view over it is known.
+   */
+  const buffers = new Map<ArrayBufferLike, CarriedBuffer>();
+  /** Whether some view names its place in a buffer carried whole. */
+  let views = false;
+
+  /** The segment of `buffer`'s bytes, met as itself or (`view`) through a view. */
+  function carry(buffer: ArrayBufferLike, view?: CarriedView): number {
+    let use = buffers.get(buffer);
+    if (!use) {
+      use = { segment: segments!.push(NO_BYTES) - 1, views: [], itself: false };
+      buffers.set(buffer, use);
+    }
+    if (view) use.views.push(view);
+    else use.itself = true;
+    return use.segment;
+  }
+
+  /** A view's buffer, named in the report when it is a SharedArrayBuffer (not carried as one). */
+  function plainBuffer(o: ArrayBufferView, at: number): void {
+    if (typeof SharedArrayBuffer === "function" && o.buffer instanceof SharedArrayBuffer) {
+      skipped.push({
+        path: displayPath(pathOf(at)),
+        reason: `restored over a plain ArrayBuffer of its bytes: its SharedArrayBuffer (which ` +
+          `other workers may share) is not carried`,
+      });
+    }
+  }
 
   function node(parent: number, key: string | number): number {
     keys.push(key);
@@ -305,6 +346,15 @@ export function encode(
       annotate(scope, at, ["URL"]);
       return o.href;
     }
+    if (isDetached(o)) return skip(scope, at, DETACHED);
+    if (segments && o instanceof DataView && proto === DataView.prototype) {
+      // As builtin_values.ts's recipe, but naming its buffer's segment (see `carry`).
+      plainBuffer(o, at);
+      const args: unknown[] = [];
+      args.push(carry(o.buffer, { view: o, json: args }));
+      annotate(scope, at, DATA_VIEW);
+      return { type: "DataView", args };
+    }
     const recipe = builtinRecipe(o, proto?.constructor);
     if (recipe) {
       const inner: Scope = { node: at, values: {}, element: false };
@@ -314,17 +364,17 @@ export function encode(
     }
     if (o instanceof ArrayBuffer) {
       annotate(scope, at, [["custom", "ArrayBuffer"]]);
-      return bytesOf(new Uint8Array(o));
+      return segments ? carry(o) : toBase64(new Uint8Array(o));
     }
     if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
       // Its bytes, in base64: a million floats take 10.7 MB, not 19 MB of decimal digits, and
       // are written and read without a number-by-number pass.
       annotate(scope, at, [["custom", "TypedArray"]]);
-      const bytes = new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
+      plainBuffer(o, at);
       const base = TYPED_ARRAYS.find((T) => o instanceof T)!;
-      const json: Record<string, unknown> = segments
-        ? { type: base.name, segment: bytesOf(bytes) }
-        : { type: base.name, base64: toBase64(bytes) };
+      const json: Record<string, unknown> = { type: base.name };
+      if (segments) json.segment = carry(o.buffer, { view: o, json });
+      else json.base64 = toBase64(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
       // A subclass (node's Buffer): its prototype again when its class can be found.
       const ctor = proto?.constructor;
       if (ctor !== base) {
@@ -564,6 +614,25 @@ export function encode(
     instances.length = before.instances;
   }
 
+  // Each buffer's bytes, now that the views over it are known: a buffer that two views share,
+  // or that is a value itself, goes whole, and its views say where they are in it.
+  for (const [buffer, use] of buffers) {
+    if (!use.itself && use.views.length === 1) {
+      const { view } = use.views[0]!;
+      segments![use.segment] = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      continue;
+    }
+    segments![use.segment] = new Uint8Array(buffer);
+    for (const { view, json } of use.views) {
+      views = true;
+      if (Array.isArray(json)) json.push(view.byteOffset, view.byteLength);
+      else {
+        json.byteOffset = view.byteOffset;
+        json.length = (view as Uint8Array).length;
+      }
+    }
+  }
+
   const encoded: Encoded = { json };
   const hasEqualities = equalities.size > 0;
   if (annotated || hasEqualities) {
@@ -576,8 +645,43 @@ export function encode(
       encoded.meta.referentialEqualities = record;
     }
   }
-  return { encoded, skipped, functions, instances, unlisted, packed, each };
+  return { encoded, skipped, functions, instances, unlisted, packed, each, views };
 }
+
+/** A buffer whose bytes go to a segment: see `carry` in {@linkcode encode}. */
+interface CarriedBuffer {
+  segment: number;
+  views: CarriedView[];
+  /** Whether the buffer is itself a value the walk met. */
+  itself: boolean;
+}
+
+/**
+ * A view over a carried buffer, and the JSON that names its segment: a typed array's record
+ * (given `byteOffset` and `length` when the buffer goes whole), or a DataView's arguments.
+ */
+interface CarriedView {
+  view: ArrayBufferView;
+  json: Record<string, unknown> | unknown[];
+}
+
+/** Why a buffer, or a view over one, that was transferred is not in a snapshot. */
+const DETACHED = "its ArrayBuffer was transferred (detached): it holds no bytes to save";
+
+/** Whether `o` is an ArrayBuffer, or a view over one, that was transferred; pure. */
+function isDetached(o: object): boolean {
+  const buffer = ArrayBuffer.isView(o) ? o.buffer : o;
+  return buffer instanceof ArrayBuffer && (buffer as { detached?: boolean }).detached === true;
+}
+
+/** A segment reserved, until the walk is over. */
+const NO_BYTES = new Uint8Array(0);
+
+/** A DataView's annotation when its buffer is a segment: a built-in made of an ArrayBuffer. */
+const DATA_VIEW: Tree = Object.freeze([
+  ["custom", "Builtin"],
+  { "args.0": [["custom", "ArrayBuffer"]] },
+]) as unknown as Tree;
 
 /** A Date's annotation, one for all. */
 const DATE: Tree = Object.freeze(["Date"]) as unknown as Tree;

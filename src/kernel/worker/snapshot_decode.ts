@@ -220,22 +220,28 @@ function untransform(
       return classes.exported(name);
     }
     if (kind === "custom" && name === "ArrayBuffer") {
-      return bytesOf(inner as string | number, tree).buffer;
+      return bufferOf(inner as string | number, tree);
     }
     if (kind === "custom" && name === "TypedArray") {
-      const { type: view, base64, segment, class: className } = inner as {
+      const { type: view, base64, segment, byteOffset, length, class: className } = inner as {
         type: string;
         base64?: string;
         segment?: number;
+        /** Its place in its buffer, when the buffer is carried whole (shared by views). */
+        byteOffset?: number;
+        length?: number;
         class?: string;
       };
       const Ctor = (globalThis as Record<string, unknown>)[view] as
-        | (new (buffer: ArrayBuffer) => unknown)
+        | (new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => unknown)
         | undefined;
       if (typeof Ctor !== "function" || !/Array$/.test(view)) {
         throw new TypeError(`Unknown typed array "${view}" in snapshot`);
       }
-      const array = new Ctor(bytesOf(segment ?? base64!, tree).buffer as ArrayBuffer);
+      const buffer = bufferOf(segment ?? base64!, tree);
+      const array = byteOffset === undefined
+        ? new Ctor(buffer)
+        : new Ctor(buffer, byteOffset, length);
       if (className === undefined) return array;
       const Sub = classes.byName(className);
       if (!Sub) throw new TypeError(`its class ${className} is not defined after the restore`);
@@ -335,6 +341,16 @@ function isParsedRecord(v: unknown): v is Record<string, unknown> {
     return false;
   }
   return Object.isExtensible(v);
+}
+
+/**
+ * The ArrayBuffer a value carries: the one of its segment (one for every value naming that
+ * segment: views sharing a buffer share it again), or one of its base64 text's own.
+ */
+function bufferOf(carried: string | number, tree: DecodedTree): ArrayBuffer {
+  if (typeof carried !== "number") return fromBase64(carried).buffer as ArrayBuffer;
+  segmentOf(carried, tree);
+  return tree.bufferOf(carried);
 }
 
 /** Bytes a value carries, in an ArrayBuffer of their own: a segment's index or base64 text. */
