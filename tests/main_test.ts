@@ -74,6 +74,56 @@ Deno.test("a cell running at SIGTERM gets its reply, its effect is saved, and th
   }
 });
 
+Deno.test("a cell still running when --shutdown-grace ends is interrupted, told so, and its variables are saved", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-main-" });
+  let log = "";
+  try {
+    // Saved after every request: the running cell is then the kernel's only unsaved change.
+    const args = ["--data-dir", dataDir, "--save-every", "1", "--shutdown-grace", "1"];
+    const first = await startHostProcess(args, { onLog: (text) => log += text });
+    const transport = new StreamableHTTPClientTransport(new URL(first.url));
+    const client = new Client({ name: "main-test", version: "1" });
+    await client.connect(transport);
+    await client.callTool({ name: "execute", arguments: { code: "const base = 1" } });
+    const running = client.callTool({
+      name: "execute",
+      arguments: {
+        code: "let progress = 0; const t0 = Date.now();\n" +
+          "while (Date.now() - t0 < 60_000) progress++;\nconst result = 42; result",
+        timeout_ms: 120_000,
+      },
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    const signalled = performance.now();
+    first.process.kill("SIGTERM");
+    const reply = (await running).structuredContent as {
+      status: string;
+      error?: { message: string };
+    };
+    assert.equal(reply.status, "cancelled", JSON.stringify(reply));
+    assert.match(reply.error!.message, /host shut down .* grace of 1 s: it was interrupted/);
+    assert.equal((await first.process.status).code, 143);
+    // Well before the cell's own end (60 s) or its timeout (120 s).
+    assert.ok(performance.now() - signalled < 20_000, "the grace bounds the shutdown");
+    assert.match(log, /"saved 1 kernel before exit"/);
+
+    const second = await startHostProcess(args);
+    const resumed = await executeInSession(
+      second.url,
+      transport.sessionId!,
+      "[base, progress > 0, typeof t0]",
+    );
+    const after = (await resumed.json()).result.structuredContent;
+    assert.equal(after.result, '[ 1, true, "number" ]', JSON.stringify(after));
+    // `result` was never reached, and is said so; what the cell did reach is kept.
+    assert.doesNotMatch(after.lost ?? "", /progress|t0|base/);
+    second.process.kill("SIGTERM");
+    await second.process.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("binding beyond loopback without a bearer token is refused at start", async () => {
   const o = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "main.ts", "--host", "0.0.0.0", "--port", "0"],

@@ -28,6 +28,21 @@ export function interruptError(
   return { name, message, stack: `${name}: ${message}` };
 }
 
+/**
+ * The error of a cell the host interrupted because it shut down while the cell ran past its
+ * grace (`started`), or before the cell, queued, could start.
+ */
+export function shutdownInterruptError(graceMs: number, started: boolean): ErrorInfo {
+  const message = started
+    ? `The host shut down and the cell was still running after its grace of ` +
+      `${formatSeconds(graceMs)}: it was interrupted, and the kernel kept every variable ` +
+      "(effects of the cell before it stopped stay), which the host saves before it exits; " +
+      "run what remains of the cell again once the host is back"
+    : "The host shut down before the cell could start; it did not run: run it again once the " +
+      "host is back";
+  return { name: "KernelInterruptError", message, stack: `KernelInterruptError: ${message}` };
+}
+
 /** The failure of a request whose kernel did not answer in time and was restarted. */
 export function unansweredFailure(
   status: "timeout" | "cancelled",

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { shutdownInterruptError } from "../kernel/failure_words.ts";
 import type { ExecuteOptions, ExecuteResult } from "../kernel/kernel_handle.ts";
 import { SAVE_YIELDED } from "../kernel/worker/save_yield.ts";
 import { log } from "../log.ts";
@@ -33,6 +34,12 @@ import { describeRestart, type Notice, restoreLatest } from "./recovery.ts";
 /** How the supervisor runs. Durations in milliseconds. */
 /** A save the policy asks for (see `save`). */
 const PERIODIC = { periodic: true };
+
+/**
+ * How long a shutdown waits for the cells it interrupted: a cancel's grace, and the restart of
+ * a kernel whose cell did not stop (synchronous code the interrupt could not reach).
+ */
+const INTERRUPT_WAIT_MS = 5000;
 
 /**
  * The fence of a write about a leased kernel this host holds no lease of (lost or released): no
@@ -94,6 +101,10 @@ export class Supervisor {
   #admission: Admission;
   #timer?: number;
   #closing = false;
+  /** Aborted when the shutdown's grace ends: it interrupts the cells still running. */
+  #graceOver = new AbortController();
+  /** The shutdown's grace, for the words of the cells it interrupted. */
+  #graceMs = 0;
   /** When the leases were last renewed, by `now`. */
   #renewedAt = -Infinity;
   /**
@@ -274,9 +285,11 @@ export class Supervisor {
     // or right after it can still name what the cell declared if its effect was never saved.
     let recording: Promise<void> | undefined;
     let started: number | undefined;
+    const graceOver = this.#graceOver.signal;
     const result = await this.run(id, (k) =>
       k.execute(code, {
         ...options,
+        signal: options.signal ? AbortSignal.any([options.signal, graceOver]) : graceOver,
         onStart: ({ cell, declared }) => {
           options.onStart?.({ cell, declared });
           started = cell;
@@ -285,6 +298,9 @@ export class Supervisor {
           recording?.catch(() => {});
         },
       }));
+    if (result.status === "cancelled" && graceOver.aborted && !options.signal?.aborted) {
+      result.error = shutdownInterruptError(this.#graceMs, started !== undefined);
+    }
     const entry = this.#entries.get(id);
     // Read and updated before any await, so that concurrent results agree on it.
     const pending = entry?.notice;
@@ -396,6 +412,11 @@ export class Supervisor {
     // A request may have reached the kernel while it was being saved: stopping it now would
     // drop that request's effect, so the kernel stays (found by the load test).
     if (entry.busy > 0 || entry.dirty) return "changed";
+    // Another stop of it (a cull picked again by a later tick while this save ran) took it.
+    if (!entry.kernel) {
+      await entry.stopping?.catch(() => {});
+      return "stopped";
+    }
     const kernel = entry.kernel;
     entry.kernel = undefined;
     entry.stopping = (async () => {
@@ -479,28 +500,36 @@ export class Supervisor {
   }
 
   /**
-   * Stops accepting requests, lets running ones finish within `graceMs`, saves every kernel and
-   * stops it. Persistent kernels stay `live` in the registry so the next start rehydrates them.
+   * Stops accepting requests, lets running ones finish within `graceMs`, interrupts the cells
+   * still running then (their kernels keep their variables), saves every kernel and stops it. Persistent kernels stay `live` in the registry so the next start rehydrates them.
    */
   async shutdown(graceMs: number): Promise<ShutdownReport> {
     this.#closing = true;
     clearInterval(this.#timer);
-    const deadline = this.#o.now() + graceMs;
-    while ([...this.#entries.values()].some((e) => e.busy > 0) && this.#o.now() < deadline) {
-      await this.#changes.wait(Math.min(100, deadline - this.#o.now()));
+    this.#graceMs = graceMs;
+    if (!await this.#idle(graceMs)) {
+      // Cells still running are interrupted, keeping their variables, so that their effect is
+      // saved with the rest and the host exits within its grace (a container stop, a systemd
+      // stop, kills it soon after).
+      this.#graceOver.abort();
+      if (!await this.#idle(INTERRUPT_WAIT_MS)) {
+        this.#o.log("shutting down with requests still running past the interrupt");
+      }
     }
     const report: ShutdownReport = { saved: 0, failed: [] };
     await Promise.all([...this.#entries.values()].map(async (entry) => {
-      // A save already running finishes first; what it left unsaved is saved now, once.
+      // A save already running (one the last cell asked for) finishes first, and counts; what
+      // it left unsaved is saved now, once.
+      const changed = entry.persistent && entry.kernel !== undefined && entry.dirty;
       await entry.saving;
       if (entry.persistent && entry.kernel && entry.dirty) {
         try {
           await saveEntry(entry, { ...this.#o, fence: this.#fence(entry) });
-          report.saved++;
         } catch (error) {
           report.failed.push((error as Error).message);
         }
       }
+      if (changed && !entry.dirty) report.saved++;
       await entry.starting?.catch(() => {});
       await entry.kernel?.close();
       entry.kernel = undefined;
@@ -509,6 +538,16 @@ export class Supervisor {
     await this.#flushActivity();
     await this.#o.scratch.close();
     return report;
+  }
+
+  /** Waits up to `ms` for every request to end; resolves whether they did. */
+  async #idle(ms: number): Promise<boolean> {
+    const deadline = this.#o.now() + ms;
+    const busy = () => [...this.#entries.values()].some((e) => e.busy > 0);
+    while (busy() && this.#o.now() < deadline) {
+      await this.#changes.wait(Math.min(100, deadline - this.#o.now()));
+    }
+    return !busy();
   }
 
   async #entry(id: string): Promise<Entry> {
