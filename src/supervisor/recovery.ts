@@ -1,7 +1,8 @@
 /**
  * Bringing a kernel back from its freshest good snapshot, and the words for what did not come
  * back. A snapshot that fails to load is quarantined (kept, flagged, never used again) and the
- * next older one is tried in a fresh sandbox.
+ * next older one is tried in a fresh sandbox; one whose sandbox crashed while loading it is
+ * tried once more first.
  *
  * @module
  */
@@ -42,7 +43,8 @@ export async function restoreLatest(
   const notes: string[] = [];
   const candidates = (await store.listSnapshots(kernelId)).filter((s) => !s.quarantined);
   const recorded = await store.getKernel(kernelId);
-  for (const meta of candidates) {
+  for (let i = 0, crashes = 0; i < candidates.length; i++) {
+    const meta = candidates[i]!;
     const snapshot = await store.loadSnapshot(kernelId, meta.version);
     try {
       if (!snapshot) throw new Error("its body is missing");
@@ -70,6 +72,18 @@ export async function restoreLatest(
       };
     } catch (error) {
       const reason = (error as Error).message;
+      if (crashedOnce(error as Error, crashes++)) {
+        // A sandbox that died while loading (a V8 or Deno panic, rare and not the body's fault)
+        // gets one more try in a fresh sandbox before a sound snapshot is quarantined for ever.
+        options.log(
+          `a kernel's sandbox died loading snapshot version ${meta.version}, trying it once more: ` +
+            reason,
+        );
+        await control.restart();
+        i--;
+        continue;
+      }
+      crashes = 0;
       await store.quarantineSnapshot(kernelId, meta.version, reason, options.now());
       options.log(`snapshot version ${meta.version} of a kernel failed to load: ${reason}`);
       notes.push(
@@ -83,6 +97,14 @@ export async function restoreLatest(
   const cells = await lostCells(store, kernelId, 0, recorded);
   if (cells) notes.push(cells);
   return { lost: notes.length > 0 ? notes.join("; ") : undefined };
+}
+
+/**
+ * Whether a restore's failure is a first crash of its sandbox (`crashes` before it): one that
+ * ran out of memory, or a body refused, fails the same way again.
+ */
+function crashedOnce(error: Error, crashes: number): boolean {
+  return crashes === 0 && error.name === "KernelCrashError";
 }
 
 /**

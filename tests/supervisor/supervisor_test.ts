@@ -171,6 +171,24 @@ Deno.test("an idle kernel is culled at the idle timeout, by the clock, and saved
   assert.equal((await r.supervisor.execute("a", "x")).data?.["text/plain"], "7");
 });
 
+Deno.test("a cull whose save outlasts a tick is not started again by the next tick", async () => {
+  await using r = rig({ idleTimeoutMs: 1_000 });
+  await r.supervisor.create("a", { persistent: true });
+  await r.supervisor.execute("a", "x = 7");
+  const { promise, resolve } = Promise.withResolvers<void>();
+  r.kernel("a").snapshotGate = promise;
+  r.clock.now += 1_000;
+  const first = r.supervisor.tick(); // culls "a"; its save waits on the gate
+  r.clock.now += 1_000;
+  const second = r.supervisor.tick(); // "a" is still live and idle: picked again
+  await new Promise((r) => setTimeout(r, 10));
+  resolve();
+  await Promise.all([first, second]);
+  assert.equal(r.supervisor.isLive("a"), false);
+  assert.deepEqual(r.logs.filter((l) => l.includes("applying the policy failed")), []);
+  assert.equal((await r.supervisor.execute("a", "x")).data?.["text/plain"], "7");
+});
+
 Deno.test("a kernel is saved after N requests, and once the interval passed since it changed", async () => {
   await using r = rig({ saveEvery: 3, saveIntervalMs: 5_000 });
   await r.supervisor.create("a", { persistent: true });
@@ -260,6 +278,34 @@ Deno.test("a snapshot that fails to load is quarantined and the previous one use
   const v2 = (await r.registry.listSnapshots("a")).find((s) => s.version === 2);
   assert.deepEqual(v2?.quarantined, { at: r.clock.now, reason: "bad body" });
   assert.equal(r.logs.length, 1, "and it was logged");
+});
+
+Deno.test("a snapshot whose sandbox crashed while loading it is tried once more before quarantine", async () => {
+  await using r = rig();
+  await r.supervisor.create("a", { persistent: true });
+  await r.supervisor.execute("a", "x = 1");
+  await r.supervisor.save("a");
+  await r.supervisor.execute("a", "x = 2");
+  await r.supervisor.save("a");
+  const a = r.kernel("a");
+  const restore = a.restore.bind(a);
+  let crashes = 1;
+  const crash = () =>
+    Object.assign(new Error("The kernel process died (panic)"), {
+      name: "KernelCrashError",
+    });
+  a.restore = (body) => crashes-- > 0 ? Promise.reject(crash()) : restore(body);
+  const once = await a.die();
+  assert.equal(once.restoredFrom?.version, 2, "the sound snapshot loaded on its second try");
+  assert.doesNotMatch(once.lost, /quarantined/);
+  assert.match(r.logs.join("\n"), /died loading snapshot version 2, trying it once more/);
+
+  // Twice in a row is the snapshot's doing: it is quarantined and the one before it used.
+  crashes = 2;
+  const twice = await a.die();
+  assert.equal(twice.restoredFrom?.version, 1);
+  assert.match(twice.lost, /snapshot version 2 .* failed to load and was quarantined: The kernel/);
+  assert.ok((await r.registry.listSnapshots("a")).find((s) => s.version === 2)?.quarantined);
 });
 
 Deno.test("ephemeral kernels live in their own store and are never evicted", async () => {
