@@ -177,6 +177,63 @@ Deno.test("after kill -9 the registry opens and the kernel resumes from its last
   }
 });
 
+Deno.test("with default flags, a cell that ran 2 s is saved at once: a kill -9 right after keeps it", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
+  try {
+    const host = spawnHost(dataDir);
+    const talk = rpc(host);
+    await talk.start();
+    // A data load, as an agent's first cell often is: far from 10 requests or 15 s.
+    const loaded = await (await talk.call(
+      "const rows = Array.from({ length: 100_000 }, (_, i) => ({ id: i, v: Math.sqrt(i) }));\n" +
+        "const t0 = Date.now(); while (Date.now() - t0 < 2200); rows.length > 0",
+    ))();
+    assert.equal(loaded.result, "true", JSON.stringify(loaded));
+    await (await talk.call("const quick = rows.length"))();
+    // The save after the load runs in the background; give it time, then kill without warning.
+    await waitForSnapshot(dataDir, 10_000);
+    host.kill("SIGKILL");
+    await host.status;
+    await talk.close();
+
+    const again = spawnHost(dataDir);
+    const talk2 = rpc(again);
+    await talk2.start();
+    const back = await (await talk2.call(
+      "[rows.length === 100_000, rows.at(-1).v === Math.sqrt(99_999), typeof quick]",
+    ))();
+    // The quick cell after it is not worth a save of its own: it came back only if the save gave
+    // way to it and then took it too, else it is named lost.
+    assert.match(
+      String(back.result),
+      /^\[ true, true, "(number|undefined)" \]$/,
+      JSON.stringify(back),
+    );
+    if (String(back.result).includes("undefined")) {
+      assert.match(String(back.lost), /cell 2 ran after the last save and was lost, .*: quick/);
+    } else assert.equal(back.lost, undefined);
+    await talk2.close();
+    await again.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+/** Waits until the registry in `dataDir` holds a snapshot. */
+async function waitForSnapshot(dataDir: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const db = new DatabaseSync(join(dataDir, "registry.db"), { readOnly: true });
+      const { n } = db.prepare("SELECT COUNT(*) AS n FROM snapshots").get() as { n: number };
+      db.close();
+      if (n > 0) return;
+    } catch { /* not created yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("no snapshot was saved");
+}
+
 Deno.test("after kill -9 the next result names the cells and variables that were never saved", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
   try {

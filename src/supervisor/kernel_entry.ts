@@ -25,6 +25,10 @@ export interface Entry {
   dirty: boolean;
   dirtySince: number | null;
   requestsSinceSave: number;
+  /** See `KernelView.unsavedWorkMs`. */
+  unsavedWorkMs: number;
+  /** See `KernelView.lastSaveMs`. */
+  lastSaveMs: number;
   generation: number;
   saving: Promise<boolean>;
   /**
@@ -73,6 +77,8 @@ export function newEntry(id: string, store: Registry, persistent: boolean, now: 
     dirty: false,
     dirtySince: null,
     requestsSinceSave: 0,
+    unsavedWorkMs: 0,
+    lastSaveMs: 0,
     generation: 0,
     saving: Promise.resolve(true),
     touched: false,
@@ -92,6 +98,7 @@ export function markSaved(entry: Entry): void {
   entry.dirty = false;
   entry.dirtySince = null;
   entry.requestsSinceSave = 0;
+  entry.unsavedWorkMs = 0;
 }
 
 /** What the policy sees of an entry; a kernel admitted and starting counts as live and busy. */
@@ -105,6 +112,8 @@ export function view(e: Entry): KernelView {
     dirty: e.dirty,
     dirtySince: e.dirtySince,
     requestsSinceSave: e.requestsSinceSave,
+    unsavedWorkMs: e.unsavedWorkMs,
+    lastSaveMs: e.lastSaveMs,
     retrySaveAt: e.saveFailure?.retryAt ?? null,
     ...(e.saveFailure && { saveFailed: e.saveFailure.reason }),
   };
@@ -136,6 +145,8 @@ export async function saveEntry(
   if (!kernel || !entry.dirty) return undefined;
   const generation = entry.generation;
   const requests = entry.requestsSinceSave;
+  const work = entry.unsavedWorkMs;
+  const began = options.now();
   const taken = await kernel.snapshot({ yieldable: options.yieldable });
   // Until a client surely had it (see Supervisor.execute): a restore from this snapshot, which
   // is numbered past the lost cells, says it again. Read once the body is taken.
@@ -161,10 +172,12 @@ export async function saveEntry(
     { fence: options.fence },
   );
   entry.saveFailure = undefined;
+  entry.lastSaveMs = options.now() - began;
   if (entry.generation === generation) {
     markSaved(entry);
   } else {
     entry.requestsSinceSave = Math.max(0, entry.requestsSinceSave - requests);
+    entry.unsavedWorkMs = Math.max(0, entry.unsavedWorkMs - work);
   }
   return saved;
 }

@@ -21,6 +21,10 @@ export interface KernelView {
   dirtySince: number | null;
   /** Requests since its last save. */
   requestsSinceSave: number;
+  /** Time its kernel spent on requests that changed it since its last save, in ms. */
+  unsavedWorkMs: number;
+  /** How long its last save took, in ms (0 before any). */
+  lastSaveMs: number;
   /** After a failed save, no new attempt before this time; `null` when the last save worked. */
   retrySaveAt: number | null;
   /** Why its latest save failed, when it did. */
@@ -130,10 +134,22 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(300_000, 1000 * 2 ** Math.max(0, attempts - 1));
 }
 
-/** Whether a kernel should be saved now (not before the retry time of a failed save). */
+/**
+ * Unsaved work that is saved at once, whatever the counts: cells that ran this long in all (a
+ * data load, a model fit) cost more to run again than most saves take.
+ */
+export const SAVE_AFTER_WORK_MS = 2000;
+
+/**
+ * Whether a kernel should be saved now (not before the retry time of a failed save): after
+ * `saveEvery` requests, `saveIntervalMs` after its first unsaved change, or once its unsaved
+ * cells ran {@linkcode SAVE_AFTER_WORK_MS} in all and longer than its last save took (so a kernel
+ * whose saves are slow is not saved after every cell).
+ */
 export function needsSave(kernel: KernelView, now: number, policy: SavePolicy): boolean {
   if (!kernel.dirty || !kernel.persistent) return false;
   if (kernel.retrySaveAt !== null && now < kernel.retrySaveAt) return false;
   if (kernel.requestsSinceSave >= policy.saveEvery) return true;
+  if (kernel.unsavedWorkMs >= Math.max(SAVE_AFTER_WORK_MS, kernel.lastSaveMs)) return true;
   return kernel.dirtySince !== null && now - kernel.dirtySince >= policy.saveIntervalMs;
 }

@@ -243,8 +243,12 @@ export class Supervisor {
     let entry = await this.#entry(id);
     if (await this.#leaseLapsed(entry)) entry = await this.#entry(id);
     entry.busy++;
+    // From the kernel's start on (a start's restore is no work to save).
+    let began: number | undefined;
     try {
-      return await fn(await this.#ensureLive(entry));
+      const kernel = await this.#ensureLive(entry);
+      began = this.#o.now();
+      return await fn(kernel);
     } finally {
       entry.busy--;
       entry.lastActive = this.#o.now();
@@ -253,6 +257,7 @@ export class Supervisor {
         entry.dirty = true;
         entry.dirtySince ??= entry.lastActive;
         entry.requestsSinceSave++;
+        entry.unsavedWorkMs += began === undefined ? 0 : entry.lastActive - began;
         entry.generation++;
         // A save refused for its size is tried again after each request, not after its
         // back-off: the request may have freed the memory, and its result should say so.
@@ -275,8 +280,11 @@ export class Supervisor {
    */
   async execute(id: string, code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const arrival = ++this.#sequence;
+    /** The entry the cell ran on: a save the cell set off may drop it from the table. */
+    let ranOn: Entry | undefined;
     const record = (cell: number, declared: string[]) => {
-      const entry = this.#entries.get(id);
+      const entry = this.#entries.get(id) ?? ranOn;
+      ranOn ??= entry;
       return entry?.store.recordCell(id, { cell, declared, at: this.#o.now() }, {
         fence: this.#fence(entry),
       });
@@ -350,15 +358,16 @@ export class Supervisor {
       })();
     }
     await recording.catch(async (error) => {
+      const held = entry ?? ranOn;
       if (!(error instanceof LeaseLostError)) {
         this.#o.log(`recording a cell failed: ${(error as Error).message}`);
         // A write cut off without the fence's answer (a takeover ends a stalled holder's
         // sessions) may mean the lease is gone: ask, rather than claim an effect that another
-        // host will not have.
-        if (!entry || await this.#stillLeased(entry)) return;
+        // host will not have. A save the cell set off may have found it gone first.
+        if (!held || await this.#stillLeased(held)) return;
       }
-      if (entry) {
-        this.#lost(entry, "it ran a cell after another host took the kernel; stopped it here");
+      if (held) {
+        this.#lost(held, "it ran a cell after another host took the kernel; stopped it here");
       }
       const moved = "this host lost the kernel's lease to another host while the cell ran, so " +
         "its effect is not kept: the next call continues from the kernel's latest saved state";

@@ -6,6 +6,7 @@ import {
   pickCulls,
   pickEvictions,
   retryDelayMs,
+  SAVE_AFTER_WORK_MS,
 } from "../../src/supervisor/policy.ts";
 
 function kernel(id: string, fields: Partial<KernelView> = {}): KernelView {
@@ -18,6 +19,8 @@ function kernel(id: string, fields: Partial<KernelView> = {}): KernelView {
     dirty: false,
     dirtySince: null,
     requestsSinceSave: 0,
+    unsavedWorkMs: 0,
+    lastSaveMs: 0,
     retrySaveAt: null,
     ...fields,
   };
@@ -67,6 +70,21 @@ Deno.test("a dirty kernel is saved after the interval or after N requests, not b
   assert.equal(needsSave({ ...dirty, requestsSinceSave: 10 }, 1001, policy), true);
   assert.equal(needsSave({ ...dirty, dirty: false }, 99_999, policy), false);
   assert.equal(needsSave({ ...dirty, persistent: false }, 99_999, policy), false);
+});
+
+Deno.test("unsaved cells that ran 2 s in all are saved at once, unless saves take longer", () => {
+  const policy = { saveIntervalMs: 15_000, saveEvery: 10 };
+  const dirty = kernel("k", { dirty: true, dirtySince: 1000, requestsSinceSave: 1 });
+  assert.equal(SAVE_AFTER_WORK_MS, 2000);
+  assert.equal(needsSave({ ...dirty, unsavedWorkMs: 1999 }, 1001, policy), false);
+  assert.equal(needsSave({ ...dirty, unsavedWorkMs: 2000 }, 1001, policy), true);
+  // A kernel whose save took 5 s is saved after 5 s of work, not after every 2 s cell.
+  assert.equal(needsSave({ ...dirty, unsavedWorkMs: 4000, lastSaveMs: 5000 }, 1001, policy), false);
+  assert.equal(needsSave({ ...dirty, unsavedWorkMs: 5000, lastSaveMs: 5000 }, 1001, policy), true);
+  assert.equal(
+    needsSave({ ...dirty, unsavedWorkMs: 9000, persistent: false }, 1001, policy),
+    false,
+  );
 });
 
 Deno.test("a failed save is not tried again before its retry time, and the delay grows", () => {
