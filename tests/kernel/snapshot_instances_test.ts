@@ -63,6 +63,24 @@ Deno.test("a linkedom document, whose state is under Symbol keys, is named as no
   assert.equal(r.data?.["text/plain"], '[ "hi", "undefined" ]');
 });
 
+Deno.test("a body importing linkedom restores in each of 10 fresh kernels (Deno aborted a third)", async () => {
+  // Deno 2.9.6 aborted the sandbox ("Invoke in DisallowJavascriptExecutionScope") when the
+  // inspector evaluated right after the restore's import, in 7-12 of 30 restores.
+  await using t = await startKernel();
+  const ran = await t.kernel.execute(
+    `import { parseHTML } from "npm:linkedom@0.18.12";\nconst text = "hi";`,
+  );
+  assert.equal(ran.status, "ok", JSON.stringify(ran.error));
+  const { body } = await t.kernel.snapshot();
+  for (let i = 0; i < 10; i++) {
+    await using fresh = await startKernel();
+    const report = await fresh.kernel.restore(body);
+    assert.deepEqual(report.skipped, [], `restore ${i + 1}`);
+    const r = await fresh.kernel.execute("[text, typeof parseHTML]");
+    assert.equal(r.data?.["text/plain"], '[ "hi", "function" ]', `restore ${i + 1}`);
+  }
+});
+
 Deno.test("functions that close over local variables are named; the others restore", async () => {
   const { fresh, taken, report } = await roundTrip(
     "function mk(a) { return () => ++a }\nconst next = mk(10); next();\n" +

@@ -341,6 +341,10 @@ export async function restoreSnapshot(
       try {
         const module = await loader.bind(imp.specifier, [[imp.name, imp.export]], imp.options);
         slot[imp.name] = imp.export === "*" ? module : module[imp.export];
+        // One turn of the event loop before the inspector evaluates again: an evaluation right
+        // after an import (linkedom's, say) made Deno 2.9.6 abort the process in a third of
+        // such restores ("Invoke in DisallowJavascriptExecutionScope"), none in 90 with it.
+        await new Promise((resolve) => setTimeout(resolve, 0));
         await bind(repl, imp.name, imp.kind);
         restored.push(imp.name);
       } catch (error) {
@@ -353,18 +357,25 @@ export async function restoreSnapshot(
     // From here on, user code runs again (class bodies, static blocks, functions restored
     // from their source): what it schedules is held back, not started (restore_hold.ts).
     const hold = holdScheduling<Declaration>();
+    let lexical: Lexical;
     try {
-      await restoreRest(hold);
+      lexical = await restoreRest(hold);
     } finally {
       skipped.push(...describeHeld(hold.release()));
     }
+    // Binding them runs no user code: outside the hold, whose stand-ins slow every promise
+    // (a patched `then`).
+    await bindLexical(lexical);
   } finally {
     delete (globalThis as Record<symbol, unknown>)[SLOT];
   }
   return { restored, skipped };
 
-  /** Declarations, then values; `hold` is told which declaration runs. */
-  async function restoreRest(hold: Hold<Declaration>): Promise<void> {
+  /**
+   * Declarations, then values; `hold` is told which declaration runs. Returns the `let` and
+   * `const` variables left in the slot for {@linkcode bindLexical}.
+   */
+  async function restoreRest(hold: Hold<Declaration>): Promise<Lexical> {
     let pending = body.declarations;
     // Usually all declarations evaluate as one script. If one fails (a class extending one
     // declared later, say), they are evaluated one by one, retried until no more succeed;
@@ -500,7 +511,7 @@ export async function restoreSnapshot(
     skipped.push(...decoded.skipped.map((item) => ({ ...item, path: shownPath(item.path) })));
     // One pass over the variables: a function's own properties go back on it, a `var` onto the
     // global object, a `let` or `const` into the slot its statement below reads.
-    const lexical: Record<"let" | "const", string[]> = { let: [], const: [] };
+    const lexical: Lexical = { let: [], const: [] };
     const global = globalThis as Record<string, unknown>;
     for (const name of Object.keys(values)) {
       const value = values[name];
@@ -518,6 +529,11 @@ export async function restoreSnapshot(
         restored.push(name);
       }
     }
+    return lexical;
+  }
+
+  /** Declares the variables `restoreRest` left in the slot, under their saved keywords. */
+  async function bindLexical(lexical: Lexical): Promise<void> {
     // Both kinds in one evaluation: each costs a round trip through the inspector.
     const statements = (["let", "const"] as const).filter((k) => lexical[k].length > 0).map(
       (kind) =>
@@ -548,6 +564,9 @@ export async function restoreSnapshot(
     }
   }
 }
+
+/** The `let` and `const` variables a restore binds, by keyword. */
+type Lexical = Record<"let" | "const", string[]>;
 
 /**
  * The key under which a saved function's or class's own properties travel among the values; no
