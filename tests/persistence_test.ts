@@ -192,13 +192,7 @@ Deno.test("with default flags, a cell that ran 2 s is saved at once: a kill -9 r
     await (await talk.call("const quick = rows.length"))();
     // The save after the load runs in the background; give it time, then kill without warning.
     await waitForSnapshot(dataDir, 10_000);
-    host.kill("SIGKILL");
-    await host.status;
-    await talk.close();
-
-    const again = spawnHost(dataDir);
-    const talk2 = rpc(again);
-    await talk2.start();
+    const { again, talk2 } = await killAndReopen(host, talk, dataDir);
     const back = await (await talk2.call(
       "[rows.length === 100_000, rows.at(-1).v === Math.sqrt(99_999), typeof quick]",
     ))();
@@ -218,6 +212,21 @@ Deno.test("with default flags, a cell that ran 2 s is saved at once: a kill -9 r
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+/** Kills `host` without warning and starts another on its data folder, talked to. */
+async function killAndReopen(
+  host: Deno.ChildProcess,
+  talk: ReturnType<typeof rpc>,
+  dataDir: string,
+): Promise<{ again: Deno.ChildProcess; talk2: ReturnType<typeof rpc> }> {
+  host.kill("SIGKILL");
+  await host.status;
+  await talk.close();
+  const again = spawnHost(dataDir);
+  const talk2 = rpc(again);
+  await talk2.start();
+  return { again, talk2 };
+}
 
 /** Waits until the registry in `dataDir` holds a snapshot. */
 async function waitForSnapshot(dataDir: string, ms: number): Promise<void> {
@@ -247,13 +256,7 @@ Deno.test("after kill -9 the next result names the cells and variables that were
     await new Promise((r) => setTimeout(r, 300));
     await (await talk.call("const rows = [1, 2, 3]; function total() { return 6 }"))();
     await (await talk.call("let late = rows.length"))();
-    host.kill("SIGKILL");
-    await host.status;
-    await talk.close();
-
-    const again = spawnHost(dataDir);
-    const talk2 = rpc(again);
-    await talk2.start();
+    const { again, talk2 } = await killAndReopen(host, talk, dataDir);
     const back = await (await talk2.call("[typeof kept, typeof rows, typeof late]"))();
     assert.equal(back.result, '[ "string", "undefined", "undefined" ]');
     assert.match(
