@@ -81,6 +81,21 @@ Deno.test("a body importing linkedom restores in each of 10 fresh kernels (Deno 
   }
 });
 
+Deno.test("a cell's own _ (lodash's import name) and _error are saved and restored", async () => {
+  const { fresh, taken, report } = await roundTrip(
+    `import _ from "npm:lodash@4.17.21";\nconst _error = { count: 3 };\nconst x = 5;`,
+  );
+  await using _f = fresh;
+  assert.deepEqual(taken.skipped, []);
+  assert.deepEqual(report.skipped, []);
+  assert.ok(report.restored.includes("_") && report.restored.includes("_error"));
+  const r = await fresh.kernel.execute("[_.chunk([1, 2, 3], 2).length, _error.count, x]");
+  assert.equal(r.data?.["text/plain"], "[ 2, 3, 5 ]", JSON.stringify(r.error));
+  // The REPL's last value goes on as before, without touching the user's _.
+  const after = await fresh.kernel.execute("typeof _.range");
+  assert.equal(after.data?.["text/plain"], '"function"');
+});
+
 Deno.test("functions that close over local variables are named; the others restore", async () => {
   const { fresh, taken, report } = await roundTrip(
     "function mk(a) { return () => ++a }\nconst next = mk(10); next();\n" +

@@ -16,7 +16,8 @@ const MAX_MEMBERS = 200;
 
 /**
  * Names the kernel or the runtime defines after start, never listed as user variables: `_` and
- * `_error`, and the global Deno's Node compatibility layer adds when a cell first loads npm code.
+ * `_error` (unless a cell declared one: lodash is imported as `_`), and the global Deno's Node
+ * compatibility layer adds when a cell first loads npm code.
  */
 const KERNEL_NAMES = new Set(["_", "_error", "nodeBootstrap"]);
 
@@ -58,7 +59,9 @@ export class Namespace {
     const names = [...lexical, ...Object.keys(globalThis)];
     const declared = new Set(lexical.filter((n) => !this.#baselineLexical.has(n)));
     return [...new Set(names)].filter((n) =>
-      (declared.has(n) || !this.#baseline.has(n)) && !KERNEL_NAMES.has(n) &&
+      (declared.has(n) || !this.#baseline.has(n)) &&
+      // A cell's own `_` (lodash's import name) is the user's, the REPL's last value is not.
+      (!KERNEL_NAMES.has(n) || this.#repl.kinds.has(n)) &&
       !(this.#libraryGlobals.has(n) && !this.#repl.kinds.has(n))
     );
   }
