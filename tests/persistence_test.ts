@@ -24,6 +24,30 @@ Deno.test("every kind of value survives a restart of the stdio host with --kerne
   }
 });
 
+Deno.test("the ephemeral stdio kernel is saved in memory and comes back after its own uncatchable timeout", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
+  try {
+    await using s = await connectStdio(["--data-dir", dataDir]);
+    const slow = await s.execute(
+      "const st = { n: 1 }; const t0 = Date.now(); while (Date.now() - t0 < 2100) {} st.n",
+    );
+    assert.equal(slow.status, "ok");
+    // 2 s of work: saved at once, in the background.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A regular expression after an await: the interrupt cannot reach it; the kernel restarts.
+    const r = await s.client.callTool({
+      name: "execute",
+      arguments: { code: `await null; /^(a+)+$/.test("a".repeat(34) + "b")`, timeout_ms: 1000 },
+    });
+    const stopped = r.structuredContent as Record<string, unknown>;
+    assert.equal(stopped.status, "timeout");
+    assert.ok(stopped.restored_from, `not restored: ${JSON.stringify(stopped.lost)}`);
+    assert.equal((await s.execute("st.n")).result, "1");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("a second live process asking for the same kernel name is refused clearly", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
   try {

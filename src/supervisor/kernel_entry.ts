@@ -168,7 +168,8 @@ export async function saveEntry(
       skipped: [...taken.skipped, ...files ?? []],
       untoldLoss,
     },
-    options.snapshotVersions,
+    // An ephemeral kernel's snapshots are in the host's memory: its latest is enough.
+    entry.persistent ? options.snapshotVersions : 1,
     { fence: options.fence },
   );
   entry.saveFailure = undefined;

@@ -147,7 +147,8 @@ export const SAVE_AFTER_WORK_MS = 2000;
  * whose saves are slow is not saved after every cell).
  */
 export function needsSave(kernel: KernelView, now: number, policy: SavePolicy): boolean {
-  if (!kernel.dirty || !kernel.persistent) return false;
+  // An ephemeral kernel is saved too, to its memory registry: it comes back after a crash.
+  if (!kernel.dirty) return false;
   if (kernel.retrySaveAt !== null && now < kernel.retrySaveAt) return false;
   if (kernel.requestsSinceSave >= policy.saveEvery) return true;
   if (kernel.unsavedWorkMs >= Math.max(SAVE_AFTER_WORK_MS, kernel.lastSaveMs)) return true;

@@ -69,7 +69,9 @@ Deno.test("a dirty kernel is saved after the interval or after N requests, not b
   assert.equal(needsSave(dirty, 16_000, policy), true);
   assert.equal(needsSave({ ...dirty, requestsSinceSave: 10 }, 1001, policy), true);
   assert.equal(needsSave({ ...dirty, dirty: false }, 99_999, policy), false);
-  assert.equal(needsSave({ ...dirty, persistent: false }, 99_999, policy), false);
+  // An ephemeral kernel is saved by the same rules, to its memory registry.
+  assert.equal(needsSave({ ...dirty, persistent: false }, 16_000, policy), true);
+  assert.equal(needsSave({ ...dirty, persistent: false }, 15_999, policy), false);
 });
 
 Deno.test("unsaved cells that ran 2 s in all are saved at once, unless saves take longer", () => {
@@ -82,8 +84,9 @@ Deno.test("unsaved cells that ran 2 s in all are saved at once, unless saves tak
   assert.equal(needsSave({ ...dirty, unsavedWorkMs: 4000, lastSaveMs: 5000 }, 1001, policy), false);
   assert.equal(needsSave({ ...dirty, unsavedWorkMs: 5000, lastSaveMs: 5000 }, 1001, policy), true);
   assert.equal(
-    needsSave({ ...dirty, unsavedWorkMs: 9000, persistent: false }, 1001, policy),
+    needsSave({ ...dirty, unsavedWorkMs: 9000, retrySaveAt: 2000 }, 1001, policy),
     false,
+    "not before a failed save's retry time",
   );
 });
 

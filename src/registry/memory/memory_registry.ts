@@ -172,9 +172,8 @@ class MemoryRegistry implements Registry {
     const record = { ...cell, declared: [...cell.declared] };
     const cells = this.#cells.get(kernelId);
     const last = cells?.at(-1);
-    // Cells nearly always come in order: appended at once. An ephemeral kernel is never saved,
-    // so its log is never pruned, and sorting it again on every cell cost O(n) each (30 µs
-    // per cell after 2,000 of them).
+    // Cells nearly always come in order: appended at once. Sorting an ephemeral kernel's log
+    // again on every cell cost O(n) each (30 µs per cell after 2,000 of them).
     if (cells && last !== undefined && last.cell < cell.cell) {
       cells.push(record);
       return;
