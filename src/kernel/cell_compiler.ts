@@ -14,6 +14,7 @@ import { parse } from "acorn";
 import type { ImportDeclaration, Node, Program } from "acorn";
 import { transformSync } from "amaro";
 import { walk } from "./ast_walk.ts";
+import { awaitChecks } from "./await_checks.ts";
 import { loopCheck } from "./loop_checks.ts";
 import { type ModuleImports, moduleImports, NO_IMPORTS } from "./npm_imports.ts";
 import { PROTECTED_GLOBALS, protectedMessage } from "./protected_globals.ts";
@@ -230,7 +231,7 @@ interface Edit {
 
 /**
  * Replaces import declarations, `import()` calls and `export` keywords, and puts the interrupt
- * check in every loop, keeping line numbers.
+ * check in every loop and after every top-level `await`, keeping line numbers.
  */
 function rewriteModuleSyntax(code: string, program: Program): string {
   const edits: Edit[] = [];
@@ -241,6 +242,11 @@ function rewriteModuleSyntax(code: string, program: Program): string {
       // Pasted module code: `export const x = 1` defines `x` as a REPL binding.
       edits.push({ start: node.start, end: node.declaration.start, text: "" });
     }
+  }
+  // Before the loops' checks: at one offset, the one pushed later comes first in the text, and a
+  // loop's check must open a body that begins with an await.
+  if (/\bawait\b/.test(code)) {
+    for (const { at, text } of awaitChecks(program)) edits.push({ start: at, end: at, text });
   }
   walk(program, (node) => {
     for (const { at, text } of loopCheck(node)) edits.push({ start: at, end: at, text });

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { INTERRUPT_CHECK } from "./worker/cell_interrupt.ts";
+import { AWAIT_CHECK, AWAIT_TOKEN, INTERRUPT_CHECK } from "./worker/cell_interrupt.ts";
 
 /** The globals no cell may declare at top level. */
 export const PROTECTED_GLOBALS: ReadonlySet<string> = new Set([
@@ -84,8 +84,10 @@ export const PROTECTED_GLOBALS: ReadonlySet<string> = new Set([
   "AbortController",
   "btoa",
   "atob",
-  // The check compiled loops call (`worker/cell_interrupt.ts`).
+  // The checks compiled loops and awaits call (`worker/cell_interrupt.ts`).
   INTERRUPT_CHECK,
+  AWAIT_TOKEN,
+  AWAIT_CHECK,
 ]);
 
 /** Why a cell declaring `name` at top level is refused; pure. */

@@ -73,8 +73,26 @@ Deno.test("import attributes and dynamic import() go through the loader", () => 
   );
   assert.match(
     code,
-    /const m = await globalThis\[Symbol\.for\("mcp-kernel-host\.loader"\)\]\.import\("npm:x"\)/,
+    /const m = __mkhAwake\(__mkhAt\(\),await globalThis\[Symbol\.for\("mcp-kernel-host\.loader"\)\]\.import\("npm:x"\)\);/,
   );
+});
+
+Deno.test("a cell's top-level awaits are checked when they resume; its functions' are not", () => {
+  const code = compiled(
+    "const a = await f() + 1;\nwhile (go) await step();\nfor (;;) { await tick(); }\n" +
+      "async function g() { await h() }\nconst k = async () => await h();",
+  );
+  const lines = code.split("\n");
+  assert.equal(lines[0], "const a = __mkhAwake(__mkhAt(),await f()) + 1;");
+  // A loop's check opens a body that begins with an await.
+  assert.match(
+    lines[1]!,
+    /^while \(go\) \{\/\*__mkhTick\*\/__mkhTick\(\);__mkhAwake\(__mkhAt\(\),await step\(\)\);/,
+  );
+  assert.equal(lines[2], "for (;;) {__mkhTick(); __mkhAwake(__mkhAt(),await tick()); }");
+  assert.equal(lines[3], "async function g() { await h() }");
+  assert.equal(lines[4], "const k = async () => await h();");
+  new Function(`return async () => {${code}}`); // still valid JavaScript
 });
 
 Deno.test("enums and namespaces fall back to transform mode", () => {

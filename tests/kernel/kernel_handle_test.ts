@@ -190,6 +190,32 @@ Deno.test("a cancel stops an awaiting cell at once; the kernel keeps every varia
   assert.equal(t.kernel.pid, pid);
 });
 
+Deno.test("a cancelled or timed-out awaiting cell does not go on when what it awaited settles", async () => {
+  // One abandoned cell per kernel: a second one would move the kernel to a fresh process, which
+  // ends the first's continuation anyway.
+  for (const how of ["cancel", "timeout"] as const) {
+    await using t = await startKernel();
+    const pid = t.kernel.pid;
+    await t.kernel.execute(
+      "const orders = { placed: 0 }; const sleep = (ms) => new Promise((r) => setTimeout(r, ms))",
+    );
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(), 100);
+    const stopped = await t.kernel.execute(
+      "orders.placed += 10; await sleep(400); orders.placed += 1; orders.placed",
+      how === "cancel" ? { signal: cancel.signal } : { timeoutMs: 100 },
+    );
+    assert.equal(stopped.status, how === "cancel" ? "cancelled" : "timeout");
+    await new Promise((r) => setTimeout(r, 700));
+    // The effect the cell made before it stopped, not the one after its await.
+    const after = await t.kernel.execute("await sleep(10); orders.placed");
+    assert.equal(after.status, "ok", JSON.stringify(after.error));
+    assert.equal(after.data?.["text/plain"], "10", how);
+    assert.equal(after.stderr, "", how);
+    assert.equal(t.kernel.pid, pid, "the same process");
+  }
+});
+
 Deno.test("a cancel of a synchronous loop in unchecked code restarts the kernel within the grace and says what was lost", async () => {
   await using t = await startKernel();
   await t.kernel.execute("let a = 1");

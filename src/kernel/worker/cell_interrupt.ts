@@ -36,6 +36,43 @@ export function installInterruptCheck(flag: Int32Array): void {
   Object.defineProperty(globalThis, INTERRUPT_CHECK, { value: check });
 }
 
+/** The global a cell's top-level `await` reads its evaluation's number from, before it waits. */
+export const AWAIT_TOKEN = "__mkhAt";
+/** The global a cell's top-level `await` passes its result through once it resumes. */
+export const AWAIT_CHECK = "__mkhAwake";
+
+/** The number of the evaluation `Repl.run` started last. */
+let evaluation = 0;
+
+/**
+ * Starts a new evaluation. A cell stopped while it awaited is abandoned, its promise left to
+ * settle; when it settles, the cell's next step sees that a later evaluation began, and throws
+ * instead of going on: a cell the agent was told is stopped does not make its effect later
+ * (an order placed twice once the agent runs it again).
+ */
+export function nextEvaluation(): void {
+  evaluation++;
+}
+
+/**
+ * Defines what the compiler puts around each of a cell's top-level `await`s (see
+ * `await_checks.ts`): `__mkhAwake(__mkhAt(), await x)` reads the evaluation's number before it
+ * waits and, after, returns `x`'s value, or throws if the evaluation was abandoned meanwhile.
+ */
+export function installAwaitCheck(): void {
+  Object.defineProperty(globalThis, AWAIT_TOKEN, { value: () => evaluation });
+  Object.defineProperty(globalThis, AWAIT_CHECK, {
+    value: (at: number, value: unknown) => {
+      if (at === evaluation) return value;
+      const error = new Error(
+        "The cell was stopped while it awaited; it does not go on when what it awaited settles",
+      );
+      error.name = "KernelInterruptSignal";
+      throw error;
+    },
+  });
+}
+
 /** Why the running cell was interrupted through the flag, if it was. */
 export function interruption(flag: Int32Array): "timeout" | "cancelled" | undefined {
   switch (Atomics.load(flag, 0)) {

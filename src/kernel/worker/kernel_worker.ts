@@ -21,7 +21,7 @@ import { trackWorkers, type WorkerTracker } from "./nested_workers.ts";
 import { Namespace } from "./namespace.ts";
 import { describeError, Repl } from "./repl.ts";
 import { NO_YIELD, yieldCheckpoint } from "./save_yield.ts";
-import { installInterruptCheck, interruption } from "./cell_interrupt.ts";
+import { installAwaitCheck, installInterruptCheck, interruption } from "./cell_interrupt.ts";
 import { recordTypeScript } from "./shown_source.ts";
 import { restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 
@@ -128,6 +128,7 @@ async function start(init: WorkerInit): Promise<void> {
   const displays = new Displays();
   installJupyter(displays, init.scratchDir);
   installInterruptCheck(init.interruptFlag);
+  installAwaitCheck();
   readDeniedEnvAsUnset();
   const workers = trackWorkers();
   loader.admitNpm(init.npm);

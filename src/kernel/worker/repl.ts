@@ -10,6 +10,7 @@
  */
 import { Session } from "node:inspector";
 import type { CellOutcome, ErrorInfo } from "../protocol.ts";
+import { nextEvaluation } from "./cell_interrupt.ts";
 import { format } from "./format.ts";
 import { isDisplayPromise } from "./jupyter.ts";
 import { render } from "./render.ts";
@@ -122,6 +123,7 @@ export class Repl {
    */
   async run(code: string, name: string, options: RunOptions = {}): Promise<CellOutcome> {
     this.#currentCell = name;
+    nextEvaluation();
     const started = performance.now();
     const stop = this.#spares.length > 0 ? stopWhen(options) : neverStop();
     let reply: EvaluateResult;
@@ -179,6 +181,8 @@ export class Repl {
    */
   #abandon(evaluation: Promise<EvaluateResult>): void {
     evaluation.catch(() => {});
+    // Its awaits throw when they resume (see `cell_interrupt.ts`).
+    nextEvaluation();
     this.#session.disconnect();
     this.#session = this.#spares.pop()!;
   }
