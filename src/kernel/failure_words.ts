@@ -9,16 +9,21 @@ import type { ErrorInfo } from "./protocol.ts";
 import { describe, type SandboxExit } from "./sandbox_process.ts";
 
 /**
- * The error of a cell the kernel stopped itself (`kept`, nothing lost) or one that was cancelled
+ * The error of a cell the kernel stopped itself (`kept`, nothing lost; `moved`, when the kernel
+ * then moved to a fresh process and `lost` names what could not follow) or one that was cancelled
  * before it started.
  */
 export function interruptError(
   status: "timeout" | "cancelled",
   timeoutMs: number,
-  how: "kept" | "before it started",
+  how: "kept" | "moved" | "before it started",
 ): ErrorInfo {
-  const kept = "; it was interrupted and the kernel kept every variable (effects of the cell " +
-    "before it stopped stay), nothing was lost";
+  const kept = how === "moved"
+    ? "; it was interrupted and the kernel kept its variables (effects of the cell before it " +
+      "stopped stay) except those lost names: the kernel then moved to a fresh process, which " +
+      "they could not follow"
+    : "; it was interrupted and the kernel kept every variable (effects of the cell before it " +
+      "stopped stay), nothing was lost";
   const message = how === "before it started"
     ? "The cell was cancelled before it started; it did not run"
     : status === "timeout"

@@ -357,7 +357,12 @@ export class KernelHandle implements AsyncDisposable {
         if (outcome.status === "timeout" || outcome.status === "cancelled") {
           result.error = interruptError(outcome.status, timeoutMs, "kept");
         }
-        if (exhausted) Object.assign(result, await this.#refresh());
+        if (exhausted) {
+          Object.assign(result, await this.#refresh());
+          if (result.lost && (outcome.status === "timeout" || outcome.status === "cancelled")) {
+            result.error = interruptError(outcome.status, timeoutMs, "moved");
+          }
+        }
         const missed = outcome.status === "error" ? missedNpmPackage(outcome.error) : undefined;
         if (missed) Object.assign(result, await this.#fetchMissed(missed, result.error!));
       } else {

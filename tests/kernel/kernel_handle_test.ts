@@ -129,6 +129,9 @@ Deno.test("once its spare sessions are used up, the namespace moves to a fresh s
   assert.equal(last.status, "timeout");
   assert.notEqual(t.kernel.pid, pid, "a fresh sandbox");
   assert.match(last.lost ?? "", /moved to a fresh process.*these did not move: pending/);
+  // Its error does not say "nothing was lost" above a lost that names what was.
+  assert.doesNotMatch(last.error!.message, /nothing was lost/);
+  assert.match(last.error!.message, /kept its variables .* except those lost names/);
   assert.equal((await t.kernel.execute("kept")).data?.["text/plain"], "2", "the namespace moved");
   const again = await t.kernel.execute("await new Promise(() => {})", { timeoutMs: 100 });
   assert.equal(again.lost, undefined, "the fresh sandbox has its spares again");
