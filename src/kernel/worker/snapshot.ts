@@ -175,10 +175,9 @@ export async function takeSnapshot(
   function classifyValue(name: string): void {
     const kind = kindOf(name);
     const read = reads.get(name)!;
-    if (!read.ok) {
-      skipped.push({ path: name, reason: "it was never initialized (its cell threw first)" });
-      return;
-    }
+    // Never initialized (its cell threw or was stopped first): it had no value to lose, and a
+    // later cell declares it again as it would have.
+    if (!read.ok) return;
     const value = read.value;
     const provided = providedExpression(value);
     if (provided) {
