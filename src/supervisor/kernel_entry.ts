@@ -45,6 +45,8 @@ export interface Entry {
    * when the kernel refused it for the size of its variables, which its next request may change.
    */
   saveFailure?: { reason: string; attempts: number; retryAt: number; refused: boolean };
+  /** The words of a loss still to tell that this host's latest save carried (`untoldLoss`). */
+  savedLoss?: string;
   /** The registry's last active time and count need writing. */
   touched: boolean;
   /** Periodic saves that gave way to a request since the last save that finished. */
@@ -173,6 +175,7 @@ export async function saveEntry(
     { fence: options.fence },
   );
   entry.saveFailure = undefined;
+  entry.savedLoss = untoldLoss?.words;
   entry.lastSaveMs = options.now() - began;
   if (entry.generation === generation) {
     markSaved(entry);

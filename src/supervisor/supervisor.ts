@@ -434,6 +434,10 @@ export class Supervisor {
         fence: this.#fence(entry),
       });
       await this.#releaseLease(entry);
+      // Under leases the kernel may go to another host, which hears what is still to tell from
+      // the snapshot just saved (`untoldLoss`) and, once told, saves it away: words kept here
+      // would come back as new if the kernel returned. Only words a save carried.
+      if (this.#o.lease && entry.notice?.lost === entry.savedLoss) entry.notice = undefined;
     })();
     try {
       await entry.stopping;

@@ -279,6 +279,28 @@ Deno.test("a loss found by a takeover whose caller left is told by the next host
   assert.equal((await d.supervisor.execute("k", "n")).lost, undefined);
 });
 
+Deno.test("a loss told on a host is not told again as new when the kernel comes back to it", async () => {
+  // Found by a trial on PostgreSQL: B took the kernel over and told the loss; the kernel went to
+  // C, which said it again and had it heard; back on B, B's own words from before came back as
+  // a fresh takeover, and an agent that redoes what a loss names did it a second time.
+  await using c = cluster();
+  const a = c.host("host-a");
+  const b = c.host("host-b");
+  const d = c.host("host-d");
+  await savedThenRan(a, "k", 1);
+  c.clock.now += TTL + 1; // A stalls past its lease
+  const taken = await b.supervisor.execute("k", "n");
+  assert.match(taken.lost ?? "", /stopped renewing its lease/);
+  c.clock.now += 1;
+  assert.equal(await b.supervisor.stop("k"), true); // handed over, as to a host that asks
+  await d.supervisor.execute("k", "n");
+  c.clock.now += 1;
+  assert.equal((await d.supervisor.execute("k", "n")).lost, undefined, "heard on D");
+  assert.equal(await d.supervisor.stop("k"), true);
+  const back = await b.supervisor.execute("k", "n");
+  assert.equal(back.lost, undefined, "not told again on B");
+});
+
 Deno.test("a loss said to a request that waited for the lease is said again where the kernel goes next", async () => {
   // The chaos rounds' case: a request through nginx waited on host B for a paused holder's
   // lease; its client gave up, unseen by B (nginx closed the connection; the host noticed late
