@@ -319,7 +319,7 @@ export class Host {
   /**
    * Runs `fn` on a kernel's scratch folder (see `filesFolder`). With a shared registry it runs
    * as a request to the kernel, so that the kernel is here (its lease taken, handed over if
-   * another host runs it) and a write marks it changed, to be saved with its files.
+   * another host runs it) and a write marks it changed, its files saved at once.
    */
   async useFiles<T>(
     id: string,
@@ -328,9 +328,12 @@ export class Host {
   ): Promise<T> {
     if (!this.identity) return await fn(await this.filesFolder(id));
     await this.#check(id);
-    return await this.#supervisor.run(id, async () => await fn(await this.filesFolder(id)), {
-      mutates: options.writes,
-    });
+    return await this.#supervisor.run(id, async () => {
+      const out = await fn(await this.filesFolder(id));
+      // Written through to the registry before the reply: another host keeps it.
+      if (options.writes) await this.#supervisor.saveFiles(id);
+      return out;
+    }, { mutates: options.writes });
   }
 
   // Access rules: which kernels a caller may address, create, close and list. Over HTTP a

@@ -219,6 +219,8 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await callTool(client, "execute", { kernel: id, code: "let late = 1" });
+      // An upload's reply says it is written: the host that takes the kernel over has it.
+      await callTool(client, "upload_file", { kernel: id, path: "up.txt", text: "uploaded" });
       await client.close();
       killed.process.kill("SIGKILL");
       await killed.process.status;
@@ -228,6 +230,10 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
       assert.equal(text(result), "6");
       assert.ok(result.restoredFrom);
       assert.match(result.lost ?? "", /stopped renewing its lease/);
+      // Files are as that host last saved them, and the loss says so.
+      assert.match(result.lost ?? "", /its folder's files as that host last saved them/);
+      const up = await b.host.execute(id, 'await Deno.readTextFile("up.txt")');
+      assert.equal(text(up), '"uploaded"', JSON.stringify(up.error));
     } finally {
       try {
         killed.process.kill("SIGKILL");

@@ -407,6 +407,17 @@ export class Supervisor {
   }
 
   /**
+   * Saves a persistent kernel's scratch files to a shared registry now, not its namespace: an
+   * upload is then kept by a host that takes the kernel over, as its reply said it was written.
+   * Files newer than the namespace are what a crash between a save's two writes leaves too.
+   */
+  async saveFiles(id: string): Promise<void> {
+    const entry = this.#entries.get(id);
+    if (!entry?.persistent || !this.#o.files) return;
+    await this.#o.files.save(id, entry.store, this.#fence(entry));
+  }
+
+  /**
    * Saves and stops a kernel; it stays resumable. Returns `false` if it could not be saved, or
    * if a request reached it during the save.
    */
@@ -750,7 +761,11 @@ export class Supervisor {
         // Taken although never released: its holder stopped renewing it.
         if (prior && prior.holder !== lease.holder && prior.expiresAt !== 0) {
           return `the host that ran this kernel (${prior.holder}) stopped renewing its lease ` +
-            "(it died or stalled), so this host took the kernel over from its latest snapshot";
+            "(it died or stalled), so this host took the kernel over from its latest snapshot" +
+            (this.#o.files && entry.persistent
+              ? ", and its folder's files as that host last saved them (what its cells wrote, " +
+                "changed or deleted there since is undone; uploads were saved as they came)"
+              : "");
         }
         return undefined;
       }
