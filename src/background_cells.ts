@@ -28,14 +28,17 @@ export interface BackgroundCell {
   lost?: string;
 }
 
-/** Runs a cell, feeding its output to `onOutput`. */
+/** Runs a cell, feeding its output to `onOutput`; `signal` cancels it. */
 export type CellRun = (
   onOutput: (text: string, stream: "stdout" | "stderr") => void,
+  signal: AbortSignal,
 ) => Promise<ExecuteResult>;
 
 /** The host's table of background cells. */
 export class BackgroundCells {
   #cells = new Map<string, BackgroundCell>();
+  /** The running cells' cancels, and when each has ended. */
+  #running = new Map<string, { cancel: AbortController; ended: Promise<unknown> }>();
   #now: () => number;
 
   /** @param now The clock (default `Date.now`). */
@@ -53,18 +56,41 @@ export class BackgroundCells {
       stderr: "",
     };
     this.#cells.set(entry.cell, entry);
-    run((text, stream) => {
+    const cancel = new AbortController();
+    const ended = run((text, stream) => {
       if (entry[stream].length < OUTPUT_LIMIT_BYTES) {
         entry[stream] = (entry[stream] + text).slice(0, OUTPUT_LIMIT_BYTES);
       }
-    }).then((result) => {
+    }, cancel.signal).then((result) => {
       entry.result = result;
       entry.stdout = result.stdout;
       entry.stderr = result.stderr;
     }, (error: Error) => {
       entry.lost = `the cell ended without a result: ${error.message}`;
-    }).finally(() => this.#forgetOld(kernel));
+    }).finally(() => {
+      this.#running.delete(entry.cell);
+      this.#forgetOld(kernel);
+    });
+    this.#running.set(entry.cell, { cancel, ended });
     return { ...entry };
+  }
+
+  /**
+   * Cancels the cell `cell` of kernel `kernel` if it still runs (as a client's cancel does: the
+   * kernel keeps its variables) and waits up to `waitMs` for it to end; `undefined` when unknown.
+   */
+  async cancel(kernel: string, cell: string, waitMs: number): Promise<BackgroundCell | undefined> {
+    const running = this.get(kernel, cell) && this.#running.get(cell);
+    if (running) {
+      running.cancel.abort();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        running.ended,
+        new Promise((resolve) => timer = setTimeout(resolve, waitMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    return this.get(kernel, cell);
   }
 
   /** The cell `cell` of kernel `kernel`, as it is now; `undefined` when unknown there. */

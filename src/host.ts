@@ -30,6 +30,12 @@ export type { ShutdownReport } from "./supervisor/supervisor.ts";
 /** How often the retention policy runs (see `Host.sweep`). */
 const SWEEP_INTERVAL_MS = 60_000;
 
+/**
+ * How long `cancelCell` waits for the cell to end: a cancel's grace, and the restart of a kernel
+ * whose code the interrupt could not reach.
+ */
+const CANCEL_WAIT_MS = 5000;
+
 /** What `kernel_info` reports. Times are milliseconds since the epoch. */
 export interface KernelInfo {
   kernel: string;
@@ -525,11 +531,25 @@ export class Host {
     await this.#check(id);
     return this.#cells.start(
       id,
-      async (onOutput) =>
+      async (onOutput, signal) =>
         await this.#renderer.renderResult(
-          await this.#supervisor.execute(id, code, { ...options, onOutput }),
+          await this.#supervisor.execute(id, code, { ...options, onOutput, signal }),
         ),
     );
+  }
+
+  /**
+   * Cancels a background cell of kernel `id` that still runs, as a client's cancel of a call
+   * does (the kernel keeps its variables; code the interrupt cannot reach costs a restart from
+   * the freshest snapshot), and returns it once it ended, or after 5 s, as {@linkcode cell}.
+   *
+   * @throws {CellNotFoundError} When the kernel has no such cell (any more).
+   */
+  async cancelCell(id: string, cell: string): Promise<BackgroundCell> {
+    await this.#check(id);
+    const found = await this.#cells.cancel(id, cell, CANCEL_WAIT_MS);
+    if (!found) throw new CellNotFoundError(cell);
+    return found;
   }
 
   /**

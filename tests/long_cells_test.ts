@@ -222,6 +222,32 @@ Deno.test("over HTTP, a background cell returns at once; its status shows output
   assert.match((unknown.content as { text: string }[])[0]?.text ?? "", /Unknown cell nope/);
 });
 
+Deno.test("over HTTP, a runaway background cell is cancelled through cell_status; the kernel keeps its variables", async () => {
+  await using s = await overHttp();
+  await execute(s.client, "const keep = { v: 1 }");
+  const started = (await s.client.callTool({
+    name: "execute",
+    arguments: { code: "let i = 0; while (true) { i++ }", background: true, timeout_ms: 120_000 },
+  })).structuredContent as { cell: string };
+  await new Promise((r) => setTimeout(r, 300));
+  const asked = performance.now();
+  const stopped = (await s.client.callTool({
+    name: "cell_status",
+    arguments: { cell: started.cell, cancel: true },
+  })).structuredContent as Out;
+  assert.equal(stopped.status, "cancelled", JSON.stringify(stopped));
+  assert.ok(performance.now() - asked < 3000, "answered once the cell ended");
+  // The kernel is free again, with its variables and what the cell did.
+  const after = await execute(s.client, "[keep.v, i > 0]");
+  assert.equal(after.result, "[ 1, true ]");
+  // A finished cell is reported as it ended; a cancel of it changes nothing.
+  const again = (await s.client.callTool({
+    name: "cell_status",
+    arguments: { cell: started.cell, cancel: true },
+  })).structuredContent as Out;
+  assert.equal(again.status, "cancelled");
+});
+
 Deno.test("over HTTP, a background cell outlives its client and is bounded by its timeout", async () => {
   const t = await openHost();
   const handler = createHttpHandler({ host: t.host, log: () => {} });
