@@ -165,8 +165,11 @@ export class CellNotFoundError extends Error {
   constructor(cell: string, options?: ErrorOptions) {
     super(
       `Unknown cell ${cell} for this kernel: it never ran here, it was forgotten (each kernel ` +
-        `keeps its last ${FINISHED_KEPT} finished cells), or the host restarted since, which ` +
-        `loses running cells (the kernel comes back from its last snapshot)`,
+        `keeps its last ${FINISHED_KEPT} finished cells), or the host restarted since and forgot ` +
+        `its cells: one still running at a graceful stop was interrupted after the grace and ` +
+        `its effects so far were saved (check the variables it sets before running it again); ` +
+        `after a crash the kernel comes back from its last snapshot, and its next result says ` +
+        `which cells were lost`,
       options,
     );
     this.name = "CellNotFoundError";
