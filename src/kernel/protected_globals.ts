@@ -80,6 +80,8 @@ export const PROTECTED_GLOBALS: ReadonlySet<string> = new Set([
   "structuredClone",
   "performance",
   "postMessage",
+  // Locked by the kernel (it would end the Worker): declaring it could only fail.
+  "close",
   "Worker",
   "AbortController",
   "btoa",

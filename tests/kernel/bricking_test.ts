@@ -20,6 +20,8 @@ Deno.test("top-level declarations of built-ins are refused by the compiler; bloc
       ["function Object() {}", "Object", "function"],
       ["const { URL } = { URL: 1 }", "URL", "const"],
       ['import Deno from "npm:ms@2.1.3"', "Deno", "const"],
+      // Locked by the kernel: V8's own "already declared" said nothing of why.
+      ["function close() {}", "close", "function"],
     ] as const
   ) {
     const compiled = compileCell(code);
