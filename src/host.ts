@@ -586,10 +586,15 @@ export class Host {
     return await this.#supervisor.run(id, (k) => k.inspect(name, depth), { mutates: false });
   }
 
-  /** Empties the kernel's namespace and re-runs the prelude. */
-  async reset(id: string): Promise<void> {
+  /**
+   * Empties the kernel's namespace and re-runs the prelude, and saves it so: a crash before the
+   * next save would otherwise bring back what the reset emptied. Resolves `false` when that
+   * save failed.
+   */
+  async reset(id: string): Promise<boolean> {
     await this.#check(id);
     await this.#supervisor.run(id, (k) => k.reset());
+    return await this.#supervisor.save(id);
   }
 
   /** Facts about a kernel, without starting it. */

@@ -112,13 +112,20 @@ function rpc(host: Deno.ChildProcess) {
       await send({ jsonrpc: "2.0", method: "notifications/initialized" });
     },
     /** Sends an execute call; `await` the returned function for its structured result. */
-    async call(code: string): Promise<() => Promise<Record<string, unknown>>> {
+    call(code: string): Promise<() => Promise<Record<string, unknown>>> {
+      return this.tool("execute", { code });
+    },
+    /** Sends a tool call; `await` the returned function for its structured result. */
+    async tool(
+      name: string,
+      args: Record<string, unknown>,
+    ): Promise<() => Promise<Record<string, unknown>>> {
       const id = nextId++;
       await send({
         jsonrpc: "2.0",
         id,
         method: "tools/call",
-        params: { name: "execute", arguments: { code } },
+        params: { name, arguments: args },
       });
       return async () =>
         ((await reply(id)).result as { structuredContent: Record<string, unknown> })
@@ -230,6 +237,27 @@ Deno.test("with default flags, a cell that ran 2 s is saved at once: a kill -9 r
     if (String(back.result).includes("undefined")) {
       assert.match(String(back.lost), /cell 2 ran after the last save and was lost, .*: quick/);
     } else assert.equal(back.lost, undefined);
+    await talk2.close();
+    await again.status;
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a reset is saved at once: a kill -9 right after it does not bring the old namespace back", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "mkh-persist-" });
+  try {
+    // Saved after every second request: the reset, the third, would not be.
+    const host = spawnHost(dataDir, ["--save-every", "2"]);
+    const talk = rpc(host);
+    await talk.start();
+    await (await talk.call("const keepMe = 1"))();
+    await (await talk.call("keepMe"))();
+    await waitForSnapshot(dataDir, 10_000);
+    await (await talk.tool("reset_kernel", {}))();
+    const { again, talk2 } = await killAndReopen(host, talk, dataDir);
+    const back = await (await talk2.call("typeof keepMe"))();
+    assert.equal(back.result, '"undefined"', JSON.stringify(back));
     await talk2.close();
     await again.status;
   } finally {

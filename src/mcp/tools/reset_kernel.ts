@@ -14,7 +14,11 @@ export const resetKernel = defineTool({
   inputSchema: { kernel: kernelArg },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   async handler({ kernel }, { host, caller }) {
-    await host.reset(await host.resolveKernel(caller, kernel));
-    return textResult("The kernel was reset: its namespace is empty.");
+    const saved = await host.reset(await host.resolveKernel(caller, kernel));
+    return textResult(
+      "The kernel was reset: its namespace is empty." +
+        (saved ? "" : " Saving it so failed: a crash before the next save would bring back the " +
+          "namespace of its last save."),
+    );
   },
 });
