@@ -6,7 +6,8 @@
 import type { Node } from "acorn";
 
 /**
- * Calls `visit` on `node` and on every node below it, parents before children.
+ * Calls `visit` on `node` and on every node below it, parents before children; below a node for
+ * which `visit` returns `false`, nothing is visited.
  *
  * @example
  * ```ts
@@ -15,8 +16,8 @@ import type { Node } from "acorn";
  * });
  * ```
  */
-export function walk(node: Node, visit: (node: Node) => void): void {
-  visit(node);
+export function walk(node: Node, visit: (node: Node) => void | boolean): void {
+  if (visit(node) === false) return;
   for (const value of Object.values(node)) {
     if (Array.isArray(value)) {
       for (const item of value) if (isNode(item)) walk(item, visit);

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Node } from "acorn";
+import { walk } from "./ast_walk.ts";
 import type { Insertion } from "./loop_checks.ts";
 import { AWAIT_CHECK, AWAIT_TOKEN } from "./worker/cell_interrupt.ts";
 
@@ -16,24 +17,13 @@ const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFu
 /** The insertions around each `await` of `program` that is outside every function. */
 export function awaitChecks(program: Node): Insertion[] {
   const out: Insertion[] = [];
-  const visit = (node: Node) => {
-    if (FUNCTIONS.has(node.type)) return;
+  walk(program, (node) => {
+    if (FUNCTIONS.has(node.type)) return false;
     if (node.type === "AwaitExpression") {
       out.push({ at: node.start, text: `${AWAIT_CHECK}(${AWAIT_TOKEN}(),` });
       out.push({ at: node.end, text: ")" });
     }
-    for (const value of Object.values(node)) {
-      if (Array.isArray(value)) {
-        for (const item of value) if (isNode(item)) visit(item);
-      } else if (isNode(value)) visit(value);
-    }
-  };
-  visit(program);
+    return true;
+  });
   return out;
-}
-
-function isNode(value: unknown): value is Node {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { type?: unknown }).type === "string" &&
-    typeof (value as { start?: unknown }).start === "number";
 }
