@@ -104,6 +104,12 @@ postgresTest("several hosts on one PostgreSQL registry", async (t, server) => {
       },
     );
     assert.equal(a.host.isLive(id), true);
+    // Written to the registry before the upload returned, not at A's next save (its policy
+    // here saves after 1,000 requests or an hour).
+    assert.ok(
+      (await a.host.registry.listFiles(id)).some((f) => f.path === "up.txt"),
+      "the upload is in the registry",
+    );
     await b.host.execute(id, "0"); // and to B again, A saving the upload with its files
     const seen = await a.host.execute(
       id,

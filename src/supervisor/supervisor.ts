@@ -101,10 +101,8 @@ export class Supervisor {
   #admission: Admission;
   #timer?: number;
   #closing = false;
-  /** Aborted when the shutdown's grace ends: it interrupts the cells still running. */
+  /** Aborted when the shutdown's grace ends, its reason the grace in ms: it interrupts cells. */
   #graceOver = new AbortController();
-  /** The shutdown's grace, for the words of the cells it interrupted. */
-  #graceMs = 0;
   /** When the leases were last renewed, by `now`. */
   #renewedAt = -Infinity;
   /**
@@ -307,7 +305,7 @@ export class Supervisor {
         },
       }));
     if (result.status === "cancelled" && graceOver.aborted && !options.signal?.aborted) {
-      result.error = shutdownInterruptError(this.#graceMs, started !== undefined);
+      result.error = shutdownInterruptError(graceOver.reason as number, started !== undefined);
     }
     const entry = this.#entries.get(id);
     // Read and updated before any await, so that concurrent results agree on it.
@@ -525,17 +523,17 @@ export class Supervisor {
 
   /**
    * Stops accepting requests, lets running ones finish within `graceMs`, interrupts the cells
-   * still running then (their kernels keep their variables), saves every kernel and stops it. Persistent kernels stay `live` in the registry so the next start rehydrates them.
+   * still running then (their kernels keep their variables), saves every kernel and stops it.
+   * Persistent kernels stay `live` in the registry so the next start rehydrates them.
    */
   async shutdown(graceMs: number): Promise<ShutdownReport> {
     this.#closing = true;
     clearInterval(this.#timer);
-    this.#graceMs = graceMs;
     if (!await this.#idle(graceMs)) {
       // Cells still running are interrupted, keeping their variables, so that their effect is
       // saved with the rest and the host exits within its grace (a container stop, a systemd
       // stop, kills it soon after).
-      this.#graceOver.abort();
+      this.#graceOver.abort(graceMs);
       if (!await this.#idle(INTERRUPT_WAIT_MS)) {
         this.#o.log("shutting down with requests still running past the interrupt");
       }

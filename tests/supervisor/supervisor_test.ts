@@ -259,15 +259,20 @@ Deno.test("a kernel that dies with nothing saved says that all variables were lo
   assert.match(outcome.lost, /all variables: there was no saved state to restore/);
 });
 
-Deno.test("a snapshot that fails to load is quarantined and the previous one used", async () => {
-  await using r = rig();
+/** Kernel "a" saved as versions 1 (`x` 1) and 2 (`x` 2), and its own restore. */
+async function savedTwice(r: Rig) {
   await r.supervisor.create("a", { persistent: true });
   await r.supervisor.execute("a", "x = 1");
   await r.supervisor.save("a");
   await r.supervisor.execute("a", "x = 2");
   await r.supervisor.save("a");
   const a = r.kernel("a");
-  const restore = a.restore.bind(a);
+  return { a, restore: a.restore.bind(a) };
+}
+
+Deno.test("a snapshot that fails to load is quarantined and the previous one used", async () => {
+  await using r = rig();
+  const { a, restore } = await savedTwice(r);
   a.restore = (body) =>
     new TextDecoder().decode(body).includes('"x":2')
       ? Promise.reject(new Error("bad body"))
@@ -282,13 +287,7 @@ Deno.test("a snapshot that fails to load is quarantined and the previous one use
 
 Deno.test("a snapshot whose sandbox crashed while loading it is tried once more before quarantine", async () => {
   await using r = rig();
-  await r.supervisor.create("a", { persistent: true });
-  await r.supervisor.execute("a", "x = 1");
-  await r.supervisor.save("a");
-  await r.supervisor.execute("a", "x = 2");
-  await r.supervisor.save("a");
-  const a = r.kernel("a");
-  const restore = a.restore.bind(a);
+  const { a, restore } = await savedTwice(r);
   let crashes = 1;
   const crash = () =>
     Object.assign(new Error("The kernel process died (panic)"), {

@@ -342,7 +342,7 @@ export async function restoreSnapshot(
         slot[imp.name] = imp.export === "*" ? module : module[imp.export];
         // One turn of the event loop before the inspector evaluates again: an evaluation right
         // after an import (linkedom's, say) made Deno 2.9.6 abort the process in a third of
-        // such restores ("Invoke in DisallowJavascriptExecutionScope"), none in 90 with it.
+        // such restores ("Invoke in DisallowJavascriptExecutionScope"), none in 180 with it.
         await new Promise((resolve) => setTimeout(resolve, 0));
         await bind(repl, imp.name, imp.kind);
         restored.push(imp.name);
